@@ -1,0 +1,164 @@
+package notes_test
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/ghlkit/ghl"
+	"github.com/ghlkit/ghl/ghltest"
+	"github.com/ghlkit/ghl/internal/spectest"
+	"github.com/ghlkit/ghl/notes"
+)
+
+// exchange is one request and its response, as seen on the wire.
+type exchange struct {
+	method, url string
+	header      http.Header
+	body        []byte
+	status      int
+	respHeader  http.Header
+	respBody    []byte
+}
+
+// recorder is a RoundTripper that keeps every exchange, so each request
+// the package sends can be checked against the spec.
+type recorder struct {
+	next http.RoundTripper
+	mu   sync.Mutex
+	log  []exchange
+}
+
+func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	x := exchange{method: req.Method, url: req.URL.String(), header: req.Header.Clone()}
+	if req.Body != nil {
+		b, err := io.ReadAll(req.Body)
+		if err != nil {
+			return nil, err
+		}
+		req.Body.Close()
+		x.body = b
+		req.Body = io.NopCloser(bytes.NewReader(b))
+	}
+	resp, err := r.next.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(b))
+	x.status, x.respHeader, x.respBody = resp.StatusCode, resp.Header.Clone(), b
+	r.mu.Lock()
+	r.log = append(r.log, x)
+	r.mu.Unlock()
+	return resp, nil
+}
+
+// TestConformance runs every operation of the package against ghltest and
+// validates each request sent, and each successful response, against the
+// official spec ($GHL_SPEC_DIR).
+func TestConformance(t *testing.T) {
+	t.Parallel()
+	spec := spectest.Load(t)
+	srv := ghltest.NewServer()
+	t.Cleanup(srv.Close)
+	srv.AddToken(serverToken, serverLocation, ghltest.ScopeContactsWrite)
+	contact := srv.AddContact(ghltest.Contact{LocationID: serverLocation, FirstName: "Ada"})
+	rec := &recorder{next: http.DefaultTransport}
+	c, err := ghl.NewClient(ghl.WithToken(serverToken), ghl.WithBaseURL(srv.URL), ghl.WithTransport(rec), ghl.WithoutRateLimit())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := notes.New(c)
+	ctx := t.Context()
+
+	full, err := s.Create(ctx, contact.ID, notes.CreateParams{Body: "b", UserID: "u1", Title: "T", Color: "#FFAA00", Pinned: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	minimal, err := s.Create(ctx, contact.ID, notes.CreateParams{Body: "b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := []func() error{
+		func() error { _, err := s.List(ctx, contact.ID); return err },
+		func() error { _, err := s.Get(ctx, contact.ID, full.ID); return err },
+		func() error {
+			_, err := s.Update(ctx, contact.ID, full.ID, notes.UpdateParams{Body: new("B")})
+			return err
+		},
+		func() error {
+			_, err := s.Update(ctx, contact.ID, full.ID, notes.UpdateParams{
+				UserID: new("u2"), Body: new("B"), Title: new(""), Color: new("#000000"), Pinned: new(false),
+			})
+			return err
+		},
+		func() error { return s.Delete(ctx, contact.ID, minimal.ID) },
+	}
+	for i, step := range steps {
+		if err := step(); err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+	}
+
+	prefix := srv.URL + "/contacts/" + contact.ID
+	wantOps := []struct{ op, call string }{
+		{"POST /contacts/{contactId}/notes", "POST " + prefix + "/notes"},
+		{"POST /contacts/{contactId}/notes", "POST " + prefix + "/notes"},
+		{"GET /contacts/{contactId}/notes", "GET " + prefix + "/notes"},
+		{"GET /contacts/{contactId}/notes/{id}", "GET " + prefix + "/notes/" + full.ID},
+		{"PUT /contacts/{contactId}/notes/{id}", "PUT " + prefix + "/notes/" + full.ID},
+		{"PUT /contacts/{contactId}/notes/{id}", "PUT " + prefix + "/notes/" + full.ID},
+		{"DELETE /contacts/{contactId}/notes/{id}", "DELETE " + prefix + "/notes/" + minimal.ID},
+	}
+	rec.mu.Lock()
+	log := append([]exchange(nil), rec.log...)
+	rec.mu.Unlock()
+	if len(log) != len(wantOps) {
+		t.Fatalf("recorded %d exchanges, want %d", len(log), len(wantOps))
+	}
+	for i, x := range log {
+		if got := x.method + " " + x.url; got != wantOps[i].call {
+			t.Errorf("exchange %d is %s, want %s", i, got, wantOps[i].call)
+		}
+		if err := spec.ValidateRequest(x.method, x.url, x.header, x.body); err != nil {
+			t.Errorf("%s %s %s: request does not match the spec: %v", x.method, x.url, x.body, err)
+		}
+		if err := spec.ValidateResponse(x.method, x.url, x.header, x.body, x.status, x.respHeader, x.respBody); err != nil {
+			t.Errorf("%s %s: response %d %s does not match the spec: %v", x.method, x.url, x.status, x.respBody, err)
+		}
+	}
+
+	// Every notes operation of the spec was exercised.
+	covered := map[string]bool{}
+	for _, w := range wantOps {
+		covered[w.op] = true
+	}
+	inSpec := 0
+	for _, op := range spec.OperationsOf("apps/contacts.json") {
+		method, path, _ := strings.Cut(op, " ")
+		if !strings.Contains(path, "/notes") {
+			continue
+		}
+		inSpec++
+		if !covered[strings.ToUpper(method)+" "+path] {
+			t.Errorf("spec operation %s is not exercised", op)
+		}
+	}
+	if inSpec != len(covered) {
+		t.Errorf("the spec has %d notes operations, the test exercises %d", inSpec, len(covered))
+	}
+
+	// The validator must be able to fail: a create without body is refused.
+	bad := log[0]
+	if err := spec.ValidateRequest(bad.method, bad.url, bad.header, []byte(`{"title":"no body"}`)); err == nil ||
+		!strings.Contains(err.Error(), "body") {
+		t.Errorf("spec accepted a create without body: %v", err)
+	}
+}
