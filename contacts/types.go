@@ -1,0 +1,436 @@
+package contacts
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ghlkit/ghl/internal/isotime"
+	"github.com/ghlkit/ghl/internal/jsonx"
+)
+
+// Contact is a HighLevel contact. It holds the union of the fields the spec
+// lists for Get, Create, Update, Upsert and Search responses, with the spec's
+// JSON names; a response fills only the fields it carries.
+//
+// Dates are time.Time in UTC. Decoding accepts every form HighLevel sends
+// ("2021-07-08T02:30:00.000Z", "2020-10-25T11:00:00Z", "1990-09-25", epoch
+// milliseconds, "" and null); encoding writes "2006-01-02T15:04:05.000Z".
+//
+// Contact implements [json.Marshaler] and [json.Unmarshaler]. Because methods
+// of an embedded field are promoted, do not embed Contact in a struct that has
+// JSON fields of its own: the promoted methods would decode only Contact's
+// fields. Use a named field instead.
+type Contact struct {
+	ID         string `json:"id,omitempty"`
+	LocationID string `json:"locationId,omitempty"`
+
+	Name               string `json:"name,omitempty"`
+	FirstName          string `json:"firstName,omitempty"`
+	LastName           string `json:"lastName,omitempty"`
+	FirstNameLowerCase string `json:"firstNameLowerCase,omitempty"`
+	LastNameLowerCase  string `json:"lastNameLowerCase,omitempty"`
+	FullNameLowerCase  string `json:"fullNameLowerCase,omitempty"`
+	Email              string `json:"email,omitempty"`
+	EmailLowerCase     string `json:"emailLowerCase,omitempty"`
+	Phone              string `json:"phone,omitempty"`
+	Gender             string `json:"gender,omitempty"`
+	CompanyName        string `json:"companyName,omitempty"`
+	Website            string `json:"website,omitempty"`
+	Timezone           string `json:"timezone,omitempty"`
+
+	Address1   string `json:"address1,omitempty"`
+	City       string `json:"city,omitempty"`
+	State      string `json:"state,omitempty"`
+	Country    string `json:"country,omitempty"`
+	PostalCode string `json:"postalCode,omitempty"`
+
+	// DND is the global do-not-disturb switch; DNDSettings holds the
+	// per-channel settings.
+	DND                bool                `json:"dnd,omitempty"`
+	DNDSettings        *DNDSettings        `json:"dndSettings,omitempty"`
+	InboundDNDSettings *InboundDNDSettings `json:"inboundDndSettings,omitempty"`
+	BounceEmail        bool                `json:"bounceEmail,omitempty"`
+	UnsubscribeEmail   bool                `json:"unsubscribeEmail,omitempty"`
+
+	Type       string `json:"type,omitempty"`   // "lead" or "customer"
+	Source     string `json:"source,omitempty"` // free text, such as "public api"
+	AssignedTo string `json:"assignedTo,omitempty"`
+	BusinessID string `json:"businessId,omitempty"`
+	VisitorID  string `json:"visitorId,omitempty"` // live-chat visitor
+	Keyword    string `json:"keyword,omitempty"`
+	SSN        string `json:"ssn,omitempty"`
+	Deleted    bool   `json:"deleted,omitempty"`
+
+	Tags         []string      `json:"tags,omitempty"`
+	CustomFields []CustomField `json:"customFields,omitempty"`
+	Followers    []string      `json:"followers,omitempty"` // user IDs
+	Offers       []string      `json:"offers,omitempty"`
+	Products     []string      `json:"products,omitempty"`
+	// Attachments is kept raw: the spec calls it a string, but its content
+	// is not documented.
+	Attachments json.RawMessage `json:"attachments,omitempty"`
+
+	AttributionSource     *AttributionSource  `json:"attributionSource,omitempty"`
+	LastAttributionSource *AttributionSource  `json:"lastAttributionSource,omitempty"`
+	Attributions          []AttributionSource `json:"attributions,omitempty"` // search results
+
+	DateOfBirth           time.Time `json:"dateOfBirth,omitzero"` // midnight UTC
+	BirthMonth            int       `json:"birthMonth,omitempty"`
+	BirthDay              int       `json:"birthDay,omitempty"`
+	DateAdded             time.Time `json:"dateAdded,omitzero"`
+	DateUpdated           time.Time `json:"dateUpdated,omitzero"`
+	LastActivity          time.Time `json:"lastActivity,omitzero"`
+	LastSessionActivityAt time.Time `json:"lastSessionActivityAt,omitzero"`
+
+	// SearchAfter is the sort cursor Search returns with each contact; pass
+	// the last one as SearchParams.SearchAfter to read the next page.
+	// SearchAll does this for you.
+	SearchAfter []json.RawMessage `json:"searchAfter,omitempty"`
+
+	// Extra holds JSON fields HighLevel sent that Contact does not know,
+	// keyed by name, so that fields added to the API later are not lost. It
+	// is written back by MarshalJSON; known fields win over Extra on a clash.
+	Extra map[string]json.RawMessage `json:"-"`
+}
+
+// contactFields is Contact without its methods, so the wire structs below can
+// embed it without recursing into MarshalJSON/UnmarshalJSON.
+type contactFields Contact
+
+// contactWire shadows Contact's dates with isotime.Time: a field at a
+// shallower depth wins over the embedded one with the same JSON name.
+type contactWire struct {
+	*contactFields
+	DateOfBirth           isotime.Time `json:"dateOfBirth,omitzero"`
+	DateAdded             isotime.Time `json:"dateAdded,omitzero"`
+	DateUpdated           isotime.Time `json:"dateUpdated,omitzero"`
+	LastActivity          isotime.Time `json:"lastActivity,omitzero"`
+	LastSessionActivityAt isotime.Time `json:"lastSessionActivityAt,omitzero"`
+}
+
+// contactKeys are the JSON names of Contact's fields; anything else goes to
+// Extra. Computed once from the struct tags so the list cannot drift.
+var contactKeys = jsonx.Names(reflect.TypeFor[Contact]())
+
+// MarshalJSON writes c with the spec's field names and dates in
+// "2006-01-02T15:04:05.000Z" form, then any Extra fields.
+func (c Contact) MarshalJSON() ([]byte, error) {
+	f := contactFields(c)
+	b, err := json.Marshal(contactWire{
+		contactFields:         &f,
+		DateOfBirth:           isotime.Time(c.DateOfBirth),
+		DateAdded:             isotime.Time(c.DateAdded),
+		DateUpdated:           isotime.Time(c.DateUpdated),
+		LastActivity:          isotime.Time(c.LastActivity),
+		LastSessionActivityAt: isotime.Time(c.LastSessionActivityAt),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return jsonx.AppendExtra(b, c.Extra, contactKeys)
+}
+
+// UnmarshalJSON reads a contact, tolerating every date form HighLevel sends
+// and keeping unknown fields in Extra.
+func (c *Contact) UnmarshalJSON(data []byte) error {
+	if string(bytes.TrimSpace(data)) == "null" {
+		return nil // as encoding/json does for structs
+	}
+	var f contactFields
+	w := contactWire{contactFields: &f}
+	if err := json.Unmarshal(data, &w); err != nil {
+		return err
+	}
+	extra, err := jsonx.Extra(data, contactKeys)
+	if err != nil {
+		return err
+	}
+	f.DateOfBirth = time.Time(w.DateOfBirth)
+	f.DateAdded = time.Time(w.DateAdded)
+	f.DateUpdated = time.Time(w.DateUpdated)
+	f.LastActivity = time.Time(w.LastActivity)
+	f.LastSessionActivityAt = time.Time(w.LastSessionActivityAt)
+	f.Extra = extra
+	*c = Contact(f)
+	return nil
+}
+
+// DNDStatus is the state of one do-not-disturb channel.
+type DNDStatus string
+
+// DND states.
+const (
+	DNDActive    DNDStatus = "active"    // messages on the channel are blocked
+	DNDInactive  DNDStatus = "inactive"  // messages on the channel are allowed
+	DNDPermanent DNDStatus = "permanent" // blocked, and the contact cannot lift it by replying
+)
+
+// DNDSetting is the do-not-disturb state of one channel.
+type DNDSetting struct {
+	Status  DNDStatus `json:"status"`
+	Message string    `json:"message,omitempty"`
+	Code    string    `json:"code,omitempty"`
+}
+
+// DNDSettings holds the per-channel do-not-disturb settings; a nil channel is
+// not sent (or was not returned).
+type DNDSettings struct {
+	Call     *DNDSetting `json:"Call,omitempty"`
+	Email    *DNDSetting `json:"Email,omitempty"`
+	SMS      *DNDSetting `json:"SMS,omitempty"`
+	WhatsApp *DNDSetting `json:"WhatsApp,omitempty"`
+	GMB      *DNDSetting `json:"GMB,omitempty"` // Google Business Profile
+	FB       *DNDSetting `json:"FB,omitempty"`  // Facebook
+}
+
+// InboundDNDSetting is the do-not-disturb state for inbound messages; its
+// status is DNDActive or DNDInactive.
+type InboundDNDSetting struct {
+	Status  DNDStatus `json:"status"`
+	Message string    `json:"message,omitempty"`
+}
+
+// InboundDNDSettings holds the inbound do-not-disturb setting for all
+// channels.
+type InboundDNDSettings struct {
+	All *InboundDNDSetting `json:"all,omitempty"`
+}
+
+// AttributionSource tells where a contact came from (the first touch in
+// Contact.AttributionSource, the latest in Contact.LastAttributionSource).
+type AttributionSource struct {
+	URL        string `json:"url,omitempty"`
+	Campaign   string `json:"campaign,omitempty"`
+	CampaignID string `json:"campaignId,omitempty"`
+	UTMSource  string `json:"utmSource,omitempty"`
+	UTMMedium  string `json:"utmMedium,omitempty"`
+	UTMContent string `json:"utmContent,omitempty"`
+	Referrer   string `json:"referrer,omitempty"`
+	FBCLID     string `json:"fbclid,omitempty"`
+	GCLID      string `json:"gclid,omitempty"`
+	MSCLKID    string `json:"msclikid,omitempty"` // the spec's spelling
+	DCLID      string `json:"dclid,omitempty"`
+	FBC        string `json:"fbc,omitempty"`
+	FBP        string `json:"fbp,omitempty"`
+	FBEventID  string `json:"fbEventId,omitempty"`
+	UserAgent  string `json:"userAgent,omitempty"`
+	IP         string `json:"ip,omitempty"`
+	Medium     string `json:"medium,omitempty"`
+	MediumID   string `json:"mediumId,omitempty"`
+}
+
+// CustomField is the value of one custom field on a contact. Identify the
+// field by ID or by Key (such as "my_custom_field"; writes accept either).
+//
+// HighLevel reads custom fields as {"id", "key", "field_value"} and returns
+// them as {"id", "value"}; CustomField decodes both and writes the first.
+type CustomField struct {
+	ID    string     `json:"id,omitempty"`
+	Key   string     `json:"key,omitempty"`
+	Value FieldValue `json:"field_value,omitzero"`
+}
+
+// UnmarshalJSON accepts the value under "field_value" or "value".
+func (f *CustomField) UnmarshalJSON(data []byte) error {
+	var w struct {
+		ID         string     `json:"id"`
+		Key        string     `json:"key"`
+		FieldValue FieldValue `json:"field_value"`
+		Value      FieldValue `json:"value"`
+	}
+	if err := json.Unmarshal(data, &w); err != nil {
+		return err
+	}
+	*f = CustomField{ID: w.ID, Key: w.Key, Value: w.FieldValue}
+	if f.Value.IsZero() {
+		f.Value = w.Value
+	}
+	return nil
+}
+
+// FieldValue is a custom field's value as raw JSON. Its type depends on the
+// field: a string (text, large text, single select, radio), a number
+// (numeric, monetary), an array of strings (checkbox, multi select) or an
+// object (file upload). Build one with [StringValue], [NumberValue], [StringsValue], [JSONValue]
+// or [NullValue]; read one with its As… methods or [FieldValue.Decode].
+//
+// The zero FieldValue is absent: the field_value member is omitted.
+type FieldValue struct {
+	raw json.RawMessage
+}
+
+// StringValue returns a text value.
+func StringValue(s string) FieldValue {
+	b, _ := json.Marshal(s) // a string always encodes
+	return FieldValue{raw: b}
+}
+
+// NumberValue returns a numeric or monetary value.
+func NumberValue(n float64) FieldValue {
+	return FieldValue{raw: strconv.AppendFloat(nil, n, 'f', -1, 64)}
+}
+
+// StringsValue returns a checkbox or multi-select value. No arguments give an
+// empty array, which unchecks every option.
+func StringsValue(ss ...string) FieldValue {
+	if ss == nil {
+		ss = []string{}
+	}
+	b, _ := json.Marshal(ss) // strings always encode
+	return FieldValue{raw: b}
+}
+
+// JSONValue returns the JSON encoding of v as a value, for objects such as file
+// uploads. raw json.RawMessage values are used as they are.
+func JSONValue(v any) (FieldValue, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return FieldValue{}, err
+	}
+	return FieldValue{raw: b}, nil
+}
+
+// NullValue returns JSON null, which asks HighLevel to clear the field.
+func NullValue() FieldValue { return FieldValue{raw: json.RawMessage("null")} }
+
+// Raw returns the value's JSON text, or nil when it is absent.
+func (v FieldValue) Raw() json.RawMessage { return v.raw }
+
+// IsZero reports whether the value is absent, so `json:",omitzero"` omits it.
+func (v FieldValue) IsZero() bool { return len(v.raw) == 0 }
+
+// IsNull reports whether the value is JSON null.
+func (v FieldValue) IsNull() bool { return string(v.raw) == "null" }
+
+// AsString returns a string value; ok is false for any other JSON type.
+func (v FieldValue) AsString() (s string, ok bool) {
+	if len(v.raw) == 0 || v.raw[0] != '"' {
+		return "", false
+	}
+	return s, json.Unmarshal(v.raw, &s) == nil
+}
+
+// AsNumber returns a numeric value. A string holding a number is accepted
+// too, since HighLevel returns some numeric fields as strings.
+func (v FieldValue) AsNumber() (n float64, ok bool) {
+	if s, isString := v.AsString(); isString {
+		n, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		return n, err == nil
+	}
+	if len(v.raw) == 0 || !(v.raw[0] == '-' || v.raw[0] >= '0' && v.raw[0] <= '9') {
+		return 0, false
+	}
+	return n, json.Unmarshal(v.raw, &n) == nil
+}
+
+// AsStrings returns an array-of-strings value; ok is false for any other
+// JSON type.
+func (v FieldValue) AsStrings() (ss []string, ok bool) {
+	if len(v.raw) == 0 || v.raw[0] != '[' {
+		return nil, false
+	}
+	return ss, json.Unmarshal(v.raw, &ss) == nil
+}
+
+// Decode unmarshals the value into dst, which must be a pointer.
+func (v FieldValue) Decode(dst any) error {
+	if len(v.raw) == 0 {
+		return errors.New("contacts: custom field has no value")
+	}
+	return json.Unmarshal(v.raw, dst)
+}
+
+// MarshalJSON writes the value as it is, or null when it is absent.
+func (v FieldValue) MarshalJSON() ([]byte, error) {
+	if len(v.raw) == 0 {
+		return []byte("null"), nil
+	}
+	return v.raw, nil
+}
+
+// UnmarshalJSON keeps a copy of data, null included.
+func (v *FieldValue) UnmarshalJSON(data []byte) error {
+	v.raw = bytes.Clone(data)
+	return nil
+}
+
+// Appointment is a calendar event of a contact (the spec's GetEventSchema).
+type Appointment struct {
+	ID                string    `json:"id,omitempty"`
+	CalendarID        string    `json:"calendarId,omitempty"`
+	LocationID        string    `json:"locationId,omitempty"`
+	ContactID         string    `json:"contactId,omitempty"`
+	GroupID           string    `json:"groupId,omitempty"`
+	Title             string    `json:"title,omitempty"`
+	Status            string    `json:"status,omitempty"`
+	AppointmentStatus string    `json:"appointmentStatus,omitempty"` // such as "booked"
+	AssignedUserID    string    `json:"assignedUserId,omitempty"`
+	Users             []string  `json:"users,omitempty"`
+	AssignedResources []string  `json:"assignedResources,omitempty"`
+	Notes             string    `json:"notes,omitempty"`
+	Address           string    `json:"address,omitempty"`
+	StartTime         time.Time `json:"startTime,omitzero"` // UTC when HighLevel sends no zone
+	EndTime           time.Time `json:"endTime,omitzero"`
+	DateAdded         time.Time `json:"dateAdded,omitzero"`
+	DateUpdated       time.Time `json:"dateUpdated,omitzero"`
+
+	// Extra holds JSON fields Appointment does not know; see Contact.Extra.
+	Extra map[string]json.RawMessage `json:"-"`
+}
+
+type appointmentFields Appointment
+
+type appointmentWire struct {
+	*appointmentFields
+	StartTime   isotime.Time `json:"startTime,omitzero"`
+	EndTime     isotime.Time `json:"endTime,omitzero"`
+	DateAdded   isotime.Time `json:"dateAdded,omitzero"`
+	DateUpdated isotime.Time `json:"dateUpdated,omitzero"`
+}
+
+var appointmentKeys = jsonx.Names(reflect.TypeFor[Appointment]())
+
+// MarshalJSON writes a with the spec's names, then any Extra fields.
+func (a Appointment) MarshalJSON() ([]byte, error) {
+	f := appointmentFields(a)
+	b, err := json.Marshal(appointmentWire{
+		appointmentFields: &f,
+		StartTime:         isotime.Time(a.StartTime),
+		EndTime:           isotime.Time(a.EndTime),
+		DateAdded:         isotime.Time(a.DateAdded),
+		DateUpdated:       isotime.Time(a.DateUpdated),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return jsonx.AppendExtra(b, a.Extra, appointmentKeys)
+}
+
+// UnmarshalJSON reads an appointment, tolerating HighLevel's date forms
+// ("2021-07-16 11:00:00" included) and keeping unknown fields in Extra.
+func (a *Appointment) UnmarshalJSON(data []byte) error {
+	if string(bytes.TrimSpace(data)) == "null" {
+		return nil
+	}
+	var f appointmentFields
+	w := appointmentWire{appointmentFields: &f}
+	if err := json.Unmarshal(data, &w); err != nil {
+		return err
+	}
+	extra, err := jsonx.Extra(data, appointmentKeys)
+	if err != nil {
+		return err
+	}
+	f.StartTime = time.Time(w.StartTime)
+	f.EndTime = time.Time(w.EndTime)
+	f.DateAdded = time.Time(w.DateAdded)
+	f.DateUpdated = time.Time(w.DateUpdated)
+	f.Extra = extra
+	*a = Appointment(f)
+	return nil
+}
