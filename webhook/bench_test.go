@@ -1,0 +1,122 @@
+package webhook
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/base64"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/ghlkit/ghl/contacts"
+)
+
+// benchBody returns a ContactUpdate of about 2 KiB, shaped like HighLevel's.
+func benchBody(tb testing.TB) []byte {
+	var cf []string
+	for i := range 20 {
+		cf = append(cf, fmt.Sprintf(`{"id":"BcdmQEsNgz6AVpgLVU%02d","value":"Custom value number %d"}`, i, i))
+	}
+	body := fmt.Sprintf(`{"type":"ContactUpdate","locationId":"ve9EPM428h8vShlRW1KT","webhookId":"b6f0e4d2-5c1a-4c9e-9d61-1f2e3a4b5c6d","timestamp":"2025-01-28T14:35:00.000Z",`+
+		`"id":"nmFmQEsNgz6AVpgLVUJ0","address1":"3535 1st St N","city":"Dolomite","state":"AL","companyName":"Loram ipsum","country":"US","source":"xyz form",`+
+		`"dateAdded":"2021-11-26T12:41:02.193Z","dateOfBirth":"2000-01-05T00:00:00.000Z","dnd":true,`+
+		`"dndSettings":{"SMS":{"status":"inactive","message":"m","code":"101"},"Email":{"status":"active","message":"m","code":"101"}},`+
+		`"email":"john.deo@example.com","name":"John Deo","firstName":"John","lastName":"Deo","phone":"+919509597501","postalCode":"452001",`+
+		`"tags":["id magna sed Lorem","Duis dolor commodo aliqua","vip","newsletter"],"website":"https://www.example.com/","attachments":[],`+
+		`"assignedTo":"nmFmQEsNgz6AVpgLVUJ0","customFields":[%s]}`, strings.Join(cf, ","))
+	if n := len(body); n < 1900 || n > 2200 {
+		tb.Fatalf("bench body is %d bytes, want about 2 KiB", n)
+	}
+	return []byte(body)
+}
+
+// BenchmarkVerify is the whole Verify (signature, decode, timestamp) of a
+// 2 KiB event, deduplication off so every iteration does the same work.
+func BenchmarkVerify(b *testing.B) {
+	body := benchBody(b)
+	h := sign(b, body, true, false)
+	v := newVerifier(b, false, WithoutDedupe())
+	ctx := context.Background()
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := v.Verify(ctx, body, h); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkVerifyDedupe adds the MemoryDedupe round trip (Reserve, Commit)
+// and releases afterwards so the next iteration is not a duplicate.
+func BenchmarkVerifyDedupe(b *testing.B) {
+	body := benchBody(b)
+	h := sign(b, body, true, false)
+	v := newVerifier(b, false)
+	ctx := context.Background()
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		e, err := v.Verify(ctx, body, h)
+		if err != nil {
+			b.Fatal(err)
+		}
+		v.Release(ctx, e.EventMeta().WebhookID)
+	}
+}
+
+// BenchmarkEd25519Verify is the floor: ed25519.Verify alone on the same
+// bytes (with the header's base64 decoding, which any receiver needs).
+func BenchmarkEd25519Verify(b *testing.B) {
+	body := benchBody(b)
+	h := sign(b, body, true, false)
+	pub, _ := TestPublicKeys()
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		sig, err := base64.StdEncoding.DecodeString(h.Get(HeaderSignature))
+		if err != nil || !ed25519.Verify(pub, body, sig) {
+			b.Fatal("does not verify")
+		}
+	}
+}
+
+// BenchmarkParse is decoding alone.
+func BenchmarkParse(b *testing.B) {
+	body := benchBody(b)
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Parse(body); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkContactUnmarshal is the share of Parse spent in
+// contacts.Contact's own decoder, which contact events reuse.
+func BenchmarkContactUnmarshal(b *testing.B) {
+	body := benchBody(b)
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		var c contacts.Contact
+		if err := c.UnmarshalJSON(body); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkVerifySmall is Verify of a typical TaskCreate (about 350 bytes).
+func BenchmarkVerifySmall(b *testing.B) {
+	body := taskBody("small", testNow)
+	h := sign(b, body, true, false)
+	v := newVerifier(b, false, WithoutDedupe())
+	ctx := context.Background()
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := v.Verify(ctx, body, h); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,139 @@
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/ed25519"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"reflect"
+	"testing"
+)
+
+// fuzzSeeds are payloads of every event type plus odd shapes.
+var fuzzSeeds = []string{
+	`{"type":"ContactCreate","locationId":"l","webhookId":"w","timestamp":"2025-01-28T14:35:00Z","id":"c","tags":["a"],"dnd":true,"customFields":[{"id":"f","value":1}],"dndSettings":{"SMS":{"status":"active"}}}`,
+	`{"type":"ContactUpdate","webhookId":"w","timestamp":"2025-01-28T14:35:00.000Z","dateOfBirth":"2000-01-05T00:00:00.000Z"}`,
+	`{"type":"ContactDelete","webhookId":"w","timestamp":1738074900000}`,
+	`{"type":"ContactDndUpdate","webhookId":"w","timestamp":"2025-01-28T14:35:00Z","dndSettings":{}}`,
+	`{"type":"ContactTagUpdate","webhookId":"w","timestamp":"2025-01-28T14:35:00Z","tags":[]}`,
+	`{"type":"NoteCreate","webhookId":"w","timestamp":"2025-01-28T14:35:00Z","id":"n","body":"b","dateAdded":"2021-11-26T12:41:02.193Z"}`,
+	`{"type":"NoteUpdate","webhookId":"w","timestamp":"2025-01-28T14:35:00Z"}`,
+	`{"type":"NoteDelete","webhookId":"w","timestamp":"2025-01-28T14:35:00Z"}`,
+	`{"type":"TaskCreate","webhookId":"w","timestamp":"2025-01-28T14:35:00Z","dueDate":"2021-11-26T12:41:02.193Z"}`,
+	`{"type":"TaskComplete","webhookId":"w","timestamp":"2025-01-28T14:35:00Z","completed":false}`,
+	`{"type":"TaskDelete","webhookId":"w","timestamp":"2025-01-28T14:35:00Z"}`,
+	`{"type":"AppointmentCreate","webhookId":"w","timestamp":"2025-01-28T14:35:00Z","appointment":{"id":"a","startTime":"2023-09-25T16:00:00+05:30","source":"x"}}`,
+	`{"type":"AppointmentUpdate","appointment":null}`,
+	`{"type":"AppointmentDelete","appointment":{}}`,
+	`{"type":"INSTALL","appId":"a","trial":{"onTrial":true,"trialDuration":10,"trialStartDate":"2024-07-23T23:54:51.264Z"},"whitelabelDetails":{}}`,
+	`{"type":"UNINSTALL","appId":"a","companyId":"c"}`,
+	`{"type":"Unheard","webhookId":"w","timestamp":"2025-01-28T14:35:00Z","x":[1,{"y":null}]}`,
+	`{"type":"TaskCreate","TYPE":"NoteCreate","type":"NoteDelete"}`,
+	`{"type":"\u0054askCreate"}`,
+	`{}`, `[]`, `null`, `"x"`, ``, `{"type":`, "{\"type\":\"TaskCreate\"}\x00",
+}
+
+func FuzzParse(f *testing.F) {
+	for _, s := range fuzzSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		e, err := Parse(body)
+		if err != nil {
+			if e != nil {
+				t.Fatalf("event %T with error %v", e, err)
+			}
+			return
+		}
+		if !json.Valid(body) {
+			t.Fatalf("accepted invalid JSON %q", body)
+		}
+		m := e.EventMeta()
+		if m.Type == "" || !bytes.Equal(m.Raw, body) {
+			t.Fatalf("meta = %+v", m)
+		}
+		// Decoding the concrete type directly gives the same event.
+		direct := reflect.New(reflect.TypeOf(e).Elem()).Interface()
+		if err := json.Unmarshal(body, direct); err != nil {
+			t.Fatalf("Parse accepted %q but json.Unmarshal into %T failed: %v", body, direct, err)
+		}
+		if !reflect.DeepEqual(direct, e) {
+			t.Fatalf("Parse and json.Unmarshal disagree on %q:\n%+v\n%+v", body, e, direct)
+		}
+	})
+}
+
+func FuzzVerify(f *testing.F) {
+	signer := TestSigner()
+	for _, s := range fuzzSeeds {
+		body := []byte(s)
+		h, err := signer.Sign(body)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(body, h.Get(HeaderSignature), h.Get(HeaderLegacySignature))
+		f.Add(body, h.Get(HeaderSignature), "")
+		f.Add(body, "", h.Get(HeaderLegacySignature))
+		f.Add(append(body, ' '), h.Get(HeaderSignature), h.Get(HeaderLegacySignature))
+	}
+	f.Add([]byte(`{}`), "", "")
+	f.Add([]byte(`{}`), "AAAA", "====")
+	edPub, rsaPub := TestPublicKeys()
+	v := newVerifier(f, true, WithoutDedupe())
+	f.Fuzz(func(t *testing.T, body []byte, edSig, rsaSig string) {
+		h := http.Header{}
+		if edSig != "" {
+			h.Set(HeaderSignature, edSig)
+		}
+		if rsaSig != "" {
+			h.Set(HeaderLegacySignature, rsaSig)
+		}
+		e, err := v.Verify(context.Background(), body, h)
+		if err != nil {
+			if e != nil {
+				t.Fatalf("event %T with error %v", e, err)
+			}
+			return
+		}
+		// Accepted: the deciding signature must really be valid for these
+		// exact bytes, and the payload complete and fresh.
+		if edSig != "" {
+			sig, derr := base64.StdEncoding.DecodeString(edSig)
+			if derr != nil || !ed25519.Verify(edPub, body, sig) {
+				t.Fatalf("accepted a body whose X-GHL-Signature does not verify: %q", body)
+			}
+		} else if err := verifyRSAOnly(body, rsaSig, rsaPub); err != nil {
+			t.Fatalf("accepted a body whose X-WH-Signature does not verify: %v", err)
+		}
+		m := e.EventMeta()
+		if m.Type == "" || m.Timestamp.IsZero() || !bytes.Equal(m.Raw, body) {
+			t.Fatalf("accepted incomplete event %+v", m)
+		}
+		if d := m.Timestamp.Sub(testNow); d > DefaultTolerance || d < -DefaultTolerance {
+			t.Fatalf("accepted a timestamp %v from now", d)
+		}
+		// Any change to the accepted bytes must be rejected.
+		for _, i := range []int{0, len(body) / 2, len(body) - 1} {
+			mut := bytes.Clone(body)
+			mut[i] ^= 0x01
+			if _, err := v.Verify(context.Background(), mut, h); err == nil {
+				t.Fatalf("accepted %q with byte %d flipped", body, i)
+			}
+		}
+	})
+}
+
+// verifyRSAOnly checks a legacy signature independently of Verifier.
+func verifyRSAOnly(body []byte, sig string, pub *rsa.PublicKey) error {
+	raw, err := base64.StdEncoding.DecodeString(sig)
+	if err != nil {
+		return err
+	}
+	sum := sha256.Sum256(body)
+	return rsa.VerifyPKCS1v15(pub, crypto.SHA256, sum[:], raw)
+}
