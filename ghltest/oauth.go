@@ -1,0 +1,341 @@
+package ghltest
+
+import (
+	"crypto/subtle"
+	"fmt"
+	"mime"
+	"net/http"
+	"net/url"
+	"slices"
+	"time"
+)
+
+// authCodeLifetime is how long an authorization code from Authorize stays
+// usable.
+const authCodeLifetime = 10 * time.Minute
+
+// Install describes an app installation, from which Authorize issues an
+// authorization code.
+type Install struct {
+	// ClientID is the app; register it first with AddOAuthClient.
+	ClientID string
+	// UserType is "Location" (the default) for a sub-account install or
+	// "Company" for an agency install.
+	UserType string
+	// LocationID is the installed location (Location installs).
+	LocationID string
+	// CompanyID is the agency; optional for Location installs.
+	CompanyID string
+	// UserID is the user who installed the app; generated when empty.
+	UserID string
+	// Scopes granted, e.g. ScopeContactsReadOnly, ScopeContactsWrite,
+	// ScopeOAuthWrite.
+	Scopes []string
+	// RedirectURI, when set, must be sent again as redirect_uri.
+	RedirectURI string
+	// ApprovedLocations limits the locations a Company token may get
+	// location tokens for. When empty, every location registered with
+	// AddLocation under CompanyID is approved.
+	ApprovedLocations []string
+}
+
+type oauthState struct {
+	clients map[string]string // client_id → client_secret
+	codes   map[string]*authCode
+	refresh map[string]*refreshToken
+}
+
+type authCode struct {
+	in      *Install
+	used    bool
+	expires time.Time
+}
+
+type refreshToken struct {
+	in   *Install
+	used bool
+}
+
+func newOAuthState() oauthState {
+	return oauthState{clients: map[string]string{}, codes: map[string]*authCode{}, refresh: map[string]*refreshToken{}}
+}
+
+// AddOAuthClient registers an app's client credentials.
+func (s *Server) AddOAuthClient(clientID, clientSecret string) {
+	if clientID == "" || clientSecret == "" {
+		panic("ghltest: AddOAuthClient: client ID and secret must not be empty")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.oauth.clients[clientID] = clientSecret
+}
+
+// Authorize records an install and returns the authorization code the
+// marketplace would append to the redirect URI. The code is single-use and
+// expires after ten minutes of the server's clock.
+func (s *Server) Authorize(in Install) string {
+	if in.UserType == "" {
+		in.UserType = "Location"
+	}
+	switch {
+	case in.UserType != "Location" && in.UserType != "Company":
+		panic(fmt.Sprintf("ghltest: Authorize: UserType %q is neither Location nor Company", in.UserType))
+	case in.UserType == "Location" && in.LocationID == "":
+		panic("ghltest: Authorize: a Location install needs LocationID")
+	case in.UserType == "Company" && in.CompanyID == "":
+		panic("ghltest: Authorize: a Company install needs CompanyID")
+	}
+	in.Scopes = slices.Clone(in.Scopes)
+	in.ApprovedLocations = slices.Clone(in.ApprovedLocations)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.oauth.clients[in.ClientID]; !ok {
+		panic(fmt.Sprintf("ghltest: Authorize: unknown client %q; call AddOAuthClient first", in.ClientID))
+	}
+	if in.UserID == "" {
+		in.UserID = s.secrets.next()
+	}
+	if in.LocationID != "" {
+		ls := s.location(in.LocationID)
+		if ls.loc.CompanyID == "" {
+			ls.loc.CompanyID = in.CompanyID
+		}
+	}
+	code := s.secrets.nextN(40)
+	s.oauth.codes[code] = &authCode{in: &in, expires: s.clock().Add(authCodeLifetime)}
+	return code
+}
+
+// TokenRequests returns how many requests POST /oauth/token received,
+// failed ones included.
+func (s *Server) TokenRequests() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tokenRequests
+}
+
+// oauthError writes an RFC 6749 error body, which golang.org/x/oauth2
+// turns into *oauth2.RetrieveError.
+func oauthError(w http.ResponseWriter, status int, code, desc string) {
+	writeJSON(w, status, map[string]string{"error": code, "error_description": desc})
+}
+
+// readForm parses a form-encoded body; it writes 400 when it is not one.
+func readForm(w http.ResponseWriter, r *http.Request, body []byte) (url.Values, bool) {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mt != "application/x-www-form-urlencoded" {
+		oauthError(w, http.StatusBadRequest, "invalid_request", "Content-Type must be application/x-www-form-urlencoded")
+		return nil, false
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		oauthError(w, http.StatusBadRequest, "invalid_request", "malformed form body")
+		return nil, false
+	}
+	return form, true
+}
+
+func (s *Server) handleOAuthToken(w http.ResponseWriter, r *http.Request, body []byte) {
+	if r.Method != http.MethodPost {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("Cannot %s %s", r.Method, r.URL.Path))
+		return
+	}
+	s.mu.Lock()
+	s.tokenRequests++
+	s.mu.Unlock()
+	form, ok := readForm(w, r, body)
+	if !ok {
+		return
+	}
+	clientID, secret := form.Get("client_id"), form.Get("client_secret")
+	if u, p, ok := r.BasicAuth(); ok {
+		clientID, secret = u, p
+	}
+	userType := form.Get("user_type")
+	if userType != "" && userType != "Location" && userType != "Company" {
+		oauthError(w, http.StatusBadRequest, "invalid_request", "user_type must be one of the following values: Company, Location")
+		return
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	want, known := s.oauth.clients[clientID]
+	if clientID == "" || !known || subtle.ConstantTimeCompare([]byte(want), []byte(secret)) != 1 {
+		oauthError(w, http.StatusUnauthorized, "invalid_client", "Invalid client: client credentials are invalid")
+		return
+	}
+	var in *Install
+	switch gt := form.Get("grant_type"); gt {
+	case "authorization_code":
+		code, ok := s.oauth.codes[form.Get("code")]
+		switch {
+		case form.Get("code") == "" || !ok || code.used || !s.clock().Before(code.expires) || code.in.ClientID != clientID:
+			oauthError(w, http.StatusBadRequest, "invalid_grant", "Invalid grant: authorization code is invalid")
+			return
+		case code.in.RedirectURI != "" && form.Get("redirect_uri") != code.in.RedirectURI:
+			oauthError(w, http.StatusBadRequest, "invalid_grant", "Invalid grant: redirect_uri does not match")
+			return
+		}
+		code.used = true
+		in = code.in
+	case "refresh_token":
+		rt, ok := s.oauth.refresh[form.Get("refresh_token")]
+		if form.Get("refresh_token") == "" || !ok || rt.used || rt.in.ClientID != clientID {
+			oauthError(w, http.StatusBadRequest, "invalid_grant", "Invalid grant: refresh token is invalid")
+			return
+		}
+		rt.used = true // rotation: a refresh token works once
+		in = rt.in
+	case "":
+		oauthError(w, http.StatusBadRequest, "invalid_request", "grant_type is required")
+		return
+	default:
+		oauthError(w, http.StatusBadRequest, "unsupported_grant_type", fmt.Sprintf("grant_type %q is not supported", gt))
+		return
+	}
+	if userType != "" && userType != in.UserType {
+		oauthError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("user_type %s does not match the %s install", userType, in.UserType))
+		return
+	}
+	tok := s.issueToken(in, in.UserType, in.LocationID)
+	refresh := s.secrets.nextN(40)
+	s.oauth.refresh[refresh] = &refreshToken{in: in}
+	resp := map[string]any{
+		"access_token":  tok.value,
+		"token_type":    "Bearer",
+		"expires_in":    int(s.tokenLifetime.Seconds()),
+		"refresh_token": refresh,
+		"scope":         tok.scopeString(),
+		"userType":      in.UserType,
+		"userId":        in.UserID,
+	}
+	if in.CompanyID != "" {
+		resp["companyId"] = in.CompanyID
+	}
+	if in.UserType == "Location" {
+		resp["locationId"] = in.LocationID
+	} else {
+		resp["isBulkInstallation"] = false
+		resp["approvedLocations"] = s.approvedLocations(in)
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// issueToken creates an access token for an install. s.mu must be held.
+func (s *Server) issueToken(in *Install, userType, locationID string) *token {
+	tok := &token{
+		value:      s.secrets.nextN(40),
+		locationID: locationID,
+		companyID:  in.CompanyID,
+		userType:   userType,
+		userID:     in.UserID,
+		clientID:   in.ClientID,
+		scopes:     scopeSet(in.Scopes),
+		expires:    s.clock().Add(s.tokenLifetime),
+		install:    in,
+	}
+	if userType == "Company" {
+		tok.locationID = ""
+	}
+	s.tokens[tok.value] = tok
+	return tok
+}
+
+// approvedLocations lists the locations a Company install may get tokens
+// for. s.mu must be held.
+func (s *Server) approvedLocations(in *Install) []string {
+	if len(in.ApprovedLocations) > 0 {
+		return slices.Clone(in.ApprovedLocations)
+	}
+	out := []string{}
+	for _, id := range sortedKeys(s.locations) {
+		if s.locations[id].loc.CompanyID == in.CompanyID {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// handleLocationToken serves POST /oauth/locationToken: an agency token
+// with oauth.write gets a token for one of its approved locations.
+func (s *Server) handleLocationToken(w http.ResponseWriter, r *http.Request, body []byte) {
+	if r.Method != http.MethodPost {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("Cannot %s %s", r.Method, r.URL.Path))
+		return
+	}
+	agency, ok := s.authenticate(r)
+	if !ok {
+		writeError(w, http.StatusUnauthorized, msgInvalidToken)
+		return
+	}
+	if !checkVersion(w, r) {
+		return
+	}
+	if agency.userType != "Company" || !agency.has(ScopeOAuthWrite) {
+		writeError(w, http.StatusUnauthorized, msgScope)
+		return
+	}
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	form, err := url.ParseQuery(string(body))
+	if mt != "application/x-www-form-urlencoded" || err != nil {
+		writeError(w, http.StatusUnprocessableEntity, []string{"body must be application/x-www-form-urlencoded"})
+		return
+	}
+	var errs []string
+	for _, k := range []string{"companyId", "locationId"} {
+		if form.Get(k) == "" {
+			errs = append(errs, k+" should not be empty", k+" must be a string")
+		}
+	}
+	if len(errs) > 0 {
+		writeError(w, http.StatusUnprocessableEntity, errs)
+		return
+	}
+	companyID, locationID := form.Get("companyId"), form.Get("locationId")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if companyID != agency.companyID {
+		writeError(w, http.StatusBadRequest, "The companyId does not match the token")
+		return
+	}
+	in := agency.install
+	if in == nil {
+		in = &Install{CompanyID: agency.companyID, UserID: agency.userID, ClientID: agency.clientID, Scopes: sortedKeys(agency.scopes)}
+	}
+	if !slices.Contains(s.approvedLocations(in), locationID) {
+		writeError(w, http.StatusBadRequest, "Location is not approved for this app")
+		return
+	}
+	if in.UserID == "" {
+		in.UserID = s.secrets.next()
+	}
+	tok := s.issueToken(in, "Location", locationID)
+	writeJSON(w, http.StatusOK, map[string]any{
+		"access_token": tok.value,
+		"token_type":   "Bearer",
+		"expires_in":   int(s.tokenLifetime.Seconds()),
+		"scope":        tok.scopeString(),
+		"locationId":   locationID,
+		"companyId":    companyID,
+		"userId":       in.UserID,
+		"userType":     "Location",
+	})
+}
+
+// redactForm hides the secrets of an OAuth form body in the request log.
+func redactForm(contentType string, body []byte) []byte {
+	mt, _, _ := mime.ParseMediaType(contentType)
+	if mt != "application/x-www-form-urlencoded" {
+		return body
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return []byte(redacted)
+	}
+	for _, k := range []string{"client_secret", "code", "refresh_token"} {
+		if form.Has(k) {
+			form.Set(k, redacted)
+		}
+	}
+	return []byte(form.Encode())
+}
