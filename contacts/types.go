@@ -113,6 +113,29 @@ type contactWire struct {
 	LastSessionActivityAt isotime.Time `json:"lastSessionActivityAt,omitzero"`
 }
 
+// contactInWire decodes custom fields without CustomField.UnmarshalJSON: one
+// decoder pass over the contact instead of one more per custom field.
+type contactInWire struct {
+	contactWire
+	CustomFields []customFieldWire `json:"customFields"`
+}
+
+// customFieldWire is CustomField as it arrives, under either value name.
+type customFieldWire struct {
+	ID         string          `json:"id"`
+	Key        string          `json:"key"`
+	FieldValue json.RawMessage `json:"field_value"`
+	Value      json.RawMessage `json:"value"`
+}
+
+func (w customFieldWire) field() CustomField {
+	v := w.FieldValue
+	if len(v) == 0 {
+		v = w.Value
+	}
+	return CustomField{ID: w.ID, Key: w.Key, Value: FieldValue{raw: v}}
+}
+
 // contactKeys are the JSON names of Contact's fields; anything else goes to
 // Extra. Computed once from the struct tags so the list cannot drift.
 var contactKeys = jsonx.Names(reflect.TypeFor[Contact]())
@@ -142,9 +165,15 @@ func (c *Contact) UnmarshalJSON(data []byte) error {
 		return nil // as encoding/json does for structs
 	}
 	var f contactFields
-	w := contactWire{contactFields: &f}
+	w := contactInWire{contactWire: contactWire{contactFields: &f}}
 	if err := json.Unmarshal(data, &w); err != nil {
 		return err
+	}
+	if w.CustomFields != nil {
+		f.CustomFields = make([]CustomField, len(w.CustomFields))
+		for i, cf := range w.CustomFields {
+			f.CustomFields[i] = cf.field()
+		}
 	}
 	extra, err := jsonx.Extra(data, contactKeys)
 	if err != nil {
@@ -237,19 +266,11 @@ type CustomField struct {
 
 // UnmarshalJSON accepts the value under "field_value" or "value".
 func (f *CustomField) UnmarshalJSON(data []byte) error {
-	var w struct {
-		ID         string     `json:"id"`
-		Key        string     `json:"key"`
-		FieldValue FieldValue `json:"field_value"`
-		Value      FieldValue `json:"value"`
-	}
+	var w customFieldWire
 	if err := json.Unmarshal(data, &w); err != nil {
 		return err
 	}
-	*f = CustomField{ID: w.ID, Key: w.Key, Value: w.FieldValue}
-	if f.Value.IsZero() {
-		f.Value = w.Value
-	}
+	*f = w.field()
 	return nil
 }
 

@@ -3,12 +3,14 @@ package webhook
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/ghlkit/ghl/contacts"
 	"github.com/ghlkit/ghl/internal/isotime"
+	"github.com/ghlkit/ghl/internal/jsonx"
 	"github.com/ghlkit/ghl/notes"
 	"github.com/ghlkit/ghl/tasks"
 )
@@ -154,9 +156,11 @@ func decodeMeta(data []byte, m *Meta) error {
 	if t := bytes.TrimLeft(data, " \t\r\n"); len(t) == 0 || t[0] != '{' {
 		return fmt.Errorf("%w: not a JSON object", ErrMalformedPayload)
 	}
-	var w metaWire
-	if err := json.Unmarshal(data, &w); err != nil {
-		return fmt.Errorf("%w: %v", ErrMalformedPayload, err)
+	w, ok := scanMeta(data)
+	if !ok {
+		if err := json.Unmarshal(data, &w); err != nil {
+			return fmt.Errorf("%w: %v", ErrMalformedPayload, err)
+		}
 	}
 	*m = Meta{
 		Type:       w.Type,
@@ -166,6 +170,52 @@ func decodeMeta(data []byte, m *Meta) error {
 		Raw:        bytes.Clone(data),
 	}
 	return nil
+}
+
+// scanMeta reads the meta members without decoding the whole payload, which
+// the event's own decoder does next and validates (UnknownEvent with
+// json.Valid). It gives up, for
+// encoding/json to decide, on anything but plain strings under the exact
+// names: escapes, other spellings, other value types, invalid JSON.
+func scanMeta(data []byte) (metaWire, bool) {
+	var w metaWire
+	for mem := range jsonx.Members(data) {
+		if mem.Escaped {
+			return w, false
+		}
+		var dst *string
+		var ts string
+		switch string(mem.Name) {
+		case "type":
+			dst = &w.Type
+		case "locationId":
+			dst = &w.LocationID
+		case "webhookId":
+			dst = &w.WebhookID
+		case "timestamp":
+			dst = &ts
+		default:
+			for _, k := range metaKeys {
+				if strings.EqualFold(k, string(mem.Name)) {
+					return w, false
+				}
+			}
+			continue
+		}
+		v := mem.Value
+		if len(v) < 2 || v[0] != '"' || bytes.IndexByte(v[1:len(v)-1], '\\') >= 0 || bytes.IndexByte(v[1:len(v)-1], '"') >= 0 {
+			return w, false
+		}
+		*dst = string(v[1 : len(v)-1])
+		if dst == &ts {
+			t, err := isotime.Parse(ts)
+			if err != nil {
+				return w, false
+			}
+			w.Timestamp = isotime.Time(t)
+		}
+	}
+	return w, true
 }
 
 // unmarshalEvent implements json.Unmarshaler for the event structs, so they
@@ -202,7 +252,12 @@ type UnknownEvent struct {
 	Meta
 }
 
-func (e *UnknownEvent) decode([]byte) error { return nil }
+func (e *UnknownEvent) decode(data []byte) error {
+	if !json.Valid(data) {
+		return errors.New("invalid JSON")
+	}
+	return nil
+}
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (e *UnknownEvent) UnmarshalJSON(data []byte) error { return unmarshalEvent(data, e) }
@@ -215,7 +270,9 @@ func (e *UnknownEvent) UnmarshalJSON(data []byte) error { return unmarshalEvent(
 func decodeContact(data []byte, c *contacts.Contact) error {
 	// Called directly rather than through json.Unmarshal, which would scan
 	// the body once more before calling it: the method validates anyway.
-	if err := c.UnmarshalJSON(data); err != nil {
+	// Dropping the event's own members first spares the contact decoder a
+	// second pass to collect them as unknown fields.
+	if err := c.UnmarshalJSON(jsonx.Without(data, "type", "webhookId", "timestamp")); err != nil {
 		return err
 	}
 	c.Type = ""
@@ -290,7 +347,7 @@ func (e *ContactTagUpdate) UnmarshalJSON(data []byte) error { return unmarshalEv
 // ----- notes -----
 
 func decodeNote(data []byte, n *notes.Note) error {
-	if err := n.UnmarshalJSON(data); err != nil {
+	if err := n.UnmarshalJSON(jsonx.Without(data, metaKeys...)); err != nil {
 		return err
 	}
 	n.Extra = dropKeys(n.Extra, metaKeys...)

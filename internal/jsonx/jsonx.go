@@ -5,6 +5,7 @@ package jsonx
 import (
 	"bytes"
 	"encoding/json"
+	"iter"
 	"maps"
 	"reflect"
 	"slices"
@@ -56,33 +57,204 @@ func Extra(data []byte, known []string) (map[string]json.RawMessage, error) {
 // member whose name is not in known. It scans without allocating; a name
 // with escapes counts as unknown, leaving it to encoding/json to decide.
 func hasUnknownKey(data []byte, known []string) bool {
-	depth, wantKey := 0, false
-	for i := 0; i < len(data); i++ {
-		switch data[i] {
-		case '"':
-			start, escaped := i+1, false
-			for i++; i < len(data) && data[i] != '"'; i++ {
-				if data[i] == '\\' {
-					escaped = true
-					i++
-				}
-			}
-			if depth == 1 && wantKey {
-				if escaped || !isKnownBytes(known, data[start:i]) {
-					return true
-				}
-				wantKey = false
-			}
-		case '{', '[':
-			depth++
-			wantKey = depth == 1 && data[i] == '{'
-		case '}', ']':
-			depth--
-		case ',':
-			wantKey = depth == 1
+	for m := range Members(data) {
+		if m.Escaped || !isKnownBytes(known, m.Name) {
+			return true
 		}
 	}
 	return false
+}
+
+// Member is one top-level member of a JSON object, as bytes of the object.
+type Member struct {
+	Name    []byte // the name as written, without its quotes
+	Escaped bool   // the name holds escapes, so Name is not its decoded form
+	Value   []byte // the raw value, without surrounding white space
+	// Start and End delimit the whole member in the object: from the opening
+	// quote of its name to the end of its value.
+	Start, End int
+}
+
+// Members yields the top-level members of the JSON object data in order,
+// without decoding or allocating. data must be valid JSON: the scan does not
+// check it, so callers validate with a decoder of their own.
+func Members(data []byte) iter.Seq[Member] {
+	return func(yield func(Member) bool) {
+		depth, wantKey, colon := 0, false, -1
+		var m Member
+		emit := func(end int) bool {
+			m.Value = bytes.TrimSpace(data[colon+1 : end])
+			m.End = colon + 1 + len(bytes.TrimRight(data[colon+1:end], " \t\r\n"))
+			colon = -1
+			return yield(m)
+		}
+		for i := 0; i < len(data); i++ {
+			switch data[i] {
+			case '"':
+				start, escaped := i, false
+				for i++; i < len(data) && data[i] != '"'; i++ {
+					if data[i] == '\\' {
+						escaped = true
+						i++
+					}
+				}
+				if depth == 1 && wantKey {
+					m = Member{Name: data[start+1 : min(i, len(data))], Escaped: escaped, Start: start}
+					wantKey, colon = false, -1
+				}
+			case ':':
+				if depth == 1 && colon < 0 {
+					colon = i
+				}
+			case '{', '[':
+				depth++
+				if depth == 1 {
+					wantKey = data[i] == '{'
+				}
+			case '}', ']':
+				if depth == 1 && colon >= 0 && !emit(i) {
+					return
+				}
+				depth--
+			case ',':
+				if depth == 1 {
+					if colon >= 0 && !emit(i) {
+						return
+					}
+					wantKey = true
+				}
+			}
+		}
+	}
+}
+
+// Without returns the JSON object data without its top-level members whose
+// names are exactly one of names, or data itself when it has none of them.
+// Data that is not a well-formed object, or whose removed members hold
+// invalid JSON, is returned as it is, so that a decoder still sees and
+// refuses it: removing members never turns invalid input into valid input.
+func Without(data []byte, names ...string) []byte {
+	if !wellFormedObject(data) {
+		return data
+	}
+	drop := false
+	for m := range Members(data) {
+		if !m.Escaped && slices.Contains(names, string(m.Name)) {
+			if !json.Valid(m.Value) {
+				return data
+			}
+			drop = true
+		}
+	}
+	if !drop {
+		return data
+	}
+	out := make([]byte, 0, len(data))
+	out = append(out, '{')
+	for m := range Members(data) {
+		if !m.Escaped && slices.Contains(names, string(m.Name)) {
+			continue
+		}
+		if len(out) > 1 {
+			out = append(out, ',')
+		}
+		out = append(out, data[m.Start:m.End]...)
+	}
+	return append(out, '}')
+}
+
+// wellFormedObject reports whether data is one object whose top level
+// follows JSON's grammar ({ "name" : value , ... }) with balanced brackets
+// inside values and nothing but white space around it. It does not check the
+// values themselves: Without keeps them verbatim for the decoder to judge,
+// and checks the ones it removes.
+func wellFormedObject(data []byte) bool {
+	const (
+		keyOrEnd = iota
+		key
+		colon
+		value
+		commaOrEnd
+		done
+	)
+	data = bytes.TrimSpace(data)
+	if len(data) < 2 || data[0] != '{' {
+		return false
+	}
+	state, depth := keyOrEnd, 0
+	for i := 1; i < len(data); i++ {
+		c := data[i]
+		if depth > 0 {
+			switch c {
+			case '"':
+				if i = skipString(data, i); i < 0 {
+					return false
+				}
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					state = commaOrEnd
+				}
+			}
+			continue
+		}
+		switch {
+		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
+		case state == done:
+			return false
+		case c == '"' && (state == keyOrEnd || state == key):
+			if i = skipString(data, i); i < 0 {
+				return false
+			}
+			state = colon
+		case c == ':' && state == colon:
+			state = value
+		case c == '}' && (state == keyOrEnd || state == commaOrEnd):
+			state = done
+		case c == ',' && state == commaOrEnd:
+			state = key
+		case state == value:
+			switch c {
+			case '"':
+				if i = skipString(data, i); i < 0 {
+					return false
+				}
+				state = commaOrEnd
+			case '{', '[':
+				depth = 1
+			default: // a number or literal: letters, digits and . + -
+				if !scalarByte(c) {
+					return false
+				}
+				for i+1 < len(data) && scalarByte(data[i+1]) {
+					i++
+				}
+				state = commaOrEnd
+			}
+		default:
+			return false
+		}
+	}
+	return state == done
+}
+
+func scalarByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '+' || c == '-'
+}
+
+// skipString returns the index of the quote closing the string that opens
+// at data[i], or -1.
+func skipString(data []byte, i int) int {
+	for i++; i < len(data); i++ {
+		switch data[i] {
+		case '\\':
+			i++
+		case '"':
+			return i
+		}
+	}
+	return -1
 }
 
 func isKnownBytes(known []string, k []byte) bool {

@@ -63,3 +63,112 @@ func TestExtraAndAppendExtra(t *testing.T) {
 		t.Fatal("invalid extra JSON accepted")
 	}
 }
+
+func TestMembers(t *testing.T) {
+	t.Parallel()
+	data := []byte(` { "a" : 1 , "b\"c":"x,}" ,"n":{"a":[1,{"z":2}]}, "l":[ "]" ] , "e":"" } `)
+	var got []string
+	for m := range Members(data) {
+		got = append(got, string(m.Name)+"="+string(m.Value)+"|"+string(data[m.Start:m.End]))
+		if m.Escaped != (string(m.Name) == `b\"c`) {
+			t.Errorf("%s: Escaped = %v", m.Name, m.Escaped)
+		}
+	}
+	want := []string{
+		`a=1|"a" : 1`,
+		`b\"c="x,}"|"b\"c":"x,}"`,
+		`n={"a":[1,{"z":2}]}|"n":{"a":[1,{"z":2}]}`,
+		`l=[ "]" ]|"l":[ "]" ]`,
+		`e=""|"e":""`,
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("Members:\n got %q\nwant %q", got, want)
+	}
+	n := 0
+	for range Members(data) {
+		n++
+		break
+	}
+	if n != 1 {
+		t.Fatal("Members did not stop")
+	}
+	for range Members([]byte(`{}`)) {
+		t.Fatal("member in {}")
+	}
+}
+
+func TestWithout(t *testing.T) {
+	t.Parallel()
+	cases := map[string]string{
+		`{"type":"X","id":"1","webhookId":"w","timestamp":"t"}`: `{"id":"1"}`,
+		`{"id":"1"}`:                  `{"id":"1"}`,
+		`{"webhookId":"w"}`:           `{}`,
+		`{"a":{"webhookId":1},"b":2}`: `{"a":{"webhookId":1},"b":2}`,
+		`{"Type":"keep","type":"x"}`:  `{"Type":"keep"}`,
+	}
+	for in, want := range cases {
+		got := Without([]byte(in), "type", "webhookId", "timestamp")
+		if string(got) != want {
+			t.Errorf("Without(%s) = %s, want %s", in, got, want)
+		}
+		if !json.Valid(got) {
+			t.Errorf("Without(%s) is not valid JSON", in)
+		}
+	}
+}
+
+func FuzzWithout(f *testing.F) {
+	for _, s := range []string{`{"type":"X","a":1}`, `{"type":"X",}`, `{"a":[1,{"b":"}"}],"type":null}`, `{"type":1e3 ,"b":true}`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		// Removing members never makes invalid input valid.
+		if out := Without([]byte(s), "type", "a"); !json.Valid([]byte(s)) && json.Valid(out) {
+			t.Fatalf("Without(%q) = %q turned invalid JSON valid", s, out)
+		}
+	})
+}
+
+func FuzzMembers(f *testing.F) {
+	for _, s := range []string{`{"a":1}`, `{"a":{"b":[1,2,"]"]},"c":"\"}"}`, `{}`, `{"x":null ,"y" : true}`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		data := []byte(s)
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(data, &obj) != nil || obj == nil {
+			return
+		}
+		// Rebuilding the object from its members must give the same object.
+		var names []string
+		for m := range Members(data) {
+			if !m.Escaped {
+				names = append(names, string(m.Name))
+			}
+			if !json.Valid(m.Value) {
+				t.Fatalf("member %s has invalid value %s", m.Name, m.Value)
+			}
+		}
+		if !wellFormedObject(data) {
+			t.Fatalf("valid object %q not well formed", s)
+		}
+		stripped := Without(data, names...)
+		var rest map[string]json.RawMessage
+		if err := json.Unmarshal(stripped, &rest); err != nil {
+			t.Fatalf("Without(%s) = %s: %v", s, stripped, err)
+		}
+	})
+}
+
+func TestWithoutLeavesMalformedDataAlone(t *testing.T) {
+	t.Parallel()
+	for _, in := range []string{`{"type":"X",`, `{"type":"X"}garbage`, `{"type":"X"}}`, `["type"]`, `{"type":"X`, ``,
+		`{"type":"X",}`, `{,"type":"X"}`, `{"type":"X" "a":1}`, `{"type":tru}`, `{"type":"X","a":1,}`, `{"type" "X"}`, `{"type":"X"`, `{"a":[1}`} {
+		if got := Without([]byte(in), "type"); string(got) != in {
+			t.Errorf("Without(%q) = %q, want it unchanged", in, got)
+		}
+		if wellFormedObject([]byte(in)) && in != `{"type":tru}` {
+			t.Errorf("wellFormedObject(%q) = true", in)
+		}
+	}
+}
