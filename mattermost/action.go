@@ -1,0 +1,156 @@
+package mattermost
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"sync"
+)
+
+// ActionRequest is what Mattermost POSTs to a button's integration URL when
+// a user clicks it. Nothing in it is signed by Mattermost.
+type ActionRequest struct {
+	UserID      string         `json:"user_id"`
+	UserName    string         `json:"user_name"`
+	ChannelID   string         `json:"channel_id"`
+	ChannelName string         `json:"channel_name"`
+	TeamID      string         `json:"team_id"`
+	TeamDomain  string         `json:"team_domain"`
+	PostID      string         `json:"post_id"`
+	TriggerID   string         `json:"trigger_id"`
+	Type        string         `json:"type"`
+	DataSource  string         `json:"data_source"`
+	Context     map[string]any `json:"context"`
+
+	// Action and Values are the signed action name and values, set by
+	// ActionHandler after it verified the context.
+	Action string            `json:"-"`
+	Values map[string]string `json:"-"`
+}
+
+// SelectedOption returns the option a user picked in a select menu
+// (context.selected_option, added by Mattermost and so not signed).
+func (r *ActionRequest) SelectedOption() string {
+	s, _ := r.Context["selected_option"].(string)
+	return s
+}
+
+// ActionResponse answers a click.
+type ActionResponse struct {
+	// Update, if set, replaces the clicked post's message and props (so
+	// send the attachments again if they should stay).
+	Update *PostUpdate `json:"update,omitempty"`
+	// EphemeralText is shown to the user who clicked.
+	EphemeralText    string `json:"ephemeral_text,omitempty"`
+	GotoLocation     string `json:"goto_location,omitempty"`
+	SkipSlackParsing bool   `json:"skip_slack_parsing,omitempty"`
+}
+
+// PostUpdate is the new content of a clicked post.
+type PostUpdate struct {
+	Message string `json:"message"`
+	Props   Props  `json:"props,omitzero"`
+}
+
+// ActionFunc handles one verified click. Errors are handled as for a
+// CommandFunc: a *UserError's message is shown to the user as ephemeral
+// text, other errors are logged.
+type ActionFunc func(ctx context.Context, req *ActionRequest) (*ActionResponse, error)
+
+// ActionHandler is the http.Handler for button clicks. It accepts only
+// clicks whose context was made by its Signer (Signer.Integration):
+// a missing or altered context gets 403, and an expired one an ephemeral
+// "expired" note; the ActionFunc is not called for any of them. Verified
+// clicks are routed by the signed action name.
+type ActionHandler struct {
+	signer *Signer
+	cfg    *handlerConfig
+	mu     sync.RWMutex
+	routes map[string]ActionFunc
+}
+
+// ExpiredActionText is shown to a user who clicks a button whose signature
+// has expired.
+const ExpiredActionText = "This button has expired. Run the command again to get a fresh one."
+
+// NewActionHandler returns a handler verifying contexts with signer.
+func NewActionHandler(signer *Signer, opts ...HandlerOption) (*ActionHandler, error) {
+	if signer == nil {
+		return nil, invalidParam("signer", "must not be nil")
+	}
+	cfg, err := newHandlerConfig(opts)
+	if err != nil {
+		return nil, err
+	}
+	return &ActionHandler{signer: signer, cfg: cfg, routes: map[string]ActionFunc{}}, nil
+}
+
+// Handle routes clicks on buttons made with Signer.Integration(url, action,
+// ...) to fn. A later Handle for the same action replaces the earlier one.
+// It panics on an empty action or nil fn, as http.ServeMux does.
+func (h *ActionHandler) Handle(action string, fn ActionFunc) {
+	if action == "" || fn == nil {
+		panic("mattermost: ActionHandler.Handle needs an action name and a func")
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.routes[action] = fn
+}
+
+// ServeHTTP handles one click.
+func (h *ActionHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", "POST")
+		refuse(w, http.StatusMethodNotAllowed)
+		return
+	}
+	var req ActionRequest
+	if !decodeBody(w, r, &req) {
+		return
+	}
+	action, values, err := h.signer.VerifyContext(req.Context)
+	switch {
+	case errors.Is(err, ErrExpired):
+		writeJSON(w, http.StatusOK, &ActionResponse{EphemeralText: ExpiredActionText})
+		return
+	case err != nil:
+		h.cfg.warn(r, "mattermost: action refused", "reason", err.Error(), "user_id", req.UserID)
+		refuse(w, http.StatusForbidden)
+		return
+	}
+	h.mu.RLock()
+	fn := h.routes[action]
+	h.mu.RUnlock()
+	if fn == nil {
+		h.cfg.warn(r, "mattermost: no handler for signed action", "action", action)
+		writeJSON(w, http.StatusOK, &ActionResponse{EphemeralText: "This button is no longer supported."})
+		return
+	}
+	req.Action, req.Values = action, values
+	resp, err := fn(r.Context(), &req)
+	if err != nil {
+		writeJSON(w, http.StatusOK, &ActionResponse{EphemeralText: h.cfg.failure(r, "action "+action, err)})
+		return
+	}
+	if resp == nil {
+		resp = &ActionResponse{}
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// decodeBody reads a JSON request body of at most maxRequestBody bytes,
+// answering 400/413 itself when it cannot.
+func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
+	body := http.MaxBytesReader(w, r.Body, maxRequestBody)
+	if err := json.NewDecoder(body).Decode(v); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			refuse(w, http.StatusRequestEntityTooLarge)
+			return false
+		}
+		refuse(w, http.StatusBadRequest)
+		return false
+	}
+	return true
+}

@@ -1,0 +1,487 @@
+package mattermosttest_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ghlkit/ghl/mattermost"
+	"github.com/ghlkit/ghl/mattermost/mattermosttest"
+)
+
+type fixture struct {
+	srv     *mattermosttest.Server
+	bot     mattermosttest.User
+	token   string
+	channel mattermosttest.Channel
+}
+
+func setup(t *testing.T, opts ...mattermosttest.Option) *fixture {
+	t.Helper()
+	srv := mattermosttest.NewServer(opts...)
+	t.Cleanup(srv.Close)
+	bot, tok := srv.AddBot("bot")
+	return &fixture{srv: srv, bot: bot, token: tok, channel: srv.AddChannel("town-square")}
+}
+
+// do sends a raw API request as the bot.
+func (f *fixture) do(t *testing.T, method, path, body string) (int, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest(method, f.srv.URL+path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+f.token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+func TestAuth(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	for _, auth := range []string{"", "Bearer nope", "Basic " + f.token, "Bearer"} {
+		req, _ := http.NewRequest(http.MethodGet, f.srv.URL+"/api/v4/users/me", nil)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if resp.StatusCode != 401 || body["id"] != "api.context.session_expired.app_error" || body["status_code"] != 401.0 {
+			t.Errorf("%q: %d %v", auth, resp.StatusCode, body)
+		}
+	}
+	status, body := f.do(t, http.MethodGet, "/api/v4/users/me", "")
+	if status != 200 || !bytes.Contains(body, []byte(f.bot.ID)) {
+		t.Errorf("valid token: %d %s", status, body)
+	}
+	f.srv.RevokeToken(f.token)
+	if status, _ := f.do(t, http.MethodGet, "/api/v4/users/me", ""); status != 401 {
+		t.Errorf("revoked token: %d", status)
+	}
+}
+
+func TestPostsThreadsAndPatch(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	status, body := f.do(t, http.MethodPost, "/api/v4/posts", `{"channel_id":"`+f.channel.ID+`","message":"root","props":{"attachments":[{"actions":[{"name":"Go","integration":{"url":"http://x.example","context":{"k":"v"}}}]}],"extra":1}}`)
+	if status != 201 {
+		t.Fatalf("create: %d %s", status, body)
+	}
+	var root mattermost.Post
+	_ = json.Unmarshal(body, &root)
+	// Integrations stay on the server; action IDs are generated.
+	if a := root.Props.Attachments[0].Actions[0]; a.Integration != nil || len(a.ID) != 26 {
+		t.Errorf("API post action %+v", a)
+	}
+	stored, _ := f.srv.Post(root.ID)
+	if in := stored.Props.Attachments[0].Actions[0].Integration; in == nil || in.URL != "http://x.example" || in.Context["k"] != "v" {
+		t.Errorf("stored integration %+v", in)
+	}
+	if root.UserID != f.bot.ID || root.CreateAt == 0 || string(root.Props.Other["extra"]) != "1" {
+		t.Errorf("root %+v", root)
+	}
+	var replyIDs []string
+	for _, m := range []string{"r1", "r2"} {
+		status, body := f.do(t, http.MethodPost, "/api/v4/posts", `{"channel_id":"`+f.channel.ID+`","root_id":"`+root.ID+`","message":"`+m+`"}`)
+		if status != 201 {
+			t.Fatalf("reply: %d %s", status, body)
+		}
+		var p mattermost.Post
+		_ = json.Unmarshal(body, &p)
+		replyIDs = append(replyIDs, p.ID)
+	}
+	// A reply to a reply, an unknown root, a foreign channel: refused.
+	other := f.srv.AddChannel("other")
+	for _, b := range []string{
+		`{"channel_id":"` + f.channel.ID + `","root_id":"` + replyIDs[0] + `","message":"x"}`,
+		`{"channel_id":"` + f.channel.ID + `","root_id":"nope","message":"x"}`,
+		`{"channel_id":"` + other.ID + `","root_id":"` + root.ID + `","message":"x"}`,
+	} {
+		if status, body := f.do(t, http.MethodPost, "/api/v4/posts", b); status != 400 || !bytes.Contains(body, []byte("root_id")) {
+			t.Errorf("bad root: %d %s", status, body)
+		}
+	}
+	status, body = f.do(t, http.MethodGet, "/api/v4/posts/"+replyIDs[1]+"/thread", "")
+	var list mattermost.PostList
+	_ = json.Unmarshal(body, &list)
+	if status != 200 || strings.Join(list.Order, ",") != replyIDs[1]+","+replyIDs[0]+","+root.ID || len(list.Posts) != 3 {
+		t.Errorf("thread %d %+v", status, list)
+	}
+	// Patch replaces props entirely and marks the edit.
+	status, body = f.do(t, http.MethodPut, "/api/v4/posts/"+root.ID+"/patch", `{"message":"edited","props":{"new":true}}`)
+	var patched mattermost.Post
+	_ = json.Unmarshal(body, &patched)
+	if status != 200 || patched.Message != "edited" || len(patched.Props.Attachments) != 0 || string(patched.Props.Other["new"]) != "true" || patched.EditAt == 0 {
+		t.Errorf("patch %d %+v", status, patched)
+	}
+	// Only the author may patch.
+	alice := f.srv.AddUser("alice")
+	f.srv.AddToken(alice.ID, "alice-token")
+	req, _ := http.NewRequest(http.MethodPut, f.srv.URL+"/api/v4/posts/"+root.ID+"/patch", strings.NewReader(`{"message":"mine"}`))
+	req.Header.Set("Authorization", "Bearer alice-token")
+	resp, _ := http.DefaultClient.Do(req)
+	resp.Body.Close()
+	if resp.StatusCode != 403 {
+		t.Errorf("patch by another user: %d", resp.StatusCode)
+	}
+	if status, _ := f.do(t, http.MethodGet, "/api/v4/posts/nope", ""); status != 404 {
+		t.Errorf("unknown post: %d", status)
+	}
+	if got := f.srv.Thread(root.ID); len(got) != 3 || got[0].ID != root.ID {
+		t.Errorf("Thread() %+v", got)
+	}
+}
+
+func TestCreatePostChecks(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	private := f.srv.AddChannel("private", "someone-else")
+	long := strings.Repeat("ä", mattermost.MaxMessageRunes+1)
+	tests := []struct {
+		body   string
+		status int
+	}{
+		{`{"channel_id":"nope","message":"x"}`, 403},
+		{`{"channel_id":"` + private.ID + `","message":"x"}`, 403},
+		{`{"channel_id":"` + f.channel.ID + `","message":"` + long + `"}`, 400},
+		{`not json`, 400},
+	}
+	for _, tt := range tests {
+		if status, body := f.do(t, http.MethodPost, "/api/v4/posts", tt.body); status != tt.status {
+			t.Errorf("%.40s: %d %s", tt.body, status, body)
+		}
+	}
+	if n := len(f.srv.Posts(f.channel.ID)) + len(f.srv.Posts(private.ID)); n != 0 {
+		t.Errorf("%d posts stored", n)
+	}
+}
+
+func TestPendingPostIDDedupe(t *testing.T) {
+	t.Parallel()
+	var now atomic.Int64
+	now.Store(time.Date(2024, 7, 1, 12, 0, 0, 0, time.UTC).UnixNano())
+	f := setup(t, mattermosttest.WithClock(func() time.Time { return time.Unix(0, now.Load()) }))
+	body := `{"channel_id":"` + f.channel.ID + `","message":"m","pending_post_id":"u:1"}`
+	_, a := f.do(t, http.MethodPost, "/api/v4/posts", body)
+	now.Add(int64(29 * time.Second))
+	status, b := f.do(t, http.MethodPost, "/api/v4/posts", body)
+	var pa, pb mattermost.Post
+	_ = json.Unmarshal(a, &pa)
+	_ = json.Unmarshal(b, &pb)
+	if status != 201 || pa.ID == "" || pa.ID != pb.ID || pb.PendingPostID != "u:1" {
+		t.Errorf("repeat within window: %d %q vs %q", status, pa.ID, pb.ID)
+	}
+	// Another user's post with the same pending id is not handed out.
+	alice := f.srv.AddUser("alice")
+	f.srv.AddToken(alice.ID, "alice-token")
+	req, _ := http.NewRequest(http.MethodPost, f.srv.URL+"/api/v4/posts", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer alice-token")
+	resp, _ := http.DefaultClient.Do(req)
+	var pc mattermost.Post
+	_ = json.NewDecoder(resp.Body).Decode(&pc)
+	resp.Body.Close()
+	if pc.ID == pa.ID || pc.UserID != alice.ID {
+		t.Errorf("other user's repeat returned %+v", pc)
+	}
+	// After the window, the same id creates a new post.
+	now.Add(int64(2 * time.Second))
+	_, c := f.do(t, http.MethodPost, "/api/v4/posts", body)
+	var pd mattermost.Post
+	_ = json.Unmarshal(c, &pd)
+	if pd.ID == pa.ID {
+		t.Error("deduplicated after the window")
+	}
+	if n := len(f.srv.Posts(f.channel.ID)); n != 3 {
+		t.Errorf("%d posts, want 3", n)
+	}
+}
+
+func TestFaults(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	f.srv.Fail(mattermosttest.Fault{Method: "GET", Path: "/api/v4/users/*", Status: 503, RetryAfter: 2 * time.Second, Count: 2})
+	for i := 0; i < 2; i++ {
+		req, _ := http.NewRequest(http.MethodGet, f.srv.URL+"/api/v4/users/me", nil)
+		req.Header.Set("Authorization", "Bearer "+f.token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 503 || resp.Header.Get("Retry-After") != "2" {
+			t.Errorf("attempt %d: %d %q", i, resp.StatusCode, resp.Header.Get("Retry-After"))
+		}
+	}
+	if status, _ := f.do(t, http.MethodGet, "/api/v4/users/me", ""); status != 200 {
+		t.Errorf("after Count faults: %d", status)
+	}
+	// Drop: no answer and nothing applied.
+	f.srv.Fail(mattermosttest.Fault{Path: "/api/v4/posts", Drop: true})
+	req, _ := http.NewRequest(http.MethodPost, f.srv.URL+"/api/v4/posts", strings.NewReader(`{"channel_id":"`+f.channel.ID+`","message":"x"}`))
+	req.Header.Set("Authorization", "Bearer "+f.token)
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		resp.Body.Close()
+		t.Errorf("dropped request answered %d", resp.StatusCode)
+	}
+	if n := len(f.srv.Posts(f.channel.ID)); n != 0 {
+		t.Errorf("dropped create stored %d posts", n)
+	}
+	// AfterWrite: no answer, but applied.
+	f.srv.Fail(mattermosttest.Fault{Path: "/api/v4/posts", AfterWrite: true})
+	req, _ = http.NewRequest(http.MethodPost, f.srv.URL+"/api/v4/posts", strings.NewReader(`{"channel_id":"`+f.channel.ID+`","message":"x"}`))
+	req.Header.Set("Authorization", "Bearer "+f.token)
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		resp.Body.Close()
+		t.Errorf("AfterWrite request answered %d", resp.StatusCode)
+	}
+	if n := len(f.srv.Posts(f.channel.ID)); n != 1 {
+		t.Errorf("AfterWrite create stored %d posts, want 1", n)
+	}
+	// Forever faults stay until cleared; latency respects the client.
+	f.srv.Fail(mattermosttest.Fault{Path: "/api/v4/users/me", Status: 500, Count: -1})
+	for i := 0; i < 3; i++ {
+		if status, _ := f.do(t, http.MethodGet, "/api/v4/users/me", ""); status != 500 {
+			t.Errorf("forever fault %d: %d", i, status)
+		}
+	}
+	f.srv.ClearFaults()
+	f.srv.SetLatency(30 * time.Millisecond)
+	start := time.Now()
+	if status, _ := f.do(t, http.MethodGet, "/api/v4/users/me", ""); status != 200 || time.Since(start) < 30*time.Millisecond {
+		t.Errorf("latency: %d after %v", status, time.Since(start))
+	}
+	f.srv.SetLatency(0)
+	f.srv.SetOutage(true)
+	if status, _ := f.do(t, http.MethodGet, "/api/v4/users/me", ""); status != 503 {
+		t.Errorf("outage: %d", status)
+	}
+	f.srv.SetOutage(false)
+	if status, _ := f.do(t, http.MethodGet, "/api/v4/users/me", ""); status != 200 {
+		t.Errorf("after outage: %d", status)
+	}
+}
+
+func TestRequestsLogRedactsCredentials(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	f.do(t, http.MethodGet, "/api/v4/users/me?x=1", "")
+	reqs := f.srv.Requests()
+	if len(reqs) != 1 {
+		t.Fatalf("%d requests", len(reqs))
+	}
+	r := reqs[0]
+	if r.Method != "GET" || r.Path != "/api/v4/users/me" || r.Query.Get("x") != "1" || r.Header.Get("Authorization") != "Bearer [REDACTED]" {
+		t.Errorf("request %+v", r)
+	}
+}
+
+func TestEphemeralAndWebhooks(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	status, body := f.do(t, http.MethodPost, "/api/v4/posts/ephemeral", `{"user_id":"u1","post":{"channel_id":"`+f.channel.ID+`","message":"psst"}}`)
+	if status != 201 {
+		t.Fatalf("%d %s", status, body)
+	}
+	eph := f.srv.Ephemeral("u1")
+	if len(eph) != 1 || eph[0].Post.Message != "psst" || eph[0].Post.UserID != f.bot.ID || len(f.srv.Posts(f.channel.ID)) != 0 {
+		t.Errorf("ephemeral %+v", eph)
+	}
+	hook := f.srv.AddWebhook(f.channel.ID)
+	// JSON body, and the form-encoded payload= variant.
+	resp, _ := http.Post(hook, "application/json", strings.NewReader(`{"text":"one"}`))
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(b) != "ok" {
+		t.Errorf("webhook: %d %q", resp.StatusCode, b)
+	}
+	resp, _ = http.Post(hook, "application/x-www-form-urlencoded", strings.NewReader(`payload=%7B%22text%22%3A%22two%22%2C%22channel%22%3A%22town-square%22%7D`))
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Errorf("form webhook: %d", resp.StatusCode)
+	}
+	for _, body := range []string{`{}`, `{"text":"x","channel":"nowhere"}`, `nope`} {
+		resp, _ = http.Post(hook, "application/json", strings.NewReader(body))
+		resp.Body.Close()
+		if resp.StatusCode != 400 {
+			t.Errorf("%s: %d", body, resp.StatusCode)
+		}
+	}
+	posts := f.srv.Posts(f.channel.ID)
+	if len(posts) != 2 || posts[0].Message != "one" || posts[1].Message != "two" {
+		t.Errorf("posts %+v", posts)
+	}
+}
+
+func TestSessionSlashTextResponseAndResponseURLLimit(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	alice := f.srv.AddUser("alice")
+	var responseURL atomic.Value
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		responseURL.Store(r.Form.Get("response_url"))
+		w.Header().Set("Content-Type", "text/plain")
+		_, _ = io.WriteString(w, "plain answer")
+	}))
+	defer app.Close()
+	f.srv.AddCommand("/plain", app.URL)
+	res, err := f.srv.As(alice.ID).SlashCommand(context.Background(), f.channel.ID, "/plain  hello world")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Request.Text != "hello world" || res.Response.Text != "plain answer" {
+		t.Errorf("result %+v %+v", res.Request, res.Response)
+	}
+	if eph := f.srv.Ephemeral(alice.ID); len(eph) != 1 || eph[0].Post.Message != "plain answer" {
+		t.Errorf("ephemeral %+v", eph)
+	}
+	u := responseURL.Load().(string)
+	for i := 0; i < mattermosttest.ResponseURLUses+1; i++ {
+		resp, err := http.Post(u, "application/json", strings.NewReader(`{"response_type":"in_channel","text":"later"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		want := 200
+		if i == mattermosttest.ResponseURLUses {
+			want = 400
+		}
+		if resp.StatusCode != want {
+			t.Errorf("use %d: %d, want %d", i+1, resp.StatusCode, want)
+		}
+	}
+	if n := len(f.srv.Posts(f.channel.ID)); n != mattermosttest.ResponseURLUses {
+		t.Errorf("%d posts via response_url", n)
+	}
+	if _, err := f.srv.As(alice.ID).SlashCommand(context.Background(), f.channel.ID, "/unknown"); err == nil {
+		t.Error("unknown command accepted")
+	}
+	if _, err := f.srv.As("nobody").SlashCommand(context.Background(), f.channel.ID, "/plain"); err == nil {
+		t.Error("unknown user accepted")
+	}
+}
+
+func TestSessionIntegrationFailure(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	alice := f.srv.AddUser("alice")
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "nope", http.StatusUnauthorized)
+	}))
+	defer app.Close()
+	f.srv.AddCommand("x", app.URL)
+	res, err := f.srv.As(alice.ID).SlashCommand(context.Background(), f.channel.ID, "/x")
+	if err != nil || res.Status != 401 || res.Response != nil {
+		t.Errorf("%+v %v", res, err)
+	}
+	if len(f.srv.Ephemeral(alice.ID))+len(f.srv.Posts(f.channel.ID)) != 0 {
+		t.Error("a failed command's answer was applied")
+	}
+}
+
+func TestSubmitDialogInputChecks(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	alice := f.srv.AddUser("alice")
+	var got atomic.Value
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var sub mattermost.DialogSubmission
+		_ = json.NewDecoder(r.Body).Decode(&sub)
+		got.Store(sub)
+	}))
+	defer app.Close()
+	// Open a dialog for alice through a slash command's trigger.
+	triggers := make(chan string, 1)
+	cmdApp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		triggers <- r.Form.Get("trigger_id")
+	}))
+	defer cmdApp.Close()
+	f.srv.AddCommand("open", cmdApp.URL)
+	if _, err := f.srv.As(alice.ID).SlashCommand(context.Background(), f.channel.ID, "/open"); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := mattermost.NewClient(f.srv.URL, f.token)
+	err := c.OpenDialog(context.Background(), &mattermost.OpenDialogRequest{TriggerID: <-triggers, URL: app.URL, Dialog: mattermost.Dialog{
+		CallbackID: "cb", Title: "T", State: "s",
+		Elements: []mattermost.DialogElement{
+			{DisplayName: "Name", Name: "name", Type: "text", MinLength: 2, MaxLength: 5},
+			{DisplayName: "Kind", Name: "kind", Type: "select", Options: []mattermost.DialogOption{{Text: "A", Value: "a"}}, Default: "a"},
+			{DisplayName: "Note", Name: "note", Type: "textarea", Optional: true},
+			{DisplayName: "Flag", Name: "flag", Type: "bool", Default: "true"},
+		},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := f.srv.Dialogs()[0]
+	sess := f.srv.As(alice.ID)
+	for _, tt := range []struct {
+		values map[string]any
+		field  string
+	}{
+		{map[string]any{}, "name"},
+		{map[string]any{"name": "x"}, "name"},
+		{map[string]any{"name": "toolong"}, "name"},
+		{map[string]any{"name": "ok", "kind": "zzz"}, "kind"},
+		{map[string]any{"name": "ok", "flag": "yes"}, "flag"},
+		{map[string]any{"name": "ok", "nosuch": 1}, "nosuch"},
+	} {
+		_, err := sess.SubmitDialog(context.Background(), d, tt.values)
+		var inErr *mattermosttest.InputError
+		if !errors.As(err, &inErr) || inErr.Errors[tt.field] == "" {
+			t.Errorf("%v: err = %v, want error on %q", tt.values, err, tt.field)
+		}
+	}
+	if got.Load() != nil {
+		t.Fatal("an invalid submission was sent")
+	}
+	res, err := sess.SubmitDialog(context.Background(), d, map[string]any{"name": "Jo"})
+	if err != nil || !res.Closed {
+		t.Fatalf("%+v %v", res, err)
+	}
+	sub := got.Load().(mattermost.DialogSubmission)
+	want := map[string]any{"name": "Jo", "kind": "a", "flag": true}
+	if sub.Type != "dialog_submission" || sub.CallbackID != "cb" || sub.State != "s" || sub.UserID != alice.ID || sub.ChannelID != f.channel.ID ||
+		len(sub.Submission) != 3 || sub.Submission["name"] != want["name"] || sub.Submission["kind"] != want["kind"] || sub.Submission["flag"] != want["flag"] {
+		t.Errorf("submission %+v", sub)
+	}
+	// Without notify_on_cancel nothing is sent on cancel.
+	res, err = sess.CancelDialog(context.Background(), d)
+	if err != nil || res.Sent || !res.Closed {
+		t.Errorf("cancel %+v %v", res, err)
+	}
+	// Another user cannot submit alice's dialog.
+	bob := f.srv.AddUser("bob")
+	if _, err := f.srv.As(bob.ID).SubmitDialog(context.Background(), d, map[string]any{"name": "Jo"}); err == nil {
+		t.Error("bob submitted alice's dialog")
+	}
+}
+
+func TestNewID(t *testing.T) {
+	t.Parallel()
+	seen := map[string]bool{}
+	for i := 0; i < 100; i++ {
+		id := mattermosttest.NewID()
+		if len(id) != 26 || seen[id] || strings.ToLower(id) != id {
+			t.Fatalf("bad id %q", id)
+		}
+		seen[id] = true
+	}
+}

@@ -1,0 +1,245 @@
+package mattermost
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"strings"
+	"time"
+)
+
+// Errors from Signer.Verify, also returned by the action and dialog
+// handlers' checks.
+var (
+	// ErrUnsigned: the context or state carries no signature at all.
+	ErrUnsigned = errors.New("mattermost: context is not signed")
+	// ErrBadSignature: the signature does not match (the data was altered,
+	// signed with an unknown key, or signed for another purpose).
+	ErrBadSignature = errors.New("mattermost: bad signature")
+	// ErrExpired: the signature is genuine but its time is up.
+	ErrExpired = errors.New("mattermost: signature expired")
+)
+
+// ContextKey is the key under which Signer.Integration puts the signed
+// token in a button's integration context.
+const ContextKey = "ghlkit_sig"
+
+// Kinds of signed data, bound into the signature so that a token made for
+// one use cannot be replayed as another.
+const (
+	KindAction = "action"
+	KindDialog = "dialog"
+)
+
+// MinSecretLen is the shortest secret NewSigner accepts (256 bits).
+const MinSecretLen = 32
+
+// Signer signs the data an integration hands to Mattermost and gets back
+// unchanged but unauthenticated: button contexts and dialog state. Mattermost
+// does not sign the requests it sends to integrations, so whatever a handler
+// trusts in them (a task ID, a contact ID) must carry the integration's own
+// signature. Signatures are HMAC-SHA256 over the kind, name, values and
+// expiry.
+//
+// The values are signed, not encrypted: do not put secrets in them.
+type Signer struct {
+	keys      [][]byte // keys[0] signs; all verify
+	now       func() time.Time
+	actionTTL time.Duration
+	dialogTTL time.Duration
+}
+
+// SignerOption configures a Signer.
+type SignerOption func(*Signer) error
+
+// WithPreviousSecrets accepts signatures made with older secrets, so that a
+// secret can be rotated without breaking buttons already posted.
+func WithPreviousSecrets(secrets ...[]byte) SignerOption {
+	return func(s *Signer) error {
+		for _, k := range secrets {
+			if len(k) < MinSecretLen {
+				return invalidParam("WithPreviousSecrets", "every secret needs at least 32 bytes")
+			}
+			s.keys = append(s.keys, append([]byte(nil), k...))
+		}
+		return nil
+	}
+}
+
+// WithSignerClock sets the clock used for expiry (tests).
+func WithSignerClock(now func() time.Time) SignerOption {
+	return func(s *Signer) error {
+		if now == nil {
+			return invalidParam("WithSignerClock", "must not be nil")
+		}
+		s.now = now
+		return nil
+	}
+}
+
+// WithActionTTL sets how long a signed button stays valid (default 7 days).
+func WithActionTTL(d time.Duration) SignerOption {
+	return func(s *Signer) error {
+		if d <= 0 {
+			return invalidParam("WithActionTTL", "must be positive")
+		}
+		s.actionTTL = d
+		return nil
+	}
+}
+
+// WithDialogTTL sets how long a signed dialog state stays valid (default 1
+// hour).
+func WithDialogTTL(d time.Duration) SignerOption {
+	return func(s *Signer) error {
+		if d <= 0 {
+			return invalidParam("WithDialogTTL", "must be positive")
+		}
+		s.dialogTTL = d
+		return nil
+	}
+}
+
+// NewSigner returns a Signer using secret (at least MinSecretLen random
+// bytes; keep it out of source code).
+func NewSigner(secret []byte, opts ...SignerOption) (*Signer, error) {
+	if len(secret) < MinSecretLen {
+		return nil, invalidParam("secret", "needs at least 32 bytes")
+	}
+	s := &Signer{
+		keys:      [][]byte{append([]byte(nil), secret...)},
+		now:       time.Now,
+		actionTTL: 7 * 24 * time.Hour,
+		dialogTTL: time.Hour,
+	}
+	for _, opt := range opts {
+		if opt == nil {
+			continue
+		}
+		if err := opt(s); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// signedPayload is what a token carries.
+type signedPayload struct {
+	Kind    string            `json:"k"`
+	Name    string            `json:"n"`
+	Values  map[string]string `json:"v,omitempty"`
+	Expires int64             `json:"e"` // Unix seconds
+}
+
+const tokenPrefix = "v1."
+
+// Sign returns a token binding kind, name and values until ttl from now.
+// Tokens are URL-safe text: "v1.<payload>.<mac>".
+func (s *Signer) Sign(kind, name string, values map[string]string, ttl time.Duration) (string, error) {
+	if kind == "" {
+		return "", invalidParam("kind", "must not be empty")
+	}
+	if ttl <= 0 {
+		return "", invalidParam("ttl", "must be positive")
+	}
+	p := signedPayload{Kind: kind, Name: name, Values: values, Expires: s.now().Add(ttl).Unix()}
+	raw, err := json.Marshal(p)
+	if err != nil {
+		return "", err
+	}
+	body := base64.RawURLEncoding.EncodeToString(raw)
+	return tokenPrefix + body + "." + base64.RawURLEncoding.EncodeToString(mac(s.keys[0], body)), nil
+}
+
+func mac(key []byte, body string) []byte {
+	h := hmac.New(sha256.New, key)
+	h.Write([]byte("ghlkit/mattermost\x00"))
+	h.Write([]byte(body))
+	return h.Sum(nil)
+}
+
+// Verify checks a token made by Sign for kind and returns its name and
+// values. The signature is checked before anything in the token is read.
+// Errors: ErrUnsigned for an empty token, ErrBadSignature for anything
+// altered, malformed or made for another kind, ErrExpired when its time is
+// up.
+func (s *Signer) Verify(kind, token string) (name string, values map[string]string, err error) {
+	if token == "" {
+		return "", nil, ErrUnsigned
+	}
+	rest, ok := strings.CutPrefix(token, tokenPrefix)
+	if !ok {
+		return "", nil, ErrBadSignature
+	}
+	body, sig, ok := strings.Cut(rest, ".")
+	if !ok {
+		return "", nil, ErrBadSignature
+	}
+	got, err := base64.RawURLEncoding.DecodeString(sig)
+	if err != nil {
+		return "", nil, ErrBadSignature
+	}
+	valid := false
+	for _, k := range s.keys {
+		if hmac.Equal(got, mac(k, body)) {
+			valid = true
+		}
+	}
+	if !valid {
+		return "", nil, ErrBadSignature
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(body)
+	if err != nil {
+		return "", nil, ErrBadSignature
+	}
+	var p signedPayload
+	if err := json.Unmarshal(raw, &p); err != nil || p.Kind != kind {
+		return "", nil, ErrBadSignature
+	}
+	if !s.now().Before(time.Unix(p.Expires, 0)) {
+		return "", nil, ErrExpired
+	}
+	return p.Name, p.Values, nil
+}
+
+// Integration returns a button integration that sends clicks to url with
+// the action name and values signed into its context (valid for the action
+// TTL). ActionHandler verifies it and routes by action.
+func (s *Signer) Integration(url, action string, values map[string]string) (*Integration, error) {
+	if err := validateAbsURL("url", url); err != nil {
+		return nil, err
+	}
+	if action == "" {
+		return nil, invalidParam("action", "must not be empty")
+	}
+	tok, err := s.Sign(KindAction, action, values, s.actionTTL)
+	if err != nil {
+		return nil, err
+	}
+	return &Integration{URL: url, Context: map[string]any{ContextKey: tok}}, nil
+}
+
+// VerifyContext checks an integration context made by Integration and
+// returns the action name and values.
+func (s *Signer) VerifyContext(ctx map[string]any) (action string, values map[string]string, err error) {
+	raw, present := ctx[ContextKey]
+	if !present {
+		return "", nil, ErrUnsigned
+	}
+	tok, ok := raw.(string)
+	if !ok {
+		return "", nil, ErrBadSignature
+	}
+	return s.Verify(KindAction, tok)
+}
+
+// DialogState returns a dialog state that binds values to the dialog's
+// callbackID (valid for the dialog TTL). DialogHandler verifies it.
+func (s *Signer) DialogState(callbackID string, values map[string]string) (string, error) {
+	if callbackID == "" {
+		return "", invalidParam("callbackID", "must not be empty")
+	}
+	return s.Sign(KindDialog, callbackID, values, s.dialogTTL)
+}

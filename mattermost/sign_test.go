@@ -1,0 +1,199 @@
+package mattermost
+
+import (
+	"encoding/base64"
+	"errors"
+	"maps"
+	"strings"
+	"testing"
+	"time"
+)
+
+var (
+	testSecret  = []byte("0123456789abcdef0123456789abcdef")
+	otherSecret = []byte("fedcba9876543210fedcba9876543210")
+)
+
+type fakeClock struct{ t time.Time }
+
+func (c *fakeClock) now() time.Time { return c.t }
+
+func newTestSigner(t *testing.T, clock *fakeClock, opts ...SignerOption) *Signer {
+	t.Helper()
+	s, err := NewSigner(testSecret, append([]SignerOption{WithSignerClock(clock.now)}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestSignerRoundTrip(t *testing.T) {
+	t.Parallel()
+	clock := &fakeClock{time.Date(2024, 7, 1, 12, 0, 0, 0, time.UTC)}
+	s := newTestSigner(t, clock)
+	values := map[string]string{"task": "t1", "contact": "c/1 ü"}
+	tok, err := s.Sign(KindAction, "complete", values, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(tok, "v1.") || strings.ContainsAny(tok, "+/= ") {
+		t.Errorf("token %q is not URL-safe v1", tok)
+	}
+	name, got, err := s.Verify(KindAction, tok)
+	if err != nil || name != "complete" || !maps.Equal(got, values) {
+		t.Fatalf("Verify = %q, %v, %v", name, got, err)
+	}
+	// Just before expiry it is valid; at expiry it is not.
+	clock.t = clock.t.Add(time.Hour - time.Second)
+	if _, _, err := s.Verify(KindAction, tok); err != nil {
+		t.Errorf("before expiry: %v", err)
+	}
+	clock.t = clock.t.Add(time.Second)
+	if _, _, err := s.Verify(KindAction, tok); !errors.Is(err, ErrExpired) {
+		t.Errorf("at expiry: err = %v, want ErrExpired", err)
+	}
+}
+
+func TestSignerRefusesForgeries(t *testing.T) {
+	t.Parallel()
+	clock := &fakeClock{time.Date(2024, 7, 1, 12, 0, 0, 0, time.UTC)}
+	s := newTestSigner(t, clock)
+	tok, err := s.Sign(KindAction, "complete", map[string]string{"task": "t1"}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, sig, _ := strings.Cut(strings.TrimPrefix(tok, "v1."), ".")
+	raw, _ := base64.RawURLEncoding.DecodeString(body)
+
+	// The payload rewritten to another task, with the old MAC.
+	altered := base64.RawURLEncoding.EncodeToString([]byte(strings.Replace(string(raw), "t1", "t2", 1)))
+	// The same payload with a later expiry.
+	extended := base64.RawURLEncoding.EncodeToString([]byte(strings.Replace(string(raw), `"e":`, `"e":9`, 1)))
+	other, err := NewSigner(otherSecret, WithSignerClock(clock.now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherTok, _ := other.Sign(KindAction, "complete", map[string]string{"task": "t1"}, time.Hour)
+	dialogTok, _ := s.Sign(KindDialog, "complete", map[string]string{"task": "t1"}, time.Hour)
+	flipped := []byte(sig)
+	flipped[3] ^= 1
+
+	tests := []struct {
+		name, tok string
+		want      error
+	}{
+		{"empty", "", ErrUnsigned},
+		{"altered payload", "v1." + altered + "." + sig, ErrBadSignature},
+		{"extended expiry", "v1." + extended + "." + sig, ErrBadSignature},
+		{"flipped mac bit", "v1." + body + "." + string(flipped), ErrBadSignature},
+		{"no mac", "v1." + body, ErrBadSignature},
+		{"empty mac", "v1." + body + ".", ErrBadSignature},
+		{"other version", "v2." + body + "." + sig, ErrBadSignature},
+		{"other key", otherTok, ErrBadSignature},
+		{"other kind", dialogTok, ErrBadSignature},
+		{"garbage", "v1.!!!.???", ErrBadSignature},
+		{"truncated", tok[:len(tok)-2], ErrBadSignature},
+	}
+	for _, tt := range tests {
+		if _, _, err := s.Verify(KindAction, tt.tok); !errors.Is(err, tt.want) {
+			t.Errorf("%s: err = %v, want %v", tt.name, err, tt.want)
+		}
+	}
+}
+
+func TestSignerRotation(t *testing.T) {
+	t.Parallel()
+	clock := &fakeClock{time.Now()}
+	old, err := NewSigner(otherSecret, WithSignerClock(clock.now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, _ := old.Sign(KindAction, "a", nil, time.Hour)
+	rotated := newTestSigner(t, clock, WithPreviousSecrets(otherSecret))
+	if _, _, err := rotated.Verify(KindAction, tok); err != nil {
+		t.Errorf("rotated signer refuses a token of the previous secret: %v", err)
+	}
+	plain := newTestSigner(t, clock)
+	if _, _, err := plain.Verify(KindAction, tok); !errors.Is(err, ErrBadSignature) {
+		t.Errorf("signer without the previous secret: err = %v", err)
+	}
+	// New tokens are signed with the current secret.
+	newTok, _ := rotated.Sign(KindAction, "a", nil, time.Hour)
+	if _, _, err := plain.Verify(KindAction, newTok); err != nil {
+		t.Errorf("token of rotated signer: %v", err)
+	}
+}
+
+func TestSignerIntegrationAndState(t *testing.T) {
+	t.Parallel()
+	clock := &fakeClock{time.Date(2024, 7, 1, 12, 0, 0, 0, time.UTC)}
+	s := newTestSigner(t, clock, WithActionTTL(2*time.Hour), WithDialogTTL(time.Minute))
+	in, err := s.Integration("https://bridge.example/mm/action", "complete", map[string]string{"task": "t1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.URL != "https://bridge.example/mm/action" || len(in.Context) != 1 {
+		t.Fatalf("integration = %+v", in)
+	}
+	action, values, err := s.VerifyContext(in.Context)
+	if err != nil || action != "complete" || values["task"] != "t1" {
+		t.Fatalf("VerifyContext = %q %v %v", action, values, err)
+	}
+	if _, _, err := s.VerifyContext(map[string]any{}); !errors.Is(err, ErrUnsigned) {
+		t.Errorf("missing context key: %v", err)
+	}
+	if _, _, err := s.VerifyContext(map[string]any{ContextKey: 42.0}); !errors.Is(err, ErrBadSignature) {
+		t.Errorf("non-string token: %v", err)
+	}
+	if _, _, err := s.VerifyContext(nil); !errors.Is(err, ErrUnsigned) {
+		t.Errorf("nil context: %v", err)
+	}
+	state, err := s.DialogState("create_task", map[string]string{"contact": "c1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A dialog state is not a button context, nor the reverse.
+	if _, _, err := s.VerifyContext(map[string]any{ContextKey: state}); !errors.Is(err, ErrBadSignature) {
+		t.Errorf("dialog state accepted as a button context: %v", err)
+	}
+	clock.t = clock.t.Add(time.Minute)
+	if _, _, err := s.Verify(KindDialog, state); !errors.Is(err, ErrExpired) {
+		t.Errorf("dialog TTL: %v", err)
+	}
+	if _, _, err := s.VerifyContext(in.Context); err != nil {
+		t.Errorf("action TTL: %v", err)
+	}
+	clock.t = clock.t.Add(2 * time.Hour)
+	if _, _, err := s.VerifyContext(in.Context); !errors.Is(err, ErrExpired) {
+		t.Errorf("action expired: %v", err)
+	}
+}
+
+func TestNewSignerRejects(t *testing.T) {
+	t.Parallel()
+	cases := map[string]func() error{
+		"short secret":   func() error { _, err := NewSigner([]byte("short")); return err },
+		"short previous": func() error { _, err := NewSigner(testSecret, WithPreviousSecrets([]byte("x"))); return err },
+		"nil clock":      func() error { _, err := NewSigner(testSecret, WithSignerClock(nil)); return err },
+		"zero ttl":       func() error { _, err := NewSigner(testSecret, WithActionTTL(0)); return err },
+		"neg dialog ttl": func() error { _, err := NewSigner(testSecret, WithDialogTTL(-1)); return err },
+	}
+	for name, f := range cases {
+		if err := f(); !errors.Is(err, ErrInvalidParam) {
+			t.Errorf("%s: err = %v", name, err)
+		}
+	}
+	s, _ := NewSigner(testSecret)
+	if _, err := s.Integration("not a url", "a", nil); !errors.Is(err, ErrInvalidParam) {
+		t.Errorf("bad URL: %v", err)
+	}
+	if _, err := s.Integration("https://x.example", "", nil); !errors.Is(err, ErrInvalidParam) {
+		t.Errorf("empty action: %v", err)
+	}
+	if _, err := s.Sign("", "a", nil, time.Hour); !errors.Is(err, ErrInvalidParam) {
+		t.Errorf("empty kind: %v", err)
+	}
+	if _, err := s.DialogState("", nil); !errors.Is(err, ErrInvalidParam) {
+		t.Errorf("empty callback: %v", err)
+	}
+}

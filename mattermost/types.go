@@ -1,0 +1,348 @@
+package mattermost
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+)
+
+// MaxMessageRunes is the longest post message Mattermost accepts (servers 5.0
+// and later). It counts characters (runes), not bytes.
+const MaxMessageRunes = 16383
+
+// Post is a Mattermost post as the REST API v4 sends and receives it.
+type Post struct {
+	ID        string `json:"id,omitempty"`
+	CreateAt  int64  `json:"create_at,omitempty"` // Unix milliseconds
+	UpdateAt  int64  `json:"update_at,omitempty"`
+	EditAt    int64  `json:"edit_at,omitempty"`
+	DeleteAt  int64  `json:"delete_at,omitempty"`
+	IsPinned  bool   `json:"is_pinned,omitempty"`
+	UserID    string `json:"user_id,omitempty"`
+	ChannelID string `json:"channel_id"`
+	// RootID is the first post of the thread this post replies to; empty
+	// for a post that starts its own thread.
+	RootID  string   `json:"root_id,omitempty"`
+	Message string   `json:"message"`
+	Type    string   `json:"type,omitempty"`
+	Props   Props    `json:"props,omitzero"`
+	FileIDs []string `json:"file_ids,omitempty"`
+	// PendingPostID lets Mattermost recognise a repeated create: a create that
+	// repeats one within about 30 seconds returns the first post instead of
+	// posting again. Client.CreatePost fills it in when it is empty.
+	PendingPostID string `json:"pending_post_id,omitempty"`
+	// Metadata (embeds, emojis, files, ...) is kept as sent by the server.
+	Metadata json.RawMessage `json:"metadata,omitempty"`
+}
+
+// Props holds a post's props. Attachments are typed; every other prop is
+// kept as raw JSON so that a post read and written back loses nothing.
+type Props struct {
+	Attachments []Attachment
+	// Other holds the props this package does not model, by key.
+	Other map[string]json.RawMessage
+}
+
+// IsZero reports whether p holds nothing (so `omitzero` leaves it out).
+func (p Props) IsZero() bool { return len(p.Attachments) == 0 && len(p.Other) == 0 }
+
+// Set stores v as the prop key (JSON-encoded). Setting "attachments" replaces
+// p.Attachments.
+func (p *Props) Set(key string, v any) error {
+	raw, err := marshalJSON(v)
+	if err != nil {
+		return fmt.Errorf("mattermost: prop %q: %w", key, err)
+	}
+	if key == "attachments" {
+		var atts []Attachment
+		if err := json.Unmarshal(raw, &atts); err != nil {
+			return fmt.Errorf("mattermost: prop attachments: %w", err)
+		}
+		p.Attachments = atts
+		return nil
+	}
+	if p.Other == nil {
+		p.Other = make(map[string]json.RawMessage)
+	}
+	p.Other[key] = raw
+	return nil
+}
+
+// MarshalJSON writes the props as one JSON object, keys sorted.
+func (p Props) MarshalJSON() ([]byte, error) {
+	m := make(map[string]json.RawMessage, len(p.Other)+1)
+	maps.Copy(m, p.Other)
+	if len(p.Attachments) > 0 {
+		raw, err := marshalJSON(p.Attachments)
+		if err != nil {
+			return nil, err
+		}
+		m["attachments"] = raw
+	}
+	return marshalJSON(m)
+}
+
+// UnmarshalJSON reads a props object. Attachments that do not decode are kept
+// in Other rather than failing the whole post.
+func (p *Props) UnmarshalJSON(b []byte) error {
+	*p = Props{}
+	if bytes.Equal(bytes.TrimSpace(b), []byte("null")) {
+		return nil
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err
+	}
+	if raw, ok := m["attachments"]; ok {
+		var atts []Attachment
+		if err := json.Unmarshal(raw, &atts); err == nil {
+			p.Attachments = atts
+			delete(m, "attachments")
+		}
+	}
+	if len(m) > 0 {
+		p.Other = m
+	}
+	return nil
+}
+
+// Attachment is a Slack-compatible message attachment, put in a post's
+// props.attachments (Props.Attachments).
+type Attachment struct {
+	Fallback   string            `json:"fallback,omitempty"`
+	Color      string            `json:"color,omitempty"`
+	Pretext    string            `json:"pretext,omitempty"`
+	AuthorName string            `json:"author_name,omitempty"`
+	AuthorLink string            `json:"author_link,omitempty"`
+	AuthorIcon string            `json:"author_icon,omitempty"`
+	Title      string            `json:"title,omitempty"`
+	TitleLink  string            `json:"title_link,omitempty"`
+	Text       string            `json:"text,omitempty"`
+	Fields     []AttachmentField `json:"fields,omitempty"`
+	ImageURL   string            `json:"image_url,omitempty"`
+	ThumbURL   string            `json:"thumb_url,omitempty"`
+	Footer     string            `json:"footer,omitempty"`
+	FooterIcon string            `json:"footer_icon,omitempty"`
+	Actions    []Action          `json:"actions,omitempty"`
+}
+
+// AttachmentField is one titled value in an attachment's table.
+type AttachmentField struct {
+	Title string `json:"title"`
+	// Value is Markdown. Numbers and booleans sent by other integrations are
+	// read as their JSON text.
+	Value string `json:"value"`
+	// Short fields may sit side by side.
+	Short bool `json:"short,omitempty"`
+}
+
+// UnmarshalJSON accepts a value of any JSON type and "short" as a boolean or
+// the strings "true"/"false", as Mattermost does.
+func (f *AttachmentField) UnmarshalJSON(b []byte) error {
+	var w struct {
+		Title json.RawMessage `json:"title"`
+		Value json.RawMessage `json:"value"`
+		Short json.RawMessage `json:"short"`
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*f = AttachmentField{Title: looseString(w.Title), Value: looseString(w.Value)}
+	switch s := looseString(w.Short); s {
+	case "true", "1":
+		f.Short = true
+	}
+	return nil
+}
+
+// looseString renders a JSON scalar as text: strings unquoted, null empty,
+// anything else as written.
+func looseString(raw json.RawMessage) string {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	return string(raw)
+}
+
+// Action types.
+const (
+	ActionTypeButton = "button"
+	ActionTypeSelect = "select"
+)
+
+// Action is an interactive button or menu in an attachment. When a user
+// clicks it, the Mattermost server POSTs an ActionRequest to Integration.URL
+// carrying Integration.Context unchanged. Mattermost does not sign that
+// request: put trusted data in the context with Signer.Integration.
+type Action struct {
+	// ID must be alphanumeric (Mattermost's click routing breaks on other
+	// characters); the server generates one when it is empty.
+	ID            string         `json:"id,omitempty"`
+	Type          string         `json:"type,omitempty"`
+	Name          string         `json:"name"`
+	Disabled      bool           `json:"disabled,omitempty"`
+	Style         string         `json:"style,omitempty"` // default, primary, success, good, warning, danger
+	DataSource    string         `json:"data_source,omitempty"`
+	Options       []ActionOption `json:"options,omitempty"`
+	DefaultOption string         `json:"default_option,omitempty"`
+	Integration   *Integration   `json:"integration,omitempty"`
+	// Cookie is set by the server on posts it sends to clients.
+	Cookie string `json:"cookie,omitempty"`
+}
+
+// ActionOption is one choice of a select action.
+type ActionOption struct {
+	Text  string `json:"text"`
+	Value string `json:"value"`
+}
+
+// Integration says where Mattermost sends a click and what it carries.
+type Integration struct {
+	URL     string         `json:"url"`
+	Context map[string]any `json:"context,omitempty"`
+}
+
+// PostPatch changes some fields of a post (PUT /posts/{id}/patch). Nil fields
+// are left as they are. Props, when set, replace all of the post's props.
+type PostPatch struct {
+	IsPinned *bool     `json:"is_pinned,omitempty"`
+	Message  *string   `json:"message,omitempty"`
+	Props    *Props    `json:"props,omitempty"`
+	FileIDs  *[]string `json:"file_ids,omitempty"`
+}
+
+// PostList is a set of posts and their order, as Mattermost returns threads.
+type PostList struct {
+	Order      []string        `json:"order"`
+	Posts      map[string]Post `json:"posts"`
+	NextPostID string          `json:"next_post_id,omitempty"`
+	PrevPostID string          `json:"prev_post_id,omitempty"`
+	HasNext    bool            `json:"has_next,omitempty"`
+}
+
+// Chronological returns the posts oldest first (by create time, then ID), so
+// a thread reads root first.
+func (l *PostList) Chronological() []Post {
+	if l == nil {
+		return nil
+	}
+	out := slices.Collect(maps.Values(l.Posts))
+	slices.SortFunc(out, func(a, b Post) int {
+		if a.CreateAt != b.CreateAt {
+			if a.CreateAt < b.CreateAt {
+				return -1
+			}
+			return 1
+		}
+		switch {
+		case a.ID < b.ID:
+			return -1
+		case a.ID > b.ID:
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+// User is a Mattermost user account (or bot) as GET /users/me returns it.
+type User struct {
+	ID        string `json:"id"`
+	Username  string `json:"username"`
+	Email     string `json:"email,omitempty"`
+	FirstName string `json:"first_name,omitempty"`
+	LastName  string `json:"last_name,omitempty"`
+	Nickname  string `json:"nickname,omitempty"`
+	Roles     string `json:"roles,omitempty"`
+	Locale    string `json:"locale,omitempty"`
+	IsBot     bool   `json:"is_bot,omitempty"`
+	CreateAt  int64  `json:"create_at,omitempty"`
+	UpdateAt  int64  `json:"update_at,omitempty"`
+	DeleteAt  int64  `json:"delete_at,omitempty"`
+}
+
+// Dialog is an interactive dialog, opened with Client.OpenDialog.
+type Dialog struct {
+	CallbackID       string          `json:"callback_id,omitempty"`
+	Title            string          `json:"title"`
+	IntroductionText string          `json:"introduction_text,omitempty"`
+	IconURL          string          `json:"icon_url,omitempty"`
+	Elements         []DialogElement `json:"elements,omitempty"`
+	SubmitLabel      string          `json:"submit_label,omitempty"`
+	// NotifyOnCancel asks Mattermost to send a dialog_cancelled request when
+	// the user closes the dialog.
+	NotifyOnCancel bool `json:"notify_on_cancel,omitempty"`
+	// State is echoed back unchanged with the submission. Anything to trust
+	// in it must be signed: see Signer.DialogState.
+	State string `json:"state,omitempty"`
+}
+
+// Dialog element types and text subtypes.
+const (
+	ElementText     = "text"
+	ElementTextarea = "textarea"
+	ElementSelect   = "select"
+	ElementBool     = "bool"
+	ElementRadio    = "radio"
+
+	SubtypeEmail    = "email"
+	SubtypeNumber   = "number"
+	SubtypePassword = "password"
+	SubtypeTel      = "tel"
+	SubtypeURL      = "url"
+)
+
+// DialogElement is one input of a dialog.
+type DialogElement struct {
+	DisplayName string         `json:"display_name"`
+	Name        string         `json:"name"`
+	Type        string         `json:"type"`
+	SubType     string         `json:"subtype,omitempty"`
+	Default     string         `json:"default,omitempty"`
+	Placeholder string         `json:"placeholder,omitempty"`
+	HelpText    string         `json:"help_text,omitempty"`
+	Optional    bool           `json:"optional,omitempty"`
+	MinLength   int            `json:"min_length,omitempty"`
+	MaxLength   int            `json:"max_length,omitempty"`
+	DataSource  string         `json:"data_source,omitempty"`
+	Options     []DialogOption `json:"options,omitempty"`
+}
+
+// DialogOption is one choice of a select or radio element.
+type DialogOption struct {
+	Text  string `json:"text"`
+	Value string `json:"value"`
+}
+
+// OpenDialogRequest is the body of POST /actions/dialogs/open.
+type OpenDialogRequest struct {
+	// TriggerID comes with a slash command or a click and expires after a
+	// few seconds: open the dialog at once.
+	TriggerID string `json:"trigger_id"`
+	// URL receives the submission (see DialogHandler).
+	URL    string `json:"url"`
+	Dialog Dialog `json:"dialog"`
+}
+
+// marshalJSON encodes v without HTML escaping ('<', '>' and '&' stay as they
+// are in messages) and without a trailing newline.
+func marshalJSON(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+}
+
+// quote is strconv.Quote, named for the error messages that use it.
+var quote = strconv.Quote
