@@ -25,12 +25,23 @@ type RateState struct {
 	DailyRemaining int           // X-RateLimit-Daily-Remaining
 }
 
+// The X-RateLimit-* names in canonical form, so lookups skip
+// canonicalizing (and allocating) on every response.
+var (
+	hdrRateMax       = http.CanonicalHeaderKey("X-RateLimit-Max")
+	hdrRateRemaining = http.CanonicalHeaderKey("X-RateLimit-Remaining")
+	hdrRateInterval  = http.CanonicalHeaderKey("X-RateLimit-Interval-Milliseconds")
+	hdrRateDaily     = http.CanonicalHeaderKey("X-RateLimit-Limit-Daily")
+	hdrRateDailyLeft = http.CanonicalHeaderKey("X-RateLimit-Daily-Remaining")
+)
+
 func parseRateState(h http.Header) RateState {
 	num := func(name string) int {
-		v := h.Get(name)
-		if v == "" {
+		vs := h[name]
+		if len(vs) == 0 || vs[0] == "" {
 			return -1
 		}
+		v := vs[0]
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
 			return -1
@@ -38,12 +49,12 @@ func parseRateState(h http.Header) RateState {
 		return n
 	}
 	rs := RateState{
-		Max:            num("X-RateLimit-Max"),
-		Remaining:      num("X-RateLimit-Remaining"),
-		DailyLimit:     num("X-RateLimit-Limit-Daily"),
-		DailyRemaining: num("X-RateLimit-Daily-Remaining"),
+		Max:            num(hdrRateMax),
+		Remaining:      num(hdrRateRemaining),
+		DailyLimit:     num(hdrRateDaily),
+		DailyRemaining: num(hdrRateDailyLeft),
 	}
-	if ms := num("X-RateLimit-Interval-Milliseconds"); ms > 0 {
+	if ms := num(hdrRateInterval); ms > 0 {
 		rs.Interval = time.Duration(ms) * time.Millisecond
 	}
 	return rs
