@@ -692,3 +692,19 @@ func TestDroppedConnectionOnLoopback(t *testing.T) {
 		t.Fatalf("GET: err = %v ok %v hits %d", err, v.OK, hits.Load())
 	}
 }
+
+func TestCheckIDNamesTheParameter(t *testing.T) {
+	t.Parallel()
+	for _, bad := range []string{"", "  ", ".", ".."} {
+		err := ghl.CheckID("taskID", bad)
+		var pe *ghl.ParamError
+		if !errors.As(err, &pe) || pe.Param != "taskID" || !errors.Is(err, ghl.ErrInvalidParam) {
+			t.Errorf("CheckID(%q) = %v", bad, err)
+		}
+	}
+	for _, ok := range []string{"a", "a/b", "...", "x.y"} {
+		if err := ghl.CheckID("taskID", ok); err != nil {
+			t.Errorf("CheckID(%q) = %v", ok, err)
+		}
+	}
+}

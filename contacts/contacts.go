@@ -584,8 +584,8 @@ func (s *Service) location(id string) (string, error) {
 
 // idPath checks one ID and fills it into format.
 func idPath(format, name, id string) (string, error) {
-	if strings.TrimSpace(id) == "" {
-		return "", ghl.InvalidParam(name, "must not be empty")
+	if err := ghl.CheckID(name, id); err != nil {
+		return "", err
 	}
 	return ghl.Path(format, id)
 }
@@ -595,11 +595,11 @@ func contactPath(format, contactID string) (string, error) {
 }
 
 func campaignPath(contactID, campaignID string) (string, error) {
-	if strings.TrimSpace(contactID) == "" {
-		return "", ghl.InvalidParam("contactID", "must not be empty")
+	if err := ghl.CheckID("contactID", contactID); err != nil {
+		return "", err
 	}
-	if strings.TrimSpace(campaignID) == "" {
-		return "", ghl.InvalidParam("campaignID", "must not be empty")
+	if err := ghl.CheckID("campaignID", campaignID); err != nil {
+		return "", err
 	}
 	if campaignID == removeAll {
 		return "", ghl.InvalidParam("campaignID", `"removeAll" names another endpoint; use RemoveFromAllCampaigns`)
@@ -608,11 +608,11 @@ func campaignPath(contactID, campaignID string) (string, error) {
 }
 
 func workflowPath(contactID, workflowID string) (string, error) {
-	if strings.TrimSpace(contactID) == "" {
-		return "", ghl.InvalidParam("contactID", "must not be empty")
+	if err := ghl.CheckID("contactID", contactID); err != nil {
+		return "", err
 	}
-	if strings.TrimSpace(workflowID) == "" {
-		return "", ghl.InvalidParam("workflowID", "must not be empty")
+	if err := ghl.CheckID("workflowID", workflowID); err != nil {
+		return "", err
 	}
 	return ghl.Path("/contacts/%s/workflow/%s", contactID, workflowID)
 }

@@ -24,7 +24,7 @@ func TestValidation(t *testing.T) {
 	}{
 		{"Get empty ID", "contactID", func(ctx context.Context, s *contacts.Service) error { return ignore(s.Get(ctx, "")) }},
 		{"Get blank ID", "contactID", func(ctx context.Context, s *contacts.Service) error { return ignore(s.Get(ctx, "  ")) }},
-		{"Get dot-dot ID", "path segment", func(ctx context.Context, s *contacts.Service) error { return ignore(s.Get(ctx, "..")) }},
+		{"Get dot-dot ID", "contactID", func(ctx context.Context, s *contacts.Service) error { return ignore(s.Get(ctx, "..")) }},
 		{"Delete empty ID", "contactID", func(ctx context.Context, s *contacts.Service) error { return s.Delete(ctx, "") }},
 		{"Update empty ID", "contactID", func(ctx context.Context, s *contacts.Service) error {
 			return ignore(s.Update(ctx, "", contacts.UpdateParams{City: contacts.Set("x")}))

@@ -188,7 +188,7 @@ func (s *Service) doNote(ctx context.Context, r *ghl.Request) (*Note, error) {
 
 // collectionPath validates contactID and builds /contacts/{contactID}/notes.
 func collectionPath(contactID string) (string, error) {
-	if err := checkID("contactID", contactID); err != nil {
+	if err := ghl.CheckID("contactID", contactID); err != nil {
 		return "", err
 	}
 	return ghl.Path("/contacts/%s/notes", contactID)
@@ -196,23 +196,11 @@ func collectionPath(contactID string) (string, error) {
 
 // notePath validates the IDs and builds /contacts/{contactID}/notes/{noteID}.
 func notePath(contactID, noteID string) (string, error) {
-	if err := checkID("contactID", contactID); err != nil {
+	if err := ghl.CheckID("contactID", contactID); err != nil {
 		return "", err
 	}
-	if err := checkID("noteID", noteID); err != nil {
+	if err := ghl.CheckID("noteID", noteID); err != nil {
 		return "", err
 	}
 	return ghl.Path("/contacts/%s/notes/%s", contactID, noteID)
-}
-
-// checkID names the parameter in the error, which ghl.Path cannot: "." and
-// ".." would escape their path segment, so they are refused like "".
-func checkID(param, id string) error {
-	switch id {
-	case "":
-		return ghl.InvalidParam(param, "must not be empty")
-	case ".", "..":
-		return ghl.InvalidParam(param, fmt.Sprintf("%q is not a valid ID", id))
-	}
-	return nil
 }

@@ -217,7 +217,7 @@ func (s *Service) doTask(ctx context.Context, r *ghl.Request) (*Task, error) {
 
 // collectionPath validates contactID and builds /contacts/{contactID}/tasks.
 func collectionPath(contactID string) (string, error) {
-	if err := checkID("contactID", contactID); err != nil {
+	if err := ghl.CheckID("contactID", contactID); err != nil {
 		return "", err
 	}
 	return ghl.Path("/contacts/%s/tasks", contactID)
@@ -225,23 +225,11 @@ func collectionPath(contactID string) (string, error) {
 
 // taskPath validates the IDs and builds /contacts/{contactID}/tasks/{taskID}.
 func taskPath(contactID, taskID string) (string, error) {
-	if err := checkID("contactID", contactID); err != nil {
+	if err := ghl.CheckID("contactID", contactID); err != nil {
 		return "", err
 	}
-	if err := checkID("taskID", taskID); err != nil {
+	if err := ghl.CheckID("taskID", taskID); err != nil {
 		return "", err
 	}
 	return ghl.Path("/contacts/%s/tasks/%s", contactID, taskID)
-}
-
-// checkID names the parameter in the error, which ghl.Path cannot: "." and
-// ".." would escape their path segment, so they are refused like "".
-func checkID(param, id string) error {
-	switch id {
-	case "":
-		return ghl.InvalidParam(param, "must not be empty")
-	case ".", "..":
-		return ghl.InvalidParam(param, fmt.Sprintf("%q is not a valid ID", id))
-	}
-	return nil
 }
