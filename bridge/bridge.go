@@ -1,0 +1,724 @@
+package bridge
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ghlkit/ghl"
+	"github.com/ghlkit/ghl/contacts"
+	"github.com/ghlkit/ghl/mattermost"
+	"github.com/ghlkit/ghl/notes"
+	"github.com/ghlkit/ghl/oauth"
+	"github.com/ghlkit/ghl/tasks"
+	"github.com/ghlkit/ghl/webhook"
+)
+
+// Paths the Bridge serves.
+const (
+	PathWebhook = "/ghl/webhook"
+	PathCommand = "/mattermost/command"
+	PathAction  = "/mattermost/action"
+	PathDialog  = "/mattermost/dialog"
+	PathHealth  = "/healthz"
+)
+
+// DefaultTrigger is the slash command shown in help texts unless
+// WithTrigger says otherwise.
+const DefaultTrigger = "/ghl"
+
+// seenFor is how long an accepted webhookId is remembered: far longer than
+// any timestamp tolerance, so a replay is refused by its id even when the
+// tolerance is set wide.
+const seenFor = 24 * time.Hour
+
+// ownFor is how long a change made from chat is remembered, so that its
+// webhook, however late, is not announced again.
+const ownFor = 24 * time.Hour
+
+// Bridge connects one HighLevel location with Mattermost. It is an
+// http.Handler serving PathWebhook, PathCommand, PathAction, PathDialog and
+// PathHealth; Run posts the stored HighLevel events to Mattermost. Create it
+// with New; it is safe for concurrent use.
+type Bridge struct {
+	cfg      Config
+	trigger  string
+	ghl      *ghl.Client
+	tasks    *tasks.Service
+	notes    *notes.Service
+	contacts *contacts.Service
+	mm       *mattermost.Client
+	store    Store
+	ownStore bool
+	verifier *webhook.Verifier
+	signer   *mattermost.Signer
+	now      func() time.Time
+	log      *slog.Logger
+	mux      *http.ServeMux
+	deliver  *deliverer
+	own      *ownWrites
+	locks    keyedMutex
+	hl       sourceState
+	format   *mattermost.Formatter
+	names    nameCache
+	dialogs  *mattermost.DialogHandler
+	stop     context.CancelFunc // ends the OAuth token source's context
+
+	runMu     sync.Mutex
+	running   bool
+	closed    bool
+	runCancel context.CancelFunc // ends Run (Close)
+	runDone   chan struct{}      // closed when Run returns
+}
+
+// Option configures New.
+type Option func(*options) error
+
+type options struct {
+	ghl        *ghl.Client
+	mm         *mattermost.Client
+	store      Store
+	now        func() time.Time
+	log        *slog.Logger
+	delivery   DeliveryPolicy
+	webhookOpt []webhook.Option
+	trigger    string
+	httpClient *http.Client
+	signerOpt  []mattermost.SignerOption
+}
+
+// WithGHLClient uses c for HighLevel instead of building a client from the
+// configuration (GHLToken or OAuth, GHLBaseURL are then not needed). c
+// should have a default location (ghl.WithLocationID).
+func WithGHLClient(c *ghl.Client) Option {
+	return func(o *options) error {
+		if c == nil {
+			return errors.New("bridge: WithGHLClient: nil client")
+		}
+		o.ghl = c
+		return nil
+	}
+}
+
+// WithMattermostClient uses c for Mattermost instead of building one from
+// MattermostURL and MattermostToken.
+func WithMattermostClient(c *mattermost.Client) Option {
+	return func(o *options) error {
+		if c == nil {
+			return errors.New("bridge: WithMattermostClient: nil client")
+		}
+		o.mm = c
+		return nil
+	}
+}
+
+// WithStore keeps the state in s instead of a BoltStore at DataPath. The
+// Bridge does not close a store it was given.
+func WithStore(s Store) Option {
+	return func(o *options) error {
+		if s == nil {
+			return errors.New("bridge: WithStore: nil store")
+		}
+		o.store = s
+		return nil
+	}
+}
+
+// WithClock replaces time.Now (tests). It also drives webhook timestamp
+// checks and button expiry.
+func WithClock(now func() time.Time) Option {
+	return func(o *options) error {
+		if now == nil {
+			return errors.New("bridge: WithClock: nil clock")
+		}
+		o.now = now
+		return nil
+	}
+}
+
+// WithLogger logs to l (default: nothing is logged). Secrets are never
+// logged.
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) error {
+		if l == nil {
+			return errors.New("bridge: WithLogger: nil logger")
+		}
+		o.log = l
+		return nil
+	}
+}
+
+// WithDeliveryPolicy tunes the deliverer.
+func WithDeliveryPolicy(p DeliveryPolicy) Option {
+	return func(o *options) error {
+		if p.MinBackoff < 0 || p.MaxBackoff < 0 || p.Workers < 0 || p.Batch < 0 {
+			return errors.New("bridge: WithDeliveryPolicy: negative value")
+		}
+		o.delivery = p
+		return nil
+	}
+}
+
+// WithWebhookOptions adds options to the webhook.Verifier (such as
+// webhook.WithTolerance, or test keys with webhook.WithEd25519PublicKeys).
+// The bridge always sets the keys of the configuration, its clock and its
+// store as the DedupeStore.
+func WithWebhookOptions(opts ...webhook.Option) Option {
+	return func(o *options) error {
+		o.webhookOpt = append(o.webhookOpt, opts...)
+		return nil
+	}
+}
+
+// WithSignerOptions adds options to the mattermost.Signer of buttons and
+// dialogs (such as mattermost.WithActionTTL).
+func WithSignerOptions(opts ...mattermost.SignerOption) Option {
+	return func(o *options) error {
+		o.signerOpt = append(o.signerOpt, opts...)
+		return nil
+	}
+}
+
+// WithTrigger sets the slash command trigger shown in help ("/ghl").
+func WithTrigger(trigger string) Option {
+	return func(o *options) error {
+		trigger = strings.TrimSpace(trigger)
+		if trigger == "" || strings.ContainsAny(trigger, " \t\n") {
+			return fmt.Errorf("bridge: WithTrigger: %q is not a trigger word", trigger)
+		}
+		if !strings.HasPrefix(trigger, "/") {
+			trigger = "/" + trigger
+		}
+		o.trigger = trigger
+		return nil
+	}
+}
+
+// WithHTTPClient sends the requests of the clients New builds (HighLevel,
+// Mattermost, OAuth) through a copy of hc.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(o *options) error {
+		if hc == nil {
+			return errors.New("bridge: WithHTTPClient: nil client")
+		}
+		o.httpClient = hc
+		return nil
+	}
+}
+
+// New builds a Bridge from cfg and opts. It validates what it needs of cfg
+// (a *ConfigError lists every problem) and opens the state file unless
+// WithStore is given. Call Run to deliver HighLevel events and Close when
+// done.
+func New(cfg Config, opts ...Option) (*Bridge, error) {
+	var o options
+	for _, opt := range opts {
+		if opt == nil {
+			return nil, errors.New("bridge: New: nil Option")
+		}
+		if err := opt(&o); err != nil {
+			return nil, err
+		}
+	}
+	cfg.applyDefaults()
+	if p := cfg.problemsFor(o.ghl != nil, o.mm != nil, o.store != nil); len(p) > 0 {
+		return nil, &ConfigError{Problems: p}
+	}
+	if o.now == nil {
+		o.now = time.Now
+	}
+	if o.log == nil {
+		o.log = slog.New(slog.DiscardHandler)
+	}
+	if o.trigger == "" {
+		o.trigger = DefaultTrigger
+	}
+	b := &Bridge{
+		cfg:     cfg,
+		trigger: o.trigger,
+		now:     o.now,
+		log:     o.log,
+		own:     newOwnWrites(),
+	}
+	bg, stop := context.WithCancel(context.Background())
+	b.stop = stop
+	fail := func(err error) (*Bridge, error) {
+		stop()
+		if b.ownStore && b.store != nil {
+			b.store.Close()
+		}
+		return nil, err
+	}
+
+	b.ghl = o.ghl
+	if b.ghl == nil {
+		c, err := newGHLClient(bg, cfg, o)
+		if err != nil {
+			return fail(err)
+		}
+		b.ghl = c
+	}
+	b.tasks, b.notes, b.contacts = tasks.New(b.ghl), notes.New(b.ghl), contacts.New(b.ghl)
+
+	b.mm = o.mm
+	if b.mm == nil {
+		mmOpts := []mattermost.Option{mattermost.WithLogger(o.log)}
+		if o.httpClient != nil {
+			mmOpts = append(mmOpts, mattermost.WithHTTPClient(o.httpClient))
+		}
+		c, err := mattermost.NewClient(cfg.MattermostURL, string(cfg.MattermostToken), mmOpts...)
+		if err != nil {
+			return fail(fmt.Errorf("bridge: Mattermost client: %w", err))
+		}
+		b.mm = c
+	}
+
+	b.store = o.store
+	if b.store == nil {
+		s, err := OpenBoltStore(cfg.DataPath, o.now)
+		if err != nil {
+			return fail(err)
+		}
+		b.store, b.ownStore = s, true
+	}
+
+	vopts := []webhook.Option{webhook.WithClock(o.now), webhook.WithDedupe(b.store)}
+	if cfg.WebhookPublicKey != "" {
+		vopts = append(vopts, webhook.WithPublicKeys(cfg.WebhookPublicKey))
+	}
+	if cfg.WebhookLegacyRSA {
+		vopts = append(vopts, webhook.WithLegacyRSA())
+	}
+	v, err := webhook.NewVerifier(append(vopts, o.webhookOpt...)...)
+	if err != nil {
+		return fail(fmt.Errorf("bridge: webhook verifier: %w", err))
+	}
+	b.verifier = v
+
+	signer, err := mattermost.NewSigner([]byte(cfg.Secret), append([]mattermost.SignerOption{mattermost.WithSignerClock(o.now)}, o.signerOpt...)...)
+	if err != nil {
+		return fail(fmt.Errorf("bridge: signer: %w", err))
+	}
+	b.signer = signer
+
+	b.format = b.newFormatter()
+	b.deliver = newDeliverer(b, o.delivery)
+	if err := b.routes(); err != nil {
+		return fail(err)
+	}
+	return b, nil
+}
+
+// newGHLClient builds the HighLevel client from the configuration.
+func newGHLClient(bg context.Context, cfg Config, o options) (*ghl.Client, error) {
+	copts := []ghl.Option{
+		ghl.WithBaseURL(cfg.GHLBaseURL),
+		ghl.WithLocationID(cfg.LocationID),
+		ghl.WithLogger(o.log),
+	}
+	if o.httpClient != nil {
+		copts = append(copts, ghl.WithHTTPClient(o.httpClient))
+	}
+	if cfg.OAuth == nil {
+		copts = append(copts, ghl.WithToken(string(cfg.GHLToken)))
+	} else {
+		key, err := base64.StdEncoding.DecodeString(string(cfg.OAuth.TokenKey))
+		if err != nil {
+			return nil, fmt.Errorf("bridge: %s is not base64", EnvTokenKey)
+		}
+		fs, err := oauth.NewFileStore(cfg.OAuth.TokenDir, oauth.EncryptionKey{ID: 1, Key: key})
+		if err != nil {
+			return nil, fmt.Errorf("bridge: OAuth token store: %w", err)
+		}
+		app, err := oauth.NewApp(oauth.Config{
+			ClientID:     cfg.OAuth.ClientID,
+			ClientSecret: string(cfg.OAuth.ClientSecret),
+			BaseURL:      cfg.GHLBaseURL,
+			Store:        fs,
+			HTTPClient:   o.httpClient,
+			Logger:       o.log,
+			Now:          o.now,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("bridge: OAuth: %w", err)
+		}
+		// Fail at start, not at the first command, when nothing was
+		// installed for the location.
+		if _, err := fs.Load(bg, cfg.LocationID); err != nil {
+			if errors.Is(err, oauth.ErrNotFound) {
+				return nil, fmt.Errorf("bridge: no OAuth token stored for location %s in %s: install the app first", cfg.LocationID, cfg.OAuth.TokenDir)
+			}
+			return nil, fmt.Errorf("bridge: reading the OAuth token of location %s: %w", cfg.LocationID, err)
+		}
+		ts, err := app.TokenSource(bg, cfg.LocationID)
+		if err != nil {
+			return nil, fmt.Errorf("bridge: OAuth token source: %w", err)
+		}
+		copts = append(copts, ghl.WithTokenSource(ts))
+	}
+	c, err := ghl.NewClient(copts...)
+	if err != nil {
+		return nil, fmt.Errorf("bridge: HighLevel client: %w", err)
+	}
+	return c, nil
+}
+
+// problemsFor checks what New needs: the parts of the configuration that
+// build an injected dependency are not required.
+func (c *Config) problemsFor(haveGHL, haveMM, haveStore bool) []string {
+	var out []string
+	for _, p := range c.problems() {
+		name, _, _ := strings.Cut(p, " ")
+		name, _, _ = strings.Cut(name, "=")
+		switch {
+		case haveGHL && (name == EnvGHLToken || name == EnvGHLBaseURL || strings.HasPrefix(name, "GHL_CLIENT_") || strings.HasPrefix(name, "GHL_TOKEN_")):
+		case haveMM && (name == EnvMattermostURL || name == EnvMattermostToken):
+		case haveStore && name == EnvData:
+		default:
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// ServeHTTP implements http.Handler.
+func (b *Bridge) ServeHTTP(w http.ResponseWriter, r *http.Request) { b.mux.ServeHTTP(w, r) }
+
+// Run posts stored HighLevel events to Mattermost until ctx is done, then
+// returns nil once the attempts under way are recorded. Events survive in
+// the store while Run is not running (a Mattermost outage, a restart).
+func (b *Bridge) Run(ctx context.Context) error {
+	b.runMu.Lock()
+	if b.running || b.closed {
+		b.runMu.Unlock()
+		return errors.New("bridge: Run is already running, or the Bridge is closed")
+	}
+	b.running = true
+	ctx, b.runCancel = context.WithCancel(ctx)
+	b.runDone = make(chan struct{})
+	done := b.runDone
+	b.runMu.Unlock()
+	defer func() {
+		b.runMu.Lock()
+		b.running = false
+		b.runMu.Unlock()
+		close(done)
+	}()
+	return b.deliver.run(ctx)
+}
+
+// Close stops Run (waiting for the attempts under way to be recorded) and
+// releases the state file if New opened it. Stop the HTTP server first, so
+// that no request is cut off.
+func (b *Bridge) Close() error {
+	b.runMu.Lock()
+	if b.closed {
+		b.runMu.Unlock()
+		return nil
+	}
+	b.closed = true
+	cancel, done := b.runCancel, b.runDone
+	b.runMu.Unlock()
+	if cancel != nil {
+		cancel()
+		<-done
+	}
+	b.stop()
+	if b.ownStore {
+		return b.store.Close()
+	}
+	return nil
+}
+
+// Store returns the bridge's state store.
+func (b *Bridge) Store() Store { return b.store }
+
+// --- webhooks ---
+
+// acceptEvent stores a verified webhook in the outbox. It returns only once
+// the event is on disk: the webhook handler answers 200 after that.
+func (b *Bridge) acceptEvent(ctx context.Context, e webhook.Event) error {
+	m := e.EventMeta()
+	if m.LocationID != "" && b.cfg.LocationID != "" && m.LocationID != b.cfg.LocationID {
+		b.log.LogAttrs(ctx, slog.LevelInfo, "bridge: ignoring a webhook of another location",
+			slog.String("type", m.Type), slog.String("webhookId", m.WebhookID), slog.String("locationId", m.LocationID))
+		return nil
+	}
+	contactID, ok := eventContact(e)
+	if !ok {
+		b.log.LogAttrs(ctx, slog.LevelDebug, "bridge: ignoring a webhook type the bridge does not post",
+			slog.String("type", m.Type), slog.String("webhookId", m.WebhookID))
+		return nil
+	}
+	now := b.now()
+	ev := OutboxEvent{
+		WebhookID: m.WebhookID,
+		Type:      m.Type,
+		ContactID: contactID,
+		Payload:   m.Raw,
+		Received:  now,
+		NextTry:   now,
+	}
+	// Not the request's context: once the write is queued its outcome must
+	// be known, or a client hanging up could make HighLevel's retry post
+	// the event twice.
+	added, err := b.store.Enqueue(context.WithoutCancel(ctx), ev, later(now, m.Timestamp).Add(seenFor))
+	if err != nil {
+		return fmt.Errorf("storing the event: %w", err)
+	}
+	if added {
+		b.deliver.poke()
+	}
+	return nil
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// eventContact returns the contact of an event the bridge posts, and false
+// for types it does not post.
+func eventContact(e webhook.Event) (string, bool) {
+	switch e := e.(type) {
+	case *webhook.TaskCreate:
+		return e.Task.ContactID, true
+	case *webhook.TaskComplete:
+		return e.Task.ContactID, true
+	case *webhook.NoteCreate:
+		return e.Note.ContactID, true
+	case *webhook.NoteUpdate:
+		return e.Note.ContactID, true
+	case *webhook.ContactCreate:
+		return e.Contact.ID, true
+	case *webhook.ContactUpdate:
+		return e.Contact.ID, true
+	case *webhook.ContactTagUpdate:
+		return e.Contact.ID, true
+	}
+	return "", false
+}
+
+// --- own changes ---
+
+// ownKey identifies a change made from chat, as its webhook will show it.
+func ownKey(eventType, id string) string { return eventType + "/" + id }
+
+// ownKeyFor returns the own-change key of an event, or "".
+func ownKeyFor(e webhook.Event) string {
+	switch e := e.(type) {
+	case *webhook.TaskCreate:
+		return ownKey(webhook.TypeTaskCreate, e.Task.ID)
+	case *webhook.TaskComplete:
+		return ownKey(webhook.TypeTaskComplete, e.Task.ID)
+	case *webhook.NoteCreate:
+		return ownKey(webhook.TypeNoteCreate, e.Note.ID)
+	}
+	return ""
+}
+
+// ownWrites counts the writes to HighLevel under way per contact, so the
+// deliverer can wait for one to finish (and be marked as the bridge's own)
+// before it decides whether a webhook of that contact is an echo.
+type ownWrites struct {
+	mu sync.Mutex
+	m  map[string]*ownEntry
+}
+
+type ownEntry struct {
+	n int
+}
+
+func newOwnWrites() *ownWrites { return &ownWrites{m: make(map[string]*ownEntry)} }
+
+// begin records a write for contactID; call the returned func when it is
+// over (and marked).
+func (o *ownWrites) begin(contactID string) func() {
+	o.mu.Lock()
+	e := o.m[contactID]
+	if e == nil {
+		e = &ownEntry{}
+		o.m[contactID] = e
+	}
+	e.n++
+	o.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			o.mu.Lock()
+			e.n--
+			if e.n == 0 {
+				delete(o.m, contactID)
+			}
+			o.mu.Unlock()
+		})
+	}
+}
+
+// busy reports whether writes for contactID are under way.
+func (o *ownWrites) busy(contactID string) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.m[contactID] != nil
+}
+
+// keyedMutex serialises work on one key (a task being completed).
+type keyedMutex struct {
+	mu sync.Mutex
+	m  map[string]*keyedEntry
+}
+
+type keyedEntry struct {
+	mu sync.Mutex
+	n  int
+}
+
+func (k *keyedMutex) lock(key string) func() {
+	k.mu.Lock()
+	if k.m == nil {
+		k.m = make(map[string]*keyedEntry)
+	}
+	e := k.m[key]
+	if e == nil {
+		e = &keyedEntry{}
+		k.m[key] = e
+	}
+	e.n++
+	k.mu.Unlock()
+	e.mu.Lock()
+	return func() {
+		e.mu.Unlock()
+		k.mu.Lock()
+		e.n--
+		if e.n == 0 {
+			delete(k.m, key)
+		}
+		k.mu.Unlock()
+	}
+}
+
+// --- health ---
+
+// sourceState tracks the outcome of the latest HighLevel calls.
+type sourceState struct {
+	mu          sync.Mutex
+	lastOK      time.Time
+	lastFail    time.Time
+	lastErr     string
+	consecutive int
+}
+
+func (s *sourceState) observe(now time.Time, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err == nil {
+		s.lastOK, s.consecutive = now, 0
+		return
+	}
+	s.lastFail, s.lastErr = now, err.Error()
+	s.consecutive++
+}
+
+// Health is the body of GET /healthz.
+type Health struct {
+	// Status is "ok", "degraded" (HighLevel or Mattermost failing: events
+	// wait in the outbox) or "unavailable" (the store is unusable: 503).
+	Status     string           `json:"status"`
+	Store      StoreHealth      `json:"store"`
+	HighLevel  HighLevelHealth  `json:"highlevel"`
+	Mattermost MattermostHealth `json:"mattermost"`
+	Outbox     *OutboxStats     `json:"outbox,omitempty"`
+}
+
+// StoreHealth is the state store's part of Health.
+type StoreHealth struct {
+	OK    bool   `json:"ok"`
+	Error string `json:"error,omitempty"`
+}
+
+// HighLevelHealth is HighLevel's part of Health, from the outcome of the
+// bridge's latest calls.
+type HighLevelHealth struct {
+	OK                  bool      `json:"ok"`
+	LastSuccess         time.Time `json:"last_success,omitzero"`
+	LastFailure         time.Time `json:"last_failure,omitzero"`
+	LastError           string    `json:"last_error,omitempty"`
+	ConsecutiveFailures int       `json:"consecutive_failures"`
+	// RateRemaining and DailyRemaining are HighLevel's rate-limit headers
+	// of the latest response (-1: unknown).
+	RateRemaining  int `json:"rate_remaining"`
+	DailyRemaining int `json:"daily_remaining"`
+}
+
+// Health reports the state of the store, HighLevel, Mattermost and the
+// outbox. HighLevel and Mattermost are judged by the bridge's latest calls,
+// so that a health probe costs no API quota.
+func (b *Bridge) Health(ctx context.Context) Health {
+	h := Health{Status: "ok"}
+	b.hl.mu.Lock()
+	rate := b.ghl.RateLimit()
+	h.HighLevel = HighLevelHealth{
+		OK:                  b.hl.consecutive == 0,
+		LastSuccess:         b.hl.lastOK,
+		LastFailure:         b.hl.lastFail,
+		LastError:           b.hl.lastErr,
+		ConsecutiveFailures: b.hl.consecutive,
+		RateRemaining:       rate.Remaining,
+		DailyRemaining:      rate.DailyRemaining,
+	}
+	b.hl.mu.Unlock()
+	h.Mattermost = b.deliver.state()
+	if !h.HighLevel.OK || !h.Mattermost.OK {
+		h.Status = "degraded"
+	}
+	err := b.store.Ping(ctx)
+	if err == nil {
+		var st OutboxStats
+		st, err = b.store.OutboxStats(ctx)
+		if err == nil {
+			h.Outbox = &st
+			if st.Dead > 0 {
+				h.Status = "degraded"
+			}
+		}
+	}
+	h.Store.OK = err == nil
+	if err != nil {
+		h.Store.Error = err.Error()
+		h.Status = "unavailable"
+	}
+	return h
+}
+
+func (b *Bridge) serveHealth(w http.ResponseWriter, r *http.Request) {
+	h := b.Health(r.Context())
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	if h.Status == "unavailable" {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(h)
+}
+
+// routes builds the mux.
+func (b *Bridge) routes() error {
+	mux := http.NewServeMux()
+	mux.Handle("POST "+PathWebhook, webhook.Handler(b.verifier, b.acceptEvent, webhook.WithLogger(b.log)))
+	mux.HandleFunc("GET "+PathHealth, b.serveHealth)
+	if err := b.chatRoutes(mux); err != nil {
+		return err
+	}
+	b.mux = mux
+	return nil
+}

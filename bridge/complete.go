@@ -1,0 +1,117 @@
+package bridge
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+
+	"github.com/ghlkit/ghl"
+	"github.com/ghlkit/ghl/mattermost"
+	"github.com/ghlkit/ghl/tasks"
+	"github.com/ghlkit/ghl/webhook"
+)
+
+// completion is the result of completing a task from chat.
+type completion struct {
+	task    *tasks.Task
+	by      Completion // who completed it (UserName empty: in HighLevel)
+	already bool       // it was complete before: nothing was written
+}
+
+// completeTask marks a task complete in HighLevel unless it already is
+// (completed through the bridge, or in HighLevel), in which case it writes
+// nothing and says so. Completions of one task are serialised, so two
+// clicks at once write once.
+func (b *Bridge) completeTask(ctx context.Context, contactID, taskID, userID, userName string) (*completion, error) {
+	taskID = strings.TrimSpace(taskID)
+	if taskID == "" {
+		return nil, mattermost.UserErrorf("Give the task's ID.")
+	}
+	defer b.locks.lock("task/" + taskID)()
+
+	if held, ok, err := b.store.Completion(ctx, taskID); err != nil {
+		return nil, err
+	} else if ok && held.ContactID == contactID {
+		t, err := b.tasks.Get(ctx, contactID, taskID)
+		if err != nil {
+			// The answer stands without the details.
+			b.hlCall("Reading the task", err)
+			t = &tasks.Task{ID: taskID, ContactID: contactID, Completed: true}
+		} else {
+			b.hl.observe(b.now(), nil)
+		}
+		return &completion{task: t, by: held, already: true}, nil
+	}
+
+	t, err := b.tasks.Get(ctx, contactID, taskID)
+	if ghl.IsNotFound(err) {
+		b.hl.observe(b.now(), nil)
+		return nil, mattermost.UserErrorf("The contact has no task with ID %s.", code(taskID))
+	}
+	if err := b.hlCall("Reading the task", err); err != nil {
+		return nil, err
+	}
+	if t.Completed {
+		held, _, err := b.store.RecordCompletion(ctx, Completion{TaskID: taskID, ContactID: contactID, At: b.now()})
+		if err != nil {
+			return nil, err
+		}
+		return &completion{task: t, by: held, already: true}, nil
+	}
+
+	end := b.ownWrite(contactID)
+	defer end()
+	key := ownKey(webhook.TypeTaskComplete, taskID)
+	// Marked before the write: HighLevel may send the webhook before it
+	// answers.
+	if err := b.store.MarkOwn(ctx, key, b.now().Add(ownFor)); err != nil {
+		return nil, err
+	}
+	done, err := b.tasks.SetCompleted(ctx, contactID, taskID, true)
+	if err := b.hlCall("Completing the task", err); err != nil {
+		_ = b.store.ForgetOwn(context.WithoutCancel(ctx), key)
+		return nil, err
+	}
+	held, recorded, err := b.store.RecordCompletion(context.WithoutCancel(ctx), Completion{
+		TaskID: taskID, ContactID: contactID, UserID: userID, UserName: userName, At: b.now(),
+	})
+	if err != nil {
+		b.log.LogAttrs(ctx, slog.LevelError, "bridge: recording a completion failed", slog.String("taskId", taskID), slog.String("error", err.Error()))
+		held, recorded = Completion{TaskID: taskID, ContactID: contactID, UserID: userID, UserName: userName, At: b.now()}, true
+	}
+	return &completion{task: done, by: held, already: !recorded}, nil
+}
+
+// actionComplete handles a click on a task's Complete button.
+func (b *Bridge) actionComplete(ctx context.Context, req *mattermost.ActionRequest) (*mattermost.ActionResponse, error) {
+	ctx, cancel := context.WithTimeout(ctx, commandTimeout)
+	defer cancel()
+	contactID, taskID := req.Values["contact_id"], req.Values["task_id"]
+	if contactID == "" || taskID == "" {
+		return nil, mattermost.UserErrorf("This button is broken; run the command again.")
+	}
+	res, err := b.completeTask(ctx, contactID, taskID, req.UserID, req.UserName)
+	if err != nil {
+		return nil, err
+	}
+	resp := &mattermost.ActionResponse{}
+	if res.already {
+		resp.EphemeralText = b.alreadyText(res)
+	}
+	if upd := b.updatedPost(ctx, req, res); upd != nil {
+		resp.Update = upd
+	}
+	return resp, nil
+}
+
+// alreadyText tells a user the task was complete before their click.
+func (b *Bridge) alreadyText(res *completion) string {
+	title := "This task"
+	if res.task.Title != "" {
+		title = "**" + mattermost.EscapeInline(res.task.Title) + "**"
+	}
+	if res.by.UserName != "" {
+		return title + " is already complete: @" + mattermost.PlainText(res.by.UserName) + " completed it."
+	}
+	return title + " is already complete (in HighLevel)."
+}

@@ -1,0 +1,414 @@
+package bridge
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ghlkit/ghl"
+	"github.com/ghlkit/ghl/webhook"
+)
+
+// Defaults of the optional settings.
+const (
+	DefaultAppURL   = "https://app.gohighlevel.com"
+	DefaultAddr     = ":8080"
+	DefaultDataPath = "bridge.db"
+	// MinSecretLen is the shortest BRIDGE_SECRET accepted: it signs button
+	// contexts and dialog state, so it must not be guessable.
+	MinSecretLen = 32
+)
+
+// Secret is a string that never prints itself: fmt, slog and encoding/json
+// show "[REDACTED]" (or "" when empty). Convert with string(s) to use it.
+type Secret string
+
+const redacted = "[REDACTED]"
+
+func (s Secret) mask() string {
+	if s == "" {
+		return ""
+	}
+	return redacted
+}
+
+// String implements fmt.Stringer.
+func (s Secret) String() string { return s.mask() }
+
+// GoString keeps %#v from printing the secret.
+func (s Secret) GoString() string { return strconv.Quote(s.mask()) }
+
+// LogValue implements slog.LogValuer.
+func (s Secret) LogValue() slog.Value { return slog.StringValue(s.mask()) }
+
+// MarshalText keeps encoders (JSON included) from writing the secret.
+func (s Secret) MarshalText() ([]byte, error) { return []byte(s.mask()), nil }
+
+// Config is the bridge's configuration. ConfigFromEnv reads it from the
+// environment variables named on each field; embedders may fill it directly.
+// Printing or logging a Config never shows a secret.
+type Config struct {
+	// GHLToken authenticates with HighLevel (GHL_TOKEN): a Private
+	// Integration Token or a location access token. Leave it empty to use
+	// OAuth (OAuth below).
+	GHLToken Secret
+	// LocationID is the HighLevel location (sub-account) the bridge serves
+	// (GHL_LOCATION_ID). It is needed to find contacts by email or phone and
+	// to link to them.
+	LocationID string
+	// GHLBaseURL is HighLevel's API server (GHL_BASE_URL, default
+	// ghl.DefaultBaseURL).
+	GHLBaseURL string
+	// AppURL is HighLevel's web app, for links to a contact (GHL_APP_URL,
+	// default DefaultAppURL).
+	AppURL string
+	// WebhookPublicKey is HighLevel's Ed25519 webhook key, PEM or base64
+	// (GHL_WEBHOOK_PUBLIC_KEY).
+	WebhookPublicKey string
+	// WebhookLegacyRSA also accepts the deprecated X-WH-Signature scheme with
+	// HighLevel's published RSA key (GHL_WEBHOOK_LEGACY_RSA=true).
+	WebhookLegacyRSA bool
+
+	// OAuth replaces GHLToken with tokens from an oauth.FileStore that an
+	// install flow (examples/oauth-install) filled.
+	OAuth *OAuthConfig
+
+	// MattermostURL is the Mattermost server (MATTERMOST_URL).
+	MattermostURL string
+	// MattermostToken is the bot's access token (MATTERMOST_TOKEN).
+	MattermostToken Secret
+	// ChannelID is the default channel for HighLevel events of contacts that
+	// have no thread and no subscription (MATTERMOST_CHANNEL_ID). Empty: such
+	// events are dropped (and logged).
+	ChannelID string
+	// CommandTokens are the tokens of the slash commands allowed to call the
+	// bridge (MATTERMOST_COMMAND_TOKENS, comma-separated).
+	CommandTokens []Secret
+
+	// PublicURL is the URL Mattermost reaches the bridge at, for button and
+	// dialog callbacks (BRIDGE_PUBLIC_URL).
+	PublicURL string
+	// Secret signs button contexts and dialog state (BRIDGE_SECRET, at least
+	// MinSecretLen characters).
+	Secret Secret
+	// Addr is the listen address (BRIDGE_ADDR, default DefaultAddr).
+	Addr string
+	// DataPath is the bbolt state file (BRIDGE_DATA, default
+	// DefaultDataPath).
+	DataPath string
+	// Location is the time zone of due dates, typed and shown
+	// (BRIDGE_TIMEZONE, an IANA name, default UTC).
+	Location *time.Location
+}
+
+// OAuthConfig reads HighLevel OAuth tokens from an encrypted oauth.FileStore
+// (GHL_CLIENT_ID, GHL_CLIENT_SECRET, GHL_TOKEN_DIR, GHL_TOKEN_KEY). The token
+// for LocationID must have been stored by an install.
+type OAuthConfig struct {
+	ClientID     string
+	ClientSecret Secret
+	TokenDir     string
+	// TokenKey is the 32-byte AES-256 key of the FileStore, given base64
+	// encoded in GHL_TOKEN_KEY.
+	TokenKey Secret
+}
+
+// Environment variable names read by ConfigFromEnv.
+const (
+	EnvGHLToken         = "GHL_TOKEN"
+	EnvLocationID       = "GHL_LOCATION_ID"
+	EnvGHLBaseURL       = "GHL_BASE_URL"
+	EnvAppURL           = "GHL_APP_URL"
+	EnvWebhookKey       = "GHL_WEBHOOK_PUBLIC_KEY"
+	EnvWebhookLegacyRSA = "GHL_WEBHOOK_LEGACY_RSA"
+	EnvClientID         = "GHL_CLIENT_ID"
+	EnvClientSecret     = "GHL_CLIENT_SECRET"
+	EnvTokenDir         = "GHL_TOKEN_DIR"
+	EnvTokenKey         = "GHL_TOKEN_KEY"
+	EnvMattermostURL    = "MATTERMOST_URL"
+	EnvMattermostToken  = "MATTERMOST_TOKEN"
+	EnvChannelID        = "MATTERMOST_CHANNEL_ID"
+	EnvCommandTokens    = "MATTERMOST_COMMAND_TOKENS"
+	EnvPublicURL        = "BRIDGE_PUBLIC_URL"
+	EnvSecret           = "BRIDGE_SECRET"
+	EnvAddr             = "BRIDGE_ADDR"
+	EnvData             = "BRIDGE_DATA"
+	EnvTimezone         = "BRIDGE_TIMEZONE"
+)
+
+// ConfigError lists every problem found in a configuration, each naming the
+// variable concerned; it never contains a secret's value.
+type ConfigError struct {
+	Problems []string
+}
+
+func (e *ConfigError) Error() string {
+	if len(e.Problems) == 1 {
+		return "bridge: configuration: " + e.Problems[0]
+	}
+	return "bridge: configuration has " + strconv.Itoa(len(e.Problems)) + " problems:\n  - " + strings.Join(e.Problems, "\n  - ")
+}
+
+// ConfigFromEnv reads the configuration from getenv (os.Getenv, or a map's
+// lookup in tests), applies the defaults and validates it. The error is a
+// *ConfigError listing every problem at once.
+func ConfigFromEnv(getenv func(string) string) (Config, error) {
+	get := func(name string) string { return strings.TrimSpace(getenv(name)) }
+	var problems []string
+	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+
+	cfg := Config{
+		GHLToken:         Secret(get(EnvGHLToken)),
+		LocationID:       get(EnvLocationID),
+		GHLBaseURL:       get(EnvGHLBaseURL),
+		AppURL:           get(EnvAppURL),
+		WebhookPublicKey: get(EnvWebhookKey),
+		MattermostURL:    get(EnvMattermostURL),
+		MattermostToken:  Secret(get(EnvMattermostToken)),
+		ChannelID:        get(EnvChannelID),
+		PublicURL:        get(EnvPublicURL),
+		Secret:           Secret(get(EnvSecret)),
+		Addr:             get(EnvAddr),
+		DataPath:         get(EnvData),
+	}
+	if v := get(EnvWebhookLegacyRSA); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			bad("%s=%q is not a boolean (use true or false)", EnvWebhookLegacyRSA, v)
+		}
+		cfg.WebhookLegacyRSA = b
+	}
+	if v := getenv(EnvCommandTokens); strings.TrimSpace(v) != "" {
+		for i, tok := range strings.Split(v, ",") {
+			tok = strings.TrimSpace(tok)
+			if tok == "" {
+				bad("%s: token %d is empty (remove the extra comma)", EnvCommandTokens, i+1)
+				continue
+			}
+			cfg.CommandTokens = append(cfg.CommandTokens, Secret(tok))
+		}
+	}
+	oa := OAuthConfig{
+		ClientID:     get(EnvClientID),
+		ClientSecret: Secret(get(EnvClientSecret)),
+		TokenDir:     get(EnvTokenDir),
+		TokenKey:     Secret(get(EnvTokenKey)),
+	}
+	if oa != (OAuthConfig{}) {
+		cfg.OAuth = &oa
+	}
+	if v := get(EnvTimezone); v != "" {
+		loc, err := time.LoadLocation(v)
+		if err != nil {
+			bad("%s=%q is not a known IANA time zone (such as Europe/Paris)", EnvTimezone, v)
+		}
+		cfg.Location = loc
+	}
+	cfg.applyDefaults()
+	problems = append(problems, cfg.problems()...)
+	if len(problems) > 0 {
+		return cfg, &ConfigError{Problems: problems}
+	}
+	return cfg, nil
+}
+
+func (c *Config) applyDefaults() {
+	if c.GHLBaseURL == "" {
+		c.GHLBaseURL = ghl.DefaultBaseURL
+	}
+	if c.AppURL == "" {
+		c.AppURL = DefaultAppURL
+	}
+	if c.Addr == "" {
+		c.Addr = DefaultAddr
+	}
+	if c.DataPath == "" {
+		c.DataPath = DefaultDataPath
+	}
+	if c.Location == nil {
+		c.Location = time.UTC
+	}
+}
+
+// Validate applies the defaults and checks the whole configuration,
+// returning a *ConfigError that lists every problem.
+func (c *Config) Validate() error {
+	c.applyDefaults()
+	if p := c.problems(); len(p) > 0 {
+		return &ConfigError{Problems: p}
+	}
+	return nil
+}
+
+// problems checks a configuration with defaults applied. Messages name the
+// variable and never quote a secret.
+func (c *Config) problems() []string {
+	var p []string
+	bad := func(format string, args ...any) { p = append(p, fmt.Sprintf(format, args...)) }
+	missing := func(name, what string) { bad("%s is missing: %s", name, what) }
+
+	switch {
+	case c.GHLToken != "" && c.OAuth != nil:
+		bad("%s and OAuth (%s, ...) are both set: use one way to authenticate with HighLevel", EnvGHLToken, EnvClientID)
+	case c.GHLToken == "" && c.OAuth == nil:
+		missing(EnvGHLToken, "a HighLevel Private Integration or location token (or OAuth: "+EnvClientID+", "+EnvClientSecret+", "+EnvTokenDir+", "+EnvTokenKey+")")
+	case c.OAuth != nil:
+		p = append(p, c.OAuth.problems()...)
+	}
+	if c.LocationID == "" {
+		missing(EnvLocationID, "the HighLevel location (sub-account) ID the bridge serves")
+	}
+	checkURL(&p, EnvGHLBaseURL, c.GHLBaseURL)
+	checkURL(&p, EnvAppURL, c.AppURL)
+	switch {
+	case c.WebhookPublicKey != "":
+		if _, err := webhook.ParseEd25519PublicKey(c.WebhookPublicKey); err != nil {
+			bad("%s is not an Ed25519 public key in PEM or base64 form", EnvWebhookKey)
+		}
+	case !c.WebhookLegacyRSA:
+		missing(EnvWebhookKey, "HighLevel's Ed25519 webhook public key (PEM or base64), or set "+EnvWebhookLegacyRSA+"=true for the legacy scheme")
+	}
+
+	if c.MattermostURL == "" {
+		missing(EnvMattermostURL, "the Mattermost server URL, such as https://chat.example.com")
+	} else {
+		checkURL(&p, EnvMattermostURL, c.MattermostURL)
+	}
+	if c.MattermostToken == "" {
+		missing(EnvMattermostToken, "the Mattermost bot account's access token")
+	}
+	if c.ChannelID != "" && !isID(c.ChannelID) {
+		bad("%s=%q is not a Mattermost channel ID (26 letters and digits)", EnvChannelID, c.ChannelID)
+	}
+	if len(c.CommandTokens) == 0 {
+		missing(EnvCommandTokens, "the slash command's token (comma-separated if several)")
+	}
+	if c.PublicURL == "" {
+		missing(EnvPublicURL, "the URL Mattermost uses to reach the bridge, such as https://bridge.example.com")
+	} else {
+		checkURL(&p, EnvPublicURL, c.PublicURL)
+	}
+	switch {
+	case c.Secret == "":
+		missing(EnvSecret, fmt.Sprintf("a random secret of at least %d characters (e.g. openssl rand -hex 32)", MinSecretLen))
+	case len(c.Secret) < MinSecretLen:
+		bad("%s is too short: %d characters, need at least %d", EnvSecret, len(c.Secret), MinSecretLen)
+	}
+	if c.DataPath == "" {
+		missing(EnvData, "the path of the state file")
+	}
+	return p
+}
+
+func (o *OAuthConfig) problems() []string {
+	var p []string
+	if o.ClientID == "" {
+		p = append(p, EnvClientID+" is missing: the OAuth app's client ID (OAuth is on because another GHL_CLIENT_/GHL_TOKEN_ variable is set)")
+	}
+	if o.ClientSecret == "" {
+		p = append(p, EnvClientSecret+" is missing: the OAuth app's client secret")
+	}
+	if o.TokenDir == "" {
+		p = append(p, EnvTokenDir+" is missing: the directory of the encrypted token store")
+	}
+	if o.TokenKey == "" {
+		p = append(p, EnvTokenKey+" is missing: the base64 32-byte key of the token store")
+	} else if _, err := o.key(); err != nil {
+		p = append(p, EnvTokenKey+" "+err.Error())
+	}
+	return p
+}
+
+// key decodes TokenKey.
+func (o *OAuthConfig) key() ([]byte, error) {
+	k, err := base64.StdEncoding.DecodeString(string(o.TokenKey))
+	if err != nil {
+		return nil, errors.New("is not standard base64")
+	}
+	if len(k) != 32 {
+		return nil, fmt.Errorf("decodes to %d bytes, need 32", len(k))
+	}
+	return k, nil
+}
+
+func checkURL(p *[]string, name, raw string) {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		*p = append(*p, fmt.Sprintf("%s is not a URL", name))
+	case u.Scheme != "http" && u.Scheme != "https" || u.Host == "":
+		*p = append(*p, fmt.Sprintf("%s=%q must be an absolute http or https URL", name, u.Redacted()))
+	case u.User != nil:
+		*p = append(*p, fmt.Sprintf("%s must not carry credentials", name))
+	}
+}
+
+// isID reports whether s looks like a Mattermost ID: 26 lowercase letters
+// and digits.
+func isID(s string) bool {
+	if len(s) != 26 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// String summarises the configuration with every secret masked.
+func (c Config) String() string {
+	var b strings.Builder
+	for i, a := range c.attrs() {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(a.Key)
+		b.WriteByte('=')
+		b.WriteString(a.Value.String())
+	}
+	return b.String()
+}
+
+// GoString keeps %#v from printing secrets.
+func (c Config) GoString() string { return "bridge.Config{" + c.String() + "}" }
+
+// LogValue implements slog.LogValuer, with every secret masked.
+func (c Config) LogValue() slog.Value { return slog.GroupValue(c.attrs()...) }
+
+func (c Config) attrs() []slog.Attr {
+	loc := ""
+	if c.Location != nil {
+		loc = c.Location.String()
+	}
+	auth := "token"
+	if c.OAuth != nil {
+		auth = "oauth"
+	}
+	if c.GHLToken == "" && c.OAuth == nil {
+		auth = "none"
+	}
+	return []slog.Attr{
+		slog.String("ghl_auth", auth),
+		slog.String("ghl_location_id", c.LocationID),
+		slog.String("ghl_base_url", c.GHLBaseURL),
+		slog.String("ghl_app_url", c.AppURL),
+		slog.Bool("ghl_webhook_key_set", c.WebhookPublicKey != ""),
+		slog.Bool("ghl_webhook_legacy_rsa", c.WebhookLegacyRSA),
+		slog.String("mattermost_url", c.MattermostURL),
+		slog.String("mattermost_token", c.MattermostToken.mask()),
+		slog.String("mattermost_channel_id", c.ChannelID),
+		slog.Int("mattermost_command_tokens", len(c.CommandTokens)),
+		slog.String("bridge_public_url", c.PublicURL),
+		slog.String("bridge_secret", c.Secret.mask()),
+		slog.String("bridge_addr", c.Addr),
+		slog.String("bridge_data", c.DataPath),
+		slog.String("bridge_timezone", loc),
+	}
+}

@@ -1,0 +1,480 @@
+package bridge
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ghlkit/ghl/mattermost"
+	"github.com/ghlkit/ghl/webhook"
+)
+
+// DeliveryPolicy tunes the deliverer that posts outbox events to Mattermost.
+// Zero fields take the defaults.
+type DeliveryPolicy struct {
+	// Workers post events of different contacts in parallel (default 4).
+	// Events of one contact are always posted in order.
+	Workers int
+	// Batch is how many events may be in flight at once (default 64).
+	Batch int
+	// MinBackoff and MaxBackoff bound the wait before retrying an event
+	// Mattermost did not take (defaults 1s and 5m); the wait doubles per
+	// attempt, with jitter.
+	MinBackoff, MaxBackoff time.Duration
+	// Poll is how often the outbox is checked when nothing wakes the
+	// deliverer (default 1s).
+	Poll time.Duration
+	// MaxRejections is how many times Mattermost may reject an event as
+	// invalid (400, 404: a deleted channel) before it is moved to the dead
+	// letters (default 5). Outages, 401, 403, 429 and 5xx never kill an
+	// event: it waits until Mattermost takes it.
+	MaxRejections int
+	// AttemptTimeout bounds one delivery attempt (default 30s).
+	AttemptTimeout time.Duration
+}
+
+func (p DeliveryPolicy) withDefaults() DeliveryPolicy {
+	if p.Workers <= 0 {
+		p.Workers = 4
+	}
+	if p.Batch <= 0 {
+		p.Batch = 64
+	}
+	if p.MinBackoff <= 0 {
+		p.MinBackoff = time.Second
+	}
+	if p.MaxBackoff <= 0 {
+		p.MaxBackoff = 5 * time.Minute
+	}
+	if p.MaxBackoff < p.MinBackoff {
+		p.MaxBackoff = p.MinBackoff
+	}
+	if p.Poll <= 0 {
+		p.Poll = time.Second
+	}
+	if p.MaxRejections <= 0 {
+		p.MaxRejections = 5
+	}
+	if p.AttemptTimeout <= 0 {
+		p.AttemptTimeout = 30 * time.Second
+	}
+	return p
+}
+
+// backoff returns the wait before attempt n+1 after n failed attempts:
+// exponential from MinBackoff, capped at MaxBackoff, with the upper half
+// jittered so that many events do not retry in lockstep.
+func (p DeliveryPolicy) backoff(attempts int) time.Duration {
+	d := p.MinBackoff
+	for i := 1; i < attempts && d < p.MaxBackoff; i++ {
+		d *= 2
+	}
+	d = min(d, p.MaxBackoff)
+	half := d / 2
+	return half + rand.N(half+1)
+}
+
+// deliverer moves outbox events to Mattermost. Events flow through lanes,
+// one per contact: a lane posts its events one after the other (so a
+// contact's thread reads in order), and up to Workers lanes run at once.
+// There is no barrier between batches: the outbox is read again whenever
+// an event is stored or an outcome recorded, and new events join their
+// contact's lane while it runs.
+type deliverer struct {
+	b      *Bridge
+	policy DeliveryPolicy
+	wake   chan struct{}
+
+	mu       sync.Mutex
+	inflight map[uint64]bool  // taken from the outbox, outcome not yet recorded
+	lanes    map[string]*lane // contacts with events taken
+	blocked  map[string]int   // contacts whose failed event's outcome is not recorded yet
+	ready    []*lane          // lanes waiting for a worker
+	active   int              // running workers
+	workers  sync.WaitGroup
+	settling sync.WaitGroup
+	deferred atomic.Bool // an event was deferred: look again soon
+
+	// Mattermost's state as the deliverer last saw it, for /healthz.
+	stateMu     sync.Mutex
+	lastOK      time.Time
+	lastFail    time.Time
+	lastErr     string
+	consecutive int
+}
+
+// lane holds the events of one contact taken from the outbox, in order.
+type lane struct {
+	key     string
+	queue   []OutboxEvent
+	running bool // a worker owns it
+	queued  bool // it is in ready
+}
+
+func newDeliverer(b *Bridge, p DeliveryPolicy) *deliverer {
+	return &deliverer{b: b, policy: p.withDefaults(), wake: make(chan struct{}, 1), inflight: make(map[uint64]bool), lanes: make(map[string]*lane), blocked: make(map[string]int)}
+}
+
+// poke wakes the deliverer (a new event was stored, an outcome recorded).
+func (d *deliverer) poke() {
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (d *deliverer) isInflight(seq uint64) bool { return d.inflight[seq] }
+
+// run delivers until ctx is done, then waits for the attempts under way
+// and for their outcomes to be recorded.
+func (d *deliverer) run(ctx context.Context) error {
+	sweep := time.NewTicker(time.Minute)
+	defer sweep.Stop()
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	defer d.settling.Wait()
+	defer d.workers.Wait()
+	for {
+		if err := d.fill(ctx); err != nil && ctx.Err() == nil {
+			d.b.log.LogAttrs(ctx, slog.LevelError, "bridge: reading the outbox failed", slog.String("error", err.Error()))
+		}
+		wait := d.policy.Poll
+		if d.deferred.Swap(false) {
+			wait = min(wait, deferFor)
+		}
+		timer.Reset(wait)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-d.wake:
+		case <-timer.C:
+		case <-sweep.C:
+			if err := d.b.store.Sweep(ctx, d.b.now()); err != nil && ctx.Err() == nil {
+				d.b.log.LogAttrs(ctx, slog.LevelWarn, "bridge: sweeping expired state failed", slog.String("error", err.Error()))
+			}
+		}
+	}
+}
+
+// fill takes due events from the outbox, up to Batch in flight, puts each
+// in its contact's lane and starts workers for waiting lanes.
+func (d *deliverer) fill(ctx context.Context) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	room := d.policy.Batch - len(d.inflight)
+	if room <= 0 || ctx.Err() != nil {
+		return nil
+	}
+	evs, err := d.b.store.Due(ctx, d.b.now(), room, d.isInflight)
+	if err != nil {
+		return err
+	}
+	for _, ev := range evs {
+		key := ev.ContactID
+		if key == "" {
+			key = "\x00" + strconv.FormatUint(ev.Seq, 10)
+		}
+		if d.blocked[key] > 0 {
+			// An earlier event of the contact failed and its retry time is
+			// not recorded yet: the store cannot hold this one back yet.
+			continue
+		}
+		d.inflight[ev.Seq] = true
+		l := d.lanes[key]
+		if l == nil {
+			l = &lane{key: key}
+			d.lanes[key] = l
+		}
+		l.queue = append(l.queue, ev)
+		if !l.running && !l.queued {
+			l.queued = true
+			d.ready = append(d.ready, l)
+		}
+	}
+	for d.active < d.policy.Workers && len(d.ready) > 0 {
+		l := d.nextReadyLocked()
+		d.active++
+		d.workers.Add(1)
+		go d.work(ctx, l)
+	}
+	return nil
+}
+
+func (d *deliverer) nextReadyLocked() *lane {
+	l := d.ready[0]
+	d.ready = d.ready[1:]
+	l.queued, l.running = false, true
+	return l
+}
+
+// work posts the events of lane l, then of other waiting lanes.
+func (d *deliverer) work(ctx context.Context, l *lane) {
+	defer d.workers.Done()
+	for {
+		d.mu.Lock()
+		if len(l.queue) == 0 || ctx.Err() != nil {
+			for _, ev := range l.queue { // shutting down: left for later
+				delete(d.inflight, ev.Seq)
+			}
+			l.queue, l.running = nil, false
+			delete(d.lanes, l.key)
+			if len(d.ready) == 0 || ctx.Err() != nil {
+				d.active--
+				d.mu.Unlock()
+				return
+			}
+			l = d.nextReadyLocked()
+			d.mu.Unlock()
+			continue
+		}
+		ev := l.queue[0]
+		l.queue = l.queue[1:]
+		d.mu.Unlock()
+
+		o, ok := d.deliver(ctx, ev)
+		if !ok {
+			d.mu.Lock()
+			delete(d.inflight, ev.Seq)
+			d.mu.Unlock()
+			continue
+		}
+		if o.Delivered || o.Dead {
+			d.settle(ctx, o, nil, "")
+			continue
+		}
+		// Keep the contact's order: its later events wait for this one's
+		// retry. Until its outcome is recorded (after which the store
+		// holds them back), they stay in flight and the contact's new
+		// events are not taken.
+		d.mu.Lock()
+		var held []uint64
+		for _, r := range l.queue {
+			held = append(held, r.Seq)
+		}
+		l.queue = nil
+		d.blocked[l.key]++
+		d.mu.Unlock()
+		d.settle(ctx, o, held, l.key)
+	}
+}
+
+// settle records an outcome without making the worker wait for the disk
+// (the store commits outcomes that arrive together in one transaction),
+// then releases the event, those held behind it, and its contact when
+// blocked is not empty.
+func (d *deliverer) settle(ctx context.Context, o Outcome, held []uint64, blocked string) {
+	d.settling.Add(1)
+	go func() {
+		defer d.settling.Done()
+		// Record even when ctx is over: the post was made.
+		if err := d.b.store.Settle(context.WithoutCancel(ctx), []Outcome{o}); err != nil {
+			d.b.log.LogAttrs(ctx, slog.LevelError, "bridge: recording a delivery outcome failed; the event may be posted again", slog.String("error", err.Error()))
+		}
+		d.mu.Lock()
+		delete(d.inflight, o.Seq)
+		for _, seq := range held {
+			delete(d.inflight, seq)
+		}
+		if blocked != "" {
+			if d.blocked[blocked]--; d.blocked[blocked] <= 0 {
+				delete(d.blocked, blocked)
+			}
+		}
+		d.mu.Unlock()
+		d.poke()
+	}()
+}
+
+// deliver makes one attempt at ev. ok is false when ctx ended first, and the
+// attempt is then not counted.
+func (d *deliverer) deliver(ctx context.Context, ev OutboxEvent) (Outcome, bool) {
+	if ctx.Err() != nil {
+		return Outcome{}, false
+	}
+	actx, cancel := context.WithTimeout(ctx, d.policy.AttemptTimeout)
+	defer cancel()
+	posted, err := d.b.deliverEvent(actx, ev)
+	o := Outcome{Seq: ev.Seq, Posted: posted}
+	now := d.b.now()
+	switch {
+	case errors.Is(err, errDeferred):
+		o.Deferred, o.NextTry = true, now.Add(deferFor)
+		d.deferred.Store(true)
+		return o, true
+	case err == nil:
+		o.Delivered = true
+		d.observe(now, nil)
+		return o, true
+	case ctx.Err() != nil:
+		return Outcome{}, false
+	}
+	o.Err = err.Error()
+	var perm *permanentError
+	switch {
+	case errors.As(err, &perm):
+		o.Dead = true
+	case rejected(err):
+		o.Dead = ev.Attempts+1 >= d.policy.MaxRejections
+		d.observe(now, err)
+	default:
+		d.observe(now, err)
+	}
+	o.NextTry = now.Add(d.policy.backoff(ev.Attempts + 1))
+	level := slog.LevelWarn
+	if o.Dead {
+		level = slog.LevelError
+	}
+	d.b.log.LogAttrs(ctx, level, "bridge: posting a HighLevel event to Mattermost failed",
+		slog.String("webhookId", ev.WebhookID), slog.String("type", ev.Type),
+		slog.Int("attempt", ev.Attempts+1), slog.Bool("dead", o.Dead),
+		slog.Time("next_try", o.NextTry), slog.String("error", o.Err))
+	return o, true
+}
+
+// rejected reports a Mattermost answer that says the post itself is wrong
+// (bad request, a channel or thread that is gone), as opposed to an outage
+// or a permission that an admin can still fix.
+func rejected(err error) bool {
+	var apiErr *mattermost.APIError
+	if !errors.As(err, &apiErr) {
+		return errors.Is(err, mattermost.ErrInvalidParam)
+	}
+	switch apiErr.StatusCode {
+	case http.StatusBadRequest, http.StatusNotFound, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity:
+		return true
+	}
+	return false
+}
+
+// errDeferred: the event waits for a write of the bridge to the same
+// contact; it is tried again after deferFor (or when the write ends).
+var errDeferred = errors.New("bridge: waiting for the bridge's own write")
+
+const deferFor = 50 * time.Millisecond
+
+// permanentError marks an event that can never be posted (it does not
+// decode): no retry.
+type permanentError struct{ err error }
+
+func (e *permanentError) Error() string { return e.err.Error() }
+func (e *permanentError) Unwrap() error { return e.err }
+
+func (d *deliverer) observe(now time.Time, err error) {
+	d.stateMu.Lock()
+	defer d.stateMu.Unlock()
+	if err == nil {
+		d.lastOK, d.consecutive = now, 0
+		return
+	}
+	d.lastFail, d.lastErr = now, err.Error()
+	d.consecutive++
+}
+
+// MattermostHealth is Mattermost's part of Health, from the outcome of the
+// deliverer's latest posts.
+type MattermostHealth struct {
+	OK                  bool      `json:"ok"`
+	LastSuccess         time.Time `json:"last_success,omitzero"`
+	LastFailure         time.Time `json:"last_failure,omitzero"`
+	LastError           string    `json:"last_error,omitempty"`
+	ConsecutiveFailures int       `json:"consecutive_failures"`
+}
+
+func (d *deliverer) state() MattermostHealth {
+	d.stateMu.Lock()
+	defer d.stateMu.Unlock()
+	return MattermostHealth{
+		OK:                  d.consecutive == 0,
+		LastSuccess:         d.lastOK,
+		LastFailure:         d.lastFail,
+		LastError:           d.lastErr,
+		ConsecutiveFailures: d.consecutive,
+	}
+}
+
+// pendingPostID derives the pending_post_id of an event's post to one
+// target from the webhookId, so that every attempt at the same post, in this
+// process or after a restart, carries the same id and Mattermost can
+// recognise a repeat. It keeps the shape of mattermost.NewPendingPostID.
+func pendingPostID(ev OutboxEvent, target string) string {
+	sum := sha256.Sum256([]byte(ev.WebhookID + "\x00" + target))
+	return "ghlkit:" + strconv.FormatInt(ev.Received.UnixMilli(), 10) + ":" + hex.EncodeToString(sum[:8])
+}
+
+// deliverEvent posts ev to every target it routes to that it was not posted
+// to yet, and returns the targets done (including earlier attempts').
+func (b *Bridge) deliverEvent(ctx context.Context, ev OutboxEvent) ([]string, error) {
+	done := slices.Clone(ev.Posted)
+	e, err := webhook.Parse(ev.Payload)
+	if err != nil {
+		return done, &permanentError{fmt.Errorf("decoding stored event: %w", err)}
+	}
+	// A change the bridge is making right now may be this one: come back
+	// when it is known (and marked).
+	if b.own.busy(ev.ContactID) {
+		return done, errDeferred
+	}
+	if key := ownKeyFor(e); key != "" {
+		own, err := b.store.IsOwn(ctx, key)
+		if err != nil {
+			return done, err
+		}
+		if own {
+			b.log.LogAttrs(ctx, slog.LevelDebug, "bridge: not announcing the bridge's own change",
+				slog.String("type", ev.Type), slog.String("webhookId", ev.WebhookID))
+			return done, nil
+		}
+	}
+	if tc, ok := e.(*webhook.TaskComplete); ok {
+		// Remember it, so a Complete click on an old list says so.
+		_, _, err := b.store.RecordCompletion(ctx, Completion{TaskID: tc.Task.ID, ContactID: tc.Task.ContactID, At: tc.Timestamp})
+		if err != nil {
+			return done, err
+		}
+	}
+	posts, err := b.eventPosts(ctx, e)
+	if err != nil {
+		return done, err
+	}
+	if len(posts) == 0 {
+		b.log.LogAttrs(ctx, slog.LevelInfo, "bridge: HighLevel event has no channel to go to (no thread, subscription or default channel)",
+			slog.String("type", ev.Type), slog.String("webhookId", ev.WebhookID))
+		return done, nil
+	}
+	for _, p := range posts {
+		target := p.ChannelID + "/" + p.RootID
+		if slices.Contains(done, target) {
+			continue
+		}
+		p.PendingPostID = pendingPostID(ev, target)
+		created, err := b.mm.CreatePost(ctx, p)
+		if err != nil && p.RootID != "" && badRoot(err) {
+			// The contact's thread is gone: forget it, so the retry goes
+			// to the contact's channel instead.
+			if serr := b.store.SaveThread(ctx, ev.ContactID, Thread{}); serr != nil {
+				return done, serr
+			}
+			b.log.LogAttrs(ctx, slog.LevelWarn, "bridge: a contact's thread is gone; posting to its channel instead", slog.String("contactId", ev.ContactID))
+		}
+		if err != nil {
+			return done, err
+		}
+		done = append(done, target)
+		if n, ok := e.(*webhook.NoteCreate); ok && p.RootID != "" {
+			if err := b.store.AddThreadNotes(ctx, n.Note.ContactID, p.RootID, map[string]string{n.Note.ID: created.ID}); err != nil {
+				b.log.LogAttrs(ctx, slog.LevelWarn, "bridge: recording a note posted in its thread failed", slog.String("error", err.Error()))
+			}
+		}
+	}
+	return done, nil
+}

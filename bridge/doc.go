@@ -1,0 +1,66 @@
+// Package bridge connects a HighLevel location with Mattermost: teams read a
+// contact's tasks and notes in chat and act on them there, and HighLevel's
+// changes appear in the right channel or thread. It is built only from this
+// module's packages: ghl, contacts, tasks and notes for HighLevel, webhook
+// to verify HighLevel's deliveries, and mattermost for the REST client, the
+// formatter and the slash command, button and dialog handlers.
+//
+// A Bridge is an http.Handler serving
+//
+//	POST /ghl/webhook          HighLevel's webhooks (signed; see package webhook)
+//	POST /mattermost/command   the slash command (token-checked)
+//	POST /mattermost/action    Complete buttons (HMAC-signed contexts)
+//	POST /mattermost/dialog    the "new task" dialog (HMAC-signed state)
+//	GET  /healthz              JSON state of HighLevel, Mattermost and the outbox
+//
+// plus a deliverer, started with Run, that posts HighLevel's events to
+// Mattermost. Mount it in your own server or run examples/bridge:
+//
+//	cfg, err := bridge.ConfigFromEnv(os.Getenv)
+//	b, err := bridge.New(cfg, bridge.WithLogger(logger))
+//	go b.Run(ctx)
+//	http.ListenAndServe(cfg.Addr, b)
+//
+// # Slash command
+//
+// /ghl help; contact <c>; tasks <c>; notes <c>; task add <c> <title…>
+// [--due YYYY-MM-DD|RFC3339] [--body text] (without a title: a dialog);
+// task done <c> <taskId>; note add <c> <text…>; subscribe <c>;
+// unsubscribe <c>. A contact <c> is an ID, an email or a phone number.
+// Failures answer ephemerally, naming what went wrong, and leave nothing
+// half done.
+//
+// # Exactly once, both ways
+//
+// A webhook is answered 200 only once its event is on disk, in the outbox of
+// the Store, in the same transaction that records its webhookId (the Store is
+// the webhook.Verifier's DedupeStore, so replays are refused across
+// restarts). The deliverer posts outbox events with retries and capped,
+// jittered backoff, so a Mattermost outage delays posts and loses none, also
+// across a restart; each post carries a pending_post_id derived from the
+// webhookId, so a retry after a lost answer is recognised by Mattermost.
+// Events of one contact are posted in order.
+//
+// Changes made from chat (a task created or completed, a note added) are
+// marked in the Store before or as they are made, and the deliverer holds a
+// contact's events while such a change is under way, so HighLevel's webhook
+// for it is not announced a second time. A create whose answer is lost
+// (ghl.ErrOutcomeUnknown) is looked up in HighLevel rather than repeated.
+// Completing a task checks the Store and HighLevel first and is serialised
+// per task: a second click, a replayed click, or a click on a task
+// completed meanwhile writes nothing and says the task is already complete.
+//
+// # State
+//
+// BoltStore keeps the threads, subscriptions, outbox, accepted webhookIds,
+// completions and own-change marks in one bbolt file (Config.DataPath);
+// writes that arrive together share one transaction and one fsync. Any
+// Store implementation can replace it (WithStore).
+//
+// # Limits
+//
+// Mattermost deduplicates a repeated pending_post_id for about 30 seconds:
+// if the bridge crashes after Mattermost created a post but before the
+// outcome was recorded, and restarts later than that, the event is posted a
+// second time. One Bridge owns a state file; run one replica per location.
+package bridge

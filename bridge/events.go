@@ -1,0 +1,103 @@
+package bridge
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/ghlkit/ghl/mattermost"
+	"github.com/ghlkit/ghl/webhook"
+)
+
+// eventPosts routes a HighLevel event and renders its posts: task and note
+// events go to the contact's thread when it has one, else to the channels
+// subscribed to the contact, else to the default channel; contact events go
+// to the subscribed channels, else the default channel. No route: no posts.
+func (b *Bridge) eventPosts(ctx context.Context, e webhook.Event) ([]*mattermost.Post, error) {
+	contactID, _ := eventContact(e)
+	threaded := false
+	switch e.(type) {
+	case *webhook.TaskCreate, *webhook.TaskComplete, *webhook.NoteCreate, *webhook.NoteUpdate:
+		threaded = true
+	}
+	msg, ok := b.renderEvent(ctx, e)
+	if !ok {
+		return nil, nil
+	}
+	if threaded {
+		th, ok, err := b.store.Thread(ctx, contactID)
+		if err != nil {
+			return nil, err
+		}
+		if ok && th.RootID != "" {
+			return []*mattermost.Post{msg.Post(th.ChannelID, th.RootID)}, nil
+		}
+	}
+	channels, err := b.store.Subscribers(ctx, contactID)
+	if err != nil {
+		return nil, err
+	}
+	if len(channels) == 0 && b.cfg.ChannelID != "" {
+		channels = []string{b.cfg.ChannelID}
+	}
+	posts := make([]*mattermost.Post, 0, len(channels))
+	for _, ch := range channels {
+		posts = append(posts, msg.Post(ch, ""))
+	}
+	return posts, nil
+}
+
+// nameCache remembers contact names seen in commands and contact events, so
+// that task and note events (which carry only the contact ID) can name the
+// contact without a HighLevel call per event.
+type nameCache struct {
+	mu        sync.Mutex
+	m         map[string]string
+	failedAt  time.Time
+	hasFailed bool
+}
+
+const (
+	nameCacheMax = 10_000
+	// nameLookupTimeout bounds looking a name up for an event, and
+	// nameLookupPause is how long lookups stop after one failed.
+	nameLookupTimeout = 2 * time.Second
+	nameLookupPause   = time.Minute
+)
+
+// mayLookUp reports whether names may be looked up in HighLevel now.
+func (c *nameCache) mayLookUp(now time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return !c.hasFailed || now.Sub(c.failedAt) >= nameLookupPause
+}
+
+func (c *nameCache) failed(now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.failedAt, c.hasFailed = now, true
+}
+
+func (c *nameCache) put(id, name string) {
+	if id == "" || name == "" || name == id {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = make(map[string]string)
+	}
+	if len(c.m) >= nameCacheMax {
+		for k := range c.m { // drop an arbitrary entry
+			delete(c.m, k)
+			break
+		}
+	}
+	c.m[id] = name
+}
+
+func (c *nameCache) get(id string) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m[id]
+}
