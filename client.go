@@ -229,7 +229,11 @@ func (c *Client) send(ctx context.Context, method, rawURL, path string, body []b
 	if write && !hasScope(tok, ScopeContactsWrite) {
 		return nil, &ScopeError{Scope: ScopeContactsWrite, Method: method, Path: path}
 	}
-	req, err := retryablehttp.NewRequestWithContext(ctx, method, rawURL, body)
+	var raw any // untyped nil for no body: a nil []byte would still get a body reader
+	if body != nil {
+		raw = body
+	}
+	req, err := retryablehttp.NewRequestWithContext(ctx, method, rawURL, raw)
 	if err != nil {
 		return nil, fmt.Errorf("ghl: building %s %s: %w", method, path, err)
 	}
