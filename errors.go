@@ -54,6 +54,7 @@ type APIError struct {
 	outcomeUnknown bool
 }
 
+// Error describes the call and HighLevel's answer; it never holds a token.
 func (e *APIError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "ghl: %s %s: %d %s", e.Method, e.Path, e.StatusCode, http.StatusText(e.StatusCode))
@@ -127,6 +128,7 @@ type ParamError struct {
 	Reason string
 }
 
+// Error names the parameter and what is wrong with it.
 func (e *ParamError) Error() string {
 	return "ghl: invalid parameter " + e.Param + ": " + e.Reason
 }
@@ -147,6 +149,7 @@ type ScopeError struct {
 	Method, Path string
 }
 
+// Error names the call and the scope it needs.
 func (e *ScopeError) Error() string {
 	return fmt.Sprintf("ghl: %s %s needs scope %q, which the token was not granted", e.Method, e.Path, e.Scope)
 }

@@ -147,6 +147,7 @@ type ConfigError struct {
 	Problems []string
 }
 
+// Error lists every problem found, one per line after the first.
 func (e *ConfigError) Error() string {
 	if len(e.Problems) == 1 {
 		return "bridge: configuration: " + e.Problems[0]
