@@ -1,9 +1,11 @@
 package bridge
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -94,6 +96,10 @@ type deliverer struct {
 	b      *Bridge
 	policy DeliveryPolicy
 	wake   chan struct{}
+	// started is when this deliverer was made: events received before it
+	// may have been posted by an earlier process that died before
+	// recording it.
+	started time.Time
 
 	mu       sync.Mutex
 	inflight map[uint64]bool  // taken from the outbox, outcome not yet recorded
@@ -122,7 +128,7 @@ type lane struct {
 }
 
 func newDeliverer(b *Bridge, p DeliveryPolicy) *deliverer {
-	return &deliverer{b: b, policy: p.withDefaults(), wake: make(chan struct{}, 1), inflight: make(map[uint64]bool), lanes: make(map[string]*lane), blocked: make(map[string]int)}
+	return &deliverer{b: b, policy: p.withDefaults(), wake: make(chan struct{}, 1), started: b.now(), inflight: make(map[uint64]bool), lanes: make(map[string]*lane), blocked: make(map[string]int)}
 }
 
 // poke wakes the deliverer (a new event was stored, an outcome recorded).
@@ -411,6 +417,34 @@ func pendingPostID(ev OutboxEvent, target string) string {
 	return "ghlkit:" + strconv.FormatInt(ev.Received.UnixMilli(), 10) + ":" + hex.EncodeToString(sum[:8])
 }
 
+// eventProp marks each event post with its pending_post_id, so that an
+// attempt in doubt can find a post an earlier attempt made.
+const eventProp = "ghlkit_event"
+
+// postOnce creates p unless an earlier attempt at ev may have created it
+// already and it is there: Mattermost deduplicates a pending_post_id only
+// for about 30 seconds, so after a failed attempt, or for an event left by a
+// process that stopped before recording its outcome, the channel's posts
+// since the event arrived are searched for the marker first.
+func (b *Bridge) postOnce(ctx context.Context, ev OutboxEvent, p *mattermost.Post) (*mattermost.Post, error) {
+	if ev.Attempts > 0 || ev.Received.Before(b.deliver.started) {
+		// A minute of margin for clocks that disagree.
+		list, err := b.mm.GetPostsSince(ctx, p.ChannelID, ev.Received.Add(-time.Minute))
+		if err != nil {
+			return nil, err
+		}
+		want, _ := json.Marshal(p.PendingPostID)
+		for _, id := range list.Order {
+			if got := list.Posts[id]; got.RootID == p.RootID && bytes.Equal(got.Props.Other[eventProp], want) {
+				b.log.LogAttrs(ctx, slog.LevelInfo, "bridge: an earlier attempt had posted the event; not posting it again",
+					slog.String("webhookId", ev.WebhookID), slog.String("postId", got.ID))
+				return &got, nil
+			}
+		}
+	}
+	return b.mm.CreatePost(ctx, p)
+}
+
 // deliverEvent posts ev to every target it routes to that it was not posted
 // to yet, and returns the targets done (including earlier attempts').
 func (b *Bridge) deliverEvent(ctx context.Context, ev OutboxEvent) ([]string, error) {
@@ -457,7 +491,10 @@ func (b *Bridge) deliverEvent(ctx context.Context, ev OutboxEvent) ([]string, er
 			continue
 		}
 		p.PendingPostID = pendingPostID(ev, target)
-		created, err := b.mm.CreatePost(ctx, p)
+		if err := p.Props.Set(eventProp, p.PendingPostID); err != nil {
+			return done, &permanentError{err}
+		}
+		created, err := b.postOnce(ctx, ev, p)
 		if err != nil && p.RootID != "" && badRoot(err) {
 			// The contact's thread is gone: forget it, so the retry goes
 			// to the contact's channel instead.

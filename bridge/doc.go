@@ -59,8 +59,11 @@
 //
 // # Limits
 //
-// Mattermost deduplicates a repeated pending_post_id for about 30 seconds:
-// if the bridge crashes after Mattermost created a post but before the
-// outcome was recorded, and restarts later than that, the event is posted a
-// second time. One Bridge owns a state file; run one replica per location.
+// Mattermost deduplicates a repeated pending_post_id for only about 30
+// seconds, so each event post also carries its pending_post_id in the
+// "ghlkit_event" prop. An attempt in doubt (after a failed attempt, or for an
+// event left by a process that stopped before recording its outcome) first
+// looks for that marker among the channel's posts since the event arrived,
+// and posts only when it is not there. One Bridge owns a state file; run one
+// replica per location.
 package bridge

@@ -55,8 +55,13 @@ type envOption func(*envConfig)
 
 type envConfig struct {
 	hlOpts    []ghltest.Option
+	mmOpts    []mattermosttest.Option
 	noRun     bool
 	noWebhook bool
+}
+
+func withMattermost(opts ...mattermosttest.Option) envOption {
+	return func(c *envConfig) { c.mmOpts = append(c.mmOpts, opts...) }
 }
 
 func withoutRun() envOption           { return func(c *envConfig) { c.noRun = true } }
@@ -95,7 +100,7 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	e.hl.AddToken(testToken, testLocation, ghltest.ScopeContactsReadOnly, ghltest.ScopeContactsWrite)
 	e.contact = e.hl.AddContact(ghltest.Contact{LocationID: testLocation, FirstName: "Ada", LastName: "Lovelace", Email: "ada@example.com", Phone: "+14155550100", Tags: []string{"vip"}})
 
-	e.mm = mattermosttest.NewServer()
+	e.mm = mattermosttest.NewServer(ec.mmOpts...)
 	t.Cleanup(e.mm.Close)
 	e.bot, e.botToken = e.mm.AddBot("ghl-bridge")
 	e.alice = e.mm.AddUser("alice")

@@ -307,6 +307,39 @@ func TestAtMostOncePerEvent(t *testing.T) {
 	}
 }
 
+// TestNoDuplicateAfterTheDedupeWindow: Mattermost forgets a pending_post_id
+// after about 30 seconds. A post whose answer was lost, retried after a
+// restart later than that, is found by its marker instead of made twice.
+func TestNoDuplicateAfterTheDedupeWindow(t *testing.T) {
+	t.Parallel()
+	clock := &testClock{t: time.Now()}
+	e := newEnv(t, withMattermost(mattermosttest.WithClock(clock.now)))
+	e.mm.Fail(mattermosttest.Fault{Method: "POST", Path: "/api/v4/posts", AfterWrite: true, Count: -1})
+	e.hl.AddTask(ghltest.Task{ContactID: e.contact.ID, Title: "Exactly once", DueDate: time.Now().Add(time.Hour)})
+	e.hl.FlushWebhooks()
+	e.waitFor("a failed attempt recorded", func() bool {
+		st, err := e.b.Store().OutboxStats(context.Background())
+		return err == nil && st.Retrying > 0
+	})
+	e.stop()
+	if n := len(e.posts(e.channel.ID)); n != 1 {
+		t.Fatalf("%d posts made by the lost attempts, want 1", n)
+	}
+
+	clock.add(time.Hour) // far past Mattermost's deduplication window
+	e.mm.ClearFaults()
+	e.start()
+	e.run()
+	e.settle()
+	posts := e.posts(e.channel.ID)
+	if len(posts) != 1 || !strings.Contains(postText(posts[0]), "Exactly once") {
+		t.Fatalf("%d posts after the retry, want the first one only", len(posts))
+	}
+	if !strings.Contains(e.logs.String(), "an earlier attempt had posted the event") {
+		t.Errorf("the retry did not find the earlier post:\n%s", e.logs.String())
+	}
+}
+
 func TestDeadLetter(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)

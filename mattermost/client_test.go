@@ -240,6 +240,8 @@ func TestValidationBeforeRequest(t *testing.T) {
 		"patch too long": func() error { _, err := c.PatchPost(ctx, "p", &mattermost.PostPatch{Message: &long}); return err },
 		"get dot":        func() error { _, err := c.GetPost(ctx, "."); return err },
 		"thread empty":   func() error { _, err := c.GetThread(ctx, ""); return err },
+		"since no chan":  func() error { _, err := c.GetPostsSince(ctx, "", time.Now()); return err },
+		"since zero":     func() error { _, err := c.GetPostsSince(ctx, "c", time.Time{}); return err },
 		"ephemeral user": func() error {
 			_, err := c.CreateEphemeralPost(ctx, "", &mattermost.Post{ChannelID: "c", Message: "m"})
 			return err
@@ -304,6 +306,23 @@ func TestPatchPostWire(t *testing.T) {
 		t.Errorf("%s %s", r.Method, r.URL)
 	}
 	jsonEqual(t, r.Body, `{"message":"✅ done","props":{"k":{"n":1}}}`)
+}
+
+func TestGetPostsSinceWire(t *testing.T) {
+	t.Parallel()
+	c, mock := newMockClient(t)
+	var w wire
+	mock.RegisterResponder(http.MethodGet, testBase+"/api/v4/channels/c%2F1/posts",
+		w.script(jsonResp(200, `{"order":["p2"],"posts":{"p2":{"id":"p2","channel_id":"c/1","message":"m"}}}`)))
+	list, err := c.GetPostsSince(context.Background(), "c/1", time.UnixMilli(1700000000123))
+	if err != nil || len(list.Order) != 1 || list.Posts["p2"].Message != "m" {
+		t.Fatalf("GetPostsSince = %+v, %v", list, err)
+	}
+	r := w.requests()[0]
+	checkHeaders(t, r, false)
+	if r.Method != http.MethodGet || r.URL != testBase+"/api/v4/channels/c%2F1/posts?since=1700000000123" || len(r.Body) != 0 {
+		t.Errorf("%s %s %q", r.Method, r.URL, r.Body)
+	}
 }
 
 func TestGetPostAndThreadWire(t *testing.T) {

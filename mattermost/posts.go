@@ -146,6 +146,26 @@ func (c *Client) GetThread(ctx context.Context, postID string) (*PostList, error
 	return &out, nil
 }
 
+// GetPostsSince returns the posts of a channel created or changed since t,
+// thread replies included (GET /api/v4/channels/{channel_id}/posts?since=ms).
+// A caller that lost track of whether a post was made, after a crash say,
+// looks for its marker there instead of posting again.
+func (c *Client) GetPostsSince(ctx context.Context, channelID string, since time.Time) (*PostList, error) {
+	id, err := pathSegment("channelID", channelID)
+	if err != nil {
+		return nil, err
+	}
+	if since.IsZero() {
+		return nil, invalidParam("since", "must be set")
+	}
+	var out PostList
+	path := "/channels/" + id + "/posts?since=" + strconv.FormatInt(since.UnixMilli(), 10)
+	if err := c.do(ctx, http.MethodGet, path, nil, &out, true); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
 // CreateEphemeralPost shows post to one user only (POST
 // /api/v4/posts/ephemeral); it is not stored and disappears on reload. The
 // token needs the create_post_ephemeral permission (bots have it).

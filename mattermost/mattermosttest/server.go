@@ -446,6 +446,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /api/v4/posts/{id}", s.auth(s.handleGetPost))
 	mux.HandleFunc("PUT /api/v4/posts/{id}/patch", s.auth(s.handlePatchPost))
 	mux.HandleFunc("GET /api/v4/posts/{id}/thread", s.auth(s.handleThread))
+	mux.HandleFunc("GET /api/v4/channels/{id}/posts", s.auth(s.handleChannelPosts))
 	mux.HandleFunc("POST /api/v4/actions/dialogs/open", s.auth(s.handleOpenDialog))
 	mux.HandleFunc("POST /hooks/commands/{id}", s.handleResponseURL)
 	mux.HandleFunc("POST /hooks/{key}", s.handleIncomingWebhook)
@@ -716,6 +717,36 @@ func (s *Server) handleGetPost(w http.ResponseWriter, r *http.Request, u User) {
 		return
 	}
 	writeJSON(w, http.StatusOK, forClient(p))
+}
+
+// handleChannelPosts serves a channel's posts changed since the "since"
+// query parameter (Unix milliseconds), newest first, replies included, as
+// Mattermost does; without since it returns the whole channel.
+func (s *Server) handleChannelPosts(w http.ResponseWriter, r *http.Request, u User) {
+	var since int64
+	if v := r.URL.Query().Get("since"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			appError(w, http.StatusBadRequest, "api.context.invalid_url_param.app_error", "Invalid or missing since parameter in request URL.")
+			return
+		}
+		since = n
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var found []mattermost.Post
+	for _, p := range s.posts {
+		if p.ChannelID == r.PathValue("id") && p.DeleteAt == 0 && (p.CreateAt >= since || p.UpdateAt >= since) {
+			found = append(found, clonePost(p))
+		}
+	}
+	sortPosts(found)
+	list := mattermost.PostList{Order: []string{}, Posts: map[string]mattermost.Post{}}
+	for i := len(found) - 1; i >= 0; i-- {
+		list.Order = append(list.Order, found[i].ID)
+		list.Posts[found[i].ID] = forClient(&found[i])
+	}
+	writeJSON(w, http.StatusOK, list)
 }
 
 func (s *Server) handleThread(w http.ResponseWriter, r *http.Request, u User) {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -483,5 +484,51 @@ func TestNewID(t *testing.T) {
 			t.Fatalf("bad id %q", id)
 		}
 		seen[id] = true
+	}
+}
+
+func TestChannelPostsSince(t *testing.T) {
+	t.Parallel()
+	now := time.UnixMilli(1_700_000_000_000)
+	var mu sync.Mutex
+	f := setup(t, mattermosttest.WithClock(func() time.Time { mu.Lock(); defer mu.Unlock(); return now }))
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	c, err := mattermost.NewClient(f.srv.URL, f.token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	old, err := c.CreatePost(ctx, &mattermost.Post{ChannelID: f.channel.ID, Message: "old"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	advance(time.Minute)
+	cut := now
+	var marked mattermost.Post
+	marked.ChannelID, marked.RootID, marked.Message = f.channel.ID, old.ID, "reply"
+	if err := marked.Props.Set("ghlkit_event", "w1"); err != nil {
+		t.Fatal(err)
+	}
+	reply, err := c.CreatePost(ctx, &marked)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := f.srv.AddChannel("elsewhere")
+	if _, err := c.CreatePost(ctx, &mattermost.Post{ChannelID: other.ID, Message: "not here"}); err != nil {
+		t.Fatal(err)
+	}
+	list, err := c.GetPostsSince(ctx, f.channel.ID, cut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Order) != 1 || list.Order[0] != reply.ID || string(list.Posts[reply.ID].Props.Other["ghlkit_event"]) != `"w1"` {
+		t.Fatalf("since %v: %+v", cut, list)
+	}
+	all, err := c.GetPostsSince(ctx, f.channel.ID, cut.Add(-time.Hour))
+	if err != nil || len(all.Order) != 2 || all.Order[0] != reply.ID {
+		t.Fatalf("all: %+v, %v", all, err)
+	}
+	if status, _ := f.do(t, http.MethodGet, "/api/v4/channels/"+f.channel.ID+"/posts?since=soon", ""); status != http.StatusBadRequest {
+		t.Errorf("bad since answered %d", status)
 	}
 }
