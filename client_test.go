@@ -20,6 +20,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/ghlkit/ghl"
+	"github.com/ghlkit/ghl/ghltest"
 )
 
 const testToken = "pit-secret-token-123"
@@ -706,5 +707,35 @@ func TestCheckIDNamesTheParameter(t *testing.T) {
 		if err := ghl.CheckID("taskID", ok); err != nil {
 			t.Errorf("CheckID(%q) = %v", ok, err)
 		}
+	}
+}
+
+// Against a HighLevel that allows 3 requests per 40ms, a client that learns
+// the limit from the first response's headers never sees a 429.
+func TestPacingLearnsTheServersLimit(t *testing.T) {
+	t.Parallel()
+	srv := ghltest.NewServer(ghltest.WithRateLimit(3, 40*time.Millisecond, 1000))
+	defer srv.Close()
+	srv.AddToken(testToken, "loc", ghltest.ScopeContactsReadOnly)
+	c, err := ghl.NewClient(ghl.WithToken(testToken), ghl.WithBaseURL(srv.URL),
+		ghl.WithRetry(ghl.RetryPolicy{MaxRetries: -1})) // a 429 would surface
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := struct {
+		LocationID string `url:"locationId"`
+	}{"loc"}
+	start := time.Now()
+	for i := range 10 {
+		if _, err := c.Do(context.Background(), &ghl.Request{Path: "/contacts/", Query: q}, nil); err != nil {
+			t.Fatalf("request %d: %v", i, err)
+		}
+	}
+	// 10 requests at 3 per 40ms need at least three full windows.
+	if d := time.Since(start); d < 120*time.Millisecond {
+		t.Errorf("10 requests took %v: not paced", d)
+	}
+	if rs := c.RateLimit(); rs.Max != 3 || rs.Interval != 40*time.Millisecond || rs.DailyRemaining != 990 {
+		t.Errorf("rate state %+v", rs)
 	}
 }
