@@ -164,6 +164,15 @@ func (c *Contact) UnmarshalJSON(data []byte) error {
 	if string(bytes.TrimSpace(data)) == "null" {
 		return nil // as encoding/json does for structs
 	}
+	if decodeFast(data, c) {
+		return nil
+	}
+	return decodeSlow(data, c)
+}
+
+// decodeSlow is UnmarshalJSON through encoding/json, for the input the fast
+// decoder leaves to it (see decode_fast.go). It defines the result.
+func decodeSlow(data []byte, c *Contact) error {
 	var f contactFields
 	w := contactInWire{contactWire: contactWire{contactFields: &f}}
 	if err := json.Unmarshal(data, &w); err != nil {

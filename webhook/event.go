@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ghlkit/ghl/contacts"
 	"github.com/ghlkit/ghl/internal/isotime"
@@ -96,6 +97,9 @@ type event interface {
 // timestamp and webhookId. An unknown type yields an *UnknownEvent, not an
 // error. Errors wrap ErrMalformedPayload.
 func Parse(body []byte) (Event, error) {
+	if e := parseContactEvent(body); e != nil {
+		return e, nil
+	}
 	var m Meta
 	if err := decodeMeta(body, &m); err != nil {
 		return nil, err
@@ -150,6 +154,131 @@ func newEvent(typ string) event {
 	}
 }
 
+// parseContactEvent decodes a contact event in one pass, letting the
+// contact decoder read the meta members with the rest: "type" and
+// "locationId" are Contact fields, decoded as metaWire decodes them, and
+// "webhookId" and "timestamp" land in Contact.Extra. It returns nil, for
+// Parse's general path to decode (or refuse) body, unless body starts with
+// the type of a contact event, as HighLevel sends it, and its meta members
+// are plain: no escapes anywhere (an escaped name may repeat a member), at
+// most one "webhookId" and one "timestamp", no other spelling of them (Extra
+// loses the order encoding/json settles repeats by) and values metaWire
+// takes. FuzzParse checks it against the general path.
+func parseContactEvent(body []byte) Event {
+	typ := leadingType(body)
+	e, c := newContactEvent(typ)
+	// The patterns lack their opening quote, which is so frequent that
+	// bytes.Count would slow down; they may only overcount.
+	if e == nil || bytes.IndexByte(body, '\\') >= 0 ||
+		bytes.Count(body, []byte(`webhookId"`)) > 1 || bytes.Count(body, []byte(`timestamp"`)) > 1 {
+		return nil
+	}
+	if c.UnmarshalJSON(body) != nil || c.Type != string(typ) {
+		return nil
+	}
+	m := e.EventMeta()
+	m.Type, m.LocationID = c.Type, c.LocationID
+	for k, v := range c.Extra {
+		switch {
+		case k == "webhookId":
+			s, ok := plainString(v)
+			if !ok {
+				return nil
+			}
+			m.WebhookID = s
+		case k == "timestamp":
+			var t isotime.Time
+			if s, ok := plainString(v); ok {
+				p, err := isotime.Parse(s)
+				if err != nil {
+					return nil
+				}
+				t = isotime.Time(p)
+			} else if t.UnmarshalJSON(v) != nil {
+				return nil
+			}
+			m.Timestamp = time.Time(t)
+		case isMetaKey([]byte(k)):
+			return nil
+		}
+	}
+	m.Raw = bytes.Clone(body)
+	c.Type = ""
+	c.Extra = dropKeys(c.Extra, metaKeys...)
+	return e
+}
+
+// leadingType returns the value of body's first member if that is "type"
+// with a string value free of escapes, or nil.
+func leadingType(body []byte) []byte {
+	const prefix = `"type"`
+	i := skipSpace(body, 0)
+	if i >= len(body) || body[i] != '{' {
+		return nil
+	}
+	i = skipSpace(body, i+1)
+	if !bytes.HasPrefix(body[i:], []byte(prefix)) {
+		return nil
+	}
+	i = skipSpace(body, i+len(prefix))
+	if i >= len(body) || body[i] != ':' {
+		return nil
+	}
+	i = skipSpace(body, i+1)
+	if i >= len(body) || body[i] != '"' {
+		return nil
+	}
+	n := bytes.IndexByte(body[i+1:], '"')
+	if n < 0 {
+		return nil
+	}
+	return body[i+1 : i+1+n]
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n') {
+		i++
+	}
+	return i
+}
+
+// plainString returns the JSON string v when it is printable ASCII without
+// escapes, so that it needs no decoding.
+func plainString(v []byte) (string, bool) {
+	if len(v) < 2 || v[0] != '"' || v[len(v)-1] != '"' {
+		return "", false
+	}
+	for _, c := range v[1 : len(v)-1] {
+		if c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' {
+			return "", false
+		}
+	}
+	return string(v[1 : len(v)-1]), true
+}
+
+// newContactEvent returns a contact event of type typ and its Contact, or
+// nil for any other type.
+func newContactEvent(typ []byte) (event, *contacts.Contact) {
+	switch string(typ) {
+	case TypeContactCreate:
+		e := new(ContactCreate)
+		return e, &e.Contact
+	case TypeContactUpdate:
+		e := new(ContactUpdate)
+		return e, &e.Contact
+	case TypeContactDelete:
+		e := new(ContactDelete)
+		return e, &e.Contact
+	case TypeContactDndUpdate:
+		e := new(ContactDndUpdate)
+		return e, &e.Contact
+	case TypeContactTagUpdate:
+		e := new(ContactTagUpdate)
+		return e, &e.Contact
+	}
+	return nil, nil
+}
+
 // decodeMeta fills m from data, Raw included (a copy). A body that is not a
 // JSON object is malformed.
 func decodeMeta(data []byte, m *Meta) error {
@@ -195,10 +324,8 @@ func scanMeta(data []byte) (metaWire, bool) {
 		case "timestamp":
 			dst = &ts
 		default:
-			for _, k := range metaKeys {
-				if strings.EqualFold(k, string(mem.Name)) {
-					return w, false
-				}
+			if isMetaKey(mem.Name) {
+				return w, false
 			}
 			continue
 		}
@@ -216,6 +343,24 @@ func scanMeta(data []byte) (metaWire, bool) {
 		}
 	}
 	return w, true
+}
+
+// isMetaKey reports whether name is one of metaKeys in any case, as
+// encoding/json matches names.
+func isMetaKey(name []byte) bool {
+	ascii := true
+	for _, c := range name {
+		if c >= utf8.RuneSelf {
+			ascii = false // may fold to ASCII, such as the Kelvin sign to k
+			break
+		}
+	}
+	for _, k := range metaKeys {
+		if (len(k) == len(name) || !ascii) && strings.EqualFold(k, string(name)) {
+			return true
+		}
+	}
+	return false
 }
 
 // unmarshalEvent implements json.Unmarshaler for the event structs, so they
@@ -270,9 +415,10 @@ func (e *UnknownEvent) UnmarshalJSON(data []byte) error { return unmarshalEvent(
 func decodeContact(data []byte, c *contacts.Contact) error {
 	// Called directly rather than through json.Unmarshal, which would scan
 	// the body once more before calling it: the method validates anyway.
-	// Dropping the event's own members first spares the contact decoder a
-	// second pass to collect them as unknown fields.
-	if err := c.UnmarshalJSON(jsonx.Without(data, "type", "webhookId", "timestamp")); err != nil {
+	// The event's own members go through the contact decoder too, "type"
+	// into Contact.Type and the others into Extra, and are dropped after:
+	// cheaper than a pass to strip them first.
+	if err := c.UnmarshalJSON(data); err != nil {
 		return err
 	}
 	c.Type = ""

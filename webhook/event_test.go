@@ -359,6 +359,9 @@ func TestDocumentedExamples(t *testing.T) {
 				}
 				checkExample(t, e, example)
 				covered[reflect.TypeOf(e)] = true
+				if eventContact(e) != nil && parseContactEvent(example) == nil {
+					t.Errorf("example %d (%s) missed Parse's one-pass contact decoding", i, typ)
+				}
 				if typ != want {
 					// Decode the erratum as its page's type too.
 					fixed := bytes.Replace(example, []byte(`"`+typ+`"`), []byte(`"`+want+`"`), 1)
@@ -533,5 +536,50 @@ func checkExample(t *testing.T, e Event, example []byte) {
 		eq("companyId", e.CompanyID, str("companyId"))
 	default:
 		t.Fatalf("no check for %T", e)
+	}
+}
+
+// TestParseContactEventOnePass checks which contact events Parse decodes in
+// one pass: those shaped as HighLevel sends them, and none whose meta
+// members repeat or are spelled otherwise (FuzzParse checks that the result
+// is the general path's).
+func TestParseContactEventOnePass(t *testing.T) {
+	t.Parallel()
+	one := []string{
+		string(benchBody(t)),
+		`{"type":"ContactDelete"}`,
+		`{ "type" : "ContactTagUpdate" , "webhookId" : "w" , "timestamp" : 1738074900000 , "tags" : [ ] }`,
+		`{"type":"ContactCreate","webhookId":"w","timestamp":"2025-01-28T14:35:00Z","customFields":[{"id":"f","value":"webhookIds, timestamps"}]}`,
+	}
+	for _, body := range one {
+		e := parseContactEvent([]byte(body))
+		if e == nil {
+			t.Errorf("not decoded in one pass: %s", body)
+			continue
+		}
+		if c := eventContact(e); c.Type != "" || c.Extra != nil {
+			t.Errorf("%s: Contact.Type = %q, Extra = %s", body, c.Type, c.Extra)
+		}
+	}
+	general := []string{
+		`{"locationId":"l","type":"ContactCreate"}`, // type not first
+		`{"type":"NoteCreate","webhookId":"w"}`,
+		`{"type":"Contact\u0043reate"}`,
+		`{"type":"ContactCreate","name":"a\"b"}`,
+		`{"type":"ContactCreate","webhookId":"w","webhookId":"w"}`,
+		`{"type":"ContactCreate","timestamp":"2025-01-28T14:35:00Z","x":{"timestamp":1}}`, // not a repeat, but counted as one
+		`{"type":"ContactCreate","webhookId":"w","x":"webhookId"}`,
+		`{"type":"ContactCreate","Timestamp":"2025-01-28T14:35:00Z"}`,
+		`{"type":"ContactCreate","webhookId":null}`,
+		`{"type":"ContactCreate","webhookId":"w\u00e9"}`,
+		`{"type":"ContactCreate","timestamp":"yesterday"}`,
+		`{"type":"ContactCreate","TYPE":"ContactUpdate"}`,
+		`{"type":"ContactCreate","id":5}`,
+		`{"type":"ContactCreate"`,
+	}
+	for _, body := range general {
+		if parseContactEvent([]byte(body)) != nil {
+			t.Errorf("decoded in one pass: %s", body)
+		}
 	}
 }

@@ -12,6 +12,9 @@ import (
 	"net/http"
 	"reflect"
 	"testing"
+
+	"github.com/ghlkit/ghl/contacts"
+	"github.com/ghlkit/ghl/internal/jsonx"
 )
 
 // fuzzSeeds are payloads of every event type plus odd shapes.
@@ -36,6 +39,27 @@ var fuzzSeeds = []string{
 	`{"type":"TaskCreate","TYPE":"NoteCreate","type":"NoteDelete"}`,
 	`{"type":"\u0054askCreate"}`,
 	`{}`, `[]`, `null`, `"x"`, ``, `{"type":`, "{\"type\":\"TaskCreate\"}\x00",
+	// Contact events that Parse decodes in one pass, and the repeats and
+	// spellings of meta members that must send it down the general path.
+	`{ "type" : "ContactUpdate" , "locationId" : "l" , "webhookId" : "w" , "timestamp" : "2025-01-28T14:35:00Z" , "id" : "c" , "webhookIdx" : 1 }`,
+	`{"type":"ContactCreate","webhookId":"w","timestamp":1738074900000,"customFields":[{"id":"f","value":{"timestamp":1}}],"extra":"timestamp"}`,
+	`{"type":"ContactCreate","webhookId":5,"webhookId":"w","timestamp":"2025-01-28T14:35:00Z"}`,
+	`{"type":"ContactCreate","webhookId":"w","timestamp":true,"timestamp":"2025-01-28T14:35:00Z"}`,
+	`{"type":"ContactCreate","webhookId":"w","webhookId":null,"timestamp":"2025-01-28T14:35:00Z"}`,
+	`{"type":"ContactCreate","WebhookId":"a","webhookId":"b","timestamp":"2025-01-28T14:35:00Z"}`,
+	`{"type":"ContactCreate","\u0077ebhookId":5,"webhookId":"w","timestamp":"2025-01-28T14:35:00Z"}`,
+	`{"type":"ContactCreate","timeſtamp":"x","timestamp":"2025-01-28T14:35:00Z"}`,
+	`{"type":"ContactCreate","type":"NoteCreate","webhookId":"w"}`,
+	`{"type":"ContactCreate","TYPE":"ContactUpdate","webhookId":"w"}`,
+	`{"type":"ContactCreate","type":null,"webhookId":"w"}`,
+	`{"type":"ContactCreate","locationId":5}`,
+	`{"type":"ContactCreate","timestamp":"yesterday"}`,
+	`{"type":"ContactCreate","webhookId":"w\u00e9","timestamp":"2025-01-28T14:35:00Z"}`,
+	"{\"type\":\"ContactCreate\",\"webhookId\":\"w\xff\",\"timestamp\":\"2025-01-28T14:35:00Z\"}",
+	`{"type":"ContactCreate","webhookId":"w","timestamp":"2025-01-28T14:35:00Z","id":"c"}x`,
+	`{"type":"ContactTagUpdate","FIRSTNAME":"x","tags":["a"],"webhookId":"w"}`,
+	`{"type":"ContactDndUpdate","locationId":"l","webhookId":"w","timestamp":"2025-01-28T14:35:00.000Z","id":"c","dnd":true,` +
+		`"dndSettings":{"SMS":{"status":"inactive","message":"m","code":"101"},"Call":{"status":"active"},"GMB":null},"inboundDndSettings":{"all":{"status":"active"}}}`,
 }
 
 func FuzzParse(f *testing.F) {
@@ -62,10 +86,55 @@ func FuzzParse(f *testing.F) {
 		if err := json.Unmarshal(body, direct); err != nil {
 			t.Fatalf("Parse accepted %q but json.Unmarshal into %T failed: %v", body, direct, err)
 		}
+		// json.Unmarshal hands UnmarshalJSON the value without the white
+		// space around it, so that Raw is the body trimmed.
+		if raw := direct.(Event).EventMeta().Raw; !bytes.Equal(raw, bytes.Trim(body, " \t\r\n")) {
+			t.Fatalf("json.Unmarshal of %q kept Raw %q", body, raw)
+		}
+		direct.(Event).EventMeta().Raw = m.Raw
 		if !reflect.DeepEqual(direct, e) {
 			t.Fatalf("Parse and json.Unmarshal disagree on %q:\n%+v\n%+v", body, e, direct)
 		}
+		// Contact events decode as they did when the meta members were
+		// stripped before the contact decoder.
+		if c := eventContact(e); c != nil {
+			var want contacts.Contact
+			if err := legacyDecodeContact(body, &want); err != nil {
+				t.Fatalf("Parse accepted %q but the legacy contact decoding failed: %v", body, err)
+			}
+			if !reflect.DeepEqual(*c, want) {
+				t.Fatalf("Parse and the legacy contact decoding disagree on %q:\n%+v\n%+v", body, *c, want)
+			}
+		}
 	})
+}
+
+// eventContact returns the Contact of a contact event, or nil.
+func eventContact(e Event) *contacts.Contact {
+	switch e := e.(type) {
+	case *ContactCreate:
+		return &e.Contact
+	case *ContactUpdate:
+		return &e.Contact
+	case *ContactDelete:
+		return &e.Contact
+	case *ContactDndUpdate:
+		return &e.Contact
+	case *ContactTagUpdate:
+		return &e.Contact
+	}
+	return nil
+}
+
+// legacyDecodeContact is decodeContact as it was before the contact decoder
+// read the meta members itself: they were stripped first.
+func legacyDecodeContact(data []byte, c *contacts.Contact) error {
+	if err := c.UnmarshalJSON(jsonx.Without(data, "type", "webhookId", "timestamp")); err != nil {
+		return err
+	}
+	c.Type = ""
+	c.Extra = dropKeys(c.Extra, metaKeys...)
+	return nil
 }
 
 func FuzzVerify(f *testing.F) {

@@ -77,55 +77,98 @@ type Member struct {
 
 // Members yields the top-level members of the JSON object data in order,
 // without decoding or allocating. data must be valid JSON: the scan does not
-// check it, so callers validate with a decoder of their own.
+// check it (it stops early on some malformed input, and never panics), so
+// callers validate with a decoder of their own.
 func Members(data []byte) iter.Seq[Member] {
 	return func(yield func(Member) bool) {
-		depth, wantKey, colon := 0, false, -1
-		var m Member
-		emit := func(end int) bool {
-			m.Value = bytes.TrimSpace(data[colon+1 : end])
-			m.End = colon + 1 + len(bytes.TrimRight(data[colon+1:end], " \t\r\n"))
-			colon = -1
-			return yield(m)
+		i := skipSpace(data, 0)
+		if i >= len(data) || data[i] != '{' {
+			return
 		}
-		for i := 0; i < len(data); i++ {
+		i++
+		for {
+			i = skipSpace(data, i)
+			if i >= len(data) || data[i] != '"' {
+				return // the closing brace, or malformed
+			}
+			end := skipString(data, i)
+			if end < 0 {
+				return
+			}
+			m := Member{Name: data[i+1 : end], Start: i}
+			m.Escaped = bytes.IndexByte(m.Name, '\\') >= 0
+			if i = skipSpace(data, end+1); i >= len(data) || data[i] != ':' {
+				return
+			}
+			i = skipSpace(data, i+1)
+			m.End = skipValue(data, i)
+			if m.End < 0 {
+				return
+			}
+			m.Value = data[i:m.End]
+			if !yield(m) {
+				return
+			}
+			if i = skipSpace(data, m.End); i >= len(data) || data[i] != ',' {
+				return
+			}
+			i++
+		}
+	}
+}
+
+// skipSpace returns the index of the first byte at or after i that is not
+// JSON white space.
+func skipSpace(data []byte, i int) int {
+	for i < len(data) {
+		switch data[i] {
+		case ' ', '\t', '\r', '\n':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// skipValue returns the index just past the value starting at data[i], or
+// -1. It finds the value's end without checking what lies between.
+func skipValue(data []byte, i int) int {
+	if i >= len(data) {
+		return -1
+	}
+	switch data[i] {
+	case '"':
+		if i = skipString(data, i); i < 0 {
+			return -1
+		}
+		return i + 1
+	case '{', '[':
+		depth := 0
+		for ; i < len(data); i++ {
 			switch data[i] {
 			case '"':
-				start, escaped := i, false
-				for i++; i < len(data) && data[i] != '"'; i++ {
-					if data[i] == '\\' {
-						escaped = true
-						i++
-					}
-				}
-				if depth == 1 && wantKey {
-					m = Member{Name: data[start+1 : min(i, len(data))], Escaped: escaped, Start: start}
-					wantKey, colon = false, -1
-				}
-			case ':':
-				if depth == 1 && colon < 0 {
-					colon = i
+				if i = skipString(data, i); i < 0 {
+					return -1
 				}
 			case '{', '[':
 				depth++
-				if depth == 1 {
-					wantKey = data[i] == '{'
-				}
 			case '}', ']':
-				if depth == 1 && colon >= 0 && !emit(i) {
-					return
-				}
-				depth--
-			case ',':
-				if depth == 1 {
-					if colon >= 0 && !emit(i) {
-						return
-					}
-					wantKey = true
+				if depth--; depth == 0 {
+					return i + 1
 				}
 			}
 		}
+		return -1
 	}
+	j := i
+	for j < len(data) && scalarByte(data[j]) {
+		j++
+	}
+	if j == i {
+		return -1
+	}
+	return j
 }
 
 // Without returns the JSON object data without its top-level members whose
@@ -246,15 +289,22 @@ func scalarByte(c byte) bool {
 // skipString returns the index of the quote closing the string that opens
 // at data[i], or -1.
 func skipString(data []byte, i int) int {
-	for i++; i < len(data); i++ {
-		switch data[i] {
-		case '\\':
-			i++
-		case '"':
+	for i++; ; i++ {
+		j := bytes.IndexByte(data[i:], '"')
+		if j < 0 {
+			return -1
+		}
+		i += j
+		// The quote closes the string unless an odd number of backslashes
+		// escapes it; the opening quote bounds the run.
+		n := 0
+		for data[i-1-n] == '\\' {
+			n++
+		}
+		if n%2 == 0 {
 			return i
 		}
 	}
-	return -1
 }
 
 func isKnownBytes(known []string, k []byte) bool {

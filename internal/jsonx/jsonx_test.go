@@ -1,6 +1,7 @@
 package jsonx
 
 import (
+	"bytes"
 	"encoding/json"
 	"reflect"
 	"testing"
@@ -171,4 +172,76 @@ func TestWithoutLeavesMalformedDataAlone(t *testing.T) {
 			t.Errorf("wellFormedObject(%q) = true", in)
 		}
 	}
+}
+
+// membersRef is the first, byte-at-a-time Members, kept to check the faster
+// one against: on valid JSON objects the two must yield the same members.
+func membersRef(data []byte) []Member {
+	var out []Member
+	depth, wantKey, colon := 0, false, -1
+	var m Member
+	emit := func(end int) {
+		m.Value = bytes.TrimSpace(data[colon+1 : end])
+		m.End = colon + 1 + len(bytes.TrimRight(data[colon+1:end], " \t\r\n"))
+		colon = -1
+		out = append(out, m)
+	}
+	for i := 0; i < len(data); i++ {
+		switch data[i] {
+		case '"':
+			start, escaped := i, false
+			for i++; i < len(data) && data[i] != '"'; i++ {
+				if data[i] == '\\' {
+					escaped = true
+					i++
+				}
+			}
+			if depth == 1 && wantKey {
+				m = Member{Name: data[start+1 : min(i, len(data))], Escaped: escaped, Start: start}
+				wantKey, colon = false, -1
+			}
+		case ':':
+			if depth == 1 && colon < 0 {
+				colon = i
+			}
+		case '{', '[':
+			depth++
+			if depth == 1 {
+				wantKey = data[i] == '{'
+			}
+		case '}', ']':
+			if depth == 1 && colon >= 0 {
+				emit(i)
+			}
+			depth--
+		case ',':
+			if depth == 1 {
+				if colon >= 0 {
+					emit(i)
+				}
+				wantKey = true
+			}
+		}
+	}
+	return out
+}
+
+func FuzzMembersReference(f *testing.F) {
+	for _, s := range []string{`{"a":1}`, ` { "a" : 1 , "b\"c":"x,}" ,"n":{"a":[1,{"z":2}]}, "l":[ "]" ] , "e":"" } `,
+		`{"a\\":"\\\\\"","b":[["\\"]],"c":-1.5e+3,"d":true,"e":null}`, `{}`, `[1]`, `"x"`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		data := []byte(s)
+		var got []Member
+		for m := range Members(data) { // never panics, on any input
+			got = append(got, m)
+		}
+		if !json.Valid(data) || bytes.TrimSpace(data)[0] != '{' {
+			return
+		}
+		if want := membersRef(data); !reflect.DeepEqual(got, want) {
+			t.Fatalf("Members(%q):\n got %+v\nwant %+v", s, got, want)
+		}
+	})
 }
