@@ -315,6 +315,9 @@ func TestNoDuplicateAfterTheDedupeWindow(t *testing.T) {
 	clock := &testClock{t: time.Now()}
 	e := newEnv(t, withMattermost(mattermosttest.WithClock(clock.now)))
 	e.mm.Fail(mattermosttest.Fault{Method: "POST", Path: "/api/v4/posts", AfterWrite: true, Count: -1})
+	// Until the restart the retries cannot look for the post either, so
+	// the event stays undelivered whatever the timing.
+	e.mm.Fail(mattermosttest.Fault{Method: "GET", Path: "/api/v4/channels/*", Status: http.StatusServiceUnavailable, Count: -1})
 	e.hl.AddTask(ghltest.Task{ContactID: e.contact.ID, Title: "Exactly once", DueDate: time.Now().Add(time.Hour)})
 	e.hl.FlushWebhooks()
 	e.waitFor("a failed attempt recorded", func() bool {
