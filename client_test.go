@@ -288,6 +288,9 @@ func TestRetryPolicy(t *testing.T) {
 			if tc.wantErr != nil && !errors.Is(err, tc.wantErr) {
 				t.Errorf("err = %v, want errors.Is %v", err, tc.wantErr)
 			}
+			if ghl.IsRateLimited(err) != (tc.wantAPI == http.StatusTooManyRequests) {
+				t.Errorf("IsRateLimited(%v) = %v", err, ghl.IsRateLimited(err))
+			}
 			if tc.wantErr == nil && errors.Is(err, ghl.ErrOutcomeUnknown) {
 				t.Errorf("err = %v must not claim an unknown outcome", err)
 			}

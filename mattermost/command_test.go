@@ -163,6 +163,9 @@ func newTestSet(t *testing.T, calls *[]string) *CommandSet {
 			v, _ := inv.Flag(k)
 			b.WriteString("|--" + k + "=" + v)
 		}
+		if inv.Bool("urgent") {
+			b.WriteString("|URGENT")
+		}
 		*calls = append(*calls, b.String())
 		return Ephemeral("ok"), nil
 	}
@@ -190,7 +193,8 @@ func TestCommandSetDispatch(t *testing.T) {
 		{"task abc", "task|task-id=abc"},
 		{"TASK Add c1 Call John back", "task add|contact-id=c1|title=Call John back"},
 		{`task add c1 "Call John" --due 2024-07-01`, "task add|contact-id=c1|title=Call John|--due=2024-07-01"},
-		{`task add c1 --urgent Call John`, "task add|contact-id=c1|title=Call John|--urgent=true"},
+		{`task add c1 --urgent Call John`, "task add|contact-id=c1|title=Call John|--urgent=true|URGENT"},
+		{`task add c1 --urgent=false Call John`, "task add|contact-id=c1|title=Call John|--urgent=false"},
 		{`task add c1 Call --due=tomorrow John`, "task add|contact-id=c1|title=Call John|--due=tomorrow"},
 		{"contact c1", "contact|contact-id=c1|view="},
 		{"contact c1 full", "contact|contact-id=c1|view=full"},

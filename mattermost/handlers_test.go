@@ -72,12 +72,18 @@ func newEnv(t *testing.T, opts ...mattermosttest.Option) *env {
 // slash registers /ghl in the fake and serves set at /command.
 func (e *env) slash(t *testing.T, set *mattermost.CommandSet, extraTokens ...string) (*mattermost.SlashHandler, string) {
 	t.Helper()
+	return e.slashWith(t, set, nil, extraTokens...)
+}
+
+// slashWith is slash with handler options.
+func (e *env) slashWith(t *testing.T, set *mattermost.CommandSet, opts []mattermost.HandlerOption, extraTokens ...string) (*mattermost.SlashHandler, string) {
+	t.Helper()
 	tok := e.srv.AddCommand("ghl", e.app.URL+"/command")
 	rc, err := mattermost.NewResponseClient(fastRetry)
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := mattermost.NewSlashHandler(append(extraTokens, tok), set.Dispatch, mattermost.WithResponseClient(rc))
+	h, err := mattermost.NewSlashHandler(append(extraTokens, tok), set.Dispatch, append([]mattermost.HandlerOption{mattermost.WithResponseClient(rc)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -313,6 +319,31 @@ func TestDeferredCommand(t *testing.T) {
 	slices.Sort(texts)
 	if strings.Join(texts, "|") != "Fetching…|HighLevel is not answering.|Working on it…" {
 		t.Errorf("ephemeral posts %q", texts)
+	}
+}
+
+func TestDeferTimeoutBoundsDeferredWork(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	set := mattermost.NewCommandSet("/ghl")
+	ended := make(chan error, 1)
+	_ = set.Add(mattermost.Command{Name: "slow", Run: func(ctx context.Context, inv *mattermost.Invocation) (*mattermost.CommandResponse, error) {
+		return mattermost.Defer(nil, func(ctx context.Context) (*mattermost.CommandResponse, error) {
+			<-ctx.Done() // work that never finishes on its own
+			ended <- ctx.Err()
+			return nil, ctx.Err()
+		}), nil
+	}})
+	h, _ := e.slashWith(t, set, []mattermost.HandlerOption{mattermost.WithDeferTimeout(5 * time.Millisecond)})
+	if _, err := e.srv.As(e.alice.ID).SlashCommand(context.Background(), e.channel.ID, "/ghl slow"); err != nil {
+		t.Fatal(err)
+	}
+	h.Wait()
+	if err := <-ended; !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("deferred work ended with %v, want the deadline", err)
+	}
+	if _, err := mattermost.NewSlashHandler([]string{"t"}, set.Dispatch, mattermost.WithDeferTimeout(0)); err == nil {
+		t.Error("WithDeferTimeout(0) accepted")
 	}
 }
 

@@ -532,3 +532,53 @@ func TestChannelPostsSince(t *testing.T) {
 		t.Errorf("bad since answered %d", status)
 	}
 }
+
+func TestWithDedupeWindow(t *testing.T) {
+	t.Parallel()
+	var now atomic.Int64
+	now.Store(time.Date(2024, 7, 1, 12, 0, 0, 0, time.UTC).UnixNano())
+	f := setup(t, mattermosttest.WithClock(func() time.Time { return time.Unix(0, now.Load()) }),
+		mattermosttest.WithDedupeWindow(2*time.Minute))
+	body := `{"channel_id":"` + f.channel.ID + `","message":"m","pending_post_id":"u:2"}`
+	ids := map[string]bool{}
+	for _, wait := range []time.Duration{0, 90 * time.Second, 3 * time.Minute} {
+		now.Add(int64(wait))
+		_, b := f.do(t, http.MethodPost, "/api/v4/posts", body)
+		var p mattermost.Post
+		_ = json.Unmarshal(b, &p)
+		ids[p.ID] = true
+	}
+	// 90 s is past the default window but within two minutes; 3 minutes
+	// more is past both.
+	if len(ids) != 2 || len(f.srv.Posts(f.channel.ID)) != 2 {
+		t.Errorf("%d distinct posts, want 2", len(ids))
+	}
+}
+
+// countingTransport counts the requests the fake makes to integrations.
+type countingTransport struct{ n atomic.Int32 }
+
+func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.n.Add(1)
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+func TestWithIntegrationClient(t *testing.T) {
+	t.Parallel()
+	ct := &countingTransport{}
+	f := setup(t, mattermosttest.WithIntegrationClient(&http.Client{Transport: ct}))
+	alice := f.srv.AddUser("alice")
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"text":"hi"}`)
+	}))
+	defer app.Close()
+	f.srv.AddCommand("/hi", app.URL)
+	res, err := f.srv.As(alice.ID).SlashCommand(context.Background(), f.channel.ID, "/hi")
+	if err != nil || res.Response.Text != "hi" {
+		t.Fatalf("slash: %+v %v", res, err)
+	}
+	if ct.n.Load() != 1 {
+		t.Errorf("integration client carried %d requests, want 1", ct.n.Load())
+	}
+}
