@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"slices"
 	"strconv"
@@ -17,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ghlkit/ghl/internal/httpretry"
 	"github.com/ghlkit/ghl/mattermost"
 	"github.com/ghlkit/ghl/webhook"
 )
@@ -74,16 +74,10 @@ func (p DeliveryPolicy) withDefaults() DeliveryPolicy {
 }
 
 // backoff returns the wait before attempt n+1 after n failed attempts:
-// exponential from MinBackoff, capped at MaxBackoff, with the upper half
-// jittered so that many events do not retry in lockstep.
+// the SDK's one backoff (exponential from MinBackoff, capped at MaxBackoff,
+// jittered so that many events do not retry in lockstep).
 func (p DeliveryPolicy) backoff(attempts int) time.Duration {
-	d := p.MinBackoff
-	for i := 1; i < attempts && d < p.MaxBackoff; i++ {
-		d *= 2
-	}
-	d = min(d, p.MaxBackoff)
-	half := d / 2
-	return half + rand.N(half+1)
+	return httpretry.Backoff(p.MinBackoff, p.MaxBackoff, attempts-1, nil)
 }
 
 // deliverer moves outbox events to Mattermost. Events flow through lanes,
