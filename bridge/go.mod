@@ -1,0 +1,20 @@
+module github.com/ghlkit/ghl/bridge
+
+go 1.26.0
+
+require (
+	github.com/ghlkit/ghl v0.0.0
+	go.etcd.io/bbolt v1.5.0
+	golang.org/x/oauth2 v0.38.0
+)
+
+require (
+	github.com/google/go-querystring v1.2.0 // indirect
+	github.com/hashicorp/go-cleanhttp v0.5.2 // indirect
+	github.com/hashicorp/go-retryablehttp v0.7.8 // indirect
+	golang.org/x/sys v0.45.0 // indirect
+)
+
+// The bridge is developed beside the SDK it is built on: in this repository
+// it always uses the SDK as it is here (go.work does the same for the root).
+replace github.com/ghlkit/ghl => ../
