@@ -189,14 +189,11 @@ func WithSignerOptions(opts ...mattermost.SignerOption) Option {
 // WithTrigger sets the slash command trigger shown in help ("/ghl").
 func WithTrigger(trigger string) Option {
 	return func(o *options) error {
-		trigger = strings.TrimSpace(trigger)
-		if trigger == "" || strings.ContainsAny(trigger, " \t\n") {
-			return fmt.Errorf("bridge: WithTrigger: %q is not a trigger word", trigger)
+		t, err := normalizeTrigger(trigger)
+		if err != nil {
+			return fmt.Errorf("bridge: WithTrigger: %w", err)
 		}
-		if !strings.HasPrefix(trigger, "/") {
-			trigger = "/" + trigger
-		}
-		o.trigger = trigger
+		o.trigger = t
 		return nil
 	}
 }
@@ -239,6 +236,9 @@ func New(cfg Config, opts ...Option) (*Bridge, error) {
 	}
 	if o.trigger == "" {
 		o.trigger = DefaultTrigger
+		if cfg.Trigger != "" {
+			o.trigger, _ = normalizeTrigger(cfg.Trigger) // checked by problemsFor
+		}
 	}
 	b := &Bridge{
 		cfg:     cfg,
@@ -302,7 +302,15 @@ func New(cfg Config, opts ...Option) (*Bridge, error) {
 	}
 	b.verifier = v
 
-	signer, err := mattermost.NewSigner([]byte(cfg.Secret), append([]mattermost.SignerOption{mattermost.WithSignerClock(o.now)}, o.signerOpt...)...)
+	sopts := []mattermost.SignerOption{mattermost.WithSignerClock(o.now)}
+	if len(cfg.PreviousSecrets) > 0 {
+		prev := make([][]byte, len(cfg.PreviousSecrets))
+		for i, p := range cfg.PreviousSecrets {
+			prev[i] = []byte(p)
+		}
+		sopts = append(sopts, mattermost.WithPreviousSecrets(prev...))
+	}
+	signer, err := mattermost.NewSigner([]byte(cfg.Secret), append(sopts, o.signerOpt...)...)
 	if err != nil {
 		return fail(fmt.Errorf("bridge: signer: %w", err))
 	}

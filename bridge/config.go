@@ -104,6 +104,9 @@ type Config struct {
 	// Location is the time zone of due dates, typed and shown
 	// (BRIDGE_TIMEZONE, an IANA name, default UTC).
 	Location *time.Location
+
+	// Operations: see config_ops.go.
+	Ops
 }
 
 // OAuthConfig reads HighLevel OAuth tokens from an encrypted oauth.FileStore
@@ -139,6 +142,12 @@ const (
 	EnvAddr             = "BRIDGE_ADDR"
 	EnvData             = "BRIDGE_DATA"
 	EnvTimezone         = "BRIDGE_TIMEZONE"
+	EnvSecretPrevious   = "BRIDGE_SECRET_PREVIOUS"
+	EnvAdminToken       = "BRIDGE_ADMIN_TOKEN"
+	EnvMetricsAddr      = "BRIDGE_METRICS_ADDR"
+	EnvLogLevel         = "BRIDGE_LOG_LEVEL"
+	EnvLogFormat        = "BRIDGE_LOG_FORMAT"
+	EnvTrigger          = "BRIDGE_TRIGGER"
 )
 
 // ConfigError lists every problem found in a configuration, each naming the
@@ -178,12 +187,13 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		DataPath:         get(EnvData),
 	}
 	if v := get(EnvWebhookLegacyRSA); v != "" {
-		b, err := strconv.ParseBool(v)
+		b, err := ParseBool(v)
 		if err != nil {
-			bad("%s=%q is not a boolean (use true or false)", EnvWebhookLegacyRSA, v)
+			bad("%s=%q %v", EnvWebhookLegacyRSA, v, err)
 		}
 		cfg.WebhookLegacyRSA = b
 	}
+	problems = append(problems, cfg.Ops.read(get)...)
 	if v := getenv(EnvCommandTokens); strings.TrimSpace(v) != "" {
 		for i, tok := range strings.Split(v, ",") {
 			tok = strings.TrimSpace(tok)
@@ -234,6 +244,7 @@ func (c *Config) applyDefaults() {
 	if c.Location == nil {
 		c.Location = time.UTC
 	}
+	c.Ops.applyDefaults()
 }
 
 // Validate applies the defaults and checks the whole configuration,
@@ -303,6 +314,7 @@ func (c *Config) problems() []string {
 	if c.DataPath == "" {
 		missing(EnvData, "the path of the state file")
 	}
+	p = append(p, c.opsProblems()...)
 	return p
 }
 
@@ -411,5 +423,11 @@ func (c Config) attrs() []slog.Attr {
 		slog.String("bridge_addr", c.Addr),
 		slog.String("bridge_data", c.DataPath),
 		slog.String("bridge_timezone", loc),
+		slog.Int("bridge_secret_previous", len(c.PreviousSecrets)),
+		slog.Bool("bridge_admin_token_set", c.AdminToken != ""),
+		slog.String("bridge_metrics_addr", c.MetricsAddr),
+		slog.String("bridge_log_level", c.LogLevel.String()),
+		slog.String("bridge_log_format", c.LogFormat),
+		slog.String("bridge_trigger", c.Trigger),
 	}
 }
