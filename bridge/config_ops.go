@@ -92,12 +92,12 @@ func (o *Ops) read(get func(string) string) []string {
 // secret.
 func (c *Config) opsProblems() []string {
 	var p []string
-	for i, s := range c.PreviousSecrets {
+	for _, s := range c.PreviousSecrets {
 		switch {
 		case len(s) < MinSecretLen:
-			p = append(p, fmt.Sprintf("%s: secret %d is too short: %d characters, need at least %d", EnvSecretPrevious, i+1, len(s), MinSecretLen))
+			p = append(p, fmt.Sprintf("%s: a secret is too short: %d characters, need at least %d", EnvSecretPrevious, len(s), MinSecretLen))
 		case s == c.Secret:
-			p = append(p, fmt.Sprintf("%s: secret %d is the current %s (keep only the old ones)", EnvSecretPrevious, i+1, EnvSecret))
+			p = append(p, fmt.Sprintf("%s holds the current %s: keep only the old ones there", EnvSecretPrevious, EnvSecret))
 		}
 	}
 	if c.AdminToken != "" && len(c.AdminToken) < MinSecretLen {

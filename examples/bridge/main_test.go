@@ -40,7 +40,14 @@ func noEnv(string) string { return "" }
 
 func TestDemo(t *testing.T) {
 	var out, errOut syncBuffer
-	if code := run(context.Background(), nil, noEnv, &out, &errOut); code != 0 {
+	// --demo runs the demo even with bridge variables set.
+	setEnv := func(k string) string {
+		if k == bridge.EnvGHLToken {
+			return "not-used"
+		}
+		return ""
+	}
+	if code := run(context.Background(), []string{"--demo"}, setEnv, &out, &errOut); code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errOut.String())
 	}
 	transcript := out.String()
@@ -218,17 +225,61 @@ func TestServeConfigured(t *testing.T) {
 	}
 }
 
-func TestConfigured(t *testing.T) {
+// TestAnyVariableMeansARealBridge: with some of the bridge's variables set
+// (a secret not mounted), the program does not fall back to the demo: it
+// checks the whole configuration, names every problem and exits 2.
+func TestAnyVariableMeansARealBridge(t *testing.T) {
 	t.Parallel()
-	for env, want := range map[string]bool{"": false, bridge.EnvGHLToken: true, bridge.EnvMattermostURL: true, bridge.EnvClientID: true, bridge.EnvSecret: false} {
-		got := configured(func(k string) string {
-			if k == env {
+	env := map[string]string{
+		bridge.EnvLocationID:      "loc1",
+		bridge.EnvSecret:          strings.Repeat("k", 40),
+		bridge.EnvMattermostToken: "bot-secret-token",
+		bridge.EnvPublicURL:       "https://bridge.example.com",
+	}
+	var out, errOut syncBuffer
+	if code := run(context.Background(), nil, func(k string) string { return env[k] }, &out, &errOut); code != 2 {
+		t.Errorf("exit %d, want 2", code)
+	}
+	if out.String() != "" {
+		t.Errorf("the demo ran:\n%s", out.String())
+	}
+	msg := errOut.String()
+	for _, want := range []string{"GHL_TOKEN is missing", "MATTERMOST_URL is missing", "GHL_WEBHOOK_PUBLIC_KEY is missing", "MATTERMOST_COMMAND_TOKENS is missing", "--demo"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, msg)
+		}
+	}
+	if strings.Contains(msg, "bot-secret-token") {
+		t.Error("stderr shows the token")
+	}
+	// Each variable alone, even an optional one, means a real bridge.
+	for _, name := range []string{bridge.EnvTimezone, bridge.EnvLogLevel, bridge.EnvData, bridge.EnvClientID, bridge.EnvWebhookLegacyRSA, bridge.EnvAdminToken} {
+		var out, errOut syncBuffer
+		code := run(context.Background(), nil, func(k string) string {
+			if k == name {
 				return "x"
 			}
 			return ""
-		})
-		if got != want {
-			t.Errorf("configured with %q set = %v, want %v", env, got, want)
+		}, &out, &errOut)
+		if code != 2 || out.String() != "" || !strings.Contains(errOut.String(), "GHL_LOCATION_ID is missing") {
+			t.Errorf("%s set: exit %d, stdout %q, stderr:\n%s", name, code, out.String(), errOut.String())
 		}
+	}
+	// --check with nothing set checks too.
+	if code := run(context.Background(), []string{"--check"}, noEnv, &out, &errOut); code != 2 {
+		t.Errorf("--check without configuration: exit %d", code)
+	}
+}
+
+// TestBooleansAreStrict: GHL_WEBHOOK_LEGACY_RSA=yes is an error, not false.
+func TestBooleansAreStrict(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{bridge.EnvWebhookLegacyRSA: "yes"}
+	var out, errOut syncBuffer
+	if code := run(context.Background(), nil, func(k string) string { return env[k] }, &out, &errOut); code != 2 {
+		t.Errorf("exit %d", code)
+	}
+	if !strings.Contains(errOut.String(), `GHL_WEBHOOK_LEGACY_RSA="yes" is not a boolean`) {
+		t.Errorf("stderr:\n%s", errOut.String())
 	}
 }
