@@ -447,6 +447,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("PUT /api/v4/posts/{id}/patch", s.auth(s.handlePatchPost))
 	mux.HandleFunc("GET /api/v4/posts/{id}/thread", s.auth(s.handleThread))
 	mux.HandleFunc("GET /api/v4/channels/{id}/posts", s.auth(s.handleChannelPosts))
+	mux.HandleFunc("GET /api/v4/channels/{id}/members/{user_id}", s.auth(s.handleChannelMember))
 	mux.HandleFunc("POST /api/v4/actions/dialogs/open", s.auth(s.handleOpenDialog))
 	mux.HandleFunc("POST /hooks/commands/{id}", s.handleResponseURL)
 	mux.HandleFunc("POST /hooks/{key}", s.handleIncomingWebhook)
