@@ -3,7 +3,6 @@ package bridge
 import (
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -70,6 +69,8 @@ type Bridge struct {
 	names    nameCache
 	dialogs  *mattermost.DialogHandler
 	stop     context.CancelFunc // ends the OAuth token source's context
+	oauthTS  *oauth.TokenSource // nil unless OAuth: tells the granted scopes
+	ops      *opsState          // probes, readiness, access mode, metrics (health.go)
 
 	runMu     sync.Mutex
 	running   bool
@@ -246,6 +247,7 @@ func New(cfg Config, opts ...Option) (*Bridge, error) {
 		now:     o.now,
 		log:     o.log,
 		own:     newOwnWrites(),
+		ops:     newOpsState(),
 	}
 	bg, stop := context.WithCancel(context.Background())
 	b.stop = stop
@@ -259,11 +261,11 @@ func New(cfg Config, opts ...Option) (*Bridge, error) {
 
 	b.ghl = o.ghl
 	if b.ghl == nil {
-		c, err := newGHLClient(bg, cfg, o)
+		c, ts, err := newGHLClient(bg, cfg, o)
 		if err != nil {
 			return fail(err)
 		}
-		b.ghl = c
+		b.ghl, b.oauthTS = c, ts
 	}
 	b.tasks, b.notes, b.contacts = tasks.New(b.ghl), notes.New(b.ghl), contacts.New(b.ghl)
 
@@ -325,7 +327,7 @@ func New(cfg Config, opts ...Option) (*Bridge, error) {
 }
 
 // newGHLClient builds the HighLevel client from the configuration.
-func newGHLClient(bg context.Context, cfg Config, o options) (*ghl.Client, error) {
+func newGHLClient(bg context.Context, cfg Config, o options) (*ghl.Client, *oauth.TokenSource, error) {
 	copts := []ghl.Option{
 		ghl.WithBaseURL(cfg.GHLBaseURL),
 		ghl.WithLocationID(cfg.LocationID),
@@ -334,16 +336,17 @@ func newGHLClient(bg context.Context, cfg Config, o options) (*ghl.Client, error
 	if o.httpClient != nil {
 		copts = append(copts, ghl.WithHTTPClient(o.httpClient))
 	}
+	var ts *oauth.TokenSource
 	if cfg.OAuth == nil {
 		copts = append(copts, ghl.WithToken(string(cfg.GHLToken)))
 	} else {
 		key, err := base64.StdEncoding.DecodeString(string(cfg.OAuth.TokenKey))
 		if err != nil {
-			return nil, fmt.Errorf("bridge: %s is not base64", EnvTokenKey)
+			return nil, nil, fmt.Errorf("bridge: %s is not base64", EnvTokenKey)
 		}
 		fs, err := oauth.NewFileStore(cfg.OAuth.TokenDir, oauth.EncryptionKey{ID: 1, Key: key})
 		if err != nil {
-			return nil, fmt.Errorf("bridge: OAuth token store: %w", err)
+			return nil, nil, fmt.Errorf("bridge: OAuth token store: %w", err)
 		}
 		app, err := oauth.NewApp(oauth.Config{
 			ClientID:     cfg.OAuth.ClientID,
@@ -355,27 +358,27 @@ func newGHLClient(bg context.Context, cfg Config, o options) (*ghl.Client, error
 			Now:          o.now,
 		})
 		if err != nil {
-			return nil, fmt.Errorf("bridge: OAuth: %w", err)
+			return nil, nil, fmt.Errorf("bridge: OAuth: %w", err)
 		}
 		// Fail at start, not at the first command, when nothing was
 		// installed for the location.
 		if _, err := fs.Load(bg, cfg.LocationID); err != nil {
 			if errors.Is(err, oauth.ErrNotFound) {
-				return nil, fmt.Errorf("bridge: no OAuth token stored for location %s in %s: install the app first", cfg.LocationID, cfg.OAuth.TokenDir)
+				return nil, nil, fmt.Errorf("bridge: no OAuth token stored for location %s in %s: install the app first", cfg.LocationID, cfg.OAuth.TokenDir)
 			}
-			return nil, fmt.Errorf("bridge: reading the OAuth token of location %s: %w", cfg.LocationID, err)
+			return nil, nil, fmt.Errorf("bridge: reading the OAuth token of location %s: %w", cfg.LocationID, err)
 		}
-		ts, err := app.TokenSource(bg, cfg.LocationID)
+		ts, err = app.TokenSource(bg, cfg.LocationID)
 		if err != nil {
-			return nil, fmt.Errorf("bridge: OAuth token source: %w", err)
+			return nil, nil, fmt.Errorf("bridge: OAuth token source: %w", err)
 		}
 		copts = append(copts, ghl.WithTokenSource(ts))
 	}
 	c, err := ghl.NewClient(copts...)
 	if err != nil {
-		return nil, fmt.Errorf("bridge: HighLevel client: %w", err)
+		return nil, nil, fmt.Errorf("bridge: HighLevel client: %w", err)
 	}
-	return c, nil
+	return c, ts, nil
 }
 
 // problemsFor checks what New needs: the parts of the configuration that
@@ -418,6 +421,16 @@ func (b *Bridge) Run(ctx context.Context) error {
 		b.running = false
 		b.runMu.Unlock()
 		close(done)
+	}()
+	probeCtx, stopProbing := context.WithCancel(ctx)
+	probed := make(chan struct{})
+	go func() {
+		defer close(probed)
+		b.probeLoop(probeCtx)
+	}()
+	defer func() {
+		stopProbing()
+		<-probed
 	}()
 	return b.deliver.run(ctx)
 }
@@ -707,23 +720,12 @@ func (b *Bridge) Health(ctx context.Context) Health {
 	return h
 }
 
-func (b *Bridge) serveHealth(w http.ResponseWriter, r *http.Request) {
-	h := b.Health(r.Context())
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	if h.Status == "unavailable" {
-		w.WriteHeader(http.StatusServiceUnavailable)
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(h)
-}
-
 // routes builds the mux.
 func (b *Bridge) routes() error {
 	mux := http.NewServeMux()
 	mux.Handle("POST "+PathWebhook, webhook.Handler(b.verifier, b.acceptEvent, webhook.WithLogger(b.log)))
 	mux.HandleFunc("GET "+PathHealth, b.serveHealth)
+	mux.HandleFunc("GET "+PathReady, b.serveReady)
 	if err := b.chatRoutes(mux); err != nil {
 		return err
 	}

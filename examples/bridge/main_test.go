@@ -96,7 +96,7 @@ func TestDemoServe(t *testing.T) {
 	// The printed health URL answers.
 	var url string
 	for _, line := range strings.Split(out.String(), "\n") {
-		if f := strings.Fields(line); len(f) == 3 && f[0] == "healthz" && f[1] == "curl" {
+		if f := strings.Fields(line); len(f) >= 3 && f[0] == "healthz" && f[1] == "curl" {
 			url = f[2]
 		}
 	}

@@ -32,3 +32,13 @@ func (s *Server) handleChannelMember(w http.ResponseWriter, r *http.Request, u U
 	}
 	writeJSON(w, http.StatusOK, mattermost.ChannelMember{ChannelID: c.ID, UserID: uid, Roles: "channel_user", SchemeUser: true})
 }
+
+// AddChannelMember makes userID a member of channelID (a channel created
+// with members; one without a member list already admits everyone).
+func (s *Server) AddChannelMember(channelID, userID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c, ok := s.channels[channelID]; ok && len(c.Members) > 0 && !slices.Contains(c.Members, userID) {
+		c.Members = append(c.Members, userID)
+	}
+}
