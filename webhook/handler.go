@@ -71,6 +71,7 @@ type handler struct {
 	fn      func(context.Context, Event) error
 	maxBody int64
 	log     *slog.Logger
+	outcome func(context.Context, Event, error) // outcome.go
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -105,6 +106,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			switch {
 			case errors.Is(err, ErrDuplicate):
 				h.logf(ctx, slog.LevelInfo, "duplicate webhook acknowledged", e, http.StatusOK, err)
+				h.report(ctx, e, err)
 				w.WriteHeader(http.StatusOK)
 			case errors.Is(err, ErrInProgress):
 				w.Header().Set("Retry-After", fmt.Sprint(int(retryAfterInProgress/time.Second)))
@@ -135,6 +137,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.logf(ctx, slog.LevelWarn, "webhook processed but committing its webhookId failed", e, http.StatusOK, err)
 		}
 	}
+	h.report(ctx, e, nil)
 	w.WriteHeader(http.StatusOK)
 }
 
@@ -174,6 +177,7 @@ func (h *handler) fail(r *http.Request, w http.ResponseWriter, status int, e Eve
 		level = slog.LevelError
 	}
 	h.logf(r.Context(), level, "webhook rejected", e, status, err)
+	h.report(r.Context(), e, err)
 	http.Error(w, http.StatusText(status), status)
 }
 
