@@ -245,10 +245,12 @@ func New(cfg Config, opts ...Option) (*Bridge, error) {
 		cfg:     cfg,
 		trigger: o.trigger,
 		now:     o.now,
-		log:     o.log,
+		log:     component(o.log, "bridge"),
 		own:     newOwnWrites(),
 		ops:     newOpsState(),
 	}
+	b.ops.metrics = newMetrics()
+	b.ops.logBase = o.log
 	bg, stop := context.WithCancel(context.Background())
 	b.stop = stop
 	fail := func(err error) (*Bridge, error) {
@@ -261,7 +263,7 @@ func New(cfg Config, opts ...Option) (*Bridge, error) {
 
 	b.ghl = o.ghl
 	if b.ghl == nil {
-		c, ts, err := newGHLClient(bg, cfg, o)
+		c, ts, err := newGHLClient(bg, cfg, o, ghl.WithObserver(b.ops.metrics.observeHighLevel))
 		if err != nil {
 			return fail(err)
 		}
@@ -271,7 +273,7 @@ func New(cfg Config, opts ...Option) (*Bridge, error) {
 
 	b.mm = o.mm
 	if b.mm == nil {
-		mmOpts := []mattermost.Option{mattermost.WithLogger(o.log)}
+		mmOpts := []mattermost.Option{mattermost.WithLogger(component(o.log, "mattermost")), mattermost.WithObserver(b.ops.metrics.observeMattermost)}
 		if o.httpClient != nil {
 			mmOpts = append(mmOpts, mattermost.WithHTTPClient(o.httpClient))
 		}
@@ -320,6 +322,7 @@ func New(cfg Config, opts ...Option) (*Bridge, error) {
 
 	b.format = b.newFormatter()
 	b.deliver = newDeliverer(b, o.delivery)
+	b.ops.metrics.register(b)
 	if err := b.routes(); err != nil {
 		return fail(err)
 	}
@@ -327,12 +330,13 @@ func New(cfg Config, opts ...Option) (*Bridge, error) {
 }
 
 // newGHLClient builds the HighLevel client from the configuration.
-func newGHLClient(bg context.Context, cfg Config, o options) (*ghl.Client, *oauth.TokenSource, error) {
+func newGHLClient(bg context.Context, cfg Config, o options, extra ...ghl.Option) (*ghl.Client, *oauth.TokenSource, error) {
 	copts := []ghl.Option{
 		ghl.WithBaseURL(cfg.GHLBaseURL),
 		ghl.WithLocationID(cfg.LocationID),
-		ghl.WithLogger(o.log),
+		ghl.WithLogger(component(o.log, "highlevel")),
 	}
+	copts = append(copts, extra...)
 	if o.httpClient != nil {
 		copts = append(copts, ghl.WithHTTPClient(o.httpClient))
 	}
@@ -354,7 +358,7 @@ func newGHLClient(bg context.Context, cfg Config, o options) (*ghl.Client, *oaut
 			BaseURL:      cfg.GHLBaseURL,
 			Store:        fs,
 			HTTPClient:   o.httpClient,
-			Logger:       o.log,
+			Logger:       component(o.log, "oauth"),
 			Now:          o.now,
 		})
 		if err != nil {
@@ -723,9 +727,12 @@ func (b *Bridge) Health(ctx context.Context) Health {
 // routes builds the mux.
 func (b *Bridge) routes() error {
 	mux := http.NewServeMux()
-	mux.Handle("POST "+PathWebhook, webhook.Handler(b.verifier, b.acceptEvent, webhook.WithLogger(b.log)))
+	mux.Handle("POST "+PathWebhook, webhook.Handler(b.verifier, b.acceptEvent, webhook.WithLogger(component(b.ops.logBase, "webhook")), webhook.WithOutcome(b.webhookOutcome)))
 	mux.HandleFunc("GET "+PathHealth, b.serveHealth)
 	mux.HandleFunc("GET "+PathReady, b.serveReady)
+	if b.cfg.MetricsAddr == "" {
+		mux.HandleFunc("GET "+PathMetrics, b.serveMetrics)
+	}
 	if err := b.chatRoutes(mux); err != nil {
 		return err
 	}

@@ -53,6 +53,7 @@ func (b *Bridge) chatRoutes(mux *http.ServeMux) error {
 		{Name: "unsubscribe", Help: "Stop posting the contact's events in this channel.", Args: onlyContact, Run: b.cmdUnsubscribe},
 	}
 	for _, c := range cmds {
+		c.Run = handle(b, c.Name, writeCommands[c.Name], c.Run) // readonly.go
 		if err := set.Add(c); err != nil {
 			return fmt.Errorf("bridge: command %q: %w", c.Name, err)
 		}
@@ -70,12 +71,12 @@ func (b *Bridge) chatRoutes(mux *http.ServeMux) error {
 	if err != nil {
 		return fmt.Errorf("bridge: action handler: %w", err)
 	}
-	actions.Handle(actionComplete, b.actionComplete)
+	actions.Handle(actionComplete, handle(b, "complete button", true, b.actionComplete))
 	dialogs, err := mattermost.NewDialogHandler(b.signer, hopts...)
 	if err != nil {
 		return fmt.Errorf("bridge: dialog handler: %w", err)
 	}
-	dialogs.Handle(dialogTaskAdd, b.dialogTaskAdd)
+	dialogs.Handle(dialogTaskAdd, handle(b, "task dialog", true, b.dialogTaskAdd))
 	b.dialogs = dialogs
 	// Mattermost may be set to send slash commands as GET: the handler
 	// takes both and refuses other methods.

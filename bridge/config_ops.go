@@ -155,3 +155,10 @@ func VariablesSet(getenv func(string) string) []string {
 	})
 	return set
 }
+
+// component returns l with the component attribute every log line of the
+// bridge carries ("bridge", "highlevel", "mattermost", "webhook", "oauth"),
+// so that an operator can filter by part.
+func component(l *slog.Logger, name string) *slog.Logger {
+	return l.With(slog.String("component", name))
+}

@@ -242,6 +242,7 @@ func (d *deliverer) work(ctx context.Context, l *lane) {
 		d.mu.Unlock()
 
 		o, ok := d.deliver(ctx, ev)
+		d.b.ops.metrics.delivery(d.b.now(), ev, o, ok)
 		if !ok {
 			d.mu.Lock()
 			delete(d.inflight, ev.Seq)

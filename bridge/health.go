@@ -44,8 +44,10 @@ type opsState struct {
 	retryMin, retryMax time.Duration
 	// readOnly is set when HighLevel refused a write (401/403) or the
 	// token's scopes lack contacts.write.
-	readOnly atomic.Bool
-	metrics  *metrics // metrics.go
+	readOnly      atomic.Bool
+	readOnlyUntil time.Time    // guarded by mu; zero: from the token's scopes
+	metrics       *metrics     // metrics.go
+	logBase       *slog.Logger // the logger given, without a component
 }
 
 func newOpsState() *opsState {

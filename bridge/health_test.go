@@ -123,7 +123,7 @@ func TestReadiness(t *testing.T) {
 		t.Errorf("/readyz: %+v", got)
 	}
 	// Once /users/me answers, membership is what fails, with a hint.
-	waitFor(t, "the membership probe", func() bool {
+	e.waitFor("the membership probe", func() bool {
 		_, failing := e.b.Ready(context.Background())
 		return len(failing) == 1 && strings.Contains(failing[0].Name, "member of channel "+private.ID)
 	})
@@ -139,7 +139,7 @@ func TestReadiness(t *testing.T) {
 	}
 	// The channel admits the bot: the next re-probe makes the bridge ready.
 	e.mm.AddChannelMember(private.ID, e.bot.ID)
-	waitFor(t, "readiness", func() bool {
+	e.waitFor("readiness", func() bool {
 		ready, _ := e.b.Ready(context.Background())
 		return ready
 	})

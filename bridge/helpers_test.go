@@ -196,23 +196,11 @@ func (e *env) run() {
 	}()
 	// Run probes HighLevel and Mattermost first: wait for it, and forget
 	// its requests, so that tests count only their own.
-	waitFor(e.t, "the start probes", func() bool {
+	e.waitFor("the start probes", func() bool {
 		_, probed := b.ops.failing()
 		return probed
 	})
 	e.hl.ResetRequests()
-}
-
-// waitFor polls cond every millisecond for up to 10 s.
-func waitFor(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
 }
 
 // stop ends the deliverer and closes the bridge, as a shutdown does.

@@ -110,10 +110,12 @@ const usage = `usage:
 flags:
 `
 
-// runBridge serves the bridge until ctx is done.
-func runBridge(ctx context.Context, cfg bridge.Config, logger *slog.Logger, stderr io.Writer) int {
+// runBridge serves the bridge until ctx is done. base is the logger
+// without a component; the bridge names its own.
+func runBridge(ctx context.Context, cfg bridge.Config, base *slog.Logger, stderr io.Writer) int {
+	logger := base.With("component", "main")
 	logger.Info("bridge: starting", "config", cfg)
-	b, err := bridge.New(cfg, bridge.WithLogger(logger))
+	b, err := bridge.New(cfg, bridge.WithLogger(base))
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 2
@@ -125,7 +127,21 @@ func runBridge(ctx context.Context, cfg bridge.Config, logger *slog.Logger, stde
 		return 1
 	}
 	logger.Info("bridge: listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL)
-	if err := serveBridge(ctx, b, ln, logger); err != nil {
+	if cfg.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			ln.Close()
+			b.Close()
+			fmt.Fprintf(stderr, "bridge: %s: %v\n", bridge.EnvMetricsAddr, err)
+			return 1
+		}
+		logger.Info("bridge: metrics listening", "addr", mln.Addr().String(), "path", bridge.PathMetrics)
+		msrv := newServer(http.NewServeMux(), base)
+		msrv.Handler.(*http.ServeMux).Handle("GET "+bridge.PathMetrics, b.MetricsHandler())
+		go msrv.Serve(mln)
+		defer msrv.Close()
+	}
+	if err := serveBridge(ctx, b, ln, base); err != nil {
 		logger.Error("bridge: stopped with an error", "error", err)
 		return 1
 	}
@@ -149,15 +165,9 @@ func newLogger(cfg bridge.Config, w io.Writer, verbose bool) *slog.Logger {
 // shuts down gracefully: no new connections, requests in flight finish
 // (within 30 s), the deliverer records the attempts under way, and the
 // state file is closed.
-func serveBridge(ctx context.Context, b *bridge.Bridge, ln net.Listener, logger *slog.Logger) error {
-	srv := &http.Server{
-		Handler:           b,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
+func serveBridge(ctx context.Context, b *bridge.Bridge, ln net.Listener, base *slog.Logger) error {
+	logger := base.With("component", "main")
+	srv := newServer(b, base)
 	runCtx, stopRun := context.WithCancel(context.Background())
 	runDone := make(chan error, 1)
 	go func() { runDone <- b.Run(runCtx) }()
@@ -182,4 +192,17 @@ func serveBridge(ctx context.Context, b *bridge.Bridge, ln net.Listener, logger 
 		serveErr = nil
 	}
 	return errors.Join(serveErr, runErr, closeErr)
+}
+
+// newServer is an http.Server with timeouts, so that a slow or silent
+// client cannot hold a connection for ever.
+func newServer(h http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(logger.With("component", "http").Handler(), slog.LevelWarn),
+	}
 }

@@ -165,36 +165,74 @@ func TestServeConfigured(t *testing.T) {
 		bridge.EnvSecret:          strings.Repeat("k", 40),
 		bridge.EnvAddr:            "127.0.0.1:0",
 		bridge.EnvData:            data,
+		bridge.EnvMetricsAddr:     "127.0.0.1:0",
+		bridge.EnvAdminToken:      "admin-secret-" + strings.Repeat("a", 32),
+		bridge.EnvSecretPrevious:  "previous-secret-" + strings.Repeat("p", 32),
+		bridge.EnvLogLevel:        "debug",
+		bridge.EnvLogFormat:       "json",
 	}
+	secrets := []string{"pit-token-123", botToken, "command-token-456", strings.Repeat("k", 40), env[bridge.EnvAdminToken], env[bridge.EnvSecretPrevious]}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var out, errOut syncBuffer
 	done := make(chan int, 1)
 	go func() { done <- run(ctx, nil, func(k string) string { return env[k] }, &out, &errOut) }()
 
-	var addr string
-	deadline := time.Now().Add(10 * time.Second)
-	for addr == "" {
-		for _, line := range strings.Split(errOut.String(), "\n") {
-			var rec struct{ Msg, Addr string }
-			if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "bridge: listening" {
-				addr = rec.Addr
+	// listening waits for the log line msg and returns its address.
+	listening := func(msg string) string {
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			for _, line := range strings.Split(errOut.String(), "\n") {
+				var rec struct{ Msg, Addr string }
+				if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == msg {
+					return rec.Addr
+				}
 			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no %q:\n%s", msg, errOut.String())
+			}
+			time.Sleep(5 * time.Millisecond)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not listening:\n%s", errOut.String())
+	}
+	addr := listening("bridge: listening")
+	metricsAddr := listening("bridge: metrics listening")
+	get := func(url string, auth string) (int, string) {
+		req, _ := http.NewRequest(http.MethodGet, url, nil)
+		if auth != "" {
+			req.Header.Set("Authorization", "Bearer "+auth)
 		}
-		time.Sleep(5 * time.Millisecond)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var b bytes.Buffer
+		b.ReadFrom(resp.Body)
+		return resp.StatusCode, b.String()
 	}
-	resp, err := http.Get("http://" + addr + bridge.PathHealth)
-	if err != nil {
-		t.Fatal(err)
+	if code, body := get("http://"+addr+bridge.PathHealth, ""); code != http.StatusOK || !strings.Contains(body, `"status": "ok"`) || strings.Contains(body, "highlevel") {
+		t.Errorf("healthz: %d %s", code, body)
 	}
-	var h bridge.Health
-	json.NewDecoder(resp.Body).Decode(&h)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || h.Status != "ok" {
-		t.Errorf("healthz: %d %+v", resp.StatusCode, h)
+	listening("bridge: ready") // the start probes passed
+	if code, body := get("http://"+addr+bridge.PathReady, ""); code != http.StatusOK {
+		t.Errorf("readyz: %d %s", code, body)
+	}
+	if code, body := get("http://"+addr+bridge.PathHealth, env[bridge.EnvAdminToken]); code != http.StatusOK || !strings.Contains(body, `"highlevel"`) {
+		t.Errorf("healthz as admin: %d %s", code, body)
+	}
+	if code, body := get("http://"+metricsAddr+bridge.PathMetrics, ""); code != http.StatusOK || !strings.Contains(body, "ghlkit_outbox_pending 0") || !strings.Contains(body, `ghlkit_mattermost_requests_total{code="200",method="GET"}`) {
+		t.Errorf("metrics: %d %s", code, body)
+	}
+	if code, _ := get("http://"+addr+bridge.PathMetrics, env[bridge.EnvAdminToken]); code != http.StatusNotFound {
+		t.Errorf("metrics on the main listener too: %d", code)
+	}
+	// A command, so that the logs see a HighLevel and a Mattermost call.
+	cmd, _ := http.NewRequest(http.MethodPost, "http://"+addr+bridge.PathCommand, strings.NewReader("token=command-token-456&user_id=u1&channel_id=c1&command=%2Fghl&text=help"))
+	cmd.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if resp, err := http.DefaultClient.Do(cmd); err != nil || resp.StatusCode != http.StatusOK {
+		t.Errorf("slash command: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
 	}
 
 	cancel() // as SIGTERM does
@@ -213,9 +251,27 @@ func TestServeConfigured(t *testing.T) {
 	}
 	s.Close()
 	logs := errOut.String()
-	for _, secret := range []string{"pit-token-123", botToken, "command-token-456", strings.Repeat("k", 40)} {
-		if strings.Contains(logs, secret) {
+	for _, secret := range secrets {
+		if strings.Contains(logs, secret) || strings.Contains(out.String(), secret) {
 			t.Errorf("logs show a secret %q", secret)
+		}
+	}
+	// Every line is JSON and names its component.
+	components := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(logs), "\n") {
+		var rec struct{ Component string }
+		if err := json.Unmarshal([]byte(line), &rec); err != nil || rec.Component == "" {
+			t.Errorf("a line without a component: %s", line)
+		}
+		components[rec.Component] = true
+	}
+	// One probe asked Mattermost for the bot once: one line, not two.
+	if n := strings.Count(logs, `"path":"/api/v4/users/me"`); n != 1 {
+		t.Errorf("the /users/me call is logged %d times:\n%s", n, logs)
+	}
+	for _, c := range []string{"main", "bridge", "highlevel", "mattermost"} {
+		if !components[c] {
+			t.Errorf("no line of component %q:\n%s", c, logs)
 		}
 	}
 	for _, want := range []string{`"msg":"bridge: starting"`, `"bridge_secret":"[REDACTED]"`, `"msg":"bridge: stopped"`} {
