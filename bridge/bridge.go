@@ -295,7 +295,7 @@ func New(cfg Config, opts ...Option) (*Bridge, error) {
 
 	vopts := []webhook.Option{webhook.WithClock(o.now), webhook.WithDedupe(b.store)}
 	if cfg.WebhookPublicKey != "" {
-		vopts = append(vopts, webhook.WithPublicKeys(cfg.WebhookPublicKey))
+		vopts = append(vopts, webhook.WithPublicKeys(webhookKeys(cfg.WebhookPublicKey)...))
 	}
 	if cfg.WebhookLegacyRSA {
 		vopts = append(vopts, webhook.WithLegacyRSA())

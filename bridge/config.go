@@ -68,7 +68,8 @@ type Config struct {
 	// default DefaultAppURL).
 	AppURL string
 	// WebhookPublicKey is HighLevel's Ed25519 webhook key, PEM or base64
-	// (GHL_WEBHOOK_PUBLIC_KEY).
+	// (GHL_WEBHOOK_PUBLIC_KEY). During a key rotation it holds both keys:
+	// PEM blocks one after the other, or base64 keys separated by commas.
 	WebhookPublicKey string
 	// WebhookLegacyRSA also accepts the deprecated X-WH-Signature scheme with
 	// HighLevel's published RSA key (GHL_WEBHOOK_LEGACY_RSA=true).
@@ -279,8 +280,13 @@ func (c *Config) problems() []string {
 	checkURL(&p, EnvAppURL, c.AppURL)
 	switch {
 	case c.WebhookPublicKey != "":
-		if _, err := webhook.ParseEd25519PublicKey(c.WebhookPublicKey); err != nil {
-			bad("%s is not an Ed25519 public key in PEM or base64 form", EnvWebhookKey)
+		keys := webhookKeys(c.WebhookPublicKey)
+		for i, k := range keys {
+			if _, err := webhook.ParseEd25519PublicKey(k); err != nil && len(keys) == 1 {
+				bad("%s is not an Ed25519 public key in PEM or base64 form", EnvWebhookKey)
+			} else if err != nil {
+				bad("%s: key %d is not an Ed25519 public key in PEM or base64 form", EnvWebhookKey, i+1)
+			}
 		}
 	case !c.WebhookLegacyRSA:
 		missing(EnvWebhookKey, "HighLevel's Ed25519 webhook public key (PEM or base64), or set "+EnvWebhookLegacyRSA+"=true for the legacy scheme")

@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -161,4 +162,31 @@ func VariablesSet(getenv func(string) string) []string {
 // so that an operator can filter by part.
 func component(l *slog.Logger, name string) *slog.Logger {
 	return l.With(slog.String("component", name))
+}
+
+// webhookKeys splits GHL_WEBHOOK_PUBLIC_KEY into its keys: PEM blocks, or
+// base64 keys separated by commas. Several keys are accepted during a
+// rotation.
+func webhookKeys(s string) []string {
+	if strings.Contains(s, "-----BEGIN") {
+		var keys []string
+		rest := []byte(s)
+		for {
+			var block *pem.Block
+			block, rest = pem.Decode(rest)
+			if block == nil {
+				break
+			}
+			keys = append(keys, string(pem.EncodeToMemory(block)))
+		}
+		if len(keys) == 0 || strings.TrimSpace(string(rest)) != "" {
+			return append(keys, string(rest)) // left for the parser to refuse
+		}
+		return keys
+	}
+	var keys []string
+	for _, k := range strings.Split(s, ",") {
+		keys = append(keys, strings.TrimSpace(k))
+	}
+	return keys
 }

@@ -2,8 +2,10 @@ package bridge
 
 import (
 	"bytes"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -296,5 +298,35 @@ func TestVariablesSet(t *testing.T) {
 	got := VariablesSet(getenv(map[string]string{EnvLogFormat: "text", EnvGHLToken: "t", EnvAddr: "  ", "HOME": "/root"}))
 	if fmt.Sprint(got) != "[GHL_TOKEN BRIDGE_LOG_FORMAT]" {
 		t.Errorf("VariablesSet = %v", got)
+	}
+}
+
+// TestWebhookKeyRotation: two keys (PEM blocks, or base64 with commas)
+// are both accepted; a bad one is named by its position.
+func TestWebhookKeyRotation(t *testing.T) {
+	t.Parallel()
+	pub, _ := webhook.TestPublicKeys()
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pemKey := string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
+	b64 := base64.StdEncoding.EncodeToString(pub)
+	for name, v := range map[string]string{"pem": pemKey + pemKey, "base64": b64 + ", " + b64} {
+		env := validEnv()
+		env[EnvWebhookKey] = v
+		cfg, err := ConfigFromEnv(getenv(env))
+		if err != nil || len(webhookKeys(cfg.WebhookPublicKey)) != 2 {
+			t.Errorf("%s: %v, %d keys", name, err, len(webhookKeys(cfg.WebhookPublicKey)))
+		}
+	}
+	env := validEnv()
+	env[EnvWebhookKey] = b64 + ",nope"
+	if _, err := ConfigFromEnv(getenv(env)); err == nil || !strings.Contains(err.Error(), "GHL_WEBHOOK_PUBLIC_KEY: key 2 is not an Ed25519 public key") {
+		t.Errorf("a bad second key: %v", err)
+	}
+	env[EnvWebhookKey] = pemKey + "garbage"
+	if _, err := ConfigFromEnv(getenv(env)); err == nil || !strings.Contains(err.Error(), "key 2 is not") {
+		t.Errorf("trailing garbage after a PEM block: %v", err)
 	}
 }
