@@ -17,6 +17,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ghlkit/ghl"
@@ -49,8 +51,12 @@ type demo struct {
 	botToken string
 	// adminToken unlocks the details of /healthz.
 	adminToken string
-	httpc      *http.Client
-	startedAt  time.Time
+	// serving is set once the demo's steps are done and the user may send
+	// commands with curl; printMu orders what is printed from then on.
+	serving   atomic.Bool
+	printMu   sync.Mutex
+	httpc     *http.Client
+	startedAt time.Time
 }
 
 // runDemo runs the demo (see the package documentation) and prints its
@@ -136,7 +142,7 @@ func runDemo(ctx context.Context, out io.Writer, logger *slog.Logger, serve bool
 	}
 	serveCtx, stopServing := context.WithCancel(context.Background())
 	served := make(chan error, 1)
-	go func() { served <- serveBridge(serveCtx, d.b, ln, logger) }()
+	go func() { served <- serveBridge(serveCtx, d.b, d.echoCommands(d.b), ln, logger) }()
 	defer func() {
 		stopServing()
 		err = errors.Join(err, <-served)
@@ -159,7 +165,21 @@ func runDemo(ctx context.Context, out io.Writer, logger *slog.Logger, serve bool
 
 	if serve {
 		d.printServeHelp()
-		<-ctx.Done()
+		// Show the effect of the user's curl commands as Mattermost
+		// would: new and edited posts, and messages only one user sees.
+		fmt.Fprintln(out, "\nWhat appears in the fake Mattermost from now on:")
+		d.serving.Store(true)
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for ctx.Err() == nil {
+			select {
+			case <-ctx.Done():
+			case <-tick.C:
+				d.printMu.Lock()
+				d.tr.flush()
+				d.printMu.Unlock()
+			}
+		}
 		fmt.Fprintln(out, "\nStopping.")
 	}
 	return nil
@@ -619,4 +639,48 @@ The demo keeps running; press Ctrl+C to stop.
                    curl -X POST -H 'Version: 2021-07-28' -H 'Authorization: Bearer %[11]s' -H 'Content-Type: application/json' \
                         -d '{"body":"Hello from curl"}' %[10]s/contacts/%[6]s/notes
 `, d.url, bridge.PathHealth, d.cmdToken, d.crm.ID, d.alice.ID, d.ada.ID, bridge.PathCommand, d.mm.URL, d.botToken, d.hl.URL, d.ghlToken, demoLocation, d.adminToken, bridge.PathReady)
+}
+
+// echoCommands wraps the bridge: once serving, the answer to a slash
+// command sent with curl (which Mattermost never sees) is printed as
+// Mattermost would show it, so the user sees the effect of their command.
+func (d *demo) echoCommands(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !d.serving.Load() || r.URL.Path != bridge.PathCommand {
+			h.ServeHTTP(w, r)
+			return
+		}
+		tee := &teeWriter{ResponseWriter: w}
+		h.ServeHTTP(tee, r)
+		var resp mattermost.CommandResponse
+		if json.Unmarshal(tee.body.Bytes(), &resp) != nil {
+			return
+		}
+		d.printMu.Lock()
+		defer d.printMu.Unlock()
+		d.tr.flush() // what the command posted through the API first
+		user := r.FormValue("user_name")
+		for _, c := range append([]*mattermost.CommandResponse{&resp}, resp.ExtraResponses...) {
+			if c.Text == "" && len(c.Attachments) == 0 {
+				continue
+			}
+			p := mattermost.Post{Message: c.Text, Props: mattermost.Props{Attachments: c.Attachments}}
+			if c.ResponseType == mattermost.ResponseInChannel {
+				d.tr.printPost(d.crm.Name, p, " (the command's answer)")
+			} else {
+				d.tr.printPost(d.crm.Name, p, " (the command's answer, only "+user+" sees it)")
+			}
+		}
+	})
+}
+
+// teeWriter keeps a copy of the body written.
+type teeWriter struct {
+	http.ResponseWriter
+	body bytes.Buffer
+}
+
+func (t *teeWriter) Write(b []byte) (int, error) {
+	t.body.Write(b)
+	return t.ResponseWriter.Write(b)
 }

@@ -141,7 +141,7 @@ func runBridge(ctx context.Context, cfg bridge.Config, base *slog.Logger, stderr
 		go msrv.Serve(mln)
 		defer msrv.Close()
 	}
-	if err := serveBridge(ctx, b, ln, base); err != nil {
+	if err := serveBridge(ctx, b, b, ln, base); err != nil {
 		logger.Error("bridge: stopped with an error", "error", err)
 		return 1
 	}
@@ -161,13 +161,13 @@ func newLogger(cfg bridge.Config, w io.Writer, verbose bool) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, opts))
 }
 
-// serveBridge serves b on ln and runs its deliverer until ctx is done, then
+// serveBridge serves h (b, or a wrapper of it) on ln and runs b's deliverer until ctx is done, then
 // shuts down gracefully: no new connections, requests in flight finish
 // (within 30 s), the deliverer records the attempts under way, and the
 // state file is closed.
-func serveBridge(ctx context.Context, b *bridge.Bridge, ln net.Listener, base *slog.Logger) error {
+func serveBridge(ctx context.Context, b *bridge.Bridge, h http.Handler, ln net.Listener, base *slog.Logger) error {
 	logger := base.With("component", "main")
-	srv := newServer(b, base)
+	srv := newServer(h, base)
 	runCtx, stopRun := context.WithCancel(context.Background())
 	runDone := make(chan error, 1)
 	go func() { runDone <- b.Run(runCtx) }()

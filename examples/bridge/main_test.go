@@ -108,6 +108,31 @@ func TestDemoServe(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("healthz: %d", resp.StatusCode)
 	}
+	// The printed slash-command curl, run as a user would: its effect in
+	// the fake Mattermost is printed.
+	var curl []string
+	for _, line := range strings.Split(out.String(), "\n") {
+		if f := strings.Fields(line); len(f) == 6 && f[0] == "slash" && f[2] == "curl" && f[3] == "-d" {
+			curl = f
+		}
+	}
+	if curl == nil {
+		t.Fatalf("no slash command line:\n%s", out.String())
+	}
+	cmd, err := http.Post(curl[5], "application/x-www-form-urlencoded", strings.NewReader(strings.Trim(curl[4], "'")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Body.Close()
+	before := strings.Index(out.String(), "What appears in the fake Mattermost from now on:")
+	deadline = time.Now().Add(10 * time.Second)
+	for before < 0 || !strings.Contains(out.String()[before:], "Tasks for Ada Lovelace") || !strings.Contains(out.String()[before:], "(the command's answer") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the command's effect was not printed (status %d):\n%s", cmd.StatusCode, out.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+		before = strings.Index(out.String(), "What appears in the fake Mattermost from now on:")
+	}
 	cancel()
 	select {
 	case code := <-done:
