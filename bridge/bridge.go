@@ -653,10 +653,12 @@ func (s *sourceState) observe(now time.Time, err error) {
 	s.consecutive++
 }
 
-// Health is the body of GET /healthz.
+// Health is what GET /healthz shows the admin (see serveHealth): without
+// the admin token only Status is served, always with status 200.
 type Health struct {
 	// Status is "ok", "degraded" (HighLevel or Mattermost failing: events
-	// wait in the outbox) or "unavailable" (the store is unusable: 503).
+	// wait in the outbox) or "unavailable" (the store is unusable;
+	// /readyz then answers 503).
 	Status     string           `json:"status"`
 	Store      StoreHealth      `json:"store"`
 	HighLevel  HighLevelHealth  `json:"highlevel"`
