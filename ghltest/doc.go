@@ -117,8 +117,8 @@
 // ContactDelete, TaskCreate, TaskComplete, TaskDelete, NoteCreate,
 // NoteUpdate, NoteDelete, AppointmentCreate, AppointmentDelete) with
 // "timestamp" (RFC 3339) and "webhookId", signed with the published test
-// keys of webhook.TestSigner (verify with WebhookPublicKeys, or
-// webhook.TestPublicKeys) unless WithWebhookSigner sets another signer.
+// keys of WebhookPrivateKeys (verify with WebhookPublicKeys) unless
+// WithWebhookSigner sets another signer.
 // Delivery is asynchronous; FlushWebhooks waits
 // for it and WebhookDeliveries reports it. FailWebhooks sends duplicates,
 // stale timestamps or bad signatures. SeedContacts emits nothing.

@@ -44,7 +44,8 @@ func WithLogger(l *slog.Logger) HandlerOption {
 //   - 413 to a body over the cap (DefaultMaxBodyBytes, WithMaxBodyBytes);
 //   - 401 to a missing, malformed or wrong signature (or no key for it);
 //   - 400 to a body that is not a webhook, or whose timestamp is missing or
-//     outside the tolerance (a retry would fail the same way);
+//     outside the tolerance, or (deduplication on) whose webhookId is
+//     missing: a retry would fail the same way;
 //   - 200, without calling fn, to a webhookId already processed;
 //   - 503 with Retry-After to a webhookId being processed right now by
 //     another request, whose outcome is not known yet;
@@ -93,47 +94,41 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	e, ttl, err := h.v.check(body, r.Header)
+	e, err := h.v.Verify(body, r.Header)
 	if err != nil {
 		h.fail(r, w, statusFor(err), nil, err)
 		return
 	}
 	ctx := r.Context()
-	id := e.EventMeta().WebhookID
-	if h.v.dedupe != nil {
-		if err := h.v.reserve(ctx, id, ttl); err != nil {
-			switch {
-			case errors.Is(err, ErrDuplicate):
-				h.logf(ctx, slog.LevelInfo, "duplicate webhook acknowledged", e, http.StatusOK, err)
-				w.WriteHeader(http.StatusOK)
-			case errors.Is(err, ErrInProgress):
-				w.Header().Set("Retry-After", fmt.Sprint(int(retryAfterInProgress/time.Second)))
-				h.fail(r, w, http.StatusServiceUnavailable, e, err)
-			default:
-				h.fail(r, w, http.StatusInternalServerError, e, err)
-			}
-			return
+	if err := h.v.Reserve(ctx, e); err != nil {
+		switch {
+		case errors.Is(err, ErrDuplicate):
+			h.logf(ctx, slog.LevelInfo, "duplicate webhook acknowledged", e, http.StatusOK, err)
+			w.WriteHeader(http.StatusOK)
+		case errors.Is(err, ErrInProgress):
+			w.Header().Set("Retry-After", fmt.Sprint(int(retryAfterInProgress/time.Second)))
+			h.fail(r, w, http.StatusServiceUnavailable, e, err)
+		default:
+			h.fail(r, w, statusFor(err), e, err)
 		}
+		return
 	}
 
+	// Not the request's context from here: the webhookId must be committed
+	// or released even if the client went away, or HighLevel's retry would
+	// be dropped as a duplicate or told to wait for nothing.
 	if err := h.call(ctx, e); err != nil {
-		if h.v.dedupe != nil {
-			// Release even if the client went away, so HighLevel's retry
-			// is processed rather than dropped as a duplicate.
-			if rerr := h.v.dedupe.Release(context.WithoutCancel(ctx), id); rerr != nil {
-				err = fmt.Errorf("%w (and releasing the webhookId failed: %v)", err, rerr)
-			}
+		if rerr := h.v.Release(context.WithoutCancel(ctx), e); rerr != nil {
+			err = fmt.Errorf("%w (and releasing the webhookId failed: %v)", err, rerr)
 		}
 		h.fail(r, w, http.StatusInternalServerError, e, fmt.Errorf("handler: %w", err))
 		return
 	}
-	if h.v.dedupe != nil {
-		if err := h.v.dedupe.Commit(context.WithoutCancel(ctx), id); err != nil {
-			// The event was processed: acknowledge it. The reservation
-			// stays in progress until it expires, so a redelivery is told
-			// to retry rather than processed twice.
-			h.logf(ctx, slog.LevelWarn, "webhook processed but committing its webhookId failed", e, http.StatusOK, err)
-		}
+	if err := h.v.Commit(context.WithoutCancel(ctx), e); err != nil {
+		// The event was processed: acknowledge it. The reservation stays
+		// in progress until it expires, so a redelivery is told to retry
+		// rather than processed twice.
+		h.logf(ctx, slog.LevelWarn, "webhook processed but committing its webhookId failed", e, http.StatusOK, err)
 	}
 	w.WriteHeader(http.StatusOK)
 }
@@ -144,9 +139,7 @@ func (h *handler) call(ctx context.Context, e Event) (err error) {
 	panicked := true
 	defer func() {
 		if panicked {
-			if h.v.dedupe != nil {
-				_ = h.v.dedupe.Release(context.WithoutCancel(ctx), e.EventMeta().WebhookID)
-			}
+			_ = h.v.Release(context.WithoutCancel(ctx), e)
 			h.logf(ctx, slog.LevelError, "webhook handler panicked", e, http.StatusInternalServerError, errors.New("panic"))
 		}
 	}()
@@ -155,7 +148,7 @@ func (h *handler) call(ctx context.Context, e Event) (err error) {
 	return err
 }
 
-// statusFor maps a rejection by Verifier.check to its HTTP status.
+// statusFor maps a rejection by Verify or Reserve to its HTTP status.
 func statusFor(err error) int {
 	switch {
 	case errors.Is(err, ErrNoSignature), errors.Is(err, ErrMalformedSignature),
