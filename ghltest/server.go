@@ -30,7 +30,9 @@ const DefaultAccessTokenLifetime = 86399 * time.Second
 // maxBody caps request bodies; HighLevel rejects much smaller ones anyway.
 const maxBody = 10 << 20
 
-// Scopes the Contacts API knows. A write scope implies the read scope.
+// Scopes the Contacts API knows. They are separate, as in HighLevel: a token
+// with only contacts.write cannot read, one with only contacts.readonly
+// cannot write.
 const (
 	ScopeContactsReadOnly = "contacts.readonly"
 	ScopeContactsWrite    = "contacts.write"
@@ -350,6 +352,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, body []byte) {
 	case "/oauth/locationToken":
 		s.handleLocationToken(w, r, body)
 		return
+	case "/oauth/installedLocations":
+		s.handleInstalledLocations(w, r)
+		return
 	}
 	rt, params, ok := matchRoute(r.Method, r.URL.EscapedPath())
 	if !ok {
@@ -371,7 +376,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, body []byte) {
 	if rt.write {
 		need = ScopeContactsWrite
 	}
-	if !tok.has(need) && !(need == ScopeContactsReadOnly && tok.has(ScopeContactsWrite)) {
+	// The scopes are separate, as in HighLevel: contacts.write does not
+	// grant reads.
+	if !tok.has(need) {
 		writeError(w, http.StatusUnauthorized, msgScope)
 		return
 	}
