@@ -356,7 +356,7 @@ func suiteOutboxClaimRace(t *testing.T, newStore newStoreFunc) {
 		}
 	}
 	var mu sync.Mutex
-	held := make(map[string]bool)    // contacts with an event in hand
+	held := make(map[string]bool)      // contacts with an event in hand
 	order := make(map[string][]string) // contact → delivered webhookIds
 	var wg sync.WaitGroup
 	for range 4 {
