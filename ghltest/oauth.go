@@ -261,23 +261,34 @@ func (s *Server) approvedLocations(in *Install) []string {
 	return out
 }
 
-// handleLocationToken serves POST /oauth/locationToken: an agency token
-// with oauth.write gets a token for one of its approved locations.
-func (s *Server) handleLocationToken(w http.ResponseWriter, r *http.Request, body []byte) {
-	if r.Method != http.MethodPost {
+// agencyCall checks a request to an agency endpoint: its method, a valid
+// bearer token, the Version header, and a Company token with scope. It
+// writes HighLevel's error and returns false when one fails.
+func (s *Server) agencyCall(w http.ResponseWriter, r *http.Request, method, scope string) (*token, bool) {
+	if r.Method != method {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("Cannot %s %s", r.Method, r.URL.Path))
-		return
+		return nil, false
 	}
 	agency, ok := s.authenticate(r)
 	if !ok {
 		writeError(w, http.StatusUnauthorized, msgInvalidToken)
-		return
+		return nil, false
 	}
 	if !checkVersion(w, r) {
-		return
+		return nil, false
 	}
-	if agency.userType != "Company" || !agency.has(ScopeOAuthWrite) {
+	if agency.userType != "Company" || !agency.has(scope) {
 		writeError(w, http.StatusUnauthorized, msgScope)
+		return nil, false
+	}
+	return agency, true
+}
+
+// handleLocationToken serves POST /oauth/locationToken: an agency token
+// with oauth.write gets a token for one of its approved locations.
+func (s *Server) handleLocationToken(w http.ResponseWriter, r *http.Request, body []byte) {
+	agency, ok := s.agencyCall(w, r, http.MethodPost, ScopeOAuthWrite)
+	if !ok {
 		return
 	}
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
@@ -349,20 +360,8 @@ func redactForm(contentType string, body []byte) []byte {
 // token with oauth.readonly lists its company's locations and whether an app
 // is installed in each.
 func (s *Server) handleInstalledLocations(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("Cannot %s %s", r.Method, r.URL.Path))
-		return
-	}
-	agency, ok := s.authenticate(r)
+	agency, ok := s.agencyCall(w, r, http.MethodGet, ScopeOAuthReadOnly)
 	if !ok {
-		writeError(w, http.StatusUnauthorized, msgInvalidToken)
-		return
-	}
-	if !checkVersion(w, r) {
-		return
-	}
-	if agency.userType != "Company" || !agency.has(ScopeOAuthReadOnly) {
-		writeError(w, http.StatusUnauthorized, msgScope)
 		return
 	}
 	q := r.URL.Query()

@@ -91,7 +91,10 @@ func WithSeed(seed int64) Option {
 
 // WithClock sets the clock used for dates, token expiry, rate-limit windows
 // and webhook timestamps (default time.Now). Tests move a fake clock to
-// expire tokens or reset rate-limit windows without sleeping.
+// expire tokens or reset rate-limit windows without sleeping. It stays
+// because testing/synctest cannot stand in: the server is a real loopback
+// HTTP server, and a synctest bubble's clock does not advance while a
+// goroutine waits on the network.
 func WithClock(now func() time.Time) Option {
 	if now == nil {
 		panic("ghltest: WithClock: nil clock")

@@ -258,7 +258,7 @@ func testHandlerDedupeWindow(t *testing.T) {
 		t.Fatal(err)
 	}
 	calls, failNext := 0, true
-	hd := Handler(v, func(context.Context, Event) error {
+	hd := newHandler(t, v, func(context.Context, Event) error {
 		calls++
 		if failNext {
 			failNext = false

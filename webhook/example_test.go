@@ -91,7 +91,7 @@ func ExampleVerifier_Verify() {
 
 // Receive webhooks with Handler: it answers HighLevel with the right status
 // and calls the function once per event.
-func ExampleHandler() {
+func ExampleNewHandler() {
 	edKey, _ := ghltest.WebhookPublicKeys()
 	v, err := webhook.NewVerifier(
 		webhook.WithEd25519PublicKeys(edKey),
@@ -100,7 +100,7 @@ func ExampleHandler() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	h := webhook.Handler(v, func(ctx context.Context, e webhook.Event) error {
+	h, err := webhook.NewHandler(v, func(ctx context.Context, e webhook.Event) error {
 		switch e := e.(type) {
 		case *webhook.TaskCreate:
 			fmt.Println("new task:", e.Task.Title)
@@ -111,6 +111,9 @@ func ExampleHandler() {
 		}
 		return nil // an error here answers 500, so HighLevel retries
 	})
+	if err != nil {
+		log.Fatal(err)
+	}
 	// In production: http.Handle("POST /webhooks/ghl", h)
 	srv := httptest.NewServer(h)
 	defer srv.Close()

@@ -18,27 +18,35 @@ const DefaultMaxBodyBytes = 1 << 20
 // another attempt of the same event.
 const retryAfterInProgress = 5 * time.Second
 
-// HandlerOption configures Handler.
-type HandlerOption func(*handler)
+// HandlerOption configures a Handler; see NewHandler.
+type HandlerOption func(*Handler) error
 
 // WithMaxBodyBytes caps the request body Handler reads; a larger body is
 // answered 413 unread. n must be positive.
 func WithMaxBodyBytes(n int64) HandlerOption {
-	if n <= 0 {
-		panic(fmt.Sprintf("webhook: WithMaxBodyBytes(%d): not positive", n))
+	return func(h *Handler) error {
+		if n <= 0 {
+			return fmt.Errorf("webhook: WithMaxBodyBytes(%d): not positive", n)
+		}
+		h.maxBody = n
+		return nil
 	}
-	return func(h *handler) { h.maxBody = n }
 }
 
 // WithLogger logs every delivery Handler does not answer 200 for, and
 // duplicates, with the reason, the event type and webhookId when known, and
-// never the body or a signature. Without it Handler logs nothing.
+// never the body or a signature. Without it, or with WithLogger(nil),
+// Handler logs nothing.
 func WithLogger(l *slog.Logger) HandlerOption {
-	return func(h *handler) { h.log = l }
+	return func(h *Handler) error {
+		h.log = l
+		return nil
+	}
 }
 
-// Handler returns an http.Handler that receives HighLevel webhooks: it
-// verifies each delivery with v and passes its event to fn, answering
+// Handler is an http.Handler that receives HighLevel webhooks: it verifies
+// each delivery with its Verifier, processes each event once (Reserve,
+// then Commit or Release) and passes it to its function, answering
 //
 //   - 405 to anything but POST;
 //   - 413 to a body over the cap (DefaultMaxBodyBytes, WithMaxBodyBytes);
@@ -46,35 +54,44 @@ func WithLogger(l *slog.Logger) HandlerOption {
 //   - 400 to a body that is not a webhook, or whose timestamp is missing or
 //     outside the tolerance, or (deduplication on) whose webhookId is
 //     missing: a retry would fail the same way;
-//   - 200, without calling fn, to a webhookId already processed;
+//   - 200, without calling the function, to a webhookId already processed;
 //   - 503 with Retry-After to a webhookId being processed right now by
 //     another request, whose outcome is not known yet;
-//   - 500 when fn returns an error (or panics) or the DedupeStore fails;
-//     the webhookId is released, so HighLevel's retry is processed;
-//   - 200 once fn returned nil.
+//   - 500 when the function returns an error (or panics) or the
+//     DedupeStore fails; the webhookId is released, so HighLevel's retry is
+//     processed;
+//   - 200 once the function returned nil.
 //
-// fn runs with the request's context. Handler panics if v or fn is nil.
-func Handler(v *Verifier, fn func(ctx context.Context, e Event) error, opts ...HandlerOption) http.Handler {
-	if v == nil || fn == nil {
-		panic("webhook: Handler needs a Verifier and a function")
-	}
-	h := &handler{v: v, fn: fn, maxBody: DefaultMaxBodyBytes}
-	for _, opt := range opts {
-		if opt != nil {
-			opt(h)
-		}
-	}
-	return h
-}
-
-type handler struct {
+// The function runs with the request's context. Build a Handler with
+// NewHandler.
+type Handler struct {
 	v       *Verifier
 	fn      func(context.Context, Event) error
 	maxBody int64
 	log     *slog.Logger
 }
 
-func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// NewHandler returns a Handler that verifies deliveries with v and passes
+// their events to fn. It returns an error when v or fn is nil or an option
+// is invalid.
+func NewHandler(v *Verifier, fn func(ctx context.Context, e Event) error, opts ...HandlerOption) (*Handler, error) {
+	if v == nil || fn == nil {
+		return nil, errors.New("webhook: NewHandler needs a Verifier and a function")
+	}
+	h := &Handler{v: v, fn: fn, maxBody: DefaultMaxBodyBytes}
+	for _, opt := range opts {
+		if opt == nil {
+			continue
+		}
+		if err := opt(h); err != nil {
+			return nil, err
+		}
+	}
+	return h, nil
+}
+
+// ServeHTTP receives one delivery; see Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		h.fail(r, w, http.StatusMethodNotAllowed, nil, errors.New("method "+r.Method))
@@ -135,7 +152,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // call runs fn, turning a panic into an error so the webhookId is released;
 // the panic is then re-raised for net/http to handle as usual.
-func (h *handler) call(ctx context.Context, e Event) (err error) {
+func (h *Handler) call(ctx context.Context, e Event) (err error) {
 	panicked := true
 	defer func() {
 		if panicked {
@@ -161,7 +178,7 @@ func statusFor(err error) int {
 	}
 }
 
-func (h *handler) fail(r *http.Request, w http.ResponseWriter, status int, e Event, err error) {
+func (h *Handler) fail(r *http.Request, w http.ResponseWriter, status int, e Event, err error) {
 	level := slog.LevelWarn
 	if status >= 500 {
 		level = slog.LevelError
@@ -172,7 +189,7 @@ func (h *handler) fail(r *http.Request, w http.ResponseWriter, status int, e Eve
 
 // logf logs the outcome of one delivery. The error messages of this package
 // name headers, sizes and timestamps, never the body or a signature.
-func (h *handler) logf(ctx context.Context, level slog.Level, msg string, e Event, status int, err error) {
+func (h *Handler) logf(ctx context.Context, level slog.Level, msg string, e Event, status int, err error) {
 	if h.log == nil {
 		return
 	}
