@@ -215,11 +215,12 @@ func WithoutDedupe() Option {
 //		// ErrDuplicate: already processed, answer 200
 //		// ErrInProgress: another attempt is running, answer 503
 //	}
+//	done := context.WithoutCancel(ctx) // outlives a client hanging up
 //	if err := process(ctx, e); err != nil {
-//		v.Release(ctx, e) // HighLevel's redelivery will be processed
+//		v.Release(done, e) // HighLevel's redelivery will be processed
 //		// answer 500
 //	}
-//	v.Commit(ctx, e) // a redelivery is now ErrDuplicate
+//	v.Commit(done, e) // a redelivery is now ErrDuplicate
 func (v *Verifier) Verify(body []byte, h http.Header) (Event, error) {
 	if err := v.VerifySignature(body, h); err != nil {
 		return nil, err
