@@ -284,6 +284,18 @@ func (s *Server) agencyCall(w http.ResponseWriter, r *http.Request, method, scop
 	return agency, true
 }
 
+// required reports each of names missing from v with class-validator's
+// messages.
+func required(v url.Values, names ...string) []string {
+	var errs []string
+	for _, k := range names {
+		if v.Get(k) == "" {
+			errs = append(errs, k+" should not be empty", k+" must be a string")
+		}
+	}
+	return errs
+}
+
 // handleLocationToken serves POST /oauth/locationToken: an agency token
 // with oauth.write gets a token for one of its approved locations.
 func (s *Server) handleLocationToken(w http.ResponseWriter, r *http.Request, body []byte) {
@@ -297,13 +309,7 @@ func (s *Server) handleLocationToken(w http.ResponseWriter, r *http.Request, bod
 		writeError(w, http.StatusUnprocessableEntity, []string{"body must be application/x-www-form-urlencoded"})
 		return
 	}
-	var errs []string
-	for _, k := range []string{"companyId", "locationId"} {
-		if form.Get(k) == "" {
-			errs = append(errs, k+" should not be empty", k+" must be a string")
-		}
-	}
-	if len(errs) > 0 {
+	if errs := required(form, "companyId", "locationId"); len(errs) > 0 {
 		writeError(w, http.StatusUnprocessableEntity, errs)
 		return
 	}
@@ -365,12 +371,7 @@ func (s *Server) handleInstalledLocations(w http.ResponseWriter, r *http.Request
 		return
 	}
 	q := r.URL.Query()
-	var errs []string
-	for _, k := range []string{"companyId", "appId"} {
-		if q.Get(k) == "" {
-			errs = append(errs, k+" should not be empty", k+" must be a string")
-		}
-	}
+	errs := required(q, "companyId", "appId")
 	skip, limit := 0, 20
 	for k, dst := range map[string]*int{"skip": &skip, "limit": &limit} {
 		if v, ok := q[k]; ok {
