@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -504,6 +505,11 @@ func TestChannelPostsSince(t *testing.T) {
 	}
 	advance(time.Minute)
 	cut := now
+	atCut, err := c.CreatePost(ctx, &mattermost.Post{ChannelID: f.channel.ID, Message: "at the cut"})
+	if err != nil || atCut.UpdateAt != cut.UnixMilli() {
+		t.Fatalf("post at the cut: %+v %v", atCut, err)
+	}
+	advance(time.Millisecond)
 	var marked mattermost.Post
 	marked.ChannelID, marked.RootID, marked.Message = f.channel.ID, old.ID, "reply"
 	if err := marked.Props.Set("ghlkit_event", "w1"); err != nil {
@@ -513,23 +519,150 @@ func TestChannelPostsSince(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	gone, err := c.CreatePost(ctx, &mattermost.Post{ChannelID: f.channel.ID, Message: "deleted later"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	advance(time.Second)
+	if !f.srv.DeletePost(gone.ID) || f.srv.DeletePost(gone.ID) {
+		t.Fatal("DeletePost")
+	}
 	other := f.srv.AddChannel("elsewhere")
 	if _, err := c.CreatePost(ctx, &mattermost.Post{ChannelID: other.ID, Message: "not here"}); err != nil {
 		t.Fatal(err)
 	}
-	list, err := c.GetPostsSince(ctx, f.channel.ID, cut)
-	if err != nil {
+
+	// update_at strictly after since: the post made at the cut is out;
+	// the deleted post is in, with delete_at set; the reply's root is in
+	// Posts but not in Order.
+	status, body := f.do(t, http.MethodGet, "/api/v4/channels/"+f.channel.ID+"/posts?since="+strconv.FormatInt(cut.UnixMilli(), 10), "")
+	if status != http.StatusOK {
+		t.Fatalf("since: %d %s", status, body)
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(body, &raw); err != nil {
 		t.Fatal(err)
 	}
-	if len(list.Order) != 1 || list.Order[0] != reply.ID || string(list.Posts[reply.ID].Props.Other["ghlkit_event"]) != `"w1"` {
-		t.Fatalf("since %v: %+v", cut, list)
+	if string(raw["next_post_id"]) != `""` || string(raw["prev_post_id"]) != `""` {
+		t.Errorf("cursor keys: next %s prev %s", raw["next_post_id"], raw["prev_post_id"])
+	}
+	var list mattermost.PostList
+	if err := json.Unmarshal(body, &list); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(list.Order, ",") != gone.ID+","+reply.ID {
+		t.Fatalf("order %v, want deleted %s then reply %s", list.Order, gone.ID, reply.ID)
+	}
+	if d := list.Posts[gone.ID]; d.DeleteAt == 0 || d.UpdateAt != d.DeleteAt {
+		t.Errorf("deleted post %+v", d)
+	}
+	if _, ok := list.Posts[old.ID]; !ok || len(list.Posts) != 3 {
+		t.Errorf("posts %v: want the reply's root too", list.Posts)
+	}
+	if string(list.Posts[reply.ID].Props.Other["ghlkit_event"]) != `"w1"` {
+		t.Errorf("marker lost: %+v", list.Posts[reply.ID])
 	}
 	all, err := c.GetPostsSince(ctx, f.channel.ID, cut.Add(-time.Hour))
-	if err != nil || len(all.Order) != 2 || all.Order[0] != reply.ID {
+	if err != nil || len(all.Order) != 4 || all.Order[3] != old.ID {
 		t.Fatalf("all: %+v, %v", all, err)
+	}
+	// Reads and pages leave the deleted post out.
+	if _, err := c.GetPost(ctx, gone.ID); !mattermost.IsNotFound(err) {
+		t.Errorf("deleted post read: %v", err)
+	}
+	page, err := c.GetPostsPage(ctx, f.channel.ID, 0, 10)
+	if err != nil || strings.Join(page.Order, ",") != reply.ID+","+atCut.ID+","+old.ID {
+		t.Fatalf("page: %+v %v", page, err)
 	}
 	if status, _ := f.do(t, http.MethodGet, "/api/v4/channels/"+f.channel.ID+"/posts?since=soon", ""); status != http.StatusBadRequest {
 		t.Errorf("bad since answered %d", status)
+	}
+	if status, _ := f.do(t, http.MethodGet, "/api/v4/channels/"+f.channel.ID+"/posts?include_deleted=true", ""); status != http.StatusForbidden {
+		t.Errorf("include_deleted as a bot answered %d, want 403", status)
+	}
+}
+
+func TestChannelPostsSinceCap(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	c, err := mattermost.NewClient(f.srv.URL, f.token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	start := time.Now().Add(-time.Second)
+	var ids []string
+	for i := range mattermosttest.MaxPostsSince + 5 {
+		p, err := c.CreatePost(ctx, &mattermost.Post{ChannelID: f.channel.ID, Message: "m" + strconv.Itoa(i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, p.ID)
+	}
+	list, err := c.GetPostsSince(ctx, f.channel.ID, start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Order) != mattermost.MaxPostsSince || len(list.Posts) != mattermost.MaxPostsSince {
+		t.Fatalf("%d posts in order, %d in posts; want the cap %d", len(list.Order), len(list.Posts), mattermost.MaxPostsSince)
+	}
+	// The fake keeps the ones changed first, newest first: the last five
+	// posts are missing.
+	if list.Order[0] != ids[mattermost.MaxPostsSince-1] || list.Order[len(list.Order)-1] != ids[0] {
+		t.Errorf("order from %s to %s", list.Order[0], list.Order[len(list.Order)-1])
+	}
+	for _, id := range ids[mattermost.MaxPostsSince:] {
+		if _, ok := list.Posts[id]; ok {
+			t.Errorf("post %s past the cap returned", id)
+		}
+	}
+}
+
+func TestChannelPostsPages(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	c, err := mattermost.NewClient(f.srv.URL, f.token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	var ids []string // oldest first
+	for i := range 7 {
+		p, err := c.CreatePost(ctx, &mattermost.Post{ChannelID: f.channel.ID, Message: "m" + strconv.Itoa(i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, p.ID)
+	}
+	tests := []struct {
+		query      string
+		order      []string
+		next, prev string
+	}{
+		{"page=0&per_page=3", []string{ids[6], ids[5], ids[4]}, "", ids[3]},
+		{"page=1&per_page=3", []string{ids[3], ids[2], ids[1]}, ids[4], ids[0]},
+		{"page=2&per_page=3", []string{ids[0]}, ids[1], ""},
+		{"page=3&per_page=3", nil, "", ""},
+		{"per_page=500", []string{ids[6], ids[5], ids[4], ids[3], ids[2], ids[1], ids[0]}, "", ""}, // clamped to 200
+		{"page=-1&per_page=2", []string{ids[6], ids[5]}, "", ids[4]},
+	}
+	for _, tt := range tests {
+		status, body := f.do(t, http.MethodGet, "/api/v4/channels/"+f.channel.ID+"/posts?"+tt.query, "")
+		var list mattermost.PostList
+		if err := json.Unmarshal(body, &list); status != 200 || err != nil {
+			t.Fatalf("%s: %d %s", tt.query, status, body)
+		}
+		if strings.Join(list.Order, ",") != strings.Join(tt.order, ",") || list.NextPostID != tt.next || list.PrevPostID != tt.prev {
+			t.Errorf("%s: order %v next %q prev %q; want %v %q %q", tt.query, list.Order, list.NextPostID, list.PrevPostID, tt.order, tt.next, tt.prev)
+		}
+		if !bytes.Contains(body, []byte(`"next_post_id":`)) || !bytes.Contains(body, []byte(`"prev_post_id":`)) {
+			t.Errorf("%s: cursor keys missing in %s", tt.query, body)
+		}
+	}
+	// A thread carries the keys too.
+	_, body := f.do(t, http.MethodGet, "/api/v4/posts/"+ids[0]+"/thread", "")
+	if !bytes.Contains(body, []byte(`"next_post_id":""`)) || !bytes.Contains(body, []byte(`"prev_post_id":""`)) {
+		t.Errorf("thread without cursor keys: %s", body)
 	}
 }
 
