@@ -292,10 +292,10 @@ type User struct {
 
 // Dialog is an interactive dialog, opened with Client.OpenDialog.
 type Dialog struct {
-	CallbackID       string          `json:"callback_id,omitempty"`
-	Title            string          `json:"title"`
-	IntroductionText string          `json:"introduction_text,omitempty"`
-	IconURL          string          `json:"icon_url,omitempty"`
+	CallbackID       string `json:"callback_id,omitempty"`
+	Title            string `json:"title"`
+	IntroductionText string `json:"introduction_text,omitempty"`
+	IconURL          string `json:"icon_url,omitempty"`
 	// Elements is required by the API: a dialog without inputs is sent
 	// with "elements": [] (see MarshalJSON).
 	Elements    []DialogElement `json:"elements"`
