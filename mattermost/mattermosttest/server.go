@@ -904,6 +904,15 @@ func cmpInt(a, b int64) int {
 	return 0
 }
 
+// AddPost stores p as made by userID now, as a create through the API would
+// (new ID, timestamps, action IDs), but without its checks: for tests that
+// need a busy channel. It returns the stored post.
+func (s *Server) AddPost(userID string, p mattermost.Post) mattermost.Post {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return clonePost(s.storePostLocked(p, userID))
+}
+
 // DeletePost deletes a post as a user deleting it in Mattermost does: the
 // post stays stored with delete_at and update_at set to now, so a "since"
 // query still returns it, while reads and pages leave it out. It reports
