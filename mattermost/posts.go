@@ -1,11 +1,9 @@
 package mattermost
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
@@ -113,10 +111,17 @@ func validateProps(param string, p Props) error {
 		return invalidParam(param, "cannot be encoded: "+err.Error())
 	}
 	// The server re-encodes the props with HTML escaping, which makes
-	// '<', '>', '&', U+2028 and U+2029 six characters each.
-	var esc bytes.Buffer
-	json.HTMLEscape(&esc, raw)
-	if n := utf8.RuneCount(esc.Bytes()); n > MaxPropsRunes {
+	// '<', '>' and '&' six characters each (\u003c); marshalJSON already
+	// escapes U+2028 and U+2029.
+	n := 0
+	for _, r := range string(raw) {
+		if r == '<' || r == '>' || r == '&' {
+			n += 6
+		} else {
+			n++
+		}
+	}
+	if n > MaxPropsRunes {
 		return invalidParam(param, "encode to "+strconv.Itoa(n)+" characters of JSON, Mattermost allows "+strconv.Itoa(MaxPropsRunes))
 	}
 	return nil

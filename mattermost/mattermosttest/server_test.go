@@ -427,6 +427,8 @@ func TestSubmitDialogInputChecks(t *testing.T) {
 			{DisplayName: "Kind", Name: "kind", Type: "select", Options: []mattermost.DialogOption{{Text: "A", Value: "a"}}, Default: "a"},
 			{DisplayName: "Note", Name: "note", Type: "textarea", Optional: true},
 			{DisplayName: "Flag", Name: "flag", Type: "bool", Default: "true"},
+			{DisplayName: "Nick", Name: "nick", Type: "text", Optional: true},
+			{DisplayName: "Day", Name: "day", Type: "date", Optional: true},
 		},
 	}})
 	if err != nil {
@@ -444,6 +446,11 @@ func TestSubmitDialogInputChecks(t *testing.T) {
 		{map[string]any{"name": "ok", "kind": "zzz"}, "kind"},
 		{map[string]any{"name": "ok", "flag": "yes"}, "flag"},
 		{map[string]any{"name": "ok", "nosuch": 1}, "nosuch"},
+		// Without max_length the webapp allows 150 (text) and 3,000
+		// (textarea) characters.
+		{map[string]any{"name": "ok", "nick": strings.Repeat("é", 151)}, "nick"},
+		{map[string]any{"name": "ok", "note": strings.Repeat("é", 3001)}, "note"},
+		{map[string]any{"name": "ok", "day": 20260301}, "day"},
 	} {
 		_, err := sess.SubmitDialog(context.Background(), d, tt.values)
 		var inErr *mattermosttest.InputError
@@ -453,6 +460,9 @@ func TestSubmitDialogInputChecks(t *testing.T) {
 	}
 	if got.Load() != nil {
 		t.Fatal("an invalid submission was sent")
+	}
+	if _, err := sess.SubmitDialog(context.Background(), d, map[string]any{"name": "Jo", "nick": strings.Repeat("é", 150), "note": strings.Repeat("é", 3000), "day": "2026-03-01"}); err != nil {
+		t.Fatalf("values at the limits: %v", err)
 	}
 	res, err := sess.SubmitDialog(context.Background(), d, map[string]any{"name": "Jo"})
 	if err != nil || !res.Closed {
@@ -713,5 +723,81 @@ func TestWithIntegrationClient(t *testing.T) {
 	}
 	if ct.n.Load() != 1 {
 		t.Errorf("integration client carried %d requests, want 1", ct.n.Load())
+	}
+}
+
+// TestCancelDialogWire: Mattermost sends a cancellation as it sends a
+// submission, "type": "dialog_submission", with "cancelled": true.
+func TestCancelDialogWire(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	alice := f.srv.AddUser("alice")
+	bodies := make(chan []byte, 1)
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		bodies <- b
+	}))
+	defer app.Close()
+	triggers := make(chan string, 1)
+	cmdApp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		triggers <- r.Form.Get("trigger_id")
+	}))
+	defer cmdApp.Close()
+	f.srv.AddCommand("open", cmdApp.URL)
+	if _, err := f.srv.As(alice.ID).SlashCommand(context.Background(), f.channel.ID, "/open"); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := mattermost.NewClient(f.srv.URL, f.token)
+	if err := c.OpenDialog(context.Background(), &mattermost.OpenDialogRequest{TriggerID: <-triggers, URL: app.URL,
+		Dialog: mattermost.Dialog{CallbackID: "cb", Title: "T", State: "s", NotifyOnCancel: true}}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := f.srv.As(alice.ID).CancelDialog(context.Background(), f.srv.Dialogs()[0])
+	if err != nil || !res.Sent || !res.Closed {
+		t.Fatalf("cancel %+v %v", res, err)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(<-bodies, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got["type"] != "dialog_submission" || got["cancelled"] != true || got["callback_id"] != "cb" || got["state"] != "s" || got["user_id"] != alice.ID {
+		t.Errorf("cancellation %v", got)
+	}
+}
+
+// TestOpenDialogLimits: the fake holds a dialog to Mattermost's limits
+// whoever sends it (here raw JSON, no client checks).
+func TestOpenDialogLimits(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	tests := []struct {
+		name, dialog string
+		valid        bool
+	}{
+		{"no elements", `{"title":"T","elements":[]}`, true},
+		{"title of 24 bytes", `{"title":"` + strings.Repeat("t", 24) + `"}`, true},
+		{"title of 25 bytes", `{"title":"` + strings.Repeat("t", 25) + `"}`, false},
+		{"date and datetime", `{"title":"T","elements":[{"display_name":"D","name":"d","type":"date","default":"today"},{"display_name":"W","name":"w","type":"datetime","default":"2026-03-01T10:00:00Z","time_interval":30}]}`, true},
+		{"bad date", `{"title":"T","elements":[{"display_name":"D","name":"d","type":"date","default":"March"}]}`, false},
+		{"label of 25", `{"title":"T","elements":[{"display_name":"` + strings.Repeat("l", 25) + `","name":"n","type":"text"}]}`, false},
+		{"help of 151", `{"title":"T","elements":[{"display_name":"L","name":"n","type":"text","help_text":"` + strings.Repeat("h", 151) + `"}]}`, false},
+		{"radio default off the options", `{"title":"T","elements":[{"display_name":"L","name":"n","type":"radio","default":"x","options":[{"text":"A","value":"a"}]}]}`, false},
+		{"bool default yes", `{"title":"T","elements":[{"display_name":"L","name":"n","type":"bool","default":"yes"}]}`, false},
+		{"min above max", `{"title":"T","elements":[{"display_name":"L","name":"n","type":"text","min_length":9,"max_length":3}]}`, false},
+		{"textarea placeholder of 3001", `{"title":"T","elements":[{"display_name":"L","name":"n","type":"textarea","placeholder":"` + strings.Repeat("p", 3001) + `"}]}`, false},
+	}
+	for _, tt := range tests {
+		// The trigger is bogus: a dialog that passes the limits fails on it.
+		status, body := f.do(t, http.MethodPost, "/api/v4/actions/dialogs/open", `{"trigger_id":"nope","url":"https://app.example/d","dialog":`+tt.dialog+`}`)
+		var e struct{ ID string }
+		_ = json.Unmarshal(body, &e)
+		wantID := "api.interactive_dialog.invalid.app_error"
+		if tt.valid {
+			wantID = "interactive_message.decode_trigger_id.base64_decode_failed"
+		}
+		if status != http.StatusBadRequest || e.ID != wantID {
+			t.Errorf("%s: %d %s, want %s", tt.name, status, e.ID, wantID)
+		}
 	}
 }
