@@ -29,8 +29,9 @@ type SlashCommand struct {
 	Text string
 	// Token is the command's shared secret. SlashHandler has checked it.
 	Token string
-	// TriggerID lets the handler open a dialog for this user, for a few
-	// seconds.
+	// TriggerID lets the handler open a dialog for this user, within the
+	// server's integration timeout (30 seconds by default, 3 on old
+	// servers).
 	TriggerID string
 	UserID    string
 	UserName  string

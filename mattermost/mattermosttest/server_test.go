@@ -801,3 +801,33 @@ func TestOpenDialogLimits(t *testing.T) {
 		}
 	}
 }
+
+// TestActionEphemeralTextIsThreaded: Mattermost shows an action's
+// ephemeral_text in the clicked post's thread: under the post itself, or
+// under its root when the post is a reply.
+func TestActionEphemeralTextIsThreaded(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	alice := f.srv.AddUser("alice")
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"ephemeral_text":"noted"}`)
+	}))
+	defer app.Close()
+	withButton := func(rootID string) mattermost.Post {
+		p := mattermost.Post{ChannelID: f.channel.ID, RootID: rootID, Message: "m"}
+		p.Props.Attachments = []mattermost.Attachment{{Actions: []mattermost.Action{{ID: "ok", Name: "OK", Integration: &mattermost.Integration{URL: app.URL}}}}}
+		return f.srv.AddPost(f.bot.ID, p)
+	}
+	root := withButton("")
+	reply := withButton(root.ID)
+	for _, clicked := range []mattermost.Post{root, reply} {
+		if _, err := f.srv.As(alice.ID).ClickButton(context.Background(), clicked.ID, "OK"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eph := f.srv.Ephemeral(alice.ID)
+	if len(eph) != 2 || eph[0].Post.RootID != root.ID || eph[1].Post.RootID != root.ID || eph[0].Post.Message != "noted" {
+		t.Errorf("ephemeral posts %+v", eph)
+	}
+}
