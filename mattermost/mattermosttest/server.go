@@ -7,6 +7,7 @@ import (
 	"encoding/base32"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -428,12 +429,19 @@ func clonePost(p *mattermost.Post) mattermost.Post {
 }
 
 // forClient returns p as the API sends it to clients: action integrations
-// are removed (Mattermost keeps them server-side).
+// are removed (Mattermost keeps them server-side). The copy shares only
+// what the server never changes in place (raw prop values, options).
 func forClient(p *mattermost.Post) mattermost.Post {
-	out := clonePost(p)
+	out := *p
+	out.Props.Other = maps.Clone(p.Props.Other)
+	out.FileIDs = slices.Clone(p.FileIDs)
+	out.Props.Attachments = slices.Clone(p.Props.Attachments)
 	for i := range out.Props.Attachments {
-		for j := range out.Props.Attachments[i].Actions {
-			out.Props.Attachments[i].Actions[j].Integration = nil
+		a := &out.Props.Attachments[i]
+		a.Fields = slices.Clone(a.Fields)
+		a.Actions = slices.Clone(a.Actions)
+		for j := range a.Actions {
+			a.Actions[j].Integration = nil
 		}
 	}
 	return out
@@ -823,22 +831,21 @@ func (s *Server) handleChannelPosts(w http.ResponseWriter, r *http.Request, u Us
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	channelID := r.PathValue("id")
-	var found []mattermost.Post
+	var found []*mattermost.Post
 	if since > 0 {
 		for _, p := range s.posts {
 			if p.ChannelID == channelID && p.UpdateAt > since {
-				found = append(found, clonePost(p))
+				found = append(found, p)
 			}
 		}
-		slices.SortFunc(found, func(a, b mattermost.Post) int {
+		slices.SortFunc(found, func(a, b *mattermost.Post) int {
 			if a.UpdateAt != b.UpdateAt {
 				return cmpInt(a.UpdateAt, b.UpdateAt)
 			}
 			return strings.Compare(a.ID, b.ID)
 		})
 		found = found[:min(len(found), MaxPostsSince)]
-		sortPosts(found)
-		slices.Reverse(found)
+		sortNewestFirst(found)
 		writeJSON(w, http.StatusOK, s.postListLocked(found, false))
 		return
 	}
@@ -853,11 +860,10 @@ func (s *Server) handleChannelPosts(w http.ResponseWriter, r *http.Request, u Us
 	perPage = min(perPage, maxPerPage)
 	for _, p := range s.posts {
 		if p.ChannelID == channelID && p.DeleteAt == 0 {
-			found = append(found, clonePost(p))
+			found = append(found, p)
 		}
 	}
-	sortPosts(found)
-	slices.Reverse(found)
+	sortNewestFirst(found)
 	start := min(page*perPage, len(found))
 	end := min(start+perPage, len(found))
 	list := s.postListLocked(found[start:end], true)
@@ -872,13 +878,23 @@ func (s *Server) handleChannelPosts(w http.ResponseWriter, r *http.Request, u Us
 	writeJSON(w, http.StatusOK, list)
 }
 
+// sortNewestFirst orders posts by creation time, newest first (ties by ID).
+func sortNewestFirst(ps []*mattermost.Post) {
+	slices.SortFunc(ps, func(a, b *mattermost.Post) int {
+		if a.CreateAt != b.CreateAt {
+			return cmpInt(b.CreateAt, a.CreateAt)
+		}
+		return strings.Compare(b.ID, a.ID)
+	})
+}
+
 // postListLocked builds a PostList of ps (in that order) with the root posts
 // of replies added to Posts, as the server adds them.
-func (s *Server) postListLocked(ps []mattermost.Post, liveRootsOnly bool) mattermost.PostList {
+func (s *Server) postListLocked(ps []*mattermost.Post, liveRootsOnly bool) mattermost.PostList {
 	list := mattermost.PostList{Order: []string{}, Posts: map[string]mattermost.Post{}}
-	for i := range ps {
-		list.Order = append(list.Order, ps[i].ID)
-		list.Posts[ps[i].ID] = forClient(&ps[i])
+	for _, p := range ps {
+		list.Order = append(list.Order, p.ID)
+		list.Posts[p.ID] = forClient(p)
 	}
 	for i := range ps {
 		if ps[i].RootID == "" {
