@@ -317,17 +317,7 @@ func TestNoDuplicateAfterTheDedupeWindow(t *testing.T) {
 	t.Parallel()
 	clock := &testClock{t: time.Now()}
 	e := newEnv(t, withMattermost(mattermosttest.WithClock(clock.now)))
-	e.mm.Fail(mattermosttest.Fault{Method: "POST", Path: "/api/v4/posts", AfterWrite: true, Count: -1})
-	// Until the restart the retries cannot look for the post either, so
-	// the event stays undelivered whatever the timing.
-	e.mm.Fail(mattermosttest.Fault{Method: "GET", Path: "/api/v4/channels/*", Status: http.StatusServiceUnavailable, Count: -1})
-	e.hl.AddTask(ghltest.Task{ContactID: e.contact.ID, Title: "Exactly once", DueDate: time.Now().Add(time.Hour)})
-	e.hl.FlushWebhooks()
-	e.waitFor("a failed attempt recorded", func() bool {
-		st, err := e.b.Store().OutboxStats(context.Background())
-		return err == nil && st.Retrying > 0
-	})
-	e.stop()
+	loseAttempts(t, e, "Exactly once")
 	if n := len(e.posts(e.channel.ID)); n != 1 {
 		t.Fatalf("%d posts made by the lost attempts, want 1", n)
 	}
@@ -346,6 +336,23 @@ func TestNoDuplicateAfterTheDedupeWindow(t *testing.T) {
 	}
 }
 
+// loseAttempts makes a task titled title whose event post Mattermost
+// stores while every answer to it is lost, then stops the bridge with the
+// event still to deliver. Until the restart the retries cannot look for the
+// post either, so the event stays undelivered whatever the timing.
+func loseAttempts(t *testing.T, e *env, title string) {
+	t.Helper()
+	e.mm.Fail(mattermosttest.Fault{Method: "POST", Path: "/api/v4/posts", AfterWrite: true, Count: -1})
+	e.mm.Fail(mattermosttest.Fault{Method: "GET", Path: "/api/v4/channels/*", Status: http.StatusServiceUnavailable, Count: -1})
+	e.hl.AddTask(ghltest.Task{ContactID: e.contact.ID, Title: title, DueDate: time.Now().Add(time.Hour)})
+	e.hl.FlushWebhooks()
+	e.waitFor("a failed attempt recorded", func() bool {
+		st, err := e.b.Store().OutboxStats(context.Background())
+		return err == nil && st.Retrying > 0
+	})
+	e.stop()
+}
+
 // TestNoDuplicateBehindABusyChannel: Mattermost's "posts since" answer
 // holds at most 1,000 changed posts, the ones it finds first. With more
 // than that in the channel since the event arrived, the earlier attempt's
@@ -360,15 +367,7 @@ func TestNoDuplicateBehindABusyChannel(t *testing.T) {
 	for i := range mattermost.MaxPostsSince + 1 {
 		e.mm.AddPost(e.alice.ID, mattermost.Post{ChannelID: e.channel.ID, Message: "chatter " + strconv.Itoa(i)})
 	}
-	e.mm.Fail(mattermosttest.Fault{Method: "POST", Path: "/api/v4/posts", AfterWrite: true, Count: -1})
-	e.mm.Fail(mattermosttest.Fault{Method: "GET", Path: "/api/v4/channels/*", Status: http.StatusServiceUnavailable, Count: -1})
-	e.hl.AddTask(ghltest.Task{ContactID: e.contact.ID, Title: "Exactly once", DueDate: time.Now().Add(time.Hour)})
-	e.hl.FlushWebhooks()
-	e.waitFor("a failed attempt recorded", func() bool {
-		st, err := e.b.Store().OutboxStats(context.Background())
-		return err == nil && st.Retrying > 0
-	})
-	e.stop()
+	loseAttempts(t, e, "Exactly once")
 	isEvent := func(p mattermost.Post) bool { return strings.Contains(postText(p), "Exactly once") }
 	count := func() int {
 		n := 0

@@ -397,6 +397,31 @@ func TestSessionIntegrationFailure(t *testing.T) {
 	}
 }
 
+// openDialog opens d for user, as the bot, with the trigger of a slash
+// command the user typed; submissions go to url.
+func (f *fixture) openDialog(t *testing.T, user mattermosttest.User, url string, d mattermost.Dialog) mattermosttest.OpenedDialog {
+	t.Helper()
+	triggers := make(chan string, 1)
+	cmdApp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		triggers <- r.Form.Get("trigger_id")
+	}))
+	defer cmdApp.Close()
+	f.srv.AddCommand("open", cmdApp.URL)
+	if _, err := f.srv.As(user.ID).SlashCommand(context.Background(), f.channel.ID, "/open"); err != nil {
+		t.Fatal(err)
+	}
+	c, err := mattermost.NewClient(f.srv.URL, f.token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.OpenDialog(context.Background(), &mattermost.OpenDialogRequest{TriggerID: <-triggers, URL: url, Dialog: d}); err != nil {
+		t.Fatal(err)
+	}
+	opened := f.srv.Dialogs()
+	return opened[len(opened)-1]
+}
+
 func TestSubmitDialogInputChecks(t *testing.T) {
 	t.Parallel()
 	f := setup(t)
@@ -408,19 +433,7 @@ func TestSubmitDialogInputChecks(t *testing.T) {
 		got.Store(sub)
 	}))
 	defer app.Close()
-	// Open a dialog for alice through a slash command's trigger.
-	triggers := make(chan string, 1)
-	cmdApp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_ = r.ParseForm()
-		triggers <- r.Form.Get("trigger_id")
-	}))
-	defer cmdApp.Close()
-	f.srv.AddCommand("open", cmdApp.URL)
-	if _, err := f.srv.As(alice.ID).SlashCommand(context.Background(), f.channel.ID, "/open"); err != nil {
-		t.Fatal(err)
-	}
-	c, _ := mattermost.NewClient(f.srv.URL, f.token)
-	err := c.OpenDialog(context.Background(), &mattermost.OpenDialogRequest{TriggerID: <-triggers, URL: app.URL, Dialog: mattermost.Dialog{
+	d := f.openDialog(t, alice, app.URL, mattermost.Dialog{
 		CallbackID: "cb", Title: "T", State: "s",
 		Elements: []mattermost.DialogElement{
 			{DisplayName: "Name", Name: "name", Type: "text", MinLength: 2, MaxLength: 5},
@@ -430,11 +443,7 @@ func TestSubmitDialogInputChecks(t *testing.T) {
 			{DisplayName: "Nick", Name: "nick", Type: "text", Optional: true},
 			{DisplayName: "Day", Name: "day", Type: "date", Optional: true},
 		},
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := f.srv.Dialogs()[0]
+	})
 	sess := f.srv.As(alice.ID)
 	for _, tt := range []struct {
 		values map[string]any
@@ -603,11 +612,7 @@ func TestChannelPostsSinceCap(t *testing.T) {
 	start := time.Now().Add(-time.Second)
 	var ids []string
 	for i := range mattermosttest.MaxPostsSince + 5 {
-		p, err := c.CreatePost(ctx, &mattermost.Post{ChannelID: f.channel.ID, Message: "m" + strconv.Itoa(i)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, p.ID)
+		ids = append(ids, f.srv.AddPost(f.bot.ID, mattermost.Post{ChannelID: f.channel.ID, Message: "m" + strconv.Itoa(i)}).ID)
 	}
 	list, err := c.GetPostsSince(ctx, f.channel.ID, start)
 	if err != nil {
@@ -631,18 +636,9 @@ func TestChannelPostsSinceCap(t *testing.T) {
 func TestChannelPostsPages(t *testing.T) {
 	t.Parallel()
 	f := setup(t)
-	c, err := mattermost.NewClient(f.srv.URL, f.token)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
 	var ids []string // oldest first
 	for i := range 7 {
-		p, err := c.CreatePost(ctx, &mattermost.Post{ChannelID: f.channel.ID, Message: "m" + strconv.Itoa(i)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, p.ID)
+		ids = append(ids, f.srv.AddPost(f.bot.ID, mattermost.Post{ChannelID: f.channel.ID, Message: "m" + strconv.Itoa(i)}).ID)
 	}
 	tests := []struct {
 		query      string
@@ -738,22 +734,8 @@ func TestCancelDialogWire(t *testing.T) {
 		bodies <- b
 	}))
 	defer app.Close()
-	triggers := make(chan string, 1)
-	cmdApp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_ = r.ParseForm()
-		triggers <- r.Form.Get("trigger_id")
-	}))
-	defer cmdApp.Close()
-	f.srv.AddCommand("open", cmdApp.URL)
-	if _, err := f.srv.As(alice.ID).SlashCommand(context.Background(), f.channel.ID, "/open"); err != nil {
-		t.Fatal(err)
-	}
-	c, _ := mattermost.NewClient(f.srv.URL, f.token)
-	if err := c.OpenDialog(context.Background(), &mattermost.OpenDialogRequest{TriggerID: <-triggers, URL: app.URL,
-		Dialog: mattermost.Dialog{CallbackID: "cb", Title: "T", State: "s", NotifyOnCancel: true}}); err != nil {
-		t.Fatal(err)
-	}
-	res, err := f.srv.As(alice.ID).CancelDialog(context.Background(), f.srv.Dialogs()[0])
+	d := f.openDialog(t, alice, app.URL, mattermost.Dialog{CallbackID: "cb", Title: "T", State: "s", NotifyOnCancel: true})
+	res, err := f.srv.As(alice.ID).CancelDialog(context.Background(), d)
 	if err != nil || !res.Sent || !res.Closed {
 		t.Fatalf("cancel %+v %v", res, err)
 	}
