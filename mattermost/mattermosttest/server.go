@@ -169,8 +169,7 @@ type Server struct {
 }
 
 type pendingEntry struct {
-	postID string
-	userID string
+	postID string // empty while the create is being saved
 	at     time.Time
 }
 
@@ -644,16 +643,17 @@ func (s *Server) handleCreatePost(w http.ResponseWriter, r *http.Request, u User
 	s.mu.Lock()
 	now := s.now()
 	// Deduplication, as Mattermost does it: a repeated pending_post_id
-	// from the same user within the window returns the first post, or a
-	// 500 while the first is still being saved.
+	// within the window gets a 500 while the first create is still being
+	// saved, then the first post, unless the user may not read it (then
+	// the id is ignored).
 	if p.PendingPostID != "" {
-		if e, ok := s.pending[p.PendingPostID]; ok && now.Sub(e.at) < s.dedupe && e.userID == u.ID {
+		if e, ok := s.pending[p.PendingPostID]; ok && now.Sub(e.at) < s.dedupe {
 			if e.postID == "" {
 				s.mu.Unlock()
 				appError(w, http.StatusInternalServerError, "api.post.deduplicate_create_post.pending", "Rejected post since another client is making the same request.")
 				return
 			}
-			if first, ok := s.posts[e.postID]; ok {
+			if first, ok := s.posts[e.postID]; ok && s.canPostLocked(u.ID, first.ChannelID) {
 				out := forClient(first)
 				s.mu.Unlock()
 				writeJSON(w, http.StatusCreated, out)
@@ -667,7 +667,7 @@ func (s *Server) handleCreatePost(w http.ResponseWriter, r *http.Request, u User
 		return
 	}
 	if hold, _ := r.Context().Value(holdKey{}).(<-chan struct{}); hold != nil && p.PendingPostID != "" {
-		s.pending[p.PendingPostID] = pendingEntry{userID: u.ID, at: now} // no post yet: being saved
+		s.pending[p.PendingPostID] = pendingEntry{at: now} // no post yet: being saved
 		s.mu.Unlock()
 		select {
 		case <-hold:
@@ -683,7 +683,7 @@ func (s *Server) handleCreatePost(w http.ResponseWriter, r *http.Request, u User
 	}
 	stored := s.storePostLocked(p, u.ID)
 	if p.PendingPostID != "" {
-		s.pending[p.PendingPostID] = pendingEntry{postID: stored.ID, userID: u.ID, at: now}
+		s.pending[p.PendingPostID] = pendingEntry{postID: stored.ID, at: now}
 	}
 	out := forClient(stored)
 	s.mu.Unlock()

@@ -189,17 +189,30 @@ func TestPendingPostIDDedupe(t *testing.T) {
 	if status != 201 || pa.ID == "" || pa.ID != pb.ID || pb.PendingPostID != "u:1" {
 		t.Errorf("repeat within window: %d %q vs %q", status, pa.ID, pb.ID)
 	}
-	// Another user's post with the same pending id is not handed out.
+	// Mattermost keys the ids by value alone: another user who may read
+	// the first post gets it back; one who may not has the id ignored.
+	createAs := func(token, body string) mattermost.Post {
+		req, _ := http.NewRequest(http.MethodPost, f.srv.URL+"/api/v4/posts", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var p mattermost.Post
+		_ = json.NewDecoder(resp.Body).Decode(&p)
+		return p
+	}
 	alice := f.srv.AddUser("alice")
 	f.srv.AddToken(alice.ID, "alice-token")
-	req, _ := http.NewRequest(http.MethodPost, f.srv.URL+"/api/v4/posts", strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer alice-token")
-	resp, _ := http.DefaultClient.Do(req)
-	var pc mattermost.Post
-	_ = json.NewDecoder(resp.Body).Decode(&pc)
-	resp.Body.Close()
-	if pc.ID == pa.ID || pc.UserID != alice.ID {
-		t.Errorf("other user's repeat returned %+v", pc)
+	if pc := createAs("alice-token", body); pc.ID != pa.ID {
+		t.Errorf("a reader's repeat returned %+v", pc)
+	}
+	private := f.srv.AddChannel("private", f.bot.ID)
+	privateBody := `{"channel_id":"` + private.ID + `","message":"secret","pending_post_id":"u:9"}`
+	first := createAs(f.token, privateBody)
+	if pm := createAs("alice-token", `{"channel_id":"`+f.channel.ID+`","message":"mine","pending_post_id":"u:9"}`); pm.ID == first.ID || pm.UserID != alice.ID || pm.Message != "mine" {
+		t.Errorf("an outsider's repeat returned %+v", pm)
 	}
 	// After the window, the same id creates a new post.
 	now.Add(int64(2 * time.Second))
@@ -210,7 +223,7 @@ func TestPendingPostIDDedupe(t *testing.T) {
 		t.Error("deduplicated after the window")
 	}
 	if n := len(f.srv.Posts(f.channel.ID)); n != 3 {
-		t.Errorf("%d posts, want 3", n)
+		t.Errorf("%d posts, want 3 (first, outsider's, after the window)", n)
 	}
 }
 
