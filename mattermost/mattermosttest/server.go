@@ -109,11 +109,11 @@ type Fault struct {
 	// connection without sending the answer: the client cannot know whether
 	// it worked.
 	AfterWrite bool
-	// Hold, for POST /api/v4/posts, makes the create slow to save: it
-	// reserves its pending_post_id, then waits until Hold is closed (or the
-	// request is abandoned) before saving and answering. Meanwhile a create
-	// repeating that pending_post_id gets 500
-	// api.post.deduplicate_create_post.pending, as on a real server.
+	// Hold, for POST /api/v4/posts (other requests ignore it), makes the
+	// create slow to save: it reserves its pending_post_id, then waits
+	// until Hold is closed (or the request is abandoned) before saving and
+	// answering. Meanwhile a create repeating that pending_post_id gets
+	// 500 api.post.deduplicate_create_post.pending, as on a real server.
 	Hold <-chan struct{}
 }
 
