@@ -1072,14 +1072,6 @@ func (s *Server) handleIncomingWebhook(w http.ResponseWriter, r *http.Request) {
 		appError(w, http.StatusBadRequest, "web.incoming_webhook.text.app_error", "No text specified.")
 		return
 	}
-	whProps := msg.Props
-	if len(msg.Attachments) > 0 {
-		whProps.Attachments = msg.Attachments
-	}
-	if status, id, m := checkPostLimits(msg.Text, whProps, nil); status != 0 {
-		appError(w, status, id, m)
-		return
-	}
 	channelID := h.channelID
 	if msg.Channel != "" {
 		found := false
@@ -1094,18 +1086,54 @@ func (s *Server) handleIncomingWebhook(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	p := mattermost.Post{ChannelID: channelID, Message: msg.Text, Props: msg.Props, Type: msg.Type}
-	p.Props.Attachments = msg.Attachments
-	_ = p.Props.Set("from_webhook", "true")
+	// Like Mattermost, a text over the message limit becomes several posts,
+	// cut every MaxMessageRunes characters wherever that falls; the
+	// attachments go on the last one.
+	base := mattermost.Post{ChannelID: channelID, Props: msg.Props, Type: msg.Type}
+	base.Props.Attachments = nil
+	_ = base.Props.Set("from_webhook", "true")
 	if msg.Username != "" {
-		_ = p.Props.Set("override_username", msg.Username)
+		_ = base.Props.Set("override_username", msg.Username)
 	}
 	if msg.IconURL != "" {
-		_ = p.Props.Set("override_icon_url", msg.IconURL)
+		_ = base.Props.Set("override_icon_url", msg.IconURL)
 	}
-	s.storePostLocked(p, h.userID)
+	parts := cutEvery(msg.Text, mattermost.MaxMessageRunes)
+	last := base
+	last.Message = parts[len(parts)-1]
+	last.Props.Attachments = msg.Attachments
+	for _, p := range []mattermost.Post{base, last} {
+		if status, id, m := checkPostLimits(p.Message, p.Props, nil); status != 0 {
+			appError(w, status, id, m)
+			return
+		}
+	}
+	for _, part := range parts[:len(parts)-1] {
+		p := base
+		p.Message = part
+		s.storePostLocked(p, h.userID)
+	}
+	s.storePostLocked(last, h.userID)
 	w.Header().Set("Content-Type", "text/plain")
 	_, _ = io.WriteString(w, "ok")
+}
+
+// cutEvery cuts s into pieces of n characters (the last may be shorter);
+// an empty s is one empty piece.
+func cutEvery(s string, n int) []string {
+	var out []string
+	for utf8.RuneCountInString(s) > n {
+		i, count := 0, 0
+		for i = range s {
+			if count == n {
+				break
+			}
+			count++
+		}
+		out = append(out, s[:i])
+		s = s[i:]
+	}
+	return append(out, s)
 }
 
 func (s *Server) handleResponseURL(w http.ResponseWriter, r *http.Request) {

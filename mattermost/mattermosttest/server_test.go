@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ghlkit/ghl/mattermost"
 	"github.com/ghlkit/ghl/mattermost/mattermosttest"
@@ -824,5 +825,42 @@ func TestActionEphemeralTextIsThreaded(t *testing.T) {
 	eph := f.srv.Ephemeral(alice.ID)
 	if len(eph) != 2 || eph[0].Post.RootID != root.ID || eph[1].Post.RootID != root.ID || eph[0].Post.Message != "noted" {
 		t.Errorf("ephemeral posts %+v", eph)
+	}
+}
+
+// TestIncomingWebhookSplitsLongText: an incoming webhook's text over the
+// message limit becomes several posts, cut every MaxMessageRunes
+// characters, with the attachments on the last one, as on a real server.
+// (package mattermost refuses such text before sending it.)
+func TestIncomingWebhookSplitsLongText(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	hook := f.srv.AddWebhook(f.channel.ID)
+	text := strings.Repeat("é", 2*mattermost.MaxMessageRunes+10)
+	body, _ := json.Marshal(map[string]any{"text": text, "attachments": []map[string]string{{"title": "A"}}})
+	resp, err := http.Post(hook, "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	posts := f.srv.Posts(f.channel.ID)
+	if len(posts) != 3 {
+		t.Fatalf("%d posts, want 3", len(posts))
+	}
+	var joined strings.Builder
+	for i, p := range posts {
+		joined.WriteString(p.Message)
+		if n := utf8.RuneCountInString(p.Message); i < 2 && n != mattermost.MaxMessageRunes || i == 2 && n != 10 {
+			t.Errorf("post %d has %d characters", i, n)
+		}
+		if hasAtt := len(p.Props.Attachments) == 1; hasAtt != (i == 2) || string(p.Props.Other["from_webhook"]) != `"true"` {
+			t.Errorf("post %d: attachments %v, props %v", i, p.Props.Attachments, p.Props.Other)
+		}
+	}
+	if joined.String() != text {
+		t.Error("the parts do not add up to the text")
 	}
 }
