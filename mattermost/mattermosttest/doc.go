@@ -13,8 +13,9 @@
 //     posts, opening dialogs with a trigger ID (valid for the server's
 //     integration timeout, 30 seconds by default) and Mattermost's dialog
 //     limits.
-//   - Incoming webhooks (POST /hooks/<key>) and slash command response URLs
-//     (5 uses in 30 minutes).
+//   - Incoming webhooks (POST /hooks/<key>; a text over the message limit
+//     becomes several posts, as Mattermost cuts it) and slash command
+//     response URLs (5 uses in 30 minutes).
 //
 // Posts, threads, ephemeral posts, opened dialogs and every request are kept
 // for inspection (Post, Posts, Thread, Ephemeral, Dialogs, Requests). As on
