@@ -19,7 +19,8 @@ var (
 	// since that could create a duplicate task, note or contact; look the
 	// record up before trying again.
 	ErrOutcomeUnknown = httpretry.ErrOutcomeUnknown
-	// ErrNotFound matches a 404 from HighLevel and lookups that found nothing.
+	// ErrNotFound matches a 404 from HighLevel, lookups that found nothing,
+	// and 2xx answers that lack the record they should wrap.
 	ErrNotFound = errors.New("ghl: not found")
 	// ErrUnauthorized matches a 401: a missing, expired or revoked token, or
 	// one without the scope the call needs.
@@ -30,6 +31,10 @@ var (
 	ErrInvalidParam = errors.New("ghl: invalid parameter")
 	// ErrMissingScope matches every *ScopeError.
 	ErrMissingScope = errors.New("ghl: token lacks a required scope")
+	// ErrNotSucceeded: HighLevel answered a change (a delete, a campaign
+	// or workflow enrolment, …) with a success status but {"succeded":
+	// false} (the API's spelling). The change may not have been applied.
+	ErrNotSucceeded = errors.New("ghl: HighLevel did not confirm the change")
 )
 
 // maxErrorBody caps how much of an error response is kept.
@@ -75,7 +80,7 @@ func (e *APIError) Error() string {
 func (e *APIError) Is(target error) bool {
 	switch target {
 	case ErrNotFound:
-		return e.StatusCode == http.StatusNotFound
+		return e.notFound()
 	case ErrUnauthorized:
 		return e.StatusCode == http.StatusUnauthorized
 	case ErrRateLimited:
@@ -113,8 +118,32 @@ func newAPIError(method, path string, status int, body []byte, rate RateState) *
 	return e
 }
 
-// IsNotFound reports whether err says the record does not exist.
+// IsNotFound reports whether err says the record does not exist: an
+// *APIError for a 404, or for the 400 HighLevel's Contacts API answers when
+// a contact, task or note does not exist ({"statusCode":400,"message":
+// "Contact not found"}; the spec lists no 404 on those routes), or a lookup
+// that found nothing. errors.Is(err, ErrNotFound) is the same test.
 func IsNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
+
+// notFound reports whether HighLevel's answer says the record does not
+// exist: a 404, or a 400 whose message says a contact, task or note was not
+// found ("Contact not found", "Task not found.", "Note with id X not
+// found", in any case). Other 400s (a bad Version header, a duplicate
+// contact) are not.
+func (e *APIError) notFound() bool {
+	switch e.StatusCode {
+	case http.StatusNotFound:
+		return true
+	case http.StatusBadRequest:
+		msg := strings.TrimSuffix(strings.ToLower(strings.TrimSpace(e.Message)), ".")
+		if !strings.HasSuffix(msg, " not found") {
+			return false
+		}
+		record, _, _ := strings.Cut(msg, " ")
+		return record == "contact" || record == "task" || record == "note"
+	}
+	return false
+}
 
 // IsUnauthorized reports whether HighLevel refused the token (401).
 func IsUnauthorized(err error) bool { return errors.Is(err, ErrUnauthorized) }
@@ -135,12 +164,6 @@ func (e *ParamError) Error() string {
 
 // Is makes errors.Is(err, ErrInvalidParam) true.
 func (e *ParamError) Is(target error) bool { return target == ErrInvalidParam }
-
-// InvalidParam returns a *ParamError; service packages use it to refuse bad
-// input before sending anything.
-func InvalidParam(param, reason string) error {
-	return &ParamError{Param: param, Reason: reason}
-}
 
 // ScopeError reports a call refused before sending because the token's
 // granted scopes do not include the one the call needs.

@@ -729,7 +729,11 @@ func (b *Bridge) Health(ctx context.Context) Health {
 // routes builds the mux.
 func (b *Bridge) routes() error {
 	mux := http.NewServeMux()
-	mux.Handle("POST "+PathWebhook, webhook.Handler(b.verifier, b.acceptEvent, webhook.WithLogger(component(b.ops.logBase, "webhook")), webhook.WithOutcome(b.webhookOutcome)))
+	hook, err := webhook.NewHandler(b.verifier, b.acceptEvent, webhook.WithLogger(component(b.ops.logBase, "webhook")), webhook.WithOutcome(b.webhookOutcome))
+	if err != nil {
+		return err
+	}
+	mux.Handle("POST "+PathWebhook, hook)
 	mux.HandleFunc("GET "+PathHealth, b.serveHealth)
 	mux.HandleFunc("GET "+PathReady, b.serveReady)
 	if b.cfg.MetricsAddr == "" {

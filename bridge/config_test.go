@@ -13,11 +13,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ghlkit/ghl/webhook"
+	"github.com/ghlkit/ghl/ghltest"
 )
 
 func validEnv() map[string]string {
-	pub, _ := webhook.TestPublicKeys()
+	pub, _ := ghltest.WebhookPublicKeys()
 	return map[string]string{
 		EnvGHLToken:        "pit-secret-token",
 		EnvLocationID:      "loc1",
@@ -305,7 +305,7 @@ func TestVariablesSet(t *testing.T) {
 // are both accepted; a bad one is named by its position.
 func TestWebhookKeyRotation(t *testing.T) {
 	t.Parallel()
-	pub, _ := webhook.TestPublicKeys()
+	pub, _ := ghltest.WebhookPublicKeys()
 	der, err := x509.MarshalPKIXPublicKey(pub)
 	if err != nil {
 		t.Fatal(err)

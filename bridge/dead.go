@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -24,52 +25,82 @@ type DeadLetters interface {
 var _ DeadLetters = (*BoltStore)(nil)
 
 // RetryDead implements DeadLetters. An event keeps its sequence number,
-// so it is posted before its contact's later events.
+// so it is posted before its contact's later events; the outbox's indexes
+// and counters follow.
 func (s *BoltStore) RetryDead(ctx context.Context, seq uint64, now time.Time) (int, error) {
 	var n int
 	err := s.update(ctx, func(tx *bolt.Tx) error {
 		n = 0
-		out, dead := tx.Bucket(bOutbox), tx.Bucket(bDead)
-		move := func(k, v []byte) error {
-			ev, err := decodeEvent(v)
-			if err != nil {
-				return err
-			}
-			ev.Attempts, ev.NextTry, ev.LastError = 0, now, ""
-			nv, err := encodeEvent(ev)
-			if err != nil {
-				return err
-			}
-			if err := out.Put(k, nv); err != nil {
-				return err
-			}
-			n++
-			return nil
-		}
-		if seq != 0 {
-			k := seqKey(seq)
-			v := dead.Get(k)
-			if v == nil {
-				return nil
-			}
-			if err := move(k, v); err != nil {
-				return err
-			}
-			return dead.Delete(k)
-		}
+		dead := tx.Bucket(bDead)
 		var keys [][]byte
-		if err := dead.ForEach(func(k, v []byte) error {
-			keys = append(keys, append([]byte(nil), k...))
-			return move(k, v)
-		}); err != nil {
-			return err
+		if seq != 0 {
+			if dead.Get(seqKey(seq)) != nil {
+				keys = append(keys, seqKey(seq))
+			}
+		} else {
+			if err := dead.ForEach(func(k, _ []byte) error {
+				keys = append(keys, append([]byte(nil), k...))
+				return nil
+			}); err != nil {
+				return err
+			}
 		}
 		for _, k := range keys {
+			ev, err := decodeEvent(dead.Get(k))
+			if err != nil {
+				return err
+			}
+			ev.Attempts, ev.Claims, ev.NextTry, ev.LastError = 0, 0, now, ""
+			if err := reinsertEvent(tx, ev); err != nil {
+				return err
+			}
 			if err := dead.Delete(k); err != nil {
 				return err
 			}
+			n++
 		}
-		return nil
+		return addCount(tx.Bucket(bMeta), mDead, -n)
 	})
 	return n, err
+}
+
+// reinsertEvent puts ev back in the outbox under its own seq, with its
+// indexes: it takes its contact's lead when it is older than the lead.
+func reinsertEvent(tx *bolt.Tx, ev OutboxEvent) error {
+	v, err := encodeEvent(ev)
+	if err != nil {
+		return err
+	}
+	if err := tx.Bucket(bOutbox).Put(seqKey(ev.Seq), v); err != nil {
+		return err
+	}
+	if err := addCount(tx.Bucket(bMeta), mPending, 1); err != nil {
+		return err
+	}
+	due := tx.Bucket(bDue)
+	if ev.ContactID == "" {
+		return due.Put(dueKey(ev.NextTry, ev.Seq), nil)
+	}
+	lead := firstOfContact(tx, ev.ContactID)
+	if err := tx.Bucket(bByContact).Put(contactKey(ev.ContactID, ev.Seq), nil); err != nil {
+		return err
+	}
+	switch {
+	case lead == 0:
+		return due.Put(dueKey(ev.NextTry, ev.Seq), nil)
+	case ev.Seq < lead:
+		lv := tx.Bucket(bOutbox).Get(seqKey(lead))
+		if lv == nil {
+			return fmt.Errorf("outbox index names event %d, which is missing", lead)
+		}
+		lev, err := decodeEvent(lv)
+		if err != nil {
+			return err
+		}
+		if err := due.Delete(dueKey(lev.NextTry, lead)); err != nil {
+			return err
+		}
+		return due.Put(dueKey(ev.NextTry, ev.Seq), nil)
+	}
+	return nil
 }

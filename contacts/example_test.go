@@ -14,7 +14,7 @@ import (
 // location token for "loc1" (also the client's default location).
 func exampleService() (*contacts.Service, *ghltest.Server) {
 	srv := ghltest.NewServer()
-	srv.AddToken("example-token", "loc1", ghltest.ScopeContactsWrite)
+	srv.AddToken("example-token", "loc1", ghltest.ScopeContactsReadOnly, ghltest.ScopeContactsWrite)
 	client, err := ghl.NewClient(
 		ghl.WithToken("example-token"),
 		ghl.WithBaseURL(srv.URL), // omit to talk to HighLevel itself
@@ -105,9 +105,9 @@ func ExampleService_Update() {
 
 	// Unset fields stay as they are; Set sends a value, Null clears one.
 	c, err := svc.Update(context.Background(), stored.ID, contacts.UpdateParams{
-		FirstName: contacts.Set("Augusta Ada"),
-		City:      contacts.Null[string](),
-		Tags:      contacts.Set([]string{}),
+		FirstName: ghl.Set("Augusta Ada"),
+		City:      ghl.Null[string](),
+		Tags:      ghl.Set([]string{}),
 	})
 	if err != nil {
 		log.Fatal(err)

@@ -23,7 +23,7 @@ func newFake(t testing.TB, opts ...ghltest.Option) (*contacts.Service, *ghltest.
 	t.Helper()
 	srv := ghltest.NewServer(append([]ghltest.Option{ghltest.WithoutRateLimit()}, opts...)...)
 	t.Cleanup(srv.Close)
-	srv.AddToken(fakeToken, fakeLoc, ghltest.ScopeContactsWrite)
+	srv.AddToken(fakeToken, fakeLoc, ghltest.ScopeContactsReadOnly, ghltest.ScopeContactsWrite)
 	return contacts.New(fakeClient(t, srv, fakeToken)), srv
 }
 
@@ -59,7 +59,7 @@ func TestFakeLifecycle(t *testing.T) {
 
 	created, err := svc.Create(ctx, contacts.CreateParams{
 		FirstName: "Ada", LastName: "Lovelace", Email: "ada@example.com", Phone: "+18885550100",
-		City: "London", Tags: []string{"vip"}, DateOfBirth: "1815-12-10",
+		City: "London", Tags: []string{"vip"}, DateOfBirth: time.Date(1815, 12, 10, 0, 0, 0, 0, time.UTC),
 		CustomFields: []contacts.CustomField{{ID: "cf1", Value: contacts.StringValue("blue")}},
 	})
 	if err != nil {
@@ -89,9 +89,9 @@ func TestFakeLifecycle(t *testing.T) {
 
 	// Update: set one field, clear another, replace the tags.
 	updated, err := svc.Update(ctx, created.ID, contacts.UpdateParams{
-		FirstName: contacts.Set("Augusta"),
-		City:      contacts.Null[string](),
-		Tags:      contacts.Set([]string{"a", "b"}),
+		FirstName: ghl.Set("Augusta"),
+		City:      ghl.Null[string](),
+		Tags:      ghl.Set([]string{"a", "b"}),
 	})
 	if err != nil {
 		t.Fatalf("Update: %v", err)
@@ -127,8 +127,9 @@ func TestFakeLifecycle(t *testing.T) {
 		t.Errorf("Get after Delete: err = %v, want not found", err)
 	}
 	var apiErr *ghl.APIError
-	if err := svc.Delete(ctx, created.ID); !errors.As(err, &apiErr) || apiErr.StatusCode != 404 {
-		t.Errorf("second Delete: err = %v, want a 404", err)
+	// HighLevel answers 400 "Contact not found", never 404.
+	if err := svc.Delete(ctx, created.ID); !errors.As(err, &apiErr) || apiErr.StatusCode != 400 || !ghl.IsNotFound(err) {
+		t.Errorf("second Delete: err = %v, want a 400 not found", err)
 	}
 }
 

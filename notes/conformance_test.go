@@ -68,7 +68,7 @@ func TestConformance(t *testing.T) {
 	spec := spectest.Load(t)
 	srv := ghltest.NewServer()
 	t.Cleanup(srv.Close)
-	srv.AddToken(serverToken, serverLocation, ghltest.ScopeContactsWrite)
+	srv.AddToken(serverToken, serverLocation, ghltest.ScopeContactsReadOnly, ghltest.ScopeContactsWrite)
 	contact := srv.AddContact(ghltest.Contact{LocationID: serverLocation, FirstName: "Ada"})
 	rec := &recorder{next: http.DefaultTransport}
 	c, err := ghl.NewClient(ghl.WithToken(serverToken), ghl.WithBaseURL(srv.URL), ghl.WithTransport(rec), ghl.WithoutRateLimit())
@@ -90,12 +90,12 @@ func TestConformance(t *testing.T) {
 		func() error { _, err := s.List(ctx, contact.ID); return err },
 		func() error { _, err := s.Get(ctx, contact.ID, full.ID); return err },
 		func() error {
-			_, err := s.Update(ctx, contact.ID, full.ID, notes.UpdateParams{Body: new("B")})
+			_, err := s.Update(ctx, contact.ID, full.ID, notes.UpdateParams{Body: ghl.Set("B")})
 			return err
 		},
 		func() error {
 			_, err := s.Update(ctx, contact.ID, full.ID, notes.UpdateParams{
-				UserID: new("u2"), Body: new("B"), Title: new(""), Color: new("#000000"), Pinned: new(false),
+				UserID: ghl.Set("u2"), Body: ghl.Set("B"), Title: ghl.Set(""), Color: ghl.Set("#000000"), Pinned: ghl.Set(false),
 			})
 			return err
 		},

@@ -15,7 +15,7 @@ func Example() {
 	// ghl.NewClient(ghl.WithToken(token)) talks to HighLevel itself.
 	srv := ghltest.NewServer()
 	defer srv.Close()
-	srv.AddToken("example-token", "loc1", ghltest.ScopeContactsWrite)
+	srv.AddToken("example-token", "loc1", ghltest.ScopeContactsReadOnly, ghltest.ScopeContactsWrite)
 	contact := srv.AddContact(ghltest.Contact{LocationID: "loc1", FirstName: "Ada"})
 	client, err := ghl.NewClient(ghl.WithToken("example-token"), ghl.WithBaseURL(srv.URL))
 	if err != nil {
@@ -31,7 +31,7 @@ func Example() {
 	fmt.Printf("%s: %s (pinned=%v)\n", note.Title, note.Body, note.Pinned)
 
 	// Only the fields set in UpdateParams are sent.
-	note, err = svc.Update(ctx, contact.ID, note.ID, notes.UpdateParams{Pinned: new(true), Color: new("#FFAA00")})
+	note, err = svc.Update(ctx, contact.ID, note.ID, notes.UpdateParams{Pinned: ghl.Set(true), Color: ghl.Set("#FFAA00")})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -23,7 +23,7 @@ func setupServer(t *testing.T, opts ...ghltest.Option) (*ghltest.Server, *notes.
 	t.Helper()
 	srv := ghltest.NewServer(opts...)
 	t.Cleanup(srv.Close)
-	srv.AddToken(serverToken, serverLocation, ghltest.ScopeContactsWrite)
+	srv.AddToken(serverToken, serverLocation, ghltest.ScopeContactsReadOnly, ghltest.ScopeContactsWrite)
 	contact := srv.AddContact(ghltest.Contact{LocationID: serverLocation, FirstName: "Ada"})
 	c, err := ghl.NewClient(
 		ghl.WithToken(serverToken),
@@ -66,7 +66,7 @@ func TestLifecycle(t *testing.T) {
 	assertNote(t, *got, want)
 
 	// A partial update changes only the fields set.
-	updated, err := s.Update(ctx, contact.ID, created.ID, notes.UpdateParams{Pinned: new(true)})
+	updated, err := s.Update(ctx, contact.ID, created.ID, notes.UpdateParams{Pinned: ghl.Set(true)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +101,7 @@ func TestNotFound(t *testing.T) {
 	calls := map[string]func() error{
 		"Get missing note": func() error { _, err := s.Get(ctx, contact.ID, "missing"); return err },
 		"Update missing note": func() error {
-			_, err := s.Update(ctx, contact.ID, "missing", notes.UpdateParams{Body: new("y")})
+			_, err := s.Update(ctx, contact.ID, "missing", notes.UpdateParams{Body: ghl.Set("y")})
 			return err
 		},
 		"Delete missing note":       func() error { return s.Delete(ctx, contact.ID, "missing") },
@@ -112,8 +112,9 @@ func TestNotFound(t *testing.T) {
 	for name, call := range calls {
 		err := call()
 		var apiErr *ghl.APIError
-		if !ghl.IsNotFound(err) || !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusNotFound {
-			t.Errorf("%s: err = %v, want a 404 *ghl.APIError", name, err)
+		// HighLevel answers 400 "... not found", never 404, on these routes.
+		if !ghl.IsNotFound(err) || !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusBadRequest {
+			t.Errorf("%s: err = %v, want a 400 not-found *ghl.APIError", name, err)
 		}
 	}
 	if got := srv.Notes(contact.ID); len(got) != 1 || got[0].Body != "x" {
@@ -175,7 +176,7 @@ func TestIDsStayInTheirSegment(t *testing.T) {
 		if err := s.Delete(ctx, contact.ID, id); !ghl.IsNotFound(err) {
 			t.Errorf("Delete(%q): err = %v, want not found", id, err)
 		}
-		if _, err := s.Update(ctx, contact.ID, id, notes.UpdateParams{Body: new("overwritten")}); !ghl.IsNotFound(err) {
+		if _, err := s.Update(ctx, contact.ID, id, notes.UpdateParams{Body: ghl.Set("overwritten")}); !ghl.IsNotFound(err) {
 			t.Errorf("Update(%q): err = %v, want not found", id, err)
 		}
 	}

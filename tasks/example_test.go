@@ -17,7 +17,7 @@ import (
 // ghl.NewClient(ghl.WithToken(token)) talks to HighLevel itself.
 func newExampleClient() (*ghltest.Server, *ghl.Client, string) {
 	srv := ghltest.NewServer()
-	srv.AddToken("example-token", "loc1", ghltest.ScopeContactsWrite)
+	srv.AddToken("example-token", "loc1", ghltest.ScopeContactsReadOnly, ghltest.ScopeContactsWrite)
 	contact := srv.AddContact(ghltest.Contact{LocationID: "loc1", FirstName: "Ada"})
 	c, err := ghl.NewClient(ghl.WithToken("example-token"), ghl.WithBaseURL(srv.URL))
 	if err != nil {
@@ -43,7 +43,7 @@ func Example() {
 	fmt.Println(task.Title, "due", task.DueDate.Format(time.RFC3339))
 
 	// Only the fields set in UpdateParams are sent.
-	task, err = svc.Update(ctx, contactID, task.ID, tasks.UpdateParams{Title: new("Call back about pricing")})
+	task, err = svc.Update(ctx, contactID, task.ID, tasks.UpdateParams{Title: ghl.Set("Call back about pricing")})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -1,18 +1,27 @@
 package webhook
 
-import "context"
+import (
+	"context"
+	"errors"
+)
 
-// WithOutcome calls fn once per delivery Handler answers, after fn of
-// Handler (if it ran): with a nil error for an event handled, else with the
+// WithOutcome calls fn once per delivery the Handler answers, after the
+// Handler's function (if it ran): with a nil error for an event handled, else with the
 // reason it was refused or failed, which errors.Is matches against this
 // package's sentinel errors (ErrDuplicate, ErrTooOld, ErrBadSignature, …).
 // e is nil when the delivery was refused before it could be decoded. Use
 // it to count deliveries by outcome.
 func WithOutcome(fn func(ctx context.Context, e Event, err error)) HandlerOption {
-	return func(h *handler) { h.outcome = fn }
+	return func(h *Handler) error {
+		if fn == nil {
+			return errors.New("webhook: WithOutcome: nil function")
+		}
+		h.outcome = fn
+		return nil
+	}
 }
 
-func (h *handler) report(ctx context.Context, e Event, err error) {
+func (h *Handler) report(ctx context.Context, e Event, err error) {
 	if h.outcome != nil {
 		h.outcome(ctx, e, err)
 	}

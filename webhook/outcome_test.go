@@ -19,7 +19,7 @@ func TestWithOutcome(t *testing.T) {
 		err error
 	}
 	var got []outcome
-	h := Handler(newVerifier(t, false, WithDedupe(NewMemoryDedupe(10))), func(context.Context, Event) error { return nil },
+	h, err := NewHandler(newVerifier(t, false, WithDedupe(NewMemoryDedupe(10))), func(context.Context, Event) error { return nil },
 		WithOutcome(func(_ context.Context, e Event, err error) {
 			o := outcome{err: err}
 			if e != nil {
@@ -27,6 +27,9 @@ func TestWithOutcome(t *testing.T) {
 			}
 			got = append(got, o)
 		}))
+	if err != nil {
+		t.Fatal(err)
+	}
 	send := func(body []byte, hdr http.Header) int {
 		req := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
 		for k, v := range hdr {

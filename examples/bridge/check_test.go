@@ -10,7 +10,6 @@ import (
 	"github.com/ghlkit/ghl/bridge"
 	"github.com/ghlkit/ghl/ghltest"
 	"github.com/ghlkit/ghl/mattermost/mattermosttest"
-	"github.com/ghlkit/ghl/webhook"
 )
 
 // checkEnv is a configuration of the fakes; the bot is in the channel.
@@ -23,7 +22,7 @@ func checkEnv(t *testing.T) (map[string]string, *ghltest.Server, *mattermosttest
 	t.Cleanup(mm.Close)
 	bot, botToken := mm.AddBot("bridge")
 	ch := mm.AddChannel("crm", bot.ID)
-	pub, _ := webhook.TestPublicKeys()
+	pub, _ := ghltest.WebhookPublicKeys()
 	return map[string]string{
 		bridge.EnvGHLToken:        "pit-token-123",
 		bridge.EnvLocationID:      "loc1",

@@ -26,10 +26,10 @@ func TestDeadSubcommands(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	due, _ := s.Due(ctx, now, 10, nil)
+	due, _ := s.Claim(ctx, now, 10, time.Minute)
 	var outcomes []bridge.Outcome
 	for _, ev := range due[:2] {
-		outcomes = append(outcomes, bridge.Outcome{Seq: ev.Seq, Dead: true, Err: "mattermost: 404 channel gone", NextTry: now})
+		outcomes = append(outcomes, bridge.Outcome{Seq: ev.Seq, Claims: ev.Claims, Dead: true, Err: "mattermost: 404 channel gone", NextTry: now})
 	}
 	if err := s.Settle(ctx, outcomes); err != nil {
 		t.Fatal(err)
@@ -68,7 +68,7 @@ func TestDeadSubcommands(t *testing.T) {
 	defer s.Close()
 	dead, _ := s.DeadEvents(ctx)
 	st, _ := s.OutboxStats(ctx)
-	due, _ = s.Due(ctx, time.Now(), 10, nil)
+	due, _ = s.Claim(ctx, time.Now(), 10, time.Minute)
 	if len(dead) != 0 || st.Dead != 0 || st.Pending != 3 || len(due) != 3 || due[0].Attempts != 0 || due[0].LastError != "" {
 		t.Errorf("after retry: dead %v, stats %+v, due %+v", dead, st, due)
 	}
