@@ -2,7 +2,6 @@ package bridge
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -89,11 +88,7 @@ func reinsertEvent(tx *bolt.Tx, ev OutboxEvent) error {
 	case lead == 0:
 		return due.Put(dueKey(ev.NextTry, ev.Seq), nil)
 	case ev.Seq < lead:
-		lv := tx.Bucket(bOutbox).Get(seqKey(lead))
-		if lv == nil {
-			return fmt.Errorf("outbox index names event %d, which is missing", lead)
-		}
-		lev, err := decodeEvent(lv)
+		lev, err := indexedEvent(tx, lead)
 		if err != nil {
 			return err
 		}

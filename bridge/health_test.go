@@ -22,8 +22,8 @@ type statusAnswer struct {
 	auth string // WWW-Authenticate
 }
 
-// getStatus GETs url, with "Authorization: <auth>" unless empty.
-func getStatus(t *testing.T, url, auth string) statusAnswer {
+// get GETs url, with "Authorization: <auth>" unless empty.
+func get(t *testing.T, url, auth string) (int, []byte, http.Header) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, url, nil)
 	if auth != "" {
@@ -34,15 +34,25 @@ func getStatus(t *testing.T, url, auth string) statusAnswer {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, raw, resp.Header
+}
+
+// getStatus GETs a JSON status endpoint.
+func getStatus(t *testing.T, url, auth string) statusAnswer {
+	t.Helper()
+	code, raw, h := get(t, url, auth)
 	var buf bytes.Buffer
 	if err := json.Compact(&buf, raw); err != nil {
 		t.Fatalf("%s: not JSON: %q", url, raw)
 	}
-	if ct := resp.Header.Get("Content-Type"); ct != "application/json" {
+	if ct := h.Get("Content-Type"); ct != "application/json" {
 		t.Errorf("%s: Content-Type %q", url, ct)
 	}
-	return statusAnswer{code: resp.StatusCode, body: buf.String(), auth: resp.Header.Get("WWW-Authenticate")}
+	return statusAnswer{code: code, body: buf.String(), auth: h.Get("WWW-Authenticate")}
 }
 
 // TestHealthDetailsNeedTheAdminToken: without credentials /healthz and

@@ -2,7 +2,7 @@ package bridge
 
 import (
 	"bufio"
-	"io"
+	"bytes"
 	"log/slog"
 	"net/http"
 	"path/filepath"
@@ -18,21 +18,12 @@ import (
 // and labels, as the Prometheus text format writes them.
 func scrape(t *testing.T, url, auth string) (int, map[string]float64) {
 	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, url, nil)
-	if auth != "" {
-		req.Header.Set("Authorization", auth)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		io.Copy(io.Discard, resp.Body)
-		return resp.StatusCode, nil
+	code, body, _ := get(t, url, auth)
+	if code != http.StatusOK {
+		return code, nil
 	}
 	out := map[string]float64{}
-	sc := bufio.NewScanner(resp.Body)
+	sc := bufio.NewScanner(bytes.NewReader(body))
 	for sc.Scan() {
 		line := sc.Text()
 		if line == "" || strings.HasPrefix(line, "#") {
@@ -45,7 +36,7 @@ func scrape(t *testing.T, url, auth string) (int, map[string]float64) {
 		}
 		out[line[:i]] = v
 	}
-	return resp.StatusCode, out
+	return code, out
 }
 
 // TestMetrics drives webhooks of every result, a command, a delivery and a

@@ -3,18 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/ghlkit/ghl/bridge"
-	"github.com/ghlkit/ghl/ghltest"
-	"github.com/ghlkit/ghl/mattermost/mattermosttest"
 )
 
 // syncBuffer is written by the program while the test reads it.
@@ -169,31 +165,18 @@ func TestBadConfiguration(t *testing.T) {
 // at the fakes), checks it serves, and stops it as SIGTERM would.
 func TestServeConfigured(t *testing.T) {
 	t.Parallel()
-	hl := ghltest.NewServer()
-	defer hl.Close()
-	hl.AddToken("pit-token-123", "loc1", ghltest.ScopeContactsReadOnly, ghltest.ScopeContactsWrite)
-	mm := mattermosttest.NewServer()
-	defer mm.Close()
-	_, botToken := mm.AddBot("bridge")
-	pub, _ := ghltest.WebhookPublicKeys()
-	data := filepath.Join(t.TempDir(), "bridge.db")
-	env := map[string]string{
-		bridge.EnvGHLToken:        "pit-token-123",
-		bridge.EnvLocationID:      "loc1",
-		bridge.EnvGHLBaseURL:      hl.URL,
-		bridge.EnvWebhookKey:      base64.StdEncoding.EncodeToString(pub),
-		bridge.EnvMattermostURL:   mm.URL,
-		bridge.EnvMattermostToken: botToken,
-		bridge.EnvCommandTokens:   "command-token-456",
-		bridge.EnvPublicURL:       "https://bridge.example.com",
-		bridge.EnvSecret:          strings.Repeat("k", 40),
-		bridge.EnvAddr:            "127.0.0.1:0",
-		bridge.EnvData:            data,
-		bridge.EnvMetricsAddr:     "127.0.0.1:0",
-		bridge.EnvAdminToken:      "admin-secret-" + strings.Repeat("a", 32),
-		bridge.EnvSecretPrevious:  "previous-secret-" + strings.Repeat("p", 32),
-		bridge.EnvLogLevel:        "debug",
-		bridge.EnvLogFormat:       "json",
+	env, _, _ := checkEnv(t)
+	data := env[bridge.EnvData]
+	botToken := env[bridge.EnvMattermostToken]
+	for k, v := range map[string]string{
+		bridge.EnvAddr:           "127.0.0.1:0",
+		bridge.EnvMetricsAddr:    "127.0.0.1:0",
+		bridge.EnvAdminToken:     "admin-secret-" + strings.Repeat("a", 32),
+		bridge.EnvSecretPrevious: "previous-secret-" + strings.Repeat("p", 32),
+		bridge.EnvLogLevel:       "debug",
+		bridge.EnvLogFormat:      "json",
+	} {
+		env[k] = v
 	}
 	secrets := []string{"pit-token-123", botToken, "command-token-456", strings.Repeat("k", 40), env[bridge.EnvAdminToken], env[bridge.EnvSecretPrevious]}
 	ctx, cancel := context.WithCancel(context.Background())
