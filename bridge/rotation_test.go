@@ -2,7 +2,11 @@ package bridge
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -66,5 +70,34 @@ func TestSecretRotation(t *testing.T) {
 	}
 	if !taskDone(second.ID) {
 		t.Error("the new button did not complete the task")
+	}
+}
+
+// TestWebhookKeysDuringRotation: with the old and the new key configured,
+// deliveries signed with the new one are accepted; with the old alone,
+// refused.
+func TestWebhookKeysDuringRotation(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	oldPub, _, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	newPub, _ := ghltest.WebhookPublicKeys()
+	for _, tc := range []struct {
+		keys string
+		want int
+	}{
+		{base64.StdEncoding.EncodeToString(oldPub), http.StatusUnauthorized},
+		{base64.StdEncoding.EncodeToString(oldPub) + ", " + base64.StdEncoding.EncodeToString(newPub), http.StatusOK},
+	} {
+		e.stop()
+		e.cfg.WebhookPublicKey = tc.keys
+		e.start()
+		e.run()
+		body := webhookBody("rot-"+strconv.Itoa(tc.want), e.contact.ID, time.Now())
+		if got := postWebhook(t, e, signedWebhook(t, e.srv.URL+PathWebhook, body)); got != tc.want {
+			t.Errorf("keys %q: %d, want %d", tc.keys, got, tc.want)
+		}
 	}
 }
