@@ -69,6 +69,7 @@ type Bridge struct {
 	format   *mattermost.Formatter
 	names    nameCache
 	dialogs  *mattermost.DialogHandler
+	destFail destFailures
 	stop     context.CancelFunc // ends the OAuth token source's context
 
 	runMu     sync.Mutex

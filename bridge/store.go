@@ -88,6 +88,14 @@ type Store interface {
 	// decoded token, never its text) as used until until; fresh is false,
 	// and nothing changes, when it was used already.
 	UseNonce(ctx context.Context, key string, until time.Time) (fresh bool, err error)
+	// SuspendDestination stops routing events to s.ChannelID (Mattermost
+	// refuses the bot's posts there), replacing an earlier suspension.
+	SuspendDestination(ctx context.Context, s Suspension) error
+	// ResumeDestination routes events to channelID again; resumed is false
+	// when it was not suspended.
+	ResumeDestination(ctx context.Context, channelID string) (resumed bool, err error)
+	// Suspensions lists the suspended destinations, by channel ID.
+	Suspensions(ctx context.Context) ([]Suspension, error)
 
 	// Sweep deletes expired webhookIds, marks and nonces.
 	Sweep(ctx context.Context, now time.Time) error

@@ -244,3 +244,94 @@ func TestButtonFromAnotherChannelRefused(t *testing.T) {
 		t.Errorf("unknown user: %+v", resp)
 	}
 }
+
+// --- destinations checked and isolated (issue 13, point 2) ---
+
+func TestRefusingDestinationHoldsNothingBack(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	private := e.mm.AddChannel("private", e.alice.ID, e.bot.ID)
+	e.stop()
+	e.cfg.Admins = []string{"alice"}
+	e.start()
+	e.run()
+	for _, ch := range []string{private.ID, e.other.ID} {
+		if res := e.slash(e.alice, ch, "/ghl subscribe "+e.contact.ID); !strings.Contains(res.Response.Text, "now receives") {
+			t.Fatalf("subscribe: %q", res.Response.Text)
+		}
+	}
+	e.mm.RemoveMember(private.ID, e.bot.ID) // Mattermost now answers 403 there
+	c := e.contact
+	base := len(e.posts(e.other.ID))
+	for i, tag := range []string{"a", "b", "c"} {
+		c.Tags = []string{tag}
+		e.hl.UpdateContact(c)
+		e.settle() // the outbox empties: nothing waits behind the 403s
+		if n := len(e.posts(e.other.ID)) - base; n != i+1 {
+			t.Fatalf("after event %d: %d posts in ~sales", i+1, n)
+		}
+	}
+	sus, err := e.b.Suspensions(ctx)
+	if err != nil || len(sus) != 1 || sus[0].ChannelID != private.ID || sus[0].Failures != suspendAfter || !strings.Contains(sus[0].Reason, "Forbidden") {
+		t.Fatalf("suspensions = %+v, %v", sus, err)
+	}
+	if !strings.Contains(e.logs.String(), "destination suspended") {
+		t.Error("the suspension was not logged")
+	}
+	if st, _ := e.b.Store().OutboxStats(ctx); st.Dead != 0 {
+		t.Errorf("%d dead events", st.Dead)
+	}
+	// Suspended, and the other subscription gone: the default channel
+	// gets the contact's events, and the private channel is not tried.
+	e.mm.SetChannelAdmin(e.other.ID, e.alice.ID, true)
+	e.slash(e.alice, e.other.ID, "/ghl unsubscribe "+e.contact.ID)
+	tries := countMMPosts(e)
+	c.Tags = []string{"d"}
+	e.hl.UpdateContact(c)
+	e.settle()
+	if got := e.posts(e.channel.ID); len(got) != 1 || !strings.Contains(postText(got[0]), "Tags changed") {
+		for _, p := range got {
+			t.Log(postText(p))
+		}
+		t.Errorf("default channel: %d posts", len(got))
+	}
+	if n := countMMPosts(e) - tries; n != 1 {
+		t.Errorf("%d post attempts for one event, want 1 (the suspended channel is not tried)", n)
+	}
+	// A subscribe there, once the bot is back, resumes it.
+	e.mm.AddMember(private.ID, e.bot.ID)
+	e.slash(e.alice, private.ID, "/ghl subscribe "+e.contact.ID)
+	if sus, _ := e.b.Suspensions(ctx); len(sus) != 0 {
+		t.Errorf("still suspended: %+v", sus)
+	}
+}
+
+func TestOnlyDestinationRefusingFallsBackToDefault(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	private := e.mm.AddChannel("private", e.alice.ID, e.bot.ID)
+	e.mm.SetChannelAdmin(private.ID, e.alice.ID, true)
+	e.slash(e.alice, private.ID, "/ghl subscribe "+e.contact.ID)
+	e.mm.RemoveMember(private.ID, e.bot.ID)
+	e.hl.AddTask(ghlTask(e, "Call back"))
+	e.settle()
+	got := e.posts(e.channel.ID)
+	if len(got) != 1 || !strings.Contains(postText(got[0]), "Call back") {
+		t.Fatalf("default channel: %d posts", len(got))
+	}
+	// Its button is bound to the channel it was posted in.
+	if text := postText(got[0]); !strings.Contains(text, "[Complete]") {
+		t.Errorf("fallback post has no button:\n%s", text)
+	}
+}
+
+func countMMPosts(e *env) int {
+	n := 0
+	for _, r := range e.mm.Requests() {
+		if r.Method == "POST" && r.Path == "/api/v4/posts" {
+			n++
+		}
+	}
+	return n
+}
