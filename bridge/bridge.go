@@ -2,7 +2,9 @@ package bridge
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -511,8 +513,20 @@ func eventContact(e webhook.Event) (string, bool) {
 
 // --- own changes ---
 
-// ownKey identifies a change made from chat, as its webhook will show it.
-func ownKey(eventType, id string) string { return eventType + "/" + id }
+// ownKey identifies a change made from chat, as its webhook will show it:
+// the event type, the object's ID and, when given, the values the bridge
+// set (hashed), so that a mark matches only that exact change.
+func ownKey(eventType, id string, change ...string) string {
+	k := eventType + "/" + id
+	if len(change) > 0 {
+		sum := sha256.Sum256([]byte(strings.Join(change, "\x00")))
+		k += "/" + hex.EncodeToString(sum[:8])
+	}
+	return k
+}
+
+// completedChange is the change of a completion made from chat.
+const completedChange = "completed=true"
 
 // ownKeyFor returns the own-change key of an event, or "".
 func ownKeyFor(e webhook.Event) string {
@@ -520,7 +534,10 @@ func ownKeyFor(e webhook.Event) string {
 	case *webhook.TaskCreate:
 		return ownKey(webhook.TypeTaskCreate, e.Task.ID)
 	case *webhook.TaskComplete:
-		return ownKey(webhook.TypeTaskComplete, e.Task.ID)
+		if !e.Task.Completed {
+			return ""
+		}
+		return ownKey(webhook.TypeTaskComplete, e.Task.ID, completedChange)
 	case *webhook.NoteCreate:
 		return ownKey(webhook.TypeNoteCreate, e.Note.ID)
 	}

@@ -453,7 +453,9 @@ func (b *Bridge) deliverEvent(ctx context.Context, ev OutboxEvent) ([]string, er
 		return done, errDeferred
 	}
 	if key := ownKeyFor(e); key != "" {
-		own, err := b.store.IsOwn(ctx, key)
+		// Taken, not just read: the mark hides this one webhook, and a
+		// later genuine change of the same kind is posted.
+		own, err := b.store.TakeOwn(ctx, key)
 		if err != nil {
 			return done, err
 		}
@@ -464,7 +466,12 @@ func (b *Bridge) deliverEvent(ctx context.Context, ev OutboxEvent) ([]string, er
 		}
 	}
 	if tc, ok := e.(*webhook.TaskComplete); ok {
-		// Remember it, so a Complete click on an old list says so.
+		// Remember it, so a Complete click on an old list says so. A
+		// completion in HighLevel replaces one recorded from chat: the
+		// task was reopened and completed again there.
+		if err := b.store.DropCompletion(ctx, tc.Task.ID); err != nil {
+			return done, err
+		}
 		_, _, err := b.store.RecordCompletion(ctx, Completion{TaskID: tc.Task.ID, ContactID: tc.Task.ContactID, At: tc.Timestamp})
 		if err != nil {
 			return done, err

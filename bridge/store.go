@@ -79,7 +79,7 @@ type Store interface {
 	MarkOwn(ctx context.Context, key string, until time.Time) error
 	// ForgetOwn removes a mark (the change failed after all).
 	ForgetOwn(ctx context.Context, key string) error
-	// IsOwn reports whether key is marked and not expired.
+	// IsOwn reports whether key is marked and not expired, taken or not.
 	IsOwn(ctx context.Context, key string) (bool, error)
 
 	// One-time tokens (dialog states, confirmation buttons).
@@ -88,6 +88,13 @@ type Store interface {
 	// decoded token, never its text) as used until until; fresh is false,
 	// and nothing changes, when it was used already.
 	UseNonce(ctx context.Context, key string, until time.Time) (fresh bool, err error)
+	// TakeOwn consumes a mark made by MarkOwn: own is true once per mark
+	// (its webhook), false after, so a later genuine change is posted.
+	// IsOwn still reports a taken mark until it expires.
+	TakeOwn(ctx context.Context, key string) (own bool, err error)
+	// DropCompletion forgets a task's completion (HighLevel shows the
+	// task open again).
+	DropCompletion(ctx context.Context, taskID string) error
 	// SuspendDestination stops routing events to s.ChannelID (Mattermost
 	// refuses the bot's posts there), replacing an earlier suspension.
 	SuspendDestination(ctx context.Context, s Suspension) error
@@ -806,6 +813,9 @@ func (s *BoltStore) MarkOwn(ctx context.Context, key string, until time.Time) er
 // ForgetOwn implements Store.
 func (s *BoltStore) ForgetOwn(ctx context.Context, key string) error {
 	return s.update(ctx, func(tx *bolt.Tx) error {
+		if err := tx.Bucket(bOwn).Delete([]byte(takenPrefix + key)); err != nil {
+			return err
+		}
 		return tx.Bucket(bOwn).Delete([]byte(key))
 	})
 }
@@ -814,7 +824,8 @@ func (s *BoltStore) ForgetOwn(ctx context.Context, key string) error {
 func (s *BoltStore) IsOwn(ctx context.Context, key string) (bool, error) {
 	var own bool
 	err := s.view(ctx, func(tx *bolt.Tx) error {
-		own = s.live(tx.Bucket(bOwn).Get([]byte(key)))
+		b := tx.Bucket(bOwn)
+		own = s.live(b.Get([]byte(key))) || s.live(b.Get([]byte(takenPrefix+key)))
 		return nil
 	})
 	return own, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -91,4 +92,41 @@ func (s *BoltStore) Suspensions(ctx context.Context) ([]Suspension, error) {
 		})
 	})
 	return out, err
+}
+
+// takenPrefix keeps an own-change mark its webhook took, until it expires:
+// IsOwn still knows the change was the bridge's, TakeOwn matches it once.
+const takenPrefix = "taken/"
+
+// TakeOwn implements Store.
+func (s *BoltStore) TakeOwn(ctx context.Context, key string) (bool, error) {
+	var own bool
+	// Most events are not the bridge's own: read first, write only a hit.
+	if err := s.view(ctx, func(tx *bolt.Tx) error {
+		own = s.live(tx.Bucket(bOwn).Get([]byte(key)))
+		return nil
+	}); err != nil || !own {
+		return false, err
+	}
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bOwn)
+		v := b.Get([]byte(key))
+		own = s.live(v)
+		if !own {
+			return nil
+		}
+		v = slices.Clone(v)
+		if err := b.Delete([]byte(key)); err != nil {
+			return err
+		}
+		return b.Put([]byte(takenPrefix+key), v)
+	})
+	return own && err == nil, err
+}
+
+// DropCompletion implements Store.
+func (s *BoltStore) DropCompletion(ctx context.Context, taskID string) error {
+	return s.update(ctx, func(tx *bolt.Tx) error {
+		return tx.Bucket(bDone).Delete([]byte(taskID))
+	})
 }

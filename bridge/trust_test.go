@@ -10,6 +10,7 @@ import (
 	"github.com/ghlkit/ghl/ghltest"
 	"github.com/ghlkit/ghl/mattermost"
 	"github.com/ghlkit/ghl/mattermost/mattermosttest"
+	"github.com/ghlkit/ghl/tasks"
 )
 
 // --- who may act where (issue 13, point 1) ---
@@ -334,4 +335,57 @@ func countMMPosts(e *env) int {
 		}
 	}
 	return n
+}
+
+// --- HighLevel's state wins (issue 13, point 4) ---
+
+func TestReopenedTaskCanBeCompletedAgainAndIsPosted(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	task := e.hl.AddTask(ghlTask(e, "Call back"))
+	e.settle()
+	before := len(e.posts(e.channel.ID)) // the TaskCreate event
+	res := e.slash(e.alice, e.channel.ID, "/ghl task done "+e.contact.ID+" "+task.ID)
+	if res.Response.ResponseType != mattermost.ResponseInChannel {
+		t.Fatalf("task done: %+v", res.Response)
+	}
+	e.settle()
+	if n := len(e.posts(e.channel.ID)) - before; n != 1 {
+		t.Fatalf("%d posts after completing from chat, want 1 (the answer; its webhook is no echo)", n)
+	}
+
+	// Reopened in HighLevel, then completed there again, within the day:
+	// that genuine completion is posted.
+	gc, _ := e.clients()
+	ts := tasks.New(gc)
+	if _, err := ts.SetCompleted(ctx, e.contact.ID, task.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ts.SetCompleted(ctx, e.contact.ID, task.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	e.settle()
+	got := e.posts(e.channel.ID)
+	if n := len(got) - before; n != 2 || !strings.Contains(postText(got[len(got)-1]), "in HighLevel") {
+		t.Fatalf("%d posts after a completion in HighLevel, want 2", n)
+	}
+	if c, ok, _ := e.b.Store().Completion(ctx, task.ID); !ok || c.UserName != "" {
+		t.Errorf("completion after HighLevel's: %+v, want HighLevel's", c)
+	}
+
+	// Reopened in HighLevel again: chat may complete it again.
+	if _, err := ts.SetCompleted(ctx, e.contact.ID, task.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	res = e.slash(e.bob, e.channel.ID, "/ghl task done "+e.contact.ID+" "+task.ID)
+	if strings.Contains(res.Response.Text, "already complete") || !e.hl.Tasks(e.contact.ID)[0].Completed {
+		t.Fatalf("completing a reopened task: %+v", res.Response)
+	}
+	if c, ok, _ := e.b.Store().Completion(ctx, task.ID); !ok || c.UserName != "bob" {
+		t.Errorf("completion recorded: %+v", c)
+	}
+	if n := countRequests(e.hl, "PUT", "/contacts/"+e.contact.ID+"/tasks/"+task.ID+"/completed"); n != 5 {
+		t.Errorf("%d completion writes, want 5 (2 by the bridge, 3 by the test)", n)
+	}
 }
