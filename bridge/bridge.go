@@ -72,6 +72,7 @@ type Bridge struct {
 	names    nameCache
 	dialogs  *mattermost.DialogHandler
 	destFail destFailures
+	ignored  ignoredCounters
 	stop     context.CancelFunc // ends the OAuth token source's context
 
 	runMu     sync.Mutex
@@ -449,13 +450,24 @@ func (b *Bridge) Store() Store { return b.store }
 // the event is on disk: the webhook handler answers 200 after that.
 func (b *Bridge) acceptEvent(ctx context.Context, e webhook.Event) error {
 	m := e.EventMeta()
-	if m.LocationID != "" && b.cfg.LocationID != "" && m.LocationID != b.cfg.LocationID {
-		b.log.LogAttrs(ctx, slog.LevelInfo, "bridge: ignoring a webhook of another location",
+	// HighLevel signs every app's webhooks with one key: the location is
+	// what ties a webhook to this bridge. Others are answered (so
+	// HighLevel does not retry them) and counted, never posted.
+	switch {
+	case m.LocationID == "":
+		b.ignored.noLocation.Add(1)
+		b.log.LogAttrs(ctx, slog.LevelWarn, "bridge: ignoring a webhook without locationId",
+			slog.String("type", m.Type), slog.String("webhookId", m.WebhookID))
+		return nil
+	case m.LocationID != b.cfg.LocationID:
+		b.ignored.otherLocation.Add(1)
+		b.log.LogAttrs(ctx, slog.LevelWarn, "bridge: ignoring a webhook of another location",
 			slog.String("type", m.Type), slog.String("webhookId", m.WebhookID), slog.String("locationId", m.LocationID))
 		return nil
 	}
 	contactID, ok := eventContact(e)
 	if !ok {
+		b.ignored.otherType.Add(1)
 		b.log.LogAttrs(ctx, slog.LevelDebug, "bridge: ignoring a webhook type the bridge does not post",
 			slog.String("type", m.Type), slog.String("webhookId", m.WebhookID))
 		return nil

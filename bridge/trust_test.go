@@ -3,9 +3,11 @@ package bridge
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ghlkit/ghl/ghltest"
 	"github.com/ghlkit/ghl/mattermost"
@@ -387,5 +389,36 @@ func TestReopenedTaskCanBeCompletedAgainAndIsPosted(t *testing.T) {
 	}
 	if n := countRequests(e.hl, "PUT", "/contacts/"+e.contact.ID+"/tasks/"+task.ID+"/completed"); n != 5 {
 		t.Errorf("%d completion writes, want 5 (2 by the bridge, 3 by the test)", n)
+	}
+}
+
+// --- webhooks tied to the location (issue 13, point 5) ---
+
+func TestWebhookWithoutOrWithAnotherLocationIsNotPosted(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	url := e.srv.URL + PathWebhook
+	now := time.Now().UTC().Format(time.RFC3339)
+	for i, loc := range []string{`"locationId":"",`, ``, `"locationId":"elsewhere",`} {
+		id := fmt.Sprintf("nl%d", i)
+		body := fmt.Appendf(nil, `{"type":"TaskCreate",%s"id":"task%s","contactId":%q,"title":"Forged %s","timestamp":%q,"webhookId":%q}`, loc, id, e.contact.ID, id, now, id)
+		if got := postWebhook(t, e, signedWebhook(t, url, body)); got != http.StatusOK {
+			t.Errorf("webhook %s: %d, want 200 (answered, so HighLevel stops)", loc, got)
+		}
+	}
+	// A good one, so that settle has something to wait for.
+	if got := postWebhook(t, e, signedWebhook(t, url, webhookBody("good", e.contact.ID, time.Now()))); got != http.StatusOK {
+		t.Fatalf("good webhook: %d", got)
+	}
+	e.settle()
+	posts := e.posts(e.channel.ID)
+	if len(posts) != 1 || !strings.Contains(postText(posts[0]), "Task good") {
+		for _, p := range posts {
+			t.Log(postText(p))
+		}
+		t.Fatalf("%d posts, want only the good webhook's", len(posts))
+	}
+	if got, want := e.b.IgnoredWebhooks(), (IgnoredWebhooks{NoLocation: 2, OtherLocation: 1}); got != want {
+		t.Errorf("IgnoredWebhooks = %+v, want %+v", got, want)
 	}
 }
