@@ -35,7 +35,7 @@
 //
 // # Slash command
 //
-// /ghl help; contact <c>; tasks <c>; notes <c>; task add <c> <title…>
+// /ghl help; contact <c>; tasks <c>; notes <c> [--move]; task add <c> <title…>
 // [--due YYYY-MM-DD|RFC3339] [--body text] (without a title: a dialog);
 // task done <c> <taskId>; note add <c> <text…>; subscribe <c>;
 // unsubscribe <c>. A contact <c> is an ID, an email or a phone number.
