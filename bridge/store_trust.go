@@ -171,18 +171,25 @@ func (s *BoltStore) sweepAged(ctx context.Context, now time.Time) error {
 	}
 	return s.update(ctx, func(tx *bolt.Tx) error {
 		// Re-checked: a completion may have been replaced meanwhile.
-		for _, x := range []struct {
-			b    *bolt.Bucket
-			keys [][]byte
-			aged func([]byte, time.Time) bool
-		}{{tx.Bucket(bDone), done, completionAged}, {tx.Bucket(bDead), dead, deadAged}} {
-			for _, k := range x.keys {
-				if v := x.b.Get(k); v == nil || !x.aged(v, now) {
-					continue
-				}
-				if err := x.b.Delete(k); err != nil {
-					return err
-				}
+		b := tx.Bucket(bDone)
+		for _, k := range done {
+			if v := b.Get(k); v == nil || !completionAged(v, now) {
+				continue
+			}
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+		}
+		b, meta := tx.Bucket(bDead), tx.Bucket(bMeta)
+		for _, k := range dead {
+			if v := b.Get(k); v == nil || !deadAged(v, now) {
+				continue
+			}
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+			if err := addCount(meta, mDead, -1); err != nil { // OutboxStats' counter
+				return err
 			}
 		}
 		return nil
