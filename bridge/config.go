@@ -108,6 +108,14 @@ type Config struct {
 
 	// Operations: see config_ops.go.
 	Ops
+	// Admins may change where events go (subscribe, unsubscribe, notes
+	// --move) in any channel, besides Mattermost's channel and system
+	// admins (BRIDGE_ADMINS: user IDs or usernames, comma-separated).
+	Admins []string
+	// Channels, when set, are the only channels the bridge answers in and
+	// posts to, besides ChannelID (BRIDGE_CHANNELS: channel IDs,
+	// comma-separated). Empty: every channel.
+	Channels []string
 }
 
 // OAuthConfig reads HighLevel OAuth tokens from an encrypted oauth.FileStore
@@ -149,6 +157,8 @@ const (
 	EnvLogLevel         = "BRIDGE_LOG_LEVEL"
 	EnvLogFormat        = "BRIDGE_LOG_FORMAT"
 	EnvTrigger          = "BRIDGE_TRIGGER"
+	EnvAdmins           = "BRIDGE_ADMINS"
+	EnvChannels         = "BRIDGE_CHANNELS"
 )
 
 // ConfigError lists every problem found in a configuration, each naming the
@@ -205,6 +215,8 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 			cfg.CommandTokens = append(cfg.CommandTokens, Secret(tok))
 		}
 	}
+	cfg.Admins = splitList(getenv(EnvAdmins), func(v string) string { return strings.TrimPrefix(v, "@") })
+	cfg.Channels = splitList(getenv(EnvChannels), nil)
 	oa := OAuthConfig{
 		ClientID:     get(EnvClientID),
 		ClientSecret: Secret(get(EnvClientSecret)),
@@ -321,7 +333,47 @@ func (c *Config) problems() []string {
 		missing(EnvData, "the path of the state file")
 	}
 	p = append(p, c.opsProblems()...)
+	for _, a := range c.Admins {
+		if !isID(a) && !isUsername(a) {
+			bad("%s: %q is neither a Mattermost user ID nor a username", EnvAdmins, a)
+		}
+	}
+	for _, ch := range c.Channels {
+		if !isID(ch) {
+			bad("%s: %q is not a Mattermost channel ID (26 letters and digits)", EnvChannels, ch)
+		}
+	}
 	return p
+}
+
+// splitList reads a comma-separated list, trimming each item (and passing
+// it through clean when set) and skipping empty ones.
+func splitList(v string, clean func(string) string) []string {
+	var out []string
+	for item := range strings.SplitSeq(v, ",") {
+		item = strings.TrimSpace(item)
+		if clean != nil {
+			item = clean(item)
+		}
+		if item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
+}
+
+// isUsername reports whether s is a Mattermost username: 1 to 64 lowercase
+// letters, digits, '.', '-' and '_', starting with a letter.
+func isUsername(s string) bool {
+	if s == "" || len(s) > 64 || !(s[0] >= 'a' && s[0] <= 'z') {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '.' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 func (o *OAuthConfig) problems() []string {
@@ -435,5 +487,7 @@ func (c Config) attrs() []slog.Attr {
 		slog.String("bridge_log_level", c.LogLevel.String()),
 		slog.String("bridge_log_format", c.LogFormat),
 		slog.String("bridge_trigger", c.Trigger),
+		slog.Int("bridge_admins", len(c.Admins)),
+		slog.Int("bridge_channels", len(c.Channels)),
 	}
 }

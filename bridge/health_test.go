@@ -148,7 +148,7 @@ func TestReadiness(t *testing.T) {
 		t.Errorf("/readyz: %+v", got)
 	}
 	// The channel admits the bot: the next re-probe makes the bridge ready.
-	e.mm.AddChannelMember(private.ID, e.bot.ID)
+	e.mm.AddMember(private.ID, e.bot.ID)
 	e.waitFor("readiness", func() bool {
 		ready, _ := e.b.Ready(context.Background())
 		return ready

@@ -101,6 +101,21 @@ func (m *metrics) register(b *Bridge) {
 			}
 			return 0
 		}),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name:        "ghlkit_webhooks_ignored_total",
+			Help:        "Verified webhooks answered but not posted, by reason (see Bridge.IgnoredWebhooks).",
+			ConstLabels: prometheus.Labels{"reason": "no_location"},
+		}, func() float64 { return float64(b.IgnoredWebhooks().NoLocation) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name:        "ghlkit_webhooks_ignored_total",
+			Help:        "Verified webhooks answered but not posted, by reason (see Bridge.IgnoredWebhooks).",
+			ConstLabels: prometheus.Labels{"reason": "other_location"},
+		}, func() float64 { return float64(b.IgnoredWebhooks().OtherLocation) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name:        "ghlkit_webhooks_ignored_total",
+			Help:        "Verified webhooks answered but not posted, by reason (see Bridge.IgnoredWebhooks).",
+			ConstLabels: prometheus.Labels{"reason": "other_type"},
+		}, func() float64 { return float64(b.IgnoredWebhooks().OtherType) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "ghlkit_highlevel_read_only",
 			Help: "1 when the bridge has read-only access to HighLevel.",
@@ -113,17 +128,20 @@ func (m *metrics) register(b *Bridge) {
 	)
 }
 
-// outboxCollector reads the outbox counts once per scrape.
+// outboxCollector reads the outbox counts and the suspended destinations
+// once per scrape.
 type outboxCollector struct{ b *Bridge }
 
 var (
 	outboxPendingDesc = prometheus.NewDesc("ghlkit_outbox_pending", "HighLevel events waiting to be posted to Mattermost.", nil, nil)
 	outboxDeadDesc    = prometheus.NewDesc("ghlkit_outbox_dead", "HighLevel events Mattermost refused for good (see the dead subcommands).", nil, nil)
+	suspendedDesc     = prometheus.NewDesc("ghlkit_destinations_suspended", "Channels whose events are held back after repeated refusals (see Bridge.Suspensions).", nil, nil)
 )
 
 func (c *outboxCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- outboxPendingDesc
 	ch <- outboxDeadDesc
+	ch <- suspendedDesc
 }
 
 func (c *outboxCollector) Collect(ch chan<- prometheus.Metric) {
@@ -136,6 +154,11 @@ func (c *outboxCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(outboxPendingDesc, prometheus.GaugeValue, float64(st.Pending))
 	ch <- prometheus.MustNewConstMetric(outboxDeadDesc, prometheus.GaugeValue, float64(st.Dead))
+	if sus, err := c.b.Suspensions(ctx); err != nil {
+		ch <- prometheus.NewInvalidMetric(suspendedDesc, err)
+	} else {
+		ch <- prometheus.MustNewConstMetric(suspendedDesc, prometheus.GaugeValue, float64(len(sus)))
+	}
 }
 
 func statusLabel(status int) string {

@@ -94,6 +94,8 @@ func TestMetrics(t *testing.T) {
 		`ghlkit_highlevel_retries_total`:                                   1,
 		`ghlkit_ready`:                                                     1,
 		`ghlkit_highlevel_read_only`:                                       0,
+		`ghlkit_webhooks_ignored_total{reason="other_location"}`:           1,
+		`ghlkit_destinations_suspended`:                                    0,
 	} {
 		if got, ok := m[sample]; !ok || got != want {
 			t.Errorf("%s = %v (present %v), want %v", sample, got, ok, want)

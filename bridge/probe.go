@@ -37,7 +37,7 @@ const probeTimeout = 10 * time.Second
 
 // Probe checks every part the bridge depends on, actively: HighLevel (the
 // token works for the location, and what it may do), Mattermost (the bot's
-// token, and its membership of the default channel), the store (it
+// token, and its membership of the default channel and of BRIDGE_CHANNELS), the store (it
 // answers and takes a write) and the webhook verification. It sends one
 // read to HighLevel and two to Mattermost, writes nothing anywhere but the
 // store, and never returns a secret. The results update the bridge's
@@ -136,6 +136,11 @@ func (b *Bridge) probeChannels() []probeChannel {
 	var out []probeChannel
 	if b.cfg.ChannelID != "" {
 		out = append(out, probeChannel{b.cfg.ChannelID, EnvChannelID})
+	}
+	for _, ch := range b.cfg.Channels {
+		if ch != b.cfg.ChannelID {
+			out = append(out, probeChannel{ch, EnvChannels})
+		}
 	}
 	return out
 }

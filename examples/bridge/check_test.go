@@ -65,6 +65,16 @@ func TestCheck(t *testing.T) {
 		}
 	}
 
+	// A channel of BRIDGE_CHANNELS without the bot: named, with a hint.
+	other := mm.AddChannel("sales", mm.AddUser("alice").ID)
+	env[bridge.EnvChannels] = other.ID
+	out, errOut = syncBuffer{}, syncBuffer{}
+	if code := run(context.Background(), []string{"--check"}, func(k string) string { return env[k] }, &out, &errOut); code != 1 ||
+		!strings.Contains(out.String(), "FAIL  bot is a member of channel "+other.ID+" (BRIDGE_CHANNELS): ") || !strings.Contains(out.String(), "hint: add @bridge to the channel") {
+		t.Errorf("a channel without the bot: exit %d\n%s", code, out.String())
+	}
+	delete(env, bridge.EnvChannels)
+
 	// A wrong location, a revoked bot token: each named, with a hint; exit 1.
 	env[bridge.EnvLocationID] = "loc2"
 	mm.RevokeToken(env[bridge.EnvMattermostToken])

@@ -161,6 +161,24 @@ func newLogger(cfg bridge.Config, w io.Writer, verbose bool) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, opts))
 }
 
+// maxHeaderBytes caps a request's headers: Mattermost and HighLevel send a
+// few hundred bytes; the default (1 MiB) only helps an attacker.
+const maxHeaderBytes = 64 << 10
+
+// newServer returns the HTTP server of the bridge: every phase of a request
+// is bounded in time and its headers in size.
+func newServer(h http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(logger.With("component", "http").Handler(), slog.LevelWarn),
+	}
+}
+
 // serveBridge serves h (b, or a wrapper of it) on ln and runs b's deliverer until ctx is done, then
 // shuts down gracefully: no new connections, requests in flight finish
 // (within 30 s), the deliverer records the attempts under way, and the
@@ -192,17 +210,4 @@ func serveBridge(ctx context.Context, b *bridge.Bridge, h http.Handler, ln net.L
 		serveErr = nil
 	}
 	return errors.Join(serveErr, runErr, closeErr)
-}
-
-// newServer is an http.Server with timeouts, so that a slow or silent
-// client cannot hold a connection for ever.
-func newServer(h http.Handler, logger *slog.Logger) *http.Server {
-	return &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(logger.With("component", "http").Handler(), slog.LevelWarn),
-	}
 }
