@@ -157,3 +157,15 @@ func TestReadiness(t *testing.T) {
 		t.Error("readiness not logged")
 	}
 }
+
+// TestWithLoggerNil: WithLogger(nil) logs nothing, as in every package.
+func TestWithLoggerNil(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, withoutRun(), withoutWebhookTarget())
+	gc, mc := e.clients()
+	b, err := New(e.cfg, WithLogger(nil), WithGHLClient(gc), WithMattermostClient(mc), WithStore(e.b.Store()))
+	if err != nil {
+		t.Fatalf("WithLogger(nil): %v", err)
+	}
+	b.Close()
+}
