@@ -241,7 +241,7 @@ func (b *Bridge) cmdTasks(ctx context.Context, inv *mattermost.Invocation) (*mat
 	if err := b.hlCall("Listing the tasks", err); err != nil {
 		return nil, err
 	}
-	msgs, err := b.renderTaskList(ctx, c, list, nil)
+	msgs, err := b.renderTaskList(ctx, inv.Request.ChannelID, c, list, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -426,7 +426,7 @@ func (b *Bridge) cmdTaskAdd(ctx context.Context, inv *mattermost.Invocation) (*m
 	if err != nil {
 		return nil, err
 	}
-	msg, err := b.renderTaskCreated(c, t, inv.Request.UserName, note)
+	msg, err := b.renderTaskCreated(inv.Request.ChannelID, c, t, inv.Request.UserName, note)
 	if err != nil {
 		return nil, err
 	}
@@ -512,7 +512,9 @@ func (b *Bridge) openTaskDialog(ctx context.Context, sc *mattermost.SlashCommand
 	}
 	// The submission names only the user ID: keep the username, signed.
 	values := map[string]string{"contact_id": c.ID, "channel_id": sc.ChannelID, "user_name": sc.UserName}
-	if err := b.dialogs.Open(ctx, b.mm, sc.TriggerID, b.publicURL(PathDialog), d, values); err != nil {
+	// Only the user who opened it may submit it, once, from that channel.
+	bind := mattermost.Binding{ChannelID: sc.ChannelID, UserID: sc.UserID}
+	if err := b.dialogs.Open(ctx, b.mm, sc.TriggerID, b.publicURL(PathDialog), d, values, bind); err != nil {
 		return nil, mattermostUserError("Opening the form", err)
 	}
 	return nil, nil
@@ -538,7 +540,11 @@ func (b *Bridge) dialogTaskAdd(ctx context.Context, sub *mattermost.DialogSubmis
 		due = d
 	}
 	if len(errs) > 0 {
+		// The nonce is not spent: the user fixes the form and submits it.
 		return mattermost.FieldErrors(errs), nil
+	}
+	if err := b.verifyUse(ctx, sub.Token, sub.ChannelID, sub.UserID); err != nil {
+		return nil, err
 	}
 	contactID, channelID := sub.Values["contact_id"], sub.Values["channel_id"]
 	c, err := b.contacts.Get(ctx, contactID)
@@ -552,7 +558,7 @@ func (b *Bridge) dialogTaskAdd(ctx context.Context, sub *mattermost.DialogSubmis
 	if err != nil {
 		return nil, err
 	}
-	msg, err := b.renderTaskCreated(c, t, user, note)
+	msg, err := b.renderTaskCreated(channelID, c, t, user, note)
 	if err == nil {
 		_, err = b.mm.CreatePost(ctx, msg.Post(channelID, ""))
 	}

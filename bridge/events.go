@@ -20,16 +20,16 @@ func (b *Bridge) eventPosts(ctx context.Context, e webhook.Event) ([]*mattermost
 	case *webhook.TaskCreate, *webhook.TaskComplete, *webhook.NoteCreate, *webhook.NoteUpdate:
 		threaded = true
 	}
-	msg, ok := b.renderEvent(ctx, e)
-	if !ok {
-		return nil, nil
-	}
 	if threaded {
 		th, ok, err := b.store.Thread(ctx, contactID)
 		if err != nil {
 			return nil, err
 		}
 		if ok && th.RootID != "" {
+			msg, ok := b.renderEvent(ctx, th.ChannelID, e)
+			if !ok {
+				return nil, nil
+			}
 			return []*mattermost.Post{msg.Post(th.ChannelID, th.RootID)}, nil
 		}
 	}
@@ -42,6 +42,11 @@ func (b *Bridge) eventPosts(ctx context.Context, e webhook.Event) ([]*mattermost
 	}
 	posts := make([]*mattermost.Post, 0, len(channels))
 	for _, ch := range channels {
+		// Rendered per channel: its buttons are valid there only.
+		msg, ok := b.renderEvent(ctx, ch, e)
+		if !ok {
+			return nil, nil
+		}
 		posts = append(posts, msg.Post(ch, ""))
 	}
 	return posts, nil

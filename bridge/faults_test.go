@@ -283,7 +283,7 @@ func otherSignerToken(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	in, err := s.Integration("http://example.com", actionComplete, map[string]string{"task_id": "x", "contact_id": "y", "view": viewTask})
+	in, err := s.Integration("http://example.com", actionComplete, map[string]string{"task_id": "x", "contact_id": "y", "view": viewTask}, mattermost.Binding{})
 	if err != nil {
 		t.Fatal(err)
 	}

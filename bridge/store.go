@@ -82,7 +82,14 @@ type Store interface {
 	// IsOwn reports whether key is marked and not expired.
 	IsOwn(ctx context.Context, key string) (bool, error)
 
-	// Sweep deletes expired webhookIds and marks.
+	// One-time tokens (dialog states, confirmation buttons).
+
+	// UseNonce records key (mattermost.Token.NonceKey: derived from the
+	// decoded token, never its text) as used until until; fresh is false,
+	// and nothing changes, when it was used already.
+	UseNonce(ctx context.Context, key string, until time.Time) (fresh bool, err error)
+
+	// Sweep deletes expired webhookIds, marks and nonces.
 	Sweep(ctx context.Context, now time.Time) error
 	// Ping reports whether the store is usable.
 	Ping(ctx context.Context) error
@@ -151,7 +158,7 @@ var (
 	bSeen    = []byte("seen")
 	bDone    = []byte("completions")
 	bOwn     = []byte("own")
-	buckets  = [][]byte{bThreads, bSubs, bOutbox, bDead, bSeen, bDone, bOwn}
+	buckets  = append([][]byte{bThreads, bSubs, bOutbox, bDead, bSeen, bDone, bOwn}, trustBuckets...)
 )
 
 // BoltStore is the default Store: one bbolt file, no server. Writes that
@@ -807,9 +814,10 @@ func (s *BoltStore) IsOwn(ctx context.Context, key string) (bool, error) {
 
 // Sweep implements Store.
 func (s *BoltStore) Sweep(ctx context.Context, now time.Time) error {
-	var expired [2][][]byte
+	expiring := append([][]byte{bSeen, bOwn}, trustExpiring...)
+	expired := make([][][]byte, len(expiring))
 	err := s.view(ctx, func(tx *bolt.Tx) error {
-		for i, name := range [][]byte{bSeen, bOwn} {
+		for i, name := range expiring {
 			err := tx.Bucket(name).ForEach(func(k, v []byte) error {
 				if len(v) != 8 || !now.Before(decodeTime(v)) {
 					expired[i] = append(expired[i], slices.Clone(k))
@@ -822,11 +830,15 @@ func (s *BoltStore) Sweep(ctx context.Context, now time.Time) error {
 		}
 		return nil
 	})
-	if err != nil || len(expired[0])+len(expired[1]) == 0 {
+	n := 0
+	for _, keys := range expired {
+		n += len(keys)
+	}
+	if err != nil || n == 0 {
 		return err
 	}
 	return s.update(ctx, func(tx *bolt.Tx) error {
-		for i, name := range [][]byte{bSeen, bOwn} {
+		for i, name := range expiring {
 			b := tx.Bucket(name)
 			for _, k := range expired[i] {
 				// Re-check: the key may have been renewed meanwhile.

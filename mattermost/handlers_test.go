@@ -350,7 +350,7 @@ func TestDeferTimeoutBoundsDeferredWork(t *testing.T) {
 // buttonPost creates, as the bot, a post with a signed "Complete" button.
 func (e *env) buttonPost(t *testing.T, values map[string]string) *mattermost.Post {
 	t.Helper()
-	in, err := e.signer.Integration(e.app.URL+"/action", "complete", values)
+	in, err := e.signer.Integration(e.app.URL+"/action", "complete", values, mattermost.Binding{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -432,11 +432,11 @@ func TestActionRefusesForgeries(t *testing.T) {
 	})
 	e.mux.Handle("/action", ah)
 
-	good, _ := e.signer.Integration(e.app.URL+"/action", "complete", map[string]string{"task": "t1"})
+	good, _ := e.signer.Integration(e.app.URL+"/action", "complete", map[string]string{"task": "t1"}, mattermost.Binding{})
 	goodTok := good.Context[mattermost.ContextKey].(string)
 	other, _ := mattermost.NewSigner([]byte("another secret of 32 bytes......"))
-	otherIn, _ := other.Integration(e.app.URL+"/action", "complete", map[string]string{"task": "t1"})
-	state, _ := e.signer.DialogState("complete", map[string]string{"task": "t1"})
+	otherIn, _ := other.Integration(e.app.URL+"/action", "complete", map[string]string{"task": "t1"}, mattermost.Binding{})
+	state, _ := e.signer.DialogState("complete", map[string]string{"task": "t1"}, mattermost.Binding{})
 	// Swap the signed payload for one naming another task, keeping the MAC.
 	parts := strings.Split(goodTok, ".")
 	forged, _ := e.signer.Sign(mattermost.KindAction, "complete", map[string]string{"task": "t2"}, time.Hour)
@@ -513,7 +513,7 @@ func TestActionHandlerUnknownActionAndErrors(t *testing.T) {
 	if err != nil || res.Response.EphemeralText != "That task is already done." {
 		t.Errorf("user error: %+v %v", res.Response, err)
 	}
-	in, _ := e.signer.Integration(e.app.URL+"/action", "retired", nil)
+	in, _ := e.signer.Integration(e.app.URL+"/action", "retired", nil, mattermost.Binding{})
 	p := &mattermost.Post{ChannelID: e.channel.ID, Message: "old"}
 	p.Props.Attachments = []mattermost.Attachment{{Actions: []mattermost.Action{{Name: "Old", Integration: in}}}}
 	old, err := e.client.CreatePost(context.Background(), p)
@@ -536,7 +536,7 @@ func TestSelectOption(t *testing.T) {
 		return nil, nil
 	})
 	e.mux.Handle("/action", ah)
-	in, _ := e.signer.Integration(e.app.URL+"/action", "assign", map[string]string{"task": "t9"})
+	in, _ := e.signer.Integration(e.app.URL+"/action", "assign", map[string]string{"task": "t9"}, mattermost.Binding{})
 	p := &mattermost.Post{ChannelID: e.channel.ID, Message: "assign"}
 	p.Props.Attachments = []mattermost.Attachment{{Actions: []mattermost.Action{{ID: "who", Name: "Assign", Type: mattermost.ActionTypeSelect,
 		Options: []mattermost.ActionOption{{Text: "Bob", Value: "u_bob"}}, Integration: in}}}}
@@ -573,7 +573,7 @@ func dialogEnv(t *testing.T, fn mattermost.DialogFunc, opts ...mattermosttest.Op
 				{DisplayName: "Urgent", Name: "urgent", Type: mattermost.ElementBool, Default: "false"},
 			},
 		}
-		if err := dh.Open(ctx, e.client, inv.Request.TriggerID, e.app.URL+"/dialog", d, map[string]string{"contact": inv.Arg("contact")}); err != nil {
+		if err := dh.Open(ctx, e.client, inv.Request.TriggerID, e.app.URL+"/dialog", d, map[string]string{"contact": inv.Arg("contact")}, mattermost.Binding{ChannelID: inv.Request.ChannelID, UserID: inv.Request.UserID}); err != nil {
 			return nil, err
 		}
 		return nil, nil
@@ -656,9 +656,9 @@ func TestDialogRefusesForgeries(t *testing.T) {
 		calls.Add(1)
 		return nil, nil
 	})
-	good, _ := e.signer.DialogState("create_task", map[string]string{"contact": "c1"})
-	otherCallback, _ := e.signer.DialogState("delete_contact", map[string]string{"contact": "c1"})
-	action, _ := e.signer.Integration(e.app.URL+"/x", "create_task", nil)
+	good, _ := e.signer.DialogState("create_task", map[string]string{"contact": "c1"}, mattermost.Binding{})
+	otherCallback, _ := e.signer.DialogState("delete_contact", map[string]string{"contact": "c1"}, mattermost.Binding{})
+	action, _ := e.signer.Integration(e.app.URL+"/x", "create_task", nil, mattermost.Binding{})
 	tests := []struct {
 		name, callback, state string
 		status                int
