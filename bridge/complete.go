@@ -90,7 +90,16 @@ func (b *Bridge) actionComplete(ctx context.Context, req *mattermost.ActionReque
 	if contactID == "" || taskID == "" {
 		return nil, mattermost.UserErrorf("This button is broken; run the command again.")
 	}
-	res, err := b.completeTask(ctx, contactID, taskID, req.UserID, req.UserName)
+	if err := b.verifyUse(ctx, req.Token, req.ChannelID, req.UserID); err != nil {
+		return nil, err
+	}
+	// Record the user Mattermost names for the click's user_id, not the
+	// request's unsigned user_name.
+	who, err := b.clickUser(ctx, req.UserID, req.ChannelID)
+	if err != nil {
+		return nil, err
+	}
+	res, err := b.completeTask(ctx, contactID, taskID, who.ID, who.Username)
 	if err != nil {
 		return nil, err
 	}
