@@ -178,7 +178,8 @@ func TestTaskAdd(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	res := e.slash(e.alice, e.channel.ID, `/ghl task add `+e.contact.ID+` Call Ada back --due 2030-05-01 --body "Ask about the quote"`)
-	if res.Response.ResponseType != mattermost.ResponseInChannel {
+	// The bot posts the confirmation (so that an edit can redraw it).
+	if res.Response.Text != "" || len(e.posts(e.channel.ID)) != 1 || e.posts(e.channel.ID)[0].UserID != e.bot.ID {
 		t.Fatalf("task add answer: %+v", res.Response)
 	}
 	ts := e.hl.Tasks(e.contact.ID)

@@ -33,14 +33,23 @@ func (b *Bridge) completeTask(ctx context.Context, contactID, taskID, userID, us
 		return nil, err
 	} else if ok && held.ContactID == contactID {
 		t, err := b.tasks.Get(ctx, contactID, taskID)
-		if err != nil {
+		switch {
+		case err != nil:
 			// The answer stands without the details.
 			b.hlCall("Reading the task", err)
 			t = &tasks.Task{ID: taskID, ContactID: contactID, Completed: true}
-		} else {
+		case !t.Completed:
+			// Reopened since (in HighLevel): this is a new completion.
+			b.hl.observe(b.now(), nil)
+			if err := b.store.ForgetCompletion(ctx, taskID); err != nil {
+				return nil, err
+			}
+		default:
 			b.hl.observe(b.now(), nil)
 		}
-		return &completion{task: t, by: held, already: true}, nil
+		if t.Completed {
+			return &completion{task: t, by: held, already: true}, nil
+		}
 	}
 
 	t, err := b.tasks.Get(ctx, contactID, taskID)

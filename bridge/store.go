@@ -73,6 +73,10 @@ type Store interface {
 	// it returns the completion that holds (c or the earlier one) and
 	// whether c was recorded.
 	RecordCompletion(ctx context.Context, c Completion) (held Completion, recorded bool, err error)
+	// ForgetCompletion removes the task's completion (it was reopened), so
+	// that the next completion is recorded. Forgetting none is not an
+	// error.
+	ForgetCompletion(ctx context.Context, taskID string) error
 
 	// MarkOwn remembers until the given time that the bridge made the
 	// change identified by key (see ownKey), so its webhook is not posted.

@@ -308,6 +308,8 @@ type Command struct {
 	Name string
 	// Help is one line for the generated help.
 	Help string
+	// Example, if set, is one complete command line the help shows.
+	Example string
 	// Args are the positional arguments in order.
 	Args []ArgSpec
 	// Flags are the accepted --flags.
@@ -531,6 +533,9 @@ func (s *CommandSet) helpFor(prefix string) string {
 			b.WriteString(" — " + c.Help)
 		}
 		b.WriteByte('\n')
+		if c.Example != "" {
+			b.WriteString("  - e.g. " + codeSpan(c.Example) + "\n")
+		}
 		for _, f := range c.Flags {
 			if f.Help != "" {
 				b.WriteString("  - " + codeSpan("--"+f.Name) + ": " + f.Help + "\n")
