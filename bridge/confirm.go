@@ -156,7 +156,7 @@ func (b *Bridge) preview(ch *change, cur *current, channelID, userID, note strin
 	}
 	atts := slices.Clone(cur.Preview)
 	atts = append(atts, mattermost.Attachment{
-		Fallback: op.verb + " " + mattermost.PlainText(cur.Subject) + "?",
+		Fallback: op.verb + "? Confirm or cancel.",
 		Color:    mattermost.ColorOverdue,
 		Text:     fmt.Sprintf("Only %s can confirm, within %d minutes.", mention(ch.UserName), int(confirmTTL/time.Minute)),
 		Actions: []mattermost.Action{
