@@ -249,7 +249,7 @@ func shown(v string) string {
 func (b *Bridge) cmdContactSet(ctx context.Context, inv *mattermost.Invocation) (*mattermost.CommandResponse, error) {
 	ctx, cancel := context.WithTimeout(ctx, commandTimeout)
 	defer cancel()
-	changes, err := parseAssignments(inv.Words("changes"))
+	changes, err := parseAssignments(inv.Words("field=value"))
 	if err != nil {
 		return nil, err
 	}
@@ -428,7 +428,7 @@ func (b *Bridge) changeTags(ctx context.Context, inv *mattermost.Invocation, add
 	ctx, cancel := context.WithTimeout(ctx, commandTimeout)
 	defer cancel()
 	var tags []string
-	for _, t := range inv.Words("tags") {
+	for _, t := range inv.Words("tag") {
 		t = strings.TrimSpace(t)
 		if t == "" {
 			continue

@@ -25,13 +25,13 @@ func TestTaskEdit(t *testing.T) {
 	// Bad input: the user is told, nothing is sent.
 	n := mark(e)
 	for line, want := range map[string]string{
-		"/ghl task edit " + e.contact.ID + " " + task.ID:                        "Nothing to change: give --title, --due, --body or --assignee.",
-		"/ghl task edit " + e.contact.ID + " " + task.ID + " --due tomorrow":     "Bad --due: `tomorrow` is not a date",
-		"/ghl task edit " + e.contact.ID + " " + task.ID + ` --title ""`:        "A task needs a title",
-		"/ghl task edit " + e.contact.ID + " " + task.ID + " --assignee a/b":    "Bad --assignee: `a/b` is not a HighLevel user ID.",
-		"/ghl task edit " + e.contact.ID + " nosuchtask --title X":              "The contact has no task with ID `nosuchtask`.",
-		"/ghl task edit nobody@example.com " + task.ID + " --title X":           "No contact with email `nobody@example.com`.",
-		"/ghl task edit " + e.contact.ID + " " + task.ID + " --colour red":      "unknown flag --colour",
+		"/ghl task edit " + e.contact.ID + " " + task.ID:                      "Nothing to change: give --title, --due, --body or --assignee.",
+		"/ghl task edit " + e.contact.ID + " " + task.ID + " --due tomorrow":  "Bad --due: `tomorrow` is not a date",
+		"/ghl task edit " + e.contact.ID + " " + task.ID + ` --title ""`:      "A task needs a title",
+		"/ghl task edit " + e.contact.ID + " " + task.ID + " --assignee a/b":  "Bad --assignee: `a/b` is not a HighLevel user ID.",
+		"/ghl task edit " + e.contact.ID + " nosuchtask --title X":            "The contact has no task with ID `nosuchtask`.",
+		"/ghl task edit nobody@example.com " + task.ID + " --title X":         "No contact with email `nobody@example.com`.",
+		"/ghl task edit " + e.contact.ID + " " + task.ID + " --colour red":    "unknown flag --colour",
 		"/ghl task edit " + e.contact.ID + " " + task.ID + " --title X extra": "unexpected argument",
 	} {
 		res := e.slash(e.alice, e.channel.ID, line)
