@@ -31,13 +31,13 @@ type contactField struct {
 }
 
 // str makes a nullable text field: "" sends null, which clears it.
-func str(f func(p *contacts.UpdateParams) *contacts.Field[string]) func(*contacts.UpdateParams, string) {
+func str(f func(p *contacts.UpdateParams) *ghl.Field[string]) func(*contacts.UpdateParams, string) {
 	return func(p *contacts.UpdateParams, v string) {
 		if v == "" {
-			*f(p) = contacts.Null[string]()
+			*f(p) = ghl.Null[string]()
 			return
 		}
-		*f(p) = contacts.Set(v)
+		*f(p) = ghl.Set(v)
 	}
 }
 
@@ -45,22 +45,22 @@ func str(f func(p *contacts.UpdateParams) *contacts.Field[string]) func(*contact
 // can change, by lower-case name.
 var contactFields = func() map[string]contactField {
 	fs := []contactField{
-		{name: "firstName", get: func(c *contacts.Contact) string { return c.FirstName }, set: str(func(p *contacts.UpdateParams) *contacts.Field[string] { return &p.FirstName })},
-		{name: "lastName", get: func(c *contacts.Contact) string { return c.LastName }, set: str(func(p *contacts.UpdateParams) *contacts.Field[string] { return &p.LastName })},
-		{name: "name", get: func(c *contacts.Contact) string { return c.Name }, set: str(func(p *contacts.UpdateParams) *contacts.Field[string] { return &p.Name })},
-		{name: "email", get: func(c *contacts.Contact) string { return c.Email }, set: str(func(p *contacts.UpdateParams) *contacts.Field[string] { return &p.Email }), check: checkEmail},
-		{name: "phone", get: func(c *contacts.Contact) string { return c.Phone }, set: str(func(p *contacts.UpdateParams) *contacts.Field[string] { return &p.Phone }), check: checkPhone},
-		{name: "address1", get: func(c *contacts.Contact) string { return c.Address1 }, set: str(func(p *contacts.UpdateParams) *contacts.Field[string] { return &p.Address1 })},
-		{name: "city", get: func(c *contacts.Contact) string { return c.City }, set: str(func(p *contacts.UpdateParams) *contacts.Field[string] { return &p.City })},
-		{name: "state", get: func(c *contacts.Contact) string { return c.State }, set: str(func(p *contacts.UpdateParams) *contacts.Field[string] { return &p.State })},
+		{name: "firstName", get: func(c *contacts.Contact) string { return c.FirstName }, set: str(func(p *contacts.UpdateParams) *ghl.Field[string] { return &p.FirstName })},
+		{name: "lastName", get: func(c *contacts.Contact) string { return c.LastName }, set: str(func(p *contacts.UpdateParams) *ghl.Field[string] { return &p.LastName })},
+		{name: "name", get: func(c *contacts.Contact) string { return c.Name }, set: str(func(p *contacts.UpdateParams) *ghl.Field[string] { return &p.Name })},
+		{name: "email", get: func(c *contacts.Contact) string { return c.Email }, set: str(func(p *contacts.UpdateParams) *ghl.Field[string] { return &p.Email }), check: checkEmail},
+		{name: "phone", get: func(c *contacts.Contact) string { return c.Phone }, set: str(func(p *contacts.UpdateParams) *ghl.Field[string] { return &p.Phone }), check: checkPhone},
+		{name: "address1", get: func(c *contacts.Contact) string { return c.Address1 }, set: str(func(p *contacts.UpdateParams) *ghl.Field[string] { return &p.Address1 })},
+		{name: "city", get: func(c *contacts.Contact) string { return c.City }, set: str(func(p *contacts.UpdateParams) *ghl.Field[string] { return &p.City })},
+		{name: "state", get: func(c *contacts.Contact) string { return c.State }, set: str(func(p *contacts.UpdateParams) *ghl.Field[string] { return &p.State })},
 		// The spec does not let postalCode and country be null: "" clears.
-		{name: "postalCode", get: func(c *contacts.Contact) string { return c.PostalCode }, set: func(p *contacts.UpdateParams, v string) { p.PostalCode = contacts.Set(v) }},
-		{name: "country", get: func(c *contacts.Contact) string { return c.Country }, set: func(p *contacts.UpdateParams, v string) { p.Country = contacts.Set(strings.ToUpper(v)) }, check: checkCountry},
-		{name: "website", get: func(c *contacts.Contact) string { return c.Website }, set: str(func(p *contacts.UpdateParams) *contacts.Field[string] { return &p.Website })},
-		{name: "timezone", get: func(c *contacts.Contact) string { return c.Timezone }, set: str(func(p *contacts.UpdateParams) *contacts.Field[string] { return &p.Timezone }), check: checkTimezone},
-		{name: "source", get: func(c *contacts.Contact) string { return c.Source }, set: str(func(p *contacts.UpdateParams) *contacts.Field[string] { return &p.Source })},
-		{name: "assignedTo", get: func(c *contacts.Contact) string { return c.AssignedTo }, set: str(func(p *contacts.UpdateParams) *contacts.Field[string] { return &p.AssignedTo }), check: checkUserID},
-		{name: "dnd", get: func(c *contacts.Contact) string { return fmt.Sprint(c.DND) }, set: func(p *contacts.UpdateParams, v string) { p.DND = contacts.Set(v == "true") }, check: checkBool},
+		{name: "postalCode", get: func(c *contacts.Contact) string { return c.PostalCode }, set: func(p *contacts.UpdateParams, v string) { p.PostalCode = ghl.Set(v) }},
+		{name: "country", get: func(c *contacts.Contact) string { return c.Country }, set: func(p *contacts.UpdateParams, v string) { p.Country = ghl.Set(strings.ToUpper(v)) }, check: checkCountry},
+		{name: "website", get: func(c *contacts.Contact) string { return c.Website }, set: str(func(p *contacts.UpdateParams) *ghl.Field[string] { return &p.Website })},
+		{name: "timezone", get: func(c *contacts.Contact) string { return c.Timezone }, set: str(func(p *contacts.UpdateParams) *ghl.Field[string] { return &p.Timezone }), check: checkTimezone},
+		{name: "source", get: func(c *contacts.Contact) string { return c.Source }, set: str(func(p *contacts.UpdateParams) *ghl.Field[string] { return &p.Source })},
+		{name: "assignedTo", get: func(c *contacts.Contact) string { return c.AssignedTo }, set: str(func(p *contacts.UpdateParams) *ghl.Field[string] { return &p.AssignedTo }), check: checkUserID},
+		{name: "dnd", get: func(c *contacts.Contact) string { return fmt.Sprint(c.DND) }, set: func(p *contacts.UpdateParams, v string) { p.DND = ghl.Set(v == "true") }, check: checkBool},
 	}
 	m := make(map[string]contactField, len(fs))
 	for _, f := range fs {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ghlkit/ghl"
 	"github.com/ghlkit/ghl/ghltest"
 	"github.com/ghlkit/ghl/mattermost"
 	"github.com/ghlkit/ghl/notes"
@@ -56,7 +57,7 @@ func TestNoteEditAndDelete(t *testing.T) {
 	}
 	// ...but an edit made in HighLevel afterwards is.
 	gc, _ := e.clients()
-	if _, err := notes.New(gc).Update(context.Background(), e.contact.ID, n1.ID, notes.UpdateParams{Body: new("Signed!")}); err != nil {
+	if _, err := notes.New(gc).Update(context.Background(), e.contact.ID, n1.ID, notes.UpdateParams{Body: ghl.Set("Signed!")}); err != nil {
 		t.Fatal(err)
 	}
 	e.settle()

@@ -64,7 +64,7 @@ func (b *Bridge) cmdNoteEdit(ctx context.Context, inv *mattermost.Invocation) (*
 	if err := b.store.MarkOwn(ctx, key, b.now().Add(ownFor)); err != nil {
 		return nil, err
 	}
-	n, err := b.notes.Update(ctx, c.ID, old.ID, notes.UpdateParams{Body: &text})
+	n, err := b.notes.Update(ctx, c.ID, old.ID, notes.UpdateParams{Body: ghl.Set(text)})
 	if err != nil && !answered(err) {
 		if cur, gerr := b.notes.Get(ctx, c.ID, old.ID); gerr == nil && cur.Body == text {
 			n, err = cur, nil

@@ -44,7 +44,7 @@ func (b *Bridge) taskParams(inv *mattermost.Invocation) (p tasks.UpdateParams, c
 		if v == "" {
 			return p, nil, mattermost.UserErrorf("A task needs a title: --title cannot be empty.")
 		}
-		p.Title = &v
+		p.Title = ghl.Set(v)
 		changed = append(changed, "title")
 	}
 	if v, ok := inv.Flag("due"); ok {
@@ -52,12 +52,12 @@ func (b *Bridge) taskParams(inv *mattermost.Invocation) (p tasks.UpdateParams, c
 		if err != nil {
 			return p, nil, &mattermost.UserError{Message: "Bad --due: " + err.Error()}
 		}
-		p.DueDate = &due
+		p.DueDate = ghl.Set(due)
 		changed = append(changed, "due date")
 	}
 	if v, ok := inv.Flag("body"); ok {
 		v = strings.TrimSpace(v)
-		p.Body = &v
+		p.Body = ghl.Set(v)
 		changed = append(changed, "description")
 	}
 	if v, ok := inv.Flag("assignee"); ok {
@@ -65,7 +65,7 @@ func (b *Bridge) taskParams(inv *mattermost.Invocation) (p tasks.UpdateParams, c
 		if v != "" && !plausibleID(v) {
 			return p, nil, mattermost.UserErrorf("Bad --assignee: %s is not a HighLevel user ID.", code(v))
 		}
-		p.AssignedTo = &v
+		p.AssignedTo = ghl.Set(v)
 		changed = append(changed, "assignee")
 	}
 	if len(changed) == 0 {
@@ -129,9 +129,11 @@ func answered(err error) bool {
 }
 
 func taskHolds(t *tasks.Task, p tasks.UpdateParams) bool {
-	return (p.Title == nil || t.Title == *p.Title) && (p.Body == nil || t.Body == *p.Body) &&
-		(p.DueDate == nil || t.DueDate.Equal(*p.DueDate)) && (p.Completed == nil || t.Completed == *p.Completed) &&
-		(p.AssignedTo == nil || t.AssignedTo == *p.AssignedTo)
+	holds := func(f ghl.Field[string], v string) bool { w, ok := f.Get(); return !ok || w == v }
+	due, setDue := p.DueDate.Get()
+	done, setDone := p.Completed.Get()
+	return holds(p.Title, t.Title) && holds(p.Body, t.Body) && holds(p.AssignedTo, t.AssignedTo) &&
+		(!setDue || t.DueDate.Equal(due)) && (!setDone || t.Completed == done)
 }
 
 func (b *Bridge) cmdTaskEdit(ctx context.Context, inv *mattermost.Invocation) (*mattermost.CommandResponse, error) {
@@ -176,7 +178,7 @@ func (b *Bridge) cmdTaskReopen(ctx context.Context, inv *mattermost.Invocation) 
 		return nil, mattermost.UserErrorf("**%s** is already open; nothing was changed.", mattermost.EscapeInline(cmp.Or(old.Title, "(untitled)")))
 	}
 	defer b.locks.lock("task/" + old.ID)()
-	t, err := b.updateTask(ctx, c.ID, old.ID, tasks.UpdateParams{Completed: new(false)})
+	t, err := b.updateTask(ctx, c.ID, old.ID, tasks.UpdateParams{Completed: ghl.Set(false)})
 	if err != nil {
 		return nil, err
 	}
@@ -409,7 +411,7 @@ func (b *Bridge) dialogTaskEdit(ctx context.Context, sub *mattermost.DialogSubmi
 		if s == "" {
 			errs["title"] = "A task needs a title."
 		}
-		p.Title = &s
+		p.Title = ghl.Set(s)
 		changed = append(changed, "title")
 	}
 	if s := strings.TrimSpace(sub.String("due")); digest(sub.String("due")) != v["h_due"] {
@@ -417,18 +419,18 @@ func (b *Bridge) dialogTaskEdit(ctx context.Context, sub *mattermost.DialogSubmi
 		if err != nil {
 			errs["due"] = "Use YYYY-MM-DD, YYYY-MM-DDTHH:MM or RFC 3339 (2006-01-02T15:04:05+01:00)."
 		}
-		p.DueDate = &due
+		p.DueDate = ghl.Set(due)
 		changed = append(changed, "due date")
 	}
 	if s := strings.TrimSpace(sub.String("body")); digest(sub.String("body")) != v["h_body"] {
-		p.Body = &s
+		p.Body = ghl.Set(s)
 		changed = append(changed, "description")
 	}
 	if s := strings.TrimSpace(sub.String("assignee")); digest(sub.String("assignee")) != v["h_assignee"] {
 		if s != "" && !plausibleID(s) {
 			errs["assignee"] = "A HighLevel user ID: letters and digits."
 		}
-		p.AssignedTo = &s
+		p.AssignedTo = ghl.Set(s)
 		changed = append(changed, "assignee")
 	}
 	if len(errs) > 0 {

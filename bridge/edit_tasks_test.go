@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ghlkit/ghl"
 	"github.com/ghlkit/ghl/ghltest"
 	"github.com/ghlkit/ghl/mattermost"
 	"github.com/ghlkit/ghl/mattermost/mattermosttest"
@@ -258,7 +259,7 @@ func TestTaskDeleteStalePreview(t *testing.T) {
 
 	// Someone renames it in HighLevel before alice confirms.
 	gc, _ := e.clients()
-	if _, err := tasks.New(gc).Update(context.Background(), e.contact.ID, task.ID, tasks.UpdateParams{Title: new("Call back (urgent)")}); err != nil {
+	if _, err := tasks.New(gc).Update(context.Background(), e.contact.ID, task.ID, tasks.UpdateParams{Title: ghl.Set("Call back (urgent)")}); err != nil {
 		t.Fatal(err)
 	}
 	n := mark(e)
