@@ -281,6 +281,9 @@ func (b *Bridge) cmdNotes(ctx context.Context, inv *mattermost.Invocation) (*mat
 		if err := b.checkDestination(ctx, sc.ChannelID); err != nil {
 			return nil, err
 		}
+		if err := b.resumeDestination(ctx, sc.ChannelID); err != nil {
+			return nil, err
+		}
 		mayPost = true
 	}
 	if !mayPost {
@@ -746,6 +749,9 @@ func (b *Bridge) cmdSubscribe(ctx context.Context, inv *mattermost.Invocation) (
 		return nil, err
 	}
 	if err := b.checkDestination(ctx, sc.ChannelID); err != nil {
+		return nil, err
+	}
+	if err := b.resumeDestination(ctx, sc.ChannelID); err != nil {
 		return nil, err
 	}
 	c, err := b.resolveContact(ctx, inv.Arg("contact"))

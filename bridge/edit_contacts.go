@@ -302,9 +302,8 @@ func (b *Bridge) loadContactSet(ctx context.Context, ch *change) (*current, erro
 // change: the digest covers the fields HighLevel's ContactUpdate webhook
 // carries, so a later change made in HighLevel is still announced.
 func ownContactUpdateKey(c *contacts.Contact) string {
-	parts := []string{c.FirstName, c.LastName, strings.ToLower(c.Email), c.Phone, c.City, c.State, c.PostalCode,
-		c.Country, c.Website, c.Source, c.AssignedTo, c.CompanyName, fmt.Sprint(c.DND)}
-	return ownKey(webhook.TypeContactUpdate, c.ID) + "/" + digest(strings.Join(parts, "\x00"))
+	return ownKey(webhook.TypeContactUpdate, c.ID, c.FirstName, c.LastName, strings.ToLower(c.Email), c.Phone, c.City, c.State, c.PostalCode,
+		c.Country, c.Website, c.Source, c.AssignedTo, c.CompanyName, fmt.Sprint(c.DND))
 }
 
 // ownTagsKey marks one set of tags of a contact.
@@ -314,17 +313,18 @@ func ownTagsKey(contactID string, tags []string) string {
 		norm[i] = strings.ToLower(strings.TrimSpace(t))
 	}
 	slices.Sort(norm)
-	return ownKey(webhook.TypeContactTagUpdate, contactID) + "/" + digest(strings.Join(slices.Compact(norm), "\x00"))
+	return ownKey(webhook.TypeContactTagUpdate, contactID, slices.Compact(norm)...)
 }
 
 // ownCreateKey marks a contact the bridge creates, before HighLevel names
 // it: by what identifies it.
 func ownCreateKey(c *contacts.Contact) string {
-	return ownKey(webhook.TypeContactCreate, digest(strings.Join([]string{strings.ToLower(c.Email), c.Phone, strings.ToLower(c.FirstName), strings.ToLower(c.LastName)}, "\x00")))
+	return ownKey(webhook.TypeContactCreate, "", strings.ToLower(c.Email), c.Phone, strings.ToLower(c.FirstName), strings.ToLower(c.LastName))
 }
 
-// markOwn remembers keys as the bridge's own changes, best effort: a
-// failure only means the webhook is announced too.
+// markOwn remembers keys as the bridge's own changes (each hides one
+// webhook), best effort: a failure only means the webhook is announced
+// too.
 func (b *Bridge) markOwn(ctx context.Context, keys ...string) {
 	for _, k := range keys {
 		if err := b.store.MarkOwn(context.WithoutCancel(ctx), k, b.now().Add(ownFor)); err != nil {
@@ -344,7 +344,8 @@ func (b *Bridge) applyContactSet(ctx context.Context, ch *change, cur *current) 
 			setOn(&want, f.name, v)
 		}
 	}
-	b.markOwn(ctx, ownContactUpdateKey(&want))
+	predicted := ownContactUpdateKey(&want)
+	b.markOwn(ctx, predicted)
 	p := updateParams(ch.Fields)
 	c, err := b.contacts.Update(ctx, before.ID, p)
 	if err != nil && !answered(err) {
@@ -357,7 +358,9 @@ func (b *Bridge) applyContactSet(ctx context.Context, ch *change, cur *current) 
 	if err := b.hlCall("Updating the contact", err); err != nil {
 		return mattermost.Message{}, err
 	}
-	b.markOwn(ctx, ownContactUpdateKey(c))
+	if k := ownContactUpdateKey(c); k != predicted {
+		b.markOwn(ctx, k)
+	}
 	b.names.put(c.ID, mattermost.ContactName(c))
 	att := mattermost.Attachment{Fallback: "Contact updated", Color: mattermost.ColorCompleted, Title: "As HighLevel now holds it"}
 	for _, k := range sortedKeys(ch.Fields) {
@@ -473,7 +476,8 @@ func (b *Bridge) changeTags(ctx context.Context, inv *mattermost.Invocation, add
 			return slices.ContainsFunc(todo, func(t string) bool { return strings.EqualFold(x, t) })
 		})
 	}
-	b.markOwn(ctx, ownTagsKey(c.ID, want))
+	predicted := ownTagsKey(c.ID, want)
+	b.markOwn(ctx, predicted)
 	var now []string
 	what := "Adding the tags"
 	if add {
@@ -485,7 +489,9 @@ func (b *Bridge) changeTags(ctx context.Context, inv *mattermost.Invocation, add
 	if err := b.hlCall(what, err); err != nil {
 		return nil, err
 	}
-	b.markOwn(ctx, ownTagsKey(c.ID, now))
+	if k := ownTagsKey(c.ID, now); k != predicted {
+		b.markOwn(ctx, k)
+	}
 	sign, verb := "+", "added"
 	if !add {
 		sign, verb = "−", "removed"

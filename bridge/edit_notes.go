@@ -36,7 +36,7 @@ func (b *Bridge) getNote(ctx context.Context, contactID, noteID string) (*notes.
 // ownNoteUpdateKey marks one edit of a note: its webhook carries the new
 // body, so a later edit made in HighLevel is still announced.
 func ownNoteUpdateKey(noteID, body string) string {
-	return ownKey(webhook.TypeNoteUpdate, noteID) + "/" + digest(body)
+	return ownKey(webhook.TypeNoteUpdate, noteID, "body="+body)
 }
 
 func (b *Bridge) cmdNoteEdit(ctx context.Context, inv *mattermost.Invocation) (*mattermost.CommandResponse, error) {

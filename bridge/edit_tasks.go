@@ -184,7 +184,7 @@ func (b *Bridge) cmdTaskReopen(ctx context.Context, inv *mattermost.Invocation) 
 	}
 	// Whoever completed it before no longer holds it: the next Complete
 	// is a new completion.
-	if err := b.store.ForgetCompletion(context.WithoutCancel(ctx), old.ID); err != nil {
+	if err := b.store.DropCompletion(context.WithoutCancel(ctx), old.ID); err != nil {
 		b.log.LogAttrs(ctx, slog.LevelError, "bridge: forgetting a completion failed", slog.String("taskId", old.ID), slog.String("error", err.Error()))
 	}
 	sc := inv.Request

@@ -78,17 +78,13 @@ type Store interface {
 	// it returns the completion that holds (c or the earlier one) and
 	// whether c was recorded.
 	RecordCompletion(ctx context.Context, c Completion) (held Completion, recorded bool, err error)
-	// ForgetCompletion removes the task's completion (it was reopened), so
-	// that the next completion is recorded. Forgetting none is not an
-	// error.
-	ForgetCompletion(ctx context.Context, taskID string) error
 
 	// MarkOwn remembers until the given time that the bridge made the
 	// change identified by key (see ownKey), so its webhook is not posted.
 	MarkOwn(ctx context.Context, key string, until time.Time) error
 	// ForgetOwn removes a mark (the change failed after all).
 	ForgetOwn(ctx context.Context, key string) error
-	// IsOwn reports whether key is marked and not expired.
+	// IsOwn reports whether key is marked and not expired, taken or not.
 	IsOwn(ctx context.Context, key string) (bool, error)
 
 	// One-time tokens (dialog states, confirmation buttons).
@@ -97,6 +93,21 @@ type Store interface {
 	// decoded token, never its text) as used until until; fresh is false,
 	// and nothing changes, when it was used already.
 	UseNonce(ctx context.Context, key string, until time.Time) (fresh bool, err error)
+	// TakeOwn consumes a mark made by MarkOwn: own is true once per mark
+	// (its webhook), false after, so a later genuine change is posted.
+	// IsOwn still reports a taken mark until it expires.
+	TakeOwn(ctx context.Context, key string) (own bool, err error)
+	// DropCompletion forgets a task's completion (HighLevel shows the
+	// task open again).
+	DropCompletion(ctx context.Context, taskID string) error
+	// SuspendDestination stops routing events to s.ChannelID (Mattermost
+	// refuses the bot's posts there), replacing an earlier suspension.
+	SuspendDestination(ctx context.Context, s Suspension) error
+	// ResumeDestination routes events to channelID again; resumed is false
+	// when it was not suspended.
+	ResumeDestination(ctx context.Context, channelID string) (resumed bool, err error)
+	// Suspensions lists the suspended destinations, by channel ID.
+	Suspensions(ctx context.Context) ([]Suspension, error)
 
 	// Sweep deletes expired webhookIds, marks and nonces.
 	Sweep(ctx context.Context, now time.Time) error
@@ -782,7 +793,7 @@ func (s *BoltStore) Enqueue(ctx context.Context, ev OutboxEvent, seenUntil time.
 		added = true
 		return nil
 	})
-	return added && err == nil, err
+	return err == nil && added, err
 }
 
 // Claim implements Store. It reads the due index from its start, so it
@@ -1040,6 +1051,11 @@ func (s *BoltStore) RecordCompletion(ctx context.Context, c Completion) (Complet
 		recorded = true
 		return b.Put([]byte(c.TaskID), v)
 	})
+	if err != nil {
+		// held and recorded may still be written by a commit that ends
+		// after ctx: do not read them.
+		return Completion{}, false, err
+	}
 	return held, recorded, err
 }
 
@@ -1055,6 +1071,9 @@ func (s *BoltStore) MarkOwn(ctx context.Context, key string, until time.Time) er
 // ForgetOwn implements Store.
 func (s *BoltStore) ForgetOwn(ctx context.Context, key string) error {
 	return s.update(ctx, func(tx *bolt.Tx) error {
+		if err := tx.Bucket(bOwn).Delete([]byte(takenPrefix + key)); err != nil {
+			return err
+		}
 		return tx.Bucket(bOwn).Delete([]byte(key))
 	})
 }
@@ -1063,7 +1082,8 @@ func (s *BoltStore) ForgetOwn(ctx context.Context, key string) error {
 func (s *BoltStore) IsOwn(ctx context.Context, key string) (bool, error) {
 	var own bool
 	err := s.view(ctx, func(tx *bolt.Tx) error {
-		own = s.live(tx.Bucket(bOwn).Get([]byte(key)))
+		b := tx.Bucket(bOwn)
+		own = s.live(b.Get([]byte(key))) || s.live(b.Get([]byte(takenPrefix+key)))
 		return nil
 	})
 	return own, err

@@ -2,18 +2,21 @@ package bridge
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
 
-// Buckets of the trust state: one-time nonces.
+// Buckets of the trust state: one-time nonces, suspended destinations.
 var (
-	bNonces = []byte("nonces")
+	bNonces    = []byte("nonces")
+	bSuspended = []byte("suspended")
 	// trustBuckets are created with the others; trustExpiring hold
 	// encoded expiries that Sweep prunes.
-	trustBuckets  = [][]byte{bNonces}
+	trustBuckets  = [][]byte{bNonces, bSuspended}
 	trustExpiring = [][]byte{bNonces}
 )
 
@@ -33,5 +36,97 @@ func (s *BoltStore) UseNonce(ctx context.Context, key string, until time.Time) (
 		}
 		return b.Put([]byte(key), encodeTime(until))
 	})
-	return fresh && err == nil, err
+	return err == nil && fresh, err
+}
+
+// Suspension is a destination channel the bridge stopped posting to, after
+// Mattermost refused its posts there again and again (the bot was removed,
+// the channel archived or deleted). Its events go to the other routes, or
+// the default channel, until a subscribe or notes --move there resumes it.
+type Suspension struct {
+	ChannelID string    `json:"channel_id"`
+	Since     time.Time `json:"since"`
+	Failures  int       `json:"failures"`         // consecutive refusals that led to it
+	Reason    string    `json:"reason,omitempty"` // Mattermost's last answer, e.g. "403 api.context.permissions.app_error"
+}
+
+// SuspendDestination implements Store.
+func (s *BoltStore) SuspendDestination(ctx context.Context, sp Suspension) error {
+	if sp.ChannelID == "" {
+		return errors.New("bridge: suspension without a channel")
+	}
+	v, err := json.Marshal(sp)
+	if err != nil {
+		return err
+	}
+	return s.update(ctx, func(tx *bolt.Tx) error {
+		return tx.Bucket(bSuspended).Put([]byte(sp.ChannelID), v)
+	})
+}
+
+// ResumeDestination implements Store.
+func (s *BoltStore) ResumeDestination(ctx context.Context, channelID string) (bool, error) {
+	var resumed bool
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bSuspended)
+		resumed = b.Get([]byte(channelID)) != nil
+		if !resumed {
+			return nil
+		}
+		return b.Delete([]byte(channelID))
+	})
+	return err == nil && resumed, err
+}
+
+// Suspensions implements Store.
+func (s *BoltStore) Suspensions(ctx context.Context) ([]Suspension, error) {
+	var out []Suspension
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		return tx.Bucket(bSuspended).ForEach(func(_, v []byte) error {
+			var sp Suspension
+			if err := json.Unmarshal(v, &sp); err != nil {
+				return err
+			}
+			out = append(out, sp)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// takenPrefix keeps an own-change mark its webhook took, until it expires:
+// IsOwn still knows the change was the bridge's, TakeOwn matches it once.
+const takenPrefix = "taken/"
+
+// TakeOwn implements Store.
+func (s *BoltStore) TakeOwn(ctx context.Context, key string) (bool, error) {
+	var own bool
+	// Most events are not the bridge's own: read first, write only a hit.
+	if err := s.view(ctx, func(tx *bolt.Tx) error {
+		own = s.live(tx.Bucket(bOwn).Get([]byte(key)))
+		return nil
+	}); err != nil || !own {
+		return false, err
+	}
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bOwn)
+		v := b.Get([]byte(key))
+		own = s.live(v)
+		if !own {
+			return nil
+		}
+		v = slices.Clone(v)
+		if err := b.Delete([]byte(key)); err != nil {
+			return err
+		}
+		return b.Put([]byte(takenPrefix+key), v)
+	})
+	return err == nil && own, err
+}
+
+// DropCompletion implements Store.
+func (s *BoltStore) DropCompletion(ctx context.Context, taskID string) error {
+	return s.update(ctx, func(tx *bolt.Tx) error {
+		return tx.Bucket(bDone).Delete([]byte(taskID))
+	})
 }

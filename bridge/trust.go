@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"context"
+	"sync/atomic"
 
 	"github.com/ghlkit/ghl/mattermost"
 )
@@ -34,4 +35,25 @@ func (b *Bridge) verifyUse(ctx context.Context, tok *mattermost.Token, channelID
 		return &mattermost.UserError{Message: mattermost.RefusalText(mattermost.ErrAlreadyUsed), Err: mattermost.ErrAlreadyUsed}
 	}
 	return nil
+}
+
+// IgnoredWebhooks counts the verified webhooks the bridge answered but did
+// not post, by reason, since it started (for metrics).
+type IgnoredWebhooks struct {
+	NoLocation    int64 `json:"no_location"`    // no locationId
+	OtherLocation int64 `json:"other_location"` // another location's
+	OtherType     int64 `json:"other_type"`     // a type the bridge does not post
+}
+
+type ignoredCounters struct {
+	noLocation, otherLocation, otherType atomic.Int64
+}
+
+// IgnoredWebhooks returns the counts of webhooks answered but not posted.
+func (b *Bridge) IgnoredWebhooks() IgnoredWebhooks {
+	return IgnoredWebhooks{
+		NoLocation:    b.ignored.noLocation.Load(),
+		OtherLocation: b.ignored.otherLocation.Load(),
+		OtherType:     b.ignored.otherType.Load(),
+	}
 }

@@ -3,13 +3,16 @@ package bridge
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ghlkit/ghl/ghltest"
 	"github.com/ghlkit/ghl/mattermost"
 	"github.com/ghlkit/ghl/mattermost/mattermosttest"
+	"github.com/ghlkit/ghl/tasks"
 )
 
 // --- who may act where (issue 13, point 1) ---
@@ -242,5 +245,180 @@ func TestButtonFromAnotherChannelRefused(t *testing.T) {
 	resp = replayAction(t, e, &mattermost.ActionRequest{UserID: mattermosttest.NewID(), UserName: "ghost", ChannelID: e.channel.ID, Type: "button", Context: ctx2})
 	if !strings.Contains(resp.EphemeralText, "does not know the user") {
 		t.Errorf("unknown user: %+v", resp)
+	}
+}
+
+// --- destinations checked and isolated (issue 13, point 2) ---
+
+func TestRefusingDestinationHoldsNothingBack(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	private := e.mm.AddChannel("private", e.alice.ID, e.bot.ID)
+	e.stop()
+	e.cfg.Admins = []string{"alice"}
+	e.start()
+	e.run()
+	for _, ch := range []string{private.ID, e.other.ID} {
+		if res := e.slash(e.alice, ch, "/ghl subscribe "+e.contact.ID); !strings.Contains(res.Response.Text, "now receives") {
+			t.Fatalf("subscribe: %q", res.Response.Text)
+		}
+	}
+	e.mm.RemoveMember(private.ID, e.bot.ID) // Mattermost now answers 403 there
+	c := e.contact
+	base := len(e.posts(e.other.ID))
+	for i, tag := range []string{"a", "b", "c"} {
+		c.Tags = []string{tag}
+		e.hl.UpdateContact(c)
+		e.settle() // the outbox empties: nothing waits behind the 403s
+		if n := len(e.posts(e.other.ID)) - base; n != i+1 {
+			t.Fatalf("after event %d: %d posts in ~sales", i+1, n)
+		}
+	}
+	sus, err := e.b.Suspensions(ctx)
+	if err != nil || len(sus) != 1 || sus[0].ChannelID != private.ID || sus[0].Failures != suspendAfter || !strings.Contains(sus[0].Reason, "Forbidden") {
+		t.Fatalf("suspensions = %+v, %v", sus, err)
+	}
+	if !strings.Contains(e.logs.String(), "destination suspended") {
+		t.Error("the suspension was not logged")
+	}
+	if st, _ := e.b.Store().OutboxStats(ctx); st.Dead != 0 {
+		t.Errorf("%d dead events", st.Dead)
+	}
+	// Suspended, and the other subscription gone: the default channel
+	// gets the contact's events, and the private channel is not tried.
+	e.mm.SetChannelAdmin(e.other.ID, e.alice.ID, true)
+	e.slash(e.alice, e.other.ID, "/ghl unsubscribe "+e.contact.ID)
+	tries := countMMPosts(e)
+	c.Tags = []string{"d"}
+	e.hl.UpdateContact(c)
+	e.settle()
+	if got := e.posts(e.channel.ID); len(got) != 1 || !strings.Contains(postText(got[0]), "Tags changed") {
+		for _, p := range got {
+			t.Log(postText(p))
+		}
+		t.Errorf("default channel: %d posts", len(got))
+	}
+	if n := countMMPosts(e) - tries; n != 1 {
+		t.Errorf("%d post attempts for one event, want 1 (the suspended channel is not tried)", n)
+	}
+	// A subscribe there, once the bot is back, resumes it.
+	e.mm.AddMember(private.ID, e.bot.ID)
+	e.slash(e.alice, private.ID, "/ghl subscribe "+e.contact.ID)
+	if sus, _ := e.b.Suspensions(ctx); len(sus) != 0 {
+		t.Errorf("still suspended: %+v", sus)
+	}
+}
+
+func TestOnlyDestinationRefusingFallsBackToDefault(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	private := e.mm.AddChannel("private", e.alice.ID, e.bot.ID)
+	e.mm.SetChannelAdmin(private.ID, e.alice.ID, true)
+	e.slash(e.alice, private.ID, "/ghl subscribe "+e.contact.ID)
+	e.mm.RemoveMember(private.ID, e.bot.ID)
+	e.hl.AddTask(ghlTask(e, "Call back"))
+	e.settle()
+	got := e.posts(e.channel.ID)
+	if len(got) != 1 || !strings.Contains(postText(got[0]), "Call back") {
+		t.Fatalf("default channel: %d posts", len(got))
+	}
+	// Its button is bound to the channel it was posted in.
+	if text := postText(got[0]); !strings.Contains(text, "[Complete]") {
+		t.Errorf("fallback post has no button:\n%s", text)
+	}
+}
+
+func countMMPosts(e *env) int {
+	n := 0
+	for _, r := range e.mm.Requests() {
+		if r.Method == "POST" && r.Path == "/api/v4/posts" {
+			n++
+		}
+	}
+	return n
+}
+
+// --- HighLevel's state wins (issue 13, point 4) ---
+
+func TestReopenedTaskCanBeCompletedAgainAndIsPosted(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	task := e.hl.AddTask(ghlTask(e, "Call back"))
+	e.settle()
+	before := len(e.posts(e.channel.ID)) // the TaskCreate event
+	res := e.slash(e.alice, e.channel.ID, "/ghl task done "+e.contact.ID+" "+task.ID)
+	if res.Response.ResponseType != mattermost.ResponseInChannel {
+		t.Fatalf("task done: %+v", res.Response)
+	}
+	e.settle()
+	if n := len(e.posts(e.channel.ID)) - before; n != 1 {
+		t.Fatalf("%d posts after completing from chat, want 1 (the answer; its webhook is no echo)", n)
+	}
+
+	// Reopened in HighLevel, then completed there again, within the day:
+	// that genuine completion is posted.
+	gc, _ := e.clients()
+	ts := tasks.New(gc)
+	if _, err := ts.SetCompleted(ctx, e.contact.ID, task.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ts.SetCompleted(ctx, e.contact.ID, task.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	e.settle()
+	got := e.posts(e.channel.ID)
+	if n := len(got) - before; n != 2 || !strings.Contains(postText(got[len(got)-1]), "in HighLevel") {
+		t.Fatalf("%d posts after a completion in HighLevel, want 2", n)
+	}
+	if c, ok, _ := e.b.Store().Completion(ctx, task.ID); !ok || c.UserName != "" {
+		t.Errorf("completion after HighLevel's: %+v, want HighLevel's", c)
+	}
+
+	// Reopened in HighLevel again: chat may complete it again.
+	if _, err := ts.SetCompleted(ctx, e.contact.ID, task.ID, false); err != nil {
+		t.Fatal(err)
+	}
+	res = e.slash(e.bob, e.channel.ID, "/ghl task done "+e.contact.ID+" "+task.ID)
+	if strings.Contains(res.Response.Text, "already complete") || !e.hl.Tasks(e.contact.ID)[0].Completed {
+		t.Fatalf("completing a reopened task: %+v", res.Response)
+	}
+	if c, ok, _ := e.b.Store().Completion(ctx, task.ID); !ok || c.UserName != "bob" {
+		t.Errorf("completion recorded: %+v", c)
+	}
+	if n := countRequests(e.hl, "PUT", "/contacts/"+e.contact.ID+"/tasks/"+task.ID+"/completed"); n != 5 {
+		t.Errorf("%d completion writes, want 5 (2 by the bridge, 3 by the test)", n)
+	}
+}
+
+// --- webhooks tied to the location (issue 13, point 5) ---
+
+func TestWebhookWithoutOrWithAnotherLocationIsNotPosted(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	url := e.srv.URL + PathWebhook
+	now := time.Now().UTC().Format(time.RFC3339)
+	for i, loc := range []string{`"locationId":"",`, ``, `"locationId":"elsewhere",`} {
+		id := fmt.Sprintf("nl%d", i)
+		body := fmt.Appendf(nil, `{"type":"TaskCreate",%s"id":"task%s","contactId":%q,"title":"Forged %s","timestamp":%q,"webhookId":%q}`, loc, id, e.contact.ID, id, now, id)
+		if got := postWebhook(t, e, signedWebhook(t, url, body)); got != http.StatusOK {
+			t.Errorf("webhook %s: %d, want 200 (answered, so HighLevel stops)", loc, got)
+		}
+	}
+	// A good one, so that settle has something to wait for.
+	if got := postWebhook(t, e, signedWebhook(t, url, webhookBody("good", e.contact.ID, time.Now()))); got != http.StatusOK {
+		t.Fatalf("good webhook: %d", got)
+	}
+	e.settle()
+	posts := e.posts(e.channel.ID)
+	if len(posts) != 1 || !strings.Contains(postText(posts[0]), "Task good") {
+		for _, p := range posts {
+			t.Log(postText(p))
+		}
+		t.Fatalf("%d posts, want only the good webhook's", len(posts))
+	}
+	if got, want := e.b.IgnoredWebhooks(), (IgnoredWebhooks{NoLocation: 2, OtherLocation: 1}); got != want {
+		t.Errorf("IgnoredWebhooks = %+v, want %+v", got, want)
 	}
 }

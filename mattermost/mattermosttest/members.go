@@ -118,3 +118,13 @@ func (s *Server) handleChannelMember(w http.ResponseWriter, r *http.Request, cal
 		})
 	}
 }
+
+// RemoveMember removes userID from the members of channelID (a channel
+// with members).
+func (s *Server) RemoveMember(channelID, userID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c, ok := s.channels[channelID]; ok {
+		c.Members = slices.DeleteFunc(c.Members, func(m string) bool { return m == userID })
+	}
+}
