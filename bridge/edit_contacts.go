@@ -257,13 +257,13 @@ func (b *Bridge) cmdContactSet(ctx context.Context, inv *mattermost.Invocation) 
 	if err != nil {
 		return nil, err
 	}
-	same := true
+	// Only what changes is previewed and sent.
 	for k, v := range changes {
-		if fieldValue(c, k) != v {
-			same = false
+		if fieldValue(c, k) == v {
+			delete(changes, k)
 		}
 	}
-	if same {
+	if len(changes) == 0 {
 		return mattermost.Ephemeral(mattermost.EscapeInline(mattermost.ContactName(c)) + " already has these values; nothing was changed."), nil
 	}
 	return b.askConfirm(ctx, inv.Request, &change{Op: opContactSet, ContactID: c.ID, TargetID: c.ID, Fields: changes})

@@ -314,3 +314,16 @@ func TestInvocationWords(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestHelpShowsExamples(t *testing.T) {
+	t.Parallel()
+	set := NewCommandSet("ghl")
+	run := func(context.Context, *Invocation) (*CommandResponse, error) { return nil, nil }
+	if err := set.Add(Command{Name: "tag add", Help: "Add tags.", Example: `/ghl tag add ada "trade show"`, Args: []ArgSpec{{Name: "contact"}, {Name: "tag", Rest: true}}, Run: run}); err != nil {
+		t.Fatal(err)
+	}
+	want := "- `/ghl tag add <contact> <tag...>` — Add tags.\n  - e.g. `/ghl tag add ada \"trade show\"`\n"
+	if got := set.Help(); !strings.Contains(got, want) {
+		t.Errorf("help:\n%s\nwant it to contain:\n%s", got, want)
+	}
+}
