@@ -90,6 +90,9 @@ func TestContactSet(t *testing.T) {
 	t.Parallel()
 	hlClock := &testClock{t: time.Now()}
 	e := newEnv(t, withGHL(ghltest.WithClock(hlClock.now)))
+	c, _ := e.hl.Contact(e.contact.ID)
+	c.Website = "https://ada.example.com"
+	e.hl.UpdateContact(c)
 	e.settle()
 	path := "/contacts/" + e.contact.ID
 
@@ -127,7 +130,7 @@ func TestContactSet(t *testing.T) {
 	// Changed in HighLevel meanwhile: confirming shows the new state and
 	// asks again; nothing is written.
 	hlClock.add(time.Second)
-	c, _ := e.hl.Contact(e.contact.ID)
+	c, _ = e.hl.Contact(e.contact.ID)
 	c.City = "Boston"
 	e.hl.UpdateContact(c)
 	e.settle()
@@ -151,7 +154,7 @@ func TestContactSet(t *testing.T) {
 	}
 	done, _ := e.mm.Post(preview.ID)
 	text := postText(done)
-	for _, want := range []string{"@alice changed 5 fields of", "As HighLevel now holds it", "city: Boston → **New York**", "postalCode: _(empty)_ → **10001**", "phone: \\+14155550100 → **\\+14155550111**", "custom.cf1: _(empty)_ → **Gold tier**"} {
+	for _, want := range []string{"@alice changed 5 fields of", "As HighLevel now holds it", "city: Boston → **New York**", "postalCode: _(empty)_ → **10001**", "phone: \\+14155550100 → **\\+14155550111**", "custom.cf1: _(empty)_ → **Gold tier**", "website: https://ada.example.com → **_(empty)_**"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("confirmation lacks %q:\n%s", want, text)
 		}
