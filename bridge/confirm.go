@@ -2,15 +2,17 @@ package bridge
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
+	"net/http"
 	"slices"
+	"strings"
 	"time"
 
+	"github.com/ghlkit/ghl"
+	"github.com/ghlkit/ghl/contacts"
 	"github.com/ghlkit/ghl/mattermost"
 )
 
@@ -126,8 +128,7 @@ func versionOf(dateUpdated time.Time, record any) string {
 	if err != nil {
 		return ""
 	}
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:12])
+	return digest(string(b))
 }
 
 // preview renders the preview of ch for channelID and userID, with its
@@ -257,4 +258,57 @@ func updateWith(m mattermost.Message) *mattermost.ActionResponse {
 // sortedKeys returns the keys of m in order, for stable output.
 func sortedKeys[V any](m map[string]V) []string {
 	return slices.Sorted(maps.Keys(m))
+}
+
+// getChild reads one task or note of a contact.
+type getChild[T any] func(ctx context.Context, contactID, id string) (*T, error)
+
+// findChild reads a task or note (kind) of the contact, saying so when it
+// has none: an unknown ID is the user's mistake, not a failure.
+func findChild[T any](ctx context.Context, b *Bridge, kind, contactID, id string, get getChild[T]) (*T, error) {
+	id = strings.TrimSpace(id)
+	rec, err := get(ctx, contactID, id)
+	var apiErr *ghl.APIError
+	if ghl.IsNotFound(err) || errors.Is(err, ghl.ErrInvalidParam) || errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusBadRequest {
+		b.hl.observe(b.now(), nil)
+		return nil, mattermost.UserErrorf("The contact has no %s with ID %s.", kind, code(id))
+	}
+	if err := b.hlCall("Reading the "+kind, err); err != nil {
+		return nil, err
+	}
+	return rec, nil
+}
+
+// loadChild reads the task or note a delete previews; view renders its
+// subject and preview.
+func loadChild[T any](ctx context.Context, b *Bridge, ch *change, kind string, get getChild[T], view func(*T, *contacts.Contact) *current) (*current, error) {
+	rec, err := get(ctx, ch.ContactID, ch.TargetID)
+	if ghl.IsNotFound(err) {
+		b.hl.observe(b.now(), nil)
+		return &current{Gone: true}, nil
+	}
+	if err := b.hlCall("Reading the "+kind, err); err != nil {
+		return nil, err
+	}
+	cur := view(rec, b.contactFor(ctx, ch.ContactID, ""))
+	cur.Version, cur.record = versionOf(time.Time{}, rec), rec
+	return cur, nil
+}
+
+// askDelete is the command that previews the delete of a task or note
+// (op, kind) of a contact, named by its ID in the argument arg.
+func askDelete[T any](b *Bridge, op, kind, arg string, get getChild[T], idOf func(*T) string) mattermost.CommandFunc {
+	return func(ctx context.Context, inv *mattermost.Invocation) (*mattermost.CommandResponse, error) {
+		ctx, cancel := context.WithTimeout(ctx, commandTimeout)
+		defer cancel()
+		c, err := b.resolveContact(ctx, inv.Arg("contact"))
+		if err != nil {
+			return nil, err
+		}
+		rec, err := findChild(ctx, b, kind, c.ID, inv.Arg(arg), get)
+		if err != nil {
+			return nil, err
+		}
+		return b.askConfirm(ctx, inv.Request, &change{Op: op, ContactID: c.ID, TargetID: idOf(rec)})
+	}
 }

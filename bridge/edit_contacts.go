@@ -559,6 +559,7 @@ func (b *Bridge) cmdContactAdd(ctx context.Context, inv *mattermost.Invocation) 
 	end := b.own.begin(creatingContact)
 	c, err := b.contacts.Create(ctx, p)
 	end()
+	lost := false
 	if errors.Is(err, ghl.ErrOutcomeUnknown) && (p.Email != "" || p.Phone != "") {
 		// The create may have happened: look for it rather than create twice.
 		var found *contacts.Contact
@@ -569,7 +570,7 @@ func (b *Bridge) cmdContactAdd(ctx context.Context, inv *mattermost.Invocation) 
 			found, ferr = b.contacts.FindByPhone(ctx, p.Phone)
 		}
 		if ferr == nil {
-			c, err = found, nil
+			c, err, lost = found, nil, true
 		}
 	}
 	if err != nil {
@@ -587,6 +588,9 @@ func (b *Bridge) cmdContactAdd(ctx context.Context, inv *mattermost.Invocation) 
 	b.hl.observe(b.now(), nil)
 	m := b.renderContact(c)
 	m.Text = "👤 Contact created by " + mention(inv.Request.UserName) + ": " + b.contactLink(c)
+	if lost {
+		m.Text += "\n_HighLevel's answer was lost; the contact was found there, so it was not created twice._"
+	}
 	return m.CommandResponse(mattermost.ResponseInChannel), nil
 }
 

@@ -17,14 +17,13 @@ func TestNoteEditAndDelete(t *testing.T) {
 	e := newEnv(t)
 	n1 := e.hl.AddNote(ghltest.Note{ContactID: e.contact.ID, Body: "Met at the fair", DateAdded: time.Date(2025, 1, 1, 10, 0, 0, 0, time.UTC)})
 	e.settle()
-	base := len(e.posts(e.channel.ID)) // the NoteCreate event
 	e.slash(e.alice, e.channel.ID, "/ghl notes "+e.contact.ID)
 	th, ok, err := e.b.Store().Thread(context.Background(), e.contact.ID)
 	if err != nil || !ok || th.Notes[n1.ID] == "" {
 		t.Fatalf("thread: %+v %v %v", th, ok, err)
 	}
 	reply, _ := e.mm.Post(th.Notes[n1.ID])
-	base = len(e.posts(e.channel.ID))
+	base := len(e.posts(e.channel.ID))
 	path := "/contacts/" + e.contact.ID + "/notes/" + n1.ID
 
 	n := mark(e)
@@ -341,5 +340,41 @@ func TestSearchAppointmentsBusiness(t *testing.T) {
 	}
 	if res := e.slash(e.alice, e.channel.ID, "/ghl business a/b"); !strings.Contains(res.Response.Text, "is not a business ID") {
 		t.Errorf("bad business: %q", res.Response.Text)
+	}
+}
+
+func TestContactAddAnswerLost(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.settle()
+	// The contact is created, the answer lost: it is found by its email
+	// rather than created twice, and its webhook is still the bridge's own.
+	e.hl.Fail(ghltest.Fault{Method: "POST", Path: "/contacts/", AfterWrite: true, Count: 1})
+	res := e.slash(e.alice, e.channel.ID, "/ghl contact add --first Grace --email grace@example.com")
+	if c := countRequests(e.hl, "POST", "/contacts/"); c != 1 {
+		t.Errorf("%d creates, want 1", c)
+	}
+	if !strings.Contains(res.Response.Text, "Contact created by @alice") || !strings.Contains(res.Response.Text, "not created twice") || len(e.hl.Contacts(testLocation)) != 2 {
+		t.Errorf("answer %+v, %d contacts", res.Response, len(e.hl.Contacts(testLocation)))
+	}
+	e.settle()
+	if c := len(e.posts(e.channel.ID)); c != 1 {
+		t.Errorf("%d posts, want 1 (no echo)", c)
+	}
+}
+
+func TestShowWhereTheBotCannotPost(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, withoutWebhookTarget())
+	e.hl.AddTask(ghlTask(e, "Call back"))
+	// A channel the bot is not in (a direct message): the list is the
+	// command's answer instead of the bot's post.
+	dm := e.mm.AddChannel("dm", e.alice.ID, e.bob.ID)
+	res := e.slash(e.alice, dm.ID, "/ghl tasks "+e.contact.ID)
+	if res.Response.ResponseType != mattermost.ResponseInChannel || !strings.Contains(res.Response.Text, "Call back") {
+		t.Errorf("answer: %+v", res.Response)
+	}
+	if ps := e.posts(dm.ID); len(ps) != 1 || ps[0].UserID != e.alice.ID {
+		t.Errorf("posts: %+v", ps)
 	}
 }

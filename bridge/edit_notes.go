@@ -2,11 +2,8 @@ package bridge
 
 import (
 	"context"
-	"errors"
 	"log/slog"
-	"net/http"
 	"strings"
-	"time"
 
 	"github.com/ghlkit/ghl"
 	"github.com/ghlkit/ghl/contacts"
@@ -20,17 +17,7 @@ import (
 
 // getNote reads a note of the contact, saying so when it has none.
 func (b *Bridge) getNote(ctx context.Context, contactID, noteID string) (*notes.Note, error) {
-	noteID = strings.TrimSpace(noteID)
-	n, err := b.notes.Get(ctx, contactID, noteID)
-	var apiErr *ghl.APIError
-	if ghl.IsNotFound(err) || errors.Is(err, ghl.ErrInvalidParam) || errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusBadRequest {
-		b.hl.observe(b.now(), nil)
-		return nil, mattermost.UserErrorf("The contact has no note with ID %s.", code(noteID))
-	}
-	if err := b.hlCall("Reading the note", err); err != nil {
-		return nil, err
-	}
-	return n, nil
+	return findChild(ctx, b, "note", contactID, noteID, b.notes.Get)
 }
 
 // ownNoteUpdateKey marks one edit of a note: its webhook carries the new
@@ -99,36 +86,13 @@ func (b *Bridge) redrawNote(ctx context.Context, c *contacts.Contact, n *notes.N
 	return th, err
 }
 
-func (b *Bridge) cmdNoteDelete(ctx context.Context, inv *mattermost.Invocation) (*mattermost.CommandResponse, error) {
-	ctx, cancel := context.WithTimeout(ctx, commandTimeout)
-	defer cancel()
-	c, err := b.resolveContact(ctx, inv.Arg("contact"))
-	if err != nil {
-		return nil, err
-	}
-	n, err := b.getNote(ctx, c.ID, inv.Arg("noteId"))
-	if err != nil {
-		return nil, err
-	}
-	return b.askConfirm(ctx, inv.Request, &change{Op: opNoteDelete, ContactID: c.ID, TargetID: n.ID})
-}
-
 func (b *Bridge) loadNoteDelete(ctx context.Context, ch *change) (*current, error) {
-	n, err := b.notes.Get(ctx, ch.ContactID, ch.TargetID)
-	if ghl.IsNotFound(err) {
-		b.hl.observe(b.now(), nil)
-		return &current{Gone: true}, nil
-	}
-	if err := b.hlCall("Reading the note", err); err != nil {
-		return nil, err
-	}
-	c := b.contactFor(ctx, ch.ContactID, "")
-	return &current{
-		Version: versionOf(time.Time{}, n),
-		Subject: "delete the note " + code(n.ID) + " of " + b.contactLink(c),
-		Preview: b.format.Note(*n).Attachments,
-		record:  n,
-	}, nil
+	return loadChild(ctx, b, ch, "note", b.notes.Get, func(n *notes.Note, c *contacts.Contact) *current {
+		return &current{
+			Subject: "delete the note " + code(n.ID) + " of " + b.contactLink(c),
+			Preview: b.format.Note(*n).Attachments,
+		}
+	})
 }
 
 func (b *Bridge) applyNoteDelete(ctx context.Context, ch *change, cur *current) (mattermost.Message, error) {

@@ -89,17 +89,7 @@ func plausibleID(s string) bool {
 
 // getTask reads a task of the contact, saying so when it has none.
 func (b *Bridge) getTask(ctx context.Context, contactID, taskID string) (*tasks.Task, error) {
-	taskID = strings.TrimSpace(taskID)
-	t, err := b.tasks.Get(ctx, contactID, taskID)
-	var apiErr *ghl.APIError
-	if ghl.IsNotFound(err) || errors.Is(err, ghl.ErrInvalidParam) || errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusBadRequest {
-		b.hl.observe(b.now(), nil)
-		return nil, mattermost.UserErrorf("The contact has no task with ID %s.", code(taskID))
-	}
-	if err := b.hlCall("Reading the task", err); err != nil {
-		return nil, err
-	}
-	return t, nil
+	return findChild(ctx, b, "task", contactID, taskID, b.tasks.Get)
 }
 
 // updateTask writes p to the task. A PUT is idempotent and the SDK retries
@@ -195,37 +185,13 @@ func (b *Bridge) cmdTaskReopen(ctx context.Context, inv *mattermost.Invocation) 
 	return b.show(ctx, sc, []mattermost.Message{m})
 }
 
-func (b *Bridge) cmdTaskDelete(ctx context.Context, inv *mattermost.Invocation) (*mattermost.CommandResponse, error) {
-	ctx, cancel := context.WithTimeout(ctx, commandTimeout)
-	defer cancel()
-	c, err := b.resolveContact(ctx, inv.Arg("contact"))
-	if err != nil {
-		return nil, err
-	}
-	t, err := b.getTask(ctx, c.ID, inv.Arg("taskId"))
-	if err != nil {
-		return nil, err
-	}
-	return b.askConfirm(ctx, inv.Request, &change{Op: opTaskDelete, ContactID: c.ID, TargetID: t.ID})
-}
-
 func (b *Bridge) loadTaskDelete(ctx context.Context, ch *change) (*current, error) {
-	t, err := b.tasks.Get(ctx, ch.ContactID, ch.TargetID)
-	if ghl.IsNotFound(err) {
-		b.hl.observe(b.now(), nil)
-		return &current{Gone: true}, nil
-	}
-	if err := b.hlCall("Reading the task", err); err != nil {
-		return nil, err
-	}
-	c := b.contactFor(ctx, ch.ContactID, "")
-	att := b.format.Task(*t).Attachments
-	return &current{
-		Version: versionOf(time.Time{}, t),
-		Subject: "delete the task **" + mattermost.EscapeInline(cmp.Or(t.Title, "(untitled)")) + "** of " + b.contactLink(c),
-		Preview: att,
-		record:  t,
-	}, nil
+	return loadChild(ctx, b, ch, "task", b.tasks.Get, func(t *tasks.Task, c *contacts.Contact) *current {
+		return &current{
+			Subject: "delete the task **" + mattermost.EscapeInline(cmp.Or(t.Title, "(untitled)")) + "** of " + b.contactLink(c),
+			Preview: b.format.Task(*t).Attachments,
+		}
+	})
 }
 
 func (b *Bridge) applyTaskDelete(ctx context.Context, ch *change, cur *current) (mattermost.Message, error) {
@@ -338,8 +304,9 @@ func (b *Bridge) editMenu(channelID, contactID string, list []tasks.Task) (matte
 	return a, nil
 }
 
-// digest is a short fingerprint of a form value: the form's state carries
-// these instead of the values, so its size does not grow with the task.
+// digest is a short fingerprint of a value: an edit form's state carries
+// these instead of the values, so its size does not grow with the task,
+// and a record's version is one (versionOf).
 func digest(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:8])
