@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ghlkit/ghl"
 	"github.com/ghlkit/ghl/contacts"
@@ -337,23 +338,34 @@ func (b *Bridge) actionTaskEdit(ctx context.Context, req *mattermost.ActionReque
 		return nil, err
 	}
 	due := b.dueField(t.DueDate)
+	values := map[string]string{
+		"contact_id": contactID, "task_id": t.ID, "post_id": req.PostID, "view": req.Values["view"], "user_name": req.UserName,
+	}
+	intro := "Only the fields you change are sent to HighLevel."
+	var els []mattermost.DialogElement
+	// A field longer than Mattermost's form allows is left out rather than
+	// cut: saving the form would otherwise write it back cut.
+	field := func(el mattermost.DialogElement, limit int) {
+		if utf8.RuneCountInString(el.Default) > limit {
+			intro += " The " + strings.ToLower(el.DisplayName) + " is too long to edit here: use `" + b.trigger + " task edit`."
+			return
+		}
+		el.MaxLength = limit
+		els = append(els, el)
+		values["h_"+el.Name] = digest(el.Default)
+	}
+	field(mattermost.DialogElement{DisplayName: "Title", Name: "title", Type: mattermost.ElementText, Default: t.Title}, maxTextField)
+	field(mattermost.DialogElement{DisplayName: "Due date", Name: "due", Type: mattermost.ElementText, Default: due,
+		Placeholder: "YYYY-MM-DD", HelpText: "YYYY-MM-DD (09:00), YYYY-MM-DDTHH:MM or RFC 3339 (" + b.cfg.Location.String() + ")"}, maxTextField)
+	field(mattermost.DialogElement{DisplayName: "Description", Name: "body", Type: mattermost.ElementTextarea, Optional: true, Default: t.Body}, maxTextarea)
+	field(mattermost.DialogElement{DisplayName: "Assignee", Name: "assignee", Type: mattermost.ElementText, Optional: true, Default: t.AssignedTo,
+		HelpText: "HighLevel user ID; empty: unassigned"}, maxTextField)
 	d := mattermost.Dialog{
 		CallbackID:       dialogTaskEdit,
 		Title:            "Edit task",
-		IntroductionText: "Only the fields you change are sent to HighLevel.",
+		IntroductionText: intro,
 		SubmitLabel:      "Save",
-		Elements: []mattermost.DialogElement{
-			{DisplayName: "Title", Name: "title", Type: mattermost.ElementText, Default: t.Title, MaxLength: 150},
-			{DisplayName: "Due date", Name: "due", Type: mattermost.ElementText, Default: due,
-				Placeholder: "YYYY-MM-DD", HelpText: "YYYY-MM-DD (09:00), YYYY-MM-DDTHH:MM or RFC 3339 (" + b.cfg.Location.String() + ")"},
-			{DisplayName: "Description", Name: "body", Type: mattermost.ElementTextarea, Optional: true, Default: t.Body, MaxLength: 3000},
-			{DisplayName: "Assignee", Name: "assignee", Type: mattermost.ElementText, Optional: true, Default: t.AssignedTo,
-				HelpText: "HighLevel user ID; empty: unassigned"},
-		},
-	}
-	values := map[string]string{
-		"contact_id": contactID, "task_id": t.ID, "post_id": req.PostID, "view": req.Values["view"], "user_name": req.UserName,
-		"h_title": digest(t.Title), "h_due": digest(due), "h_body": digest(t.Body), "h_assignee": digest(t.AssignedTo),
+		Elements:         els,
 	}
 	bind := mattermost.Binding{ChannelID: req.ChannelID, UserID: req.UserID}
 	if err := b.dialogs.Open(ctx, b.mm, req.TriggerID, b.publicURL(PathDialog), d, values, bind); err != nil {
@@ -361,6 +373,12 @@ func (b *Bridge) actionTaskEdit(ctx context.Context, req *mattermost.ActionReque
 	}
 	return &mattermost.ActionResponse{}, nil
 }
+
+// Mattermost's limits on form fields.
+const (
+	maxTextField = 150
+	maxTextarea  = 3000
+)
 
 // dialogTaskEdit applies an edit form: only the fields whose value differs
 // from what the form was opened with are sent.
@@ -374,14 +392,14 @@ func (b *Bridge) dialogTaskEdit(ctx context.Context, sub *mattermost.DialogSubmi
 	var p tasks.UpdateParams
 	var changed []string
 	errs := map[string]string{}
-	if s := strings.TrimSpace(sub.String("title")); digest(sub.String("title")) != v["h_title"] {
+	if s := strings.TrimSpace(sub.String("title")); changedField(sub, "title") {
 		if s == "" {
 			errs["title"] = "A task needs a title."
 		}
 		p.Title = ghl.Set(s)
 		changed = append(changed, "title")
 	}
-	if s := strings.TrimSpace(sub.String("due")); digest(sub.String("due")) != v["h_due"] {
+	if s := strings.TrimSpace(sub.String("due")); changedField(sub, "due") {
 		due, err := b.parseDue(s)
 		if err != nil {
 			errs["due"] = "Use YYYY-MM-DD, YYYY-MM-DDTHH:MM or RFC 3339 (2006-01-02T15:04:05+01:00)."
@@ -389,11 +407,11 @@ func (b *Bridge) dialogTaskEdit(ctx context.Context, sub *mattermost.DialogSubmi
 		p.DueDate = ghl.Set(due)
 		changed = append(changed, "due date")
 	}
-	if s := strings.TrimSpace(sub.String("body")); digest(sub.String("body")) != v["h_body"] {
+	if s := strings.TrimSpace(sub.String("body")); changedField(sub, "body") {
 		p.Body = ghl.Set(s)
 		changed = append(changed, "description")
 	}
-	if s := strings.TrimSpace(sub.String("assignee")); digest(sub.String("assignee")) != v["h_assignee"] {
+	if s := strings.TrimSpace(sub.String("assignee")); changedField(sub, "assignee") {
 		if s != "" && !plausibleID(s) {
 			errs["assignee"] = "A HighLevel user ID: letters and digits."
 		}
@@ -420,6 +438,13 @@ func (b *Bridge) dialogTaskEdit(ctx context.Context, sub *mattermost.DialogSubmi
 	heading := "✏️ Task updated by " + mention(v["user_name"])
 	b.redrawTask(ctx, sub, c, t, heading, changed)
 	return nil, nil
+}
+
+// changedField reports whether the form's field name was in the form and
+// its value differs from what the form was opened with.
+func changedField(sub *mattermost.DialogSubmission, name string) bool {
+	h, inForm := sub.Values["h_"+name]
+	return inForm && digest(sub.String(name)) != h
 }
 
 // redrawTask shows an edited task in place: the post whose Edit button

@@ -421,3 +421,29 @@ func submitRaw(t *testing.T, e *env, sub *mattermost.DialogSubmission) mattermos
 	_ = json.NewDecoder(resp.Body).Decode(&got)
 	return got
 }
+
+func TestTaskEditDialogLongFields(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, withoutWebhookTarget())
+	long := strings.Repeat("Call back about the quote. ", 8) // over 150 characters
+	task := e.hl.AddTask(ghltest.Task{ContactID: e.contact.ID, Title: long, DueDate: time.Date(2030, 1, 2, 9, 0, 0, 0, time.UTC)})
+	e.slash(e.bob, e.channel.ID, "/ghl task edit "+e.contact.ID+" "+task.ID+" --body x")
+	click(t, e, e.bob, lastPost(t, e, e.channel.ID).ID, "edit"+task.ID)
+	d := e.mm.Dialogs()[0]
+	for _, el := range d.Dialog.Elements {
+		if el.Name == "title" {
+			t.Fatalf("a title too long for the form is in it, cut: %q", el.Default)
+		}
+	}
+	if !strings.Contains(d.Dialog.IntroductionText, "The title is too long to edit here") {
+		t.Errorf("intro: %q", d.Dialog.IntroductionText)
+	}
+	n := mark(e)
+	if r, err := e.mm.As(e.bob.ID).SubmitDialog(context.Background(), d, map[string]any{"due": "2030-01-03", "body": "x"}); err != nil || !r.Closed {
+		t.Fatalf("submission: %+v %v", r, err)
+	}
+	wantWrite(t, writesSince(e, n), "PUT", "/contacts/"+e.contact.ID+"/tasks/"+task.ID, `{"dueDate":"2030-01-03T09:00:00.000Z"}`)
+	if got := e.hl.Tasks(e.contact.ID)[0].Title; got != long {
+		t.Errorf("title changed to %q", got)
+	}
+}
