@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"sync"
@@ -109,7 +108,8 @@ type Store interface {
 	// Suspensions lists the suspended destinations, by channel ID.
 	Suspensions(ctx context.Context) ([]Suspension, error)
 
-	// Sweep deletes expired webhookIds, marks and nonces.
+	// Sweep deletes expired webhookIds, marks and nonces, completions
+	// older than CompletionsKept and dead letters older than DeadKept.
 	Sweep(ctx context.Context, now time.Time) error
 	// Ping reports whether the store is usable.
 	Ping(ctx context.Context) error
@@ -251,10 +251,8 @@ func OpenBoltStore(path string, now func() time.Time) (*BoltStore, error) {
 	if now == nil {
 		now = time.Now
 	}
-	if dir := filepath.Dir(path); dir != "" {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return nil, fmt.Errorf("bridge: state file directory: %w", err)
-		}
+	if err := prepareStateDir(path); err != nil {
+		return nil, err
 	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
 	if err != nil {
@@ -262,6 +260,11 @@ func OpenBoltStore(path string, now func() time.Time) (*BoltStore, error) {
 			return nil, fmt.Errorf("bridge: state file %s is in use by another process", path)
 		}
 		return nil, fmt.Errorf("bridge: opening state file %s: %w", path, err)
+	}
+	// bolt.Open leaves an existing file's mode as it was.
+	if err := os.Chmod(path, 0o600); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("bridge: state file %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, b := range buckets {
@@ -1091,6 +1094,9 @@ func (s *BoltStore) IsOwn(ctx context.Context, key string) (bool, error) {
 
 // Sweep implements Store.
 func (s *BoltStore) Sweep(ctx context.Context, now time.Time) error {
+	if err := s.sweepAged(ctx, now); err != nil {
+		return err
+	}
 	expiring := append([][]byte{bSeen, bOwn}, trustExpiring...)
 	expired := make([][][]byte, len(expiring))
 	err := s.view(ctx, func(tx *bolt.Tx) error {

@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"time"
 
@@ -129,4 +132,105 @@ func (s *BoltStore) DropCompletion(ctx context.Context, taskID string) error {
 	return s.update(ctx, func(tx *bolt.Tx) error {
 		return tx.Bucket(bDone).Delete([]byte(taskID))
 	})
+}
+
+// How long Sweep keeps records that do not expire by themselves.
+const (
+	// CompletionsKept: who completed a task from chat is shown for a
+	// click on an old list; after this, the task's state in HighLevel is
+	// all that is said.
+	CompletionsKept = 90 * 24 * time.Hour
+	// DeadKept: dead letters wait this long (after their last attempt)
+	// for an operator to look at or replay them.
+	DeadKept = 30 * 24 * time.Hour
+)
+
+// sweepAged deletes completions older than CompletionsKept and dead
+// letters whose last attempt is older than DeadKept.
+func (s *BoltStore) sweepAged(ctx context.Context, now time.Time) error {
+	var done, dead [][]byte
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		err := tx.Bucket(bDone).ForEach(func(k, v []byte) error {
+			if completionAged(v, now) {
+				done = append(done, slices.Clone(k))
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return tx.Bucket(bDead).ForEach(func(k, v []byte) error {
+			if deadAged(v, now) {
+				dead = append(dead, slices.Clone(k))
+			}
+			return nil
+		})
+	})
+	if err != nil || len(done)+len(dead) == 0 {
+		return err
+	}
+	return s.update(ctx, func(tx *bolt.Tx) error {
+		// Re-checked: a completion may have been replaced meanwhile.
+		b := tx.Bucket(bDone)
+		for _, k := range done {
+			if v := b.Get(k); v == nil || !completionAged(v, now) {
+				continue
+			}
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+		}
+		b, meta := tx.Bucket(bDead), tx.Bucket(bMeta)
+		for _, k := range dead {
+			if v := b.Get(k); v == nil || !deadAged(v, now) {
+				continue
+			}
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+			if err := addCount(meta, mDead, -1); err != nil { // OutboxStats' counter
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// completionAged reports a stored completion older than CompletionsKept
+// (or unreadable).
+func completionAged(v []byte, now time.Time) bool {
+	var c Completion
+	if err := json.Unmarshal(v, &c); err != nil {
+		return true
+	}
+	return now.Sub(c.At) > CompletionsKept
+}
+
+// deadAged reports a dead letter whose last attempt is older than
+// DeadKept. Its NextTry is when it would have been tried again: the
+// last attempt plus at most the backoff, so it is a close enough age.
+func deadAged(v []byte, now time.Time) bool {
+	ev, err := decodeEvent(v)
+	if err != nil {
+		return false // kept for an operator to look at
+	}
+	return now.Sub(later(ev.NextTry, ev.Received)) > DeadKept
+}
+
+// prepareStateDir creates the state file's directory, and makes it 0700
+// even when it existed: the file holds who did what and the outbox. The
+// working directory (a path without a directory) is left as it is: give
+// the state file a directory of its own.
+func prepareStateDir(path string) error {
+	dir := filepath.Dir(path)
+	if dir == "." {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("bridge: state file directory: %w", err)
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return fmt.Errorf("bridge: state file directory: %w", err)
+	}
+	return nil
 }

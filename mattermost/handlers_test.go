@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -210,15 +211,39 @@ func TestSlashCommandRefusesBadTokens(t *testing.T) {
 			t.Errorf("%s: content type %q", tt.name, resp.Header.Get("Content-Type"))
 		}
 	}
-	// A GET with the form in the query (a command configured for GET) works.
+	// A GET with the form in the query (a command configured for GET)
+	// works with the token in the Authorization header, as Mattermost
+	// sends it; a token in the query string alone is not read.
 	q := cmd(tok).Values().Encode()
 	resp, err := e.app.Client().Get(e.app.URL + "/command?" + q)
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("GET with the token in the query only: %d, want 401", resp.StatusCode)
+	}
+	req, _ := http.NewRequest(http.MethodGet, e.app.URL+"/command?"+q, nil)
+	req.Header.Set("Authorization", "Token "+tok)
+	resp, err = e.app.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
 	if resp.StatusCode != 200 {
-		t.Errorf("GET: %d", resp.StatusCode)
+		t.Errorf("GET with the Authorization header: %d", resp.StatusCode)
+	}
+	// POST with the token in the query string only: refused too.
+	noTok := cmd("")
+	req, _ = http.NewRequest(http.MethodPost, e.app.URL+"/command?token="+url.QueryEscape(tok), strings.NewReader(noTok.Values().Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err = e.app.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("POST with the token in the query: %d, want 401", resp.StatusCode)
 	}
 }
 
