@@ -244,6 +244,14 @@ func (b *Bridge) actionConfirm(ctx context.Context, req *mattermost.ActionReques
 		return resp, nil
 	}
 	m, err := op.apply(ctx, ch, cur)
+	var userErr *mattermost.UserError
+	if errors.As(err, &userErr) {
+		// Refused (a 422, a duplicate...): the preview says so, and its
+		// spent buttons go.
+		resp := updateWith(mattermost.Message{Text: "⚠️ " + mention(ch.UserName) + " confirmed, but nothing was changed: " + userErr.Message, Attachments: cur.Preview})
+		resp.EphemeralText = userErr.Message
+		return resp, nil
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -378,3 +378,25 @@ func TestShowWhereTheBotCannotPost(t *testing.T) {
 		t.Errorf("posts: %+v", ps)
 	}
 }
+
+func TestContactSetRefused(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, withoutWebhookTarget())
+	other := e.hl.AddContact(ghltest.Contact{LocationID: testLocation, FirstName: "Bob", Email: "bob@example.com"})
+	// HighLevel refuses an email another contact has (duplicates are not
+	// allowed): the preview says so, in words, and loses its buttons.
+	e.slash(e.alice, e.channel.ID, "/ghl contact set "+e.contact.ID+" email="+other.Email)
+	p := lastPost(t, e, e.channel.ID)
+	r := click(t, e, e.alice, p.ID, "confirm")
+	want := "Updating the contact failed: HighLevel said: This location does not allow duplicated contacts. (400)."
+	if ephemeralText(r) != want {
+		t.Errorf("answer = %q, want %q", ephemeralText(r), want)
+	}
+	got, _ := e.mm.Post(p.ID)
+	if text := postText(got); !strings.Contains(text, "confirmed, but nothing was changed: "+want) || strings.Contains(text, "[Confirm]") {
+		t.Errorf("post:\n%s", text)
+	}
+	if c, _ := e.hl.Contact(e.contact.ID); c.Email != "ada@example.com" {
+		t.Errorf("email changed to %q", c.Email)
+	}
+}
