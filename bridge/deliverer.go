@@ -403,7 +403,7 @@ func (b *Bridge) deliverEvent(ctx context.Context, ev OutboxEvent) ([]string, er
 	}
 	// A change the bridge is making right now may be this one: come back
 	// when it is known (and marked).
-	if b.own.busy(ev.ContactID) || ev.Type == webhook.TypeContactCreate && b.own.busy(creatingContact) {
+	if b.own.busy(ev.ContactID) {
 		return done, errDeferred
 	}
 	if key := ownKeyFor(e); key != "" {

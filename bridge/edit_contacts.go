@@ -325,11 +325,17 @@ func ownCreateKey(c *contacts.Contact) string {
 // markOwn remembers keys as the bridge's own changes (each hides one
 // webhook), best effort: a failure only means the webhook is announced
 // too.
-func (b *Bridge) markOwn(ctx context.Context, keys ...string) {
-	for _, k := range keys {
-		if err := b.store.MarkOwn(context.WithoutCancel(ctx), k, b.now().Add(ownFor)); err != nil {
-			b.log.LogAttrs(ctx, slog.LevelWarn, "bridge: marking a change as the bridge's own failed; its webhook will be posted too", slog.String("error", err.Error()))
-		}
+func (b *Bridge) markOwn(ctx context.Context, key string) {
+	if err := b.store.MarkOwn(context.WithoutCancel(ctx), key, b.now().Add(ownFor)); err != nil {
+		b.log.LogAttrs(ctx, slog.LevelWarn, "bridge: marking a change as the bridge's own failed; its webhook will be posted too", slog.String("error", err.Error()))
+	}
+}
+
+// forgetOwn removes a mark made for a change that failed, so that it
+// hides no later change made in HighLevel.
+func (b *Bridge) forgetOwn(ctx context.Context, key string) {
+	if err := b.store.ForgetOwn(context.WithoutCancel(ctx), key); err != nil {
+		b.log.LogAttrs(ctx, slog.LevelWarn, "bridge: removing an own-change mark failed", slog.String("error", err.Error()))
 	}
 }
 
@@ -356,6 +362,7 @@ func (b *Bridge) applyContactSet(ctx context.Context, ch *change, cur *current) 
 		}
 	}
 	if err := b.hlCall("Updating the contact", err); err != nil {
+		b.forgetOwn(ctx, predicted)
 		return mattermost.Message{}, err
 	}
 	if k := ownContactUpdateKey(c); k != predicted {
@@ -487,6 +494,7 @@ func (b *Bridge) changeTags(ctx context.Context, inv *mattermost.Invocation, add
 		now, err = b.contacts.RemoveTags(ctx, c.ID, todo...)
 	}
 	if err := b.hlCall(what, err); err != nil {
+		b.forgetOwn(ctx, predicted)
 		return nil, err
 	}
 	if k := ownTagsKey(c.ID, now); k != predicted {
@@ -554,11 +562,10 @@ func (b *Bridge) cmdContactAdd(ctx context.Context, inv *mattermost.Invocation) 
 	}
 	p.LocationID = b.cfg.LocationID
 	// HighLevel names the contact only in its answer: mark it by what
-	// identifies it, before the write, and hold its events meanwhile.
-	b.markOwn(ctx, ownCreateKey(&contacts.Contact{Email: p.Email, Phone: p.Phone, FirstName: p.FirstName, LastName: p.LastName}))
-	end := b.own.begin(creatingContact)
+	// identifies it, before the write, so its webhook cannot come first.
+	key := ownCreateKey(&contacts.Contact{Email: p.Email, Phone: p.Phone, FirstName: p.FirstName, LastName: p.LastName})
+	b.markOwn(ctx, key)
 	c, err := b.contacts.Create(ctx, p)
-	end()
 	lost := false
 	if errors.Is(err, ghl.ErrOutcomeUnknown) && (p.Email != "" || p.Phone != "") {
 		// The create may have happened: look for it rather than create twice.
@@ -574,6 +581,7 @@ func (b *Bridge) cmdContactAdd(ctx context.Context, inv *mattermost.Invocation) 
 		}
 	}
 	if err != nil {
+		b.forgetOwn(ctx, key)
 		var apiErr *ghl.APIError
 		if errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusBadRequest && strings.Contains(strings.ToLower(apiErr.Message), "duplicate") {
 			b.hl.observe(b.now(), nil)
@@ -593,10 +601,6 @@ func (b *Bridge) cmdContactAdd(ctx context.Context, inv *mattermost.Invocation) 
 	}
 	return m.CommandResponse(mattermost.ResponseInChannel), nil
 }
-
-// creatingContact is the ownWrites key of contact creations, whose contact
-// ID is not known until HighLevel answers.
-const creatingContact = "\x00creating"
 
 // duplicateID reads the existing contact's ID from HighLevel's duplicate
 // answer ({"meta": {"contactId": ...}}).

@@ -58,7 +58,7 @@ func (b *Bridge) cmdNoteEdit(ctx context.Context, inv *mattermost.Invocation) (*
 		}
 	}
 	if err := b.hlCall("Updating the note", err); err != nil {
-		_ = b.store.ForgetOwn(context.WithoutCancel(ctx), key)
+		b.forgetOwn(ctx, key)
 		return nil, err
 	}
 	heading := "✏️ Note edited by " + mention(inv.Request.UserName) + " for " + b.contactLink(c)
