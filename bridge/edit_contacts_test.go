@@ -400,3 +400,24 @@ func TestContactSetRefused(t *testing.T) {
 		t.Errorf("email changed to %q", c.Email)
 	}
 }
+
+func TestNoteEditAnswerLost(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, withoutWebhookTarget())
+	n1 := e.hl.AddNote(ghltest.Note{ContactID: e.contact.ID, Body: "Met at the fair"})
+	path := "/contacts/" + e.contact.ID + "/notes/" + n1.ID
+	// Every PUT is applied and its answer lost: the note is read back, and
+	// holding the new text, the edit counts as done.
+	e.hl.Fail(ghltest.Fault{Method: "PUT", Path: path, AfterWrite: true})
+	res := e.slash(e.alice, e.channel.ID, "/ghl note edit "+e.contact.ID+" "+n1.ID+" Signed")
+	e.hl.ClearFaults()
+	if !strings.Contains(res.Response.Text, "now reads, in HighLevel:\n> Signed") {
+		t.Errorf("answer: %q", res.Response.Text)
+	}
+	// HighLevel answers, but refuses: the user is told, in words.
+	e.hl.Fail(ghltest.Fault{Method: "PUT", Path: path, Status: 422, Body: `{"statusCode":422,"message":["body must be shorter than or equal to 5000 characters"],"error":"Unprocessable Entity"}`, Count: 1})
+	res = e.slash(e.alice, e.channel.ID, "/ghl note edit "+e.contact.ID+" "+n1.ID+" Too long")
+	if want := "Updating the note failed: HighLevel said: body must be shorter than or equal to 5000 characters (422)."; res.Response.Text != want {
+		t.Errorf("422: %q, want %q", res.Response.Text, want)
+	}
+}
