@@ -275,13 +275,7 @@ func (b *Bridge) cmdNotes(ctx context.Context, inv *mattermost.Invocation) (*mat
 	}
 	if inv.Bool("move") && !mayPost {
 		// Moving the thread moves the contact's events: an admin's call.
-		if err := b.authorize(ctx, sc.UserID, sc.ChannelID); err != nil {
-			return nil, err
-		}
-		if err := b.checkDestination(ctx, sc.ChannelID); err != nil {
-			return nil, err
-		}
-		if err := b.resumeDestination(ctx, sc.ChannelID); err != nil {
+		if err := b.routeHere(ctx, sc.UserID, sc.ChannelID); err != nil {
 			return nil, err
 		}
 		mayPost = true
@@ -745,13 +739,7 @@ func (b *Bridge) cmdSubscribe(ctx context.Context, inv *mattermost.Invocation) (
 	ctx, cancel := context.WithTimeout(ctx, commandTimeout)
 	defer cancel()
 	sc := inv.Request
-	if err := b.authorize(ctx, sc.UserID, sc.ChannelID); err != nil {
-		return nil, err
-	}
-	if err := b.checkDestination(ctx, sc.ChannelID); err != nil {
-		return nil, err
-	}
-	if err := b.resumeDestination(ctx, sc.ChannelID); err != nil {
+	if err := b.routeHere(ctx, sc.UserID, sc.ChannelID); err != nil {
 		return nil, err
 	}
 	c, err := b.resolveContact(ctx, inv.Arg("contact"))

@@ -39,7 +39,9 @@ type DeliveryPolicy struct {
 	// MaxRejections is how many times Mattermost may reject an event as
 	// invalid (400, 404: a deleted channel) before it is moved to the dead
 	// letters (default 5). Outages, 401, 403, 429 and 5xx never kill an
-	// event: it waits until Mattermost takes it.
+	// event: it waits until Mattermost takes it. A destination other than
+	// the default channel that answers 403 or 404 is skipped for the event
+	// instead, and suspended after repeated refusals (see Suspension).
 	MaxRejections int
 	// AttemptTimeout bounds one delivery attempt (default 30s).
 	AttemptTimeout time.Duration

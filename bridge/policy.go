@@ -162,3 +162,16 @@ func (b *Bridge) mayThreadHere(ctx context.Context, contactID, channelID string)
 	}
 	return slices.Contains(subs, channelID), nil
 }
+
+// routeHere checks a change that sends events to channelID (subscribe,
+// notes --move): userID may make it there, and the bot can post there; a
+// suspended destination is then resumed.
+func (b *Bridge) routeHere(ctx context.Context, userID, channelID string) error {
+	if err := b.authorize(ctx, userID, channelID); err != nil {
+		return err
+	}
+	if err := b.checkDestination(ctx, channelID); err != nil {
+		return err
+	}
+	return b.resumeDestination(ctx, channelID)
+}

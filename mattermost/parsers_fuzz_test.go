@@ -157,7 +157,7 @@ func FuzzDialogSubmission(f *testing.F) {
 			Submission: map[string]any{"title": "Call", "due": 3.5, "urgent": true, "n": nil, "o": map[string]any{"x": []any{1.0}}}})
 		f.Add(b, "title")
 	}
-	f.Add([]byte(`{"type":"dialog_cancelled","callback_id":"task_add","cancelled":true,"state":"`+state+`","user_id":"u1","channel_id":"ch1"}`), "due")
+	f.Add([]byte(`{"type":"dialog_submission","callback_id":"task_add","cancelled":true,"state":"`+state+`","user_id":"u1","channel_id":"ch1"}`), "due")
 	f.Add([]byte(`{"callback_id":"other","state":"`+state+`"}`), "")
 	f.Add([]byte(`{"submission":{"title":["a",{"b":null}]}}`), "title")
 	f.Fuzz(func(t *testing.T, body []byte, field string) {
