@@ -16,7 +16,11 @@ import (
 const ReadOnlyMessage = "This bridge has read-only access to HighLevel; ask an admin to grant " + ghl.ScopeContactsWrite + "."
 
 // writeCommands are the slash commands that write to HighLevel.
-var writeCommands = map[string]bool{"task add": true, "task done": true, "note add": true}
+var writeCommands = map[string]bool{
+	"task add": true, "task done": true, "task edit": true, "task reopen": true, "task delete": true,
+	"note add": true, "note edit": true, "note delete": true,
+	"contact set": true, "contact add": true, "contact delete": true, "tag add": true, "tag remove": true,
+}
 
 // errReadOnly answers a write command in read-only mode.
 var errReadOnly = &mattermost.UserError{Message: ReadOnlyMessage}

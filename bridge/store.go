@@ -796,7 +796,7 @@ func (s *BoltStore) Enqueue(ctx context.Context, ev OutboxEvent, seenUntil time.
 		added = true
 		return nil
 	})
-	return added && err == nil, err
+	return err == nil && added, err
 }
 
 // Claim implements Store. It reads the due index from its start, so it
@@ -1059,6 +1059,11 @@ func (s *BoltStore) RecordCompletion(ctx context.Context, c Completion) (Complet
 		recorded = true
 		return b.Put([]byte(c.TaskID), v)
 	})
+	if err != nil {
+		// held and recorded may still be written by a commit that ends
+		// after ctx: do not read them.
+		return Completion{}, false, err
+	}
 	return held, recorded, err
 }
 

@@ -121,12 +121,25 @@ func TestDemoServe(t *testing.T) {
 	cmd.Body.Close()
 	before := strings.Index(out.String(), "What appears in the fake Mattermost from now on:")
 	deadline = time.Now().Add(10 * time.Second)
-	for before < 0 || !strings.Contains(out.String()[before:], "Tasks for Ada Lovelace") || !strings.Contains(out.String()[before:], "(the command's answer") {
+	for before < 0 || !strings.Contains(out.String()[before:], "Tasks for Ada Lovelace") {
 		if time.Now().After(deadline) {
 			t.Fatalf("the command's effect was not printed (status %d):\n%s", cmd.StatusCode, out.String())
 		}
 		time.Sleep(5 * time.Millisecond)
 		before = strings.Index(out.String(), "What appears in the fake Mattermost from now on:")
+	}
+	// An answer only the user sees is printed too.
+	form := strings.Trim(curl[4], "'")
+	form = form[:strings.Index(form, "text=")] + "text=help"
+	if cmd, err = http.Post(curl[5], "application/x-www-form-urlencoded", strings.NewReader(form)); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Body.Close()
+	for !strings.Contains(out.String()[before:], "(the command's answer, only alice sees it)") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the help answer was not printed:\n%s", out.String()[before:])
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 	cancel()
 	select {
