@@ -119,7 +119,8 @@ func WithMattermostClient(c *mattermost.Client) Option {
 	}
 }
 
-// WithStore keeps the state in s instead of a BoltStore at DataPath. The
+// WithStore keeps the state in s instead of the store the configuration
+// names (PostgreSQL at DatabaseURL, or a BoltStore at DataPath). The
 // Bridge does not close a store it was given.
 func WithStore(s Store) Option {
 	return func(o *options) error {
@@ -214,8 +215,9 @@ func WithHTTPClient(hc *http.Client) Option {
 }
 
 // New builds a Bridge from cfg and opts. It validates what it needs of cfg
-// (a *ConfigError lists every problem) and opens the state file unless
-// WithStore is given. Call Run to deliver HighLevel events and Close when
+// (a *ConfigError lists every problem) and opens the store unless WithStore
+// is given: PostgreSQL at DatabaseURL when set (migrating its schema), else
+// the bbolt file at DataPath. Call Run to deliver HighLevel events and Close when
 // done.
 func New(cfg Config, opts ...Option) (*Bridge, error) {
 	var o options
@@ -281,7 +283,17 @@ func New(cfg Config, opts ...Option) (*Bridge, error) {
 	}
 
 	b.store = o.store
-	if b.store == nil {
+	switch {
+	case b.store != nil:
+	case cfg.DatabaseURL != "":
+		ctx, cancel := context.WithTimeout(bg, time.Minute)
+		s, err := OpenPGStore(ctx, string(cfg.DatabaseURL), o.now)
+		cancel()
+		if err != nil {
+			return fail(err)
+		}
+		b.store, b.ownStore = s, true
+	default:
 		s, err := OpenBoltStore(cfg.DataPath, o.now)
 		if err != nil {
 			return fail(err)
@@ -380,7 +392,7 @@ func (c *Config) problemsFor(haveGHL, haveMM, haveStore bool) []string {
 		switch {
 		case haveGHL && (name == EnvGHLToken || name == EnvGHLBaseURL || strings.HasPrefix(name, "GHL_CLIENT_") || strings.HasPrefix(name, "GHL_TOKEN_")):
 		case haveMM && (name == EnvMattermostURL || name == EnvMattermostToken):
-		case haveStore && name == EnvData:
+		case haveStore && (name == EnvData || name == EnvDatabaseURL):
 		default:
 			out = append(out, p)
 		}
