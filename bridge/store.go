@@ -732,46 +732,48 @@ func (s *BoltStore) Enqueue(ctx context.Context, ev OutboxEvent, seenUntil time.
 	}
 	var added bool
 	err := s.update(ctx, func(tx *bolt.Tx) error {
-		added = false
-		seen := tx.Bucket(bSeen)
-		if s.live(seen.Get([]byte(ev.WebhookID))) {
-			return nil
-		}
-		out := tx.Bucket(bOutbox)
-		n, err := out.NextSequence()
-		if err != nil {
-			return err
-		}
-		e := ev
-		e.Seq, e.Claims = n, 0
-		v, err := encodeEvent(e)
-		if err != nil {
-			return err
-		}
-		if err := out.Put(seqKey(n), v); err != nil {
-			return err
-		}
-		// First of its contact: it can be claimed.
-		if e.ContactID == "" || firstOfContact(tx, e.ContactID) == 0 {
-			if err := tx.Bucket(bDue).Put(dueKey(e.NextTry, n), nil); err != nil {
-				return err
-			}
-		}
-		if e.ContactID != "" {
-			if err := tx.Bucket(bByContact).Put(contactKey(e.ContactID, n), nil); err != nil {
-				return err
-			}
-		}
-		if err := addCount(tx.Bucket(bMeta), mPending, 1); err != nil {
-			return err
-		}
-		if err := seen.Put([]byte(ev.WebhookID), encodeTime(seenUntil)); err != nil {
-			return err
-		}
-		added = true
-		return nil
+		var err error
+		added, err = s.enqueueTx(tx, ev, seenUntil)
+		return err
 	})
 	return added && err == nil, err
+}
+
+// enqueueTx is Enqueue within tx.
+func (s *BoltStore) enqueueTx(tx *bolt.Tx, ev OutboxEvent, seenUntil time.Time) (bool, error) {
+	seen := tx.Bucket(bSeen)
+	if s.live(seen.Get([]byte(ev.WebhookID))) {
+		return false, nil
+	}
+	out := tx.Bucket(bOutbox)
+	n, err := out.NextSequence()
+	if err != nil {
+		return false, err
+	}
+	e := ev
+	e.Seq, e.Claims = n, 0
+	v, err := encodeEvent(e)
+	if err != nil {
+		return false, err
+	}
+	if err := out.Put(seqKey(n), v); err != nil {
+		return false, err
+	}
+	// First of its contact: it can be claimed.
+	if e.ContactID == "" || firstOfContact(tx, e.ContactID) == 0 {
+		if err := tx.Bucket(bDue).Put(dueKey(e.NextTry, n), nil); err != nil {
+			return false, err
+		}
+	}
+	if e.ContactID != "" {
+		if err := tx.Bucket(bByContact).Put(contactKey(e.ContactID, n), nil); err != nil {
+			return false, err
+		}
+	}
+	if err := addCount(tx.Bucket(bMeta), mPending, 1); err != nil {
+		return false, err
+	}
+	return true, seen.Put([]byte(ev.WebhookID), encodeTime(seenUntil))
 }
 
 // Claim implements Store. It reads the due index from its start, so it
