@@ -64,7 +64,6 @@ type Bridge struct {
 	mux      *http.ServeMux
 	deliver  *deliverer
 	own      *ownWrites
-	locks    keyedMutex
 	hl       sourceState
 	format   *mattermost.Formatter
 	names    nameCache
@@ -581,41 +580,6 @@ func (o *ownWrites) busy(contactID string) bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.m[contactID] != nil
-}
-
-// keyedMutex serialises work on one key (a task being completed).
-type keyedMutex struct {
-	mu sync.Mutex
-	m  map[string]*keyedEntry
-}
-
-type keyedEntry struct {
-	mu sync.Mutex
-	n  int
-}
-
-func (k *keyedMutex) lock(key string) func() {
-	k.mu.Lock()
-	if k.m == nil {
-		k.m = make(map[string]*keyedEntry)
-	}
-	e := k.m[key]
-	if e == nil {
-		e = &keyedEntry{}
-		k.m[key] = e
-	}
-	e.n++
-	k.mu.Unlock()
-	e.mu.Lock()
-	return func() {
-		e.mu.Unlock()
-		k.mu.Lock()
-		e.n--
-		if e.n == 0 {
-			delete(k.m, key)
-		}
-		k.mu.Unlock()
-	}
 }
 
 // --- health ---

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -27,6 +28,7 @@ import (
 // upgraded at start by embedded, numbered migrations (see pgmigrations/).
 type PGStore struct {
 	pool   *pgxpool.Pool
+	locks  *pgxpool.Pool // connections holding Lock's advisory locks
 	now    func() time.Time
 	closed atomic.Bool
 }
@@ -56,6 +58,11 @@ func openPG(ctx context.Context, url string, now func() time.Time) (*PGStore, er
 		// pgx's message may quote the URL, password included.
 		return nil, errors.New("bridge: the database URL does not parse (postgres://user:password@host:port/database)")
 	}
+	if !strings.Contains(url, "pool_max_conns") {
+		// pgx's default (the number of CPUs, at least 4) is too few for a
+		// bridge answering webhooks while it delivers.
+		cfg.MaxConns = 16
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("bridge: database: %w", err)
@@ -64,7 +71,16 @@ func openPG(ctx context.Context, url string, now func() time.Time) (*PGStore, er
 		pool.Close()
 		return nil, fmt.Errorf("bridge: connecting to the database at %s:%d: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, err)
 	}
-	return &PGStore{pool: pool, now: now}, nil
+	// Lock holds a connection for as long as the lock: a pool of its own,
+	// so that waiting for locks never starves the queries the holders make.
+	lcfg := cfg.Copy()
+	lcfg.MaxConns, lcfg.MinConns = 8, 0
+	locks, err := pgxpool.NewWithConfig(ctx, lcfg)
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("bridge: database: %w", err)
+	}
+	return &PGStore{pool: pool, locks: locks, now: now}, nil
 }
 
 // --- migrations ---
@@ -172,7 +188,36 @@ func (s *PGStore) Close() error {
 		return nil
 	}
 	s.pool.Close()
+	s.locks.Close()
 	return nil
+}
+
+// Lock implements Store with a session advisory lock, held on a
+// connection of its own until unlock.
+func (s *PGStore) Lock(ctx context.Context, key string) (func(), error) {
+	if s.closed.Load() {
+		return nil, errors.New("bridge: store is closed")
+	}
+	conn, err := s.locks.Acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock(`+lockKey+`)`, "lock/"+key); err != nil {
+		conn.Release()
+		return nil, err
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if _, err := conn.Exec(ctx, `SELECT pg_advisory_unlock(`+lockKey+`)`, "lock/"+key); err != nil {
+				// Closing the session is what frees the lock then.
+				conn.Conn().Close(ctx)
+			}
+			conn.Release()
+		})
+	}, nil
 }
 
 // Ping implements Store.
