@@ -687,10 +687,39 @@ func (b *Bridge) serveHealth(w http.ResponseWriter, r *http.Request) {
 	_ = enc.Encode(h)
 }
 
+// retryLater answers 503 with Retry-After where h answers 500. The webhook
+// handler answers 500 when the store fails (reserving the webhookId,
+// storing the event): nothing was acknowledged, and 503 tells HighLevel to
+// deliver it again once the database is back.
+func retryLater(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(&retryLaterWriter{ResponseWriter: w}, r)
+	})
+}
+
+type retryLaterWriter struct {
+	http.ResponseWriter
+	wrote bool
+}
+
+func (w *retryLaterWriter) WriteHeader(code int) {
+	if !w.wrote && code == http.StatusInternalServerError {
+		code = http.StatusServiceUnavailable
+		w.Header().Set("Retry-After", "30")
+	}
+	w.wrote = true
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *retryLaterWriter) Write(p []byte) (int, error) {
+	w.wrote = true
+	return w.ResponseWriter.Write(p)
+}
+
 // routes builds the mux.
 func (b *Bridge) routes() error {
 	mux := http.NewServeMux()
-	mux.Handle("POST "+PathWebhook, webhook.Handler(b.verifier, b.acceptEvent, webhook.WithLogger(b.log)))
+	mux.Handle("POST "+PathWebhook, retryLater(webhook.Handler(b.verifier, b.acceptEvent, webhook.WithLogger(b.log))))
 	mux.HandleFunc("GET "+PathHealth, b.serveHealth)
 	if err := b.chatRoutes(mux); err != nil {
 		return err
