@@ -429,8 +429,6 @@ func (s *PGStore) Enqueue(ctx context.Context, ev OutboxEvent, seenUntil time.Ti
 	return added && err == nil, err
 }
 
-const pgEventColumns = `seq, webhook_id, type, contact_id, payload, received, attempts, next_try, last_error, posted, claims`
-
 func scanEvent(row pgx.CollectableRow) (OutboxEvent, error) {
 	var ev OutboxEvent
 	var seq int64
