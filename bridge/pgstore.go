@@ -137,15 +137,17 @@ const lockKey = `hashtextextended(current_schema() || '/ghlkit-bridge/' || $1, 0
 // advisory lock: replicas starting together apply each once, in order, the
 // others waiting. Each migration commits with its version record.
 func (s *PGStore) migrate(ctx context.Context, upTo int) error {
-	conn, err := s.pool.Acquire(ctx)
+	// A connection of its own, closed at the end: closing the session
+	// frees the lock whatever happened (a cancelled wait may still have
+	// been granted it).
+	conn, err := pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig)
 	if err != nil {
 		return fmt.Errorf("bridge: database: %w", err)
 	}
-	defer conn.Release()
+	defer conn.Close(context.WithoutCancel(ctx))
 	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock(`+lockKey+`)`, "migrate"); err != nil {
 		return fmt.Errorf("bridge: database: taking the migration lock: %w", err)
 	}
-	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(`+lockKey+`)`, "migrate")
 	_, err = conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS bridge_migrations (
 		version    integer PRIMARY KEY,
 		name       text NOT NULL,
@@ -203,6 +205,9 @@ func (s *PGStore) Lock(ctx context.Context, key string) (func(), error) {
 		return nil, err
 	}
 	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock(`+lockKey+`)`, "lock/"+key); err != nil {
+		// Cancelled while waiting, the lock may still have been granted:
+		// only closing the session surely frees it.
+		conn.Conn().Close(context.Background())
 		conn.Release()
 		return nil, err
 	}
@@ -428,8 +433,6 @@ func (s *PGStore) Enqueue(ctx context.Context, ev OutboxEvent, seenUntil time.Ti
 	})
 	return added && err == nil, err
 }
-
-const pgEventColumns = `seq, webhook_id, type, contact_id, payload, received, attempts, next_try, last_error, posted, claims`
 
 func scanEvent(row pgx.CollectableRow) (OutboxEvent, error) {
 	var ev OutboxEvent
