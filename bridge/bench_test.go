@@ -124,7 +124,8 @@ func benchWebhooks(b *testing.B, store string, rate int) {
 	}
 
 	// Sign every payload up front: HighLevel signs, not the bridge.
-	signer := &webhook.Signer{Ed25519: webhook.TestSigner().Ed25519}
+	edKey, _ := ghltest.WebhookPrivateKeys()
+	signer := &webhook.Signer{Ed25519: edKey}
 	type delivery struct {
 		title string
 		body  []byte

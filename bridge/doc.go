@@ -19,11 +19,23 @@
 //	cfg, err := bridge.ConfigFromEnv(os.Getenv)
 //	b, err := bridge.New(cfg, bridge.WithLogger(logger))
 //	go b.Run(ctx)
-//	http.ListenAndServe(cfg.Addr, b)
+//	srv := &http.Server{
+//		Addr:              cfg.Addr,
+//		Handler:           b,
+//		ReadHeaderTimeout: 10 * time.Second,
+//		ReadTimeout:       30 * time.Second,
+//		WriteTimeout:      60 * time.Second,
+//		IdleTimeout:       2 * time.Minute,
+//		MaxHeaderBytes:    64 << 10,
+//	}
+//	err = srv.ListenAndServe()
+//
+// Never serve it with http.ListenAndServe: without timeouts a client that
+// sends slowly holds a connection for ever.
 //
 // # Slash command
 //
-// /ghl help; contact <c>; tasks <c>; notes <c>; task add <c> <title…>
+// /ghl help; contact <c>; tasks <c>; notes <c> [--move]; task add <c> <title…>
 // [--due YYYY-MM-DD|RFC3339] [--body text] (without a title: a dialog);
 // task done <c> <taskId>; note add <c> <text…>; subscribe <c>;
 // unsubscribe <c>. A contact <c> is an ID, an email or a phone number.
@@ -63,7 +75,10 @@
 // seconds, so each event post also carries its pending_post_id in the
 // "ghlkit_event" prop. An attempt in doubt (after a failed attempt, or for an
 // event left by a process that stopped before recording its outcome) first
-// looks for that marker among the channel's posts since the event arrived,
-// and posts only when it is not there. One Bridge owns a state file; run one
+// looks for that marker among every post created in the channel since the
+// event arrived (paging past the 1,000 posts one Mattermost "since" answer
+// holds), and posts only when it is not there. A post of the earlier attempt
+// that someone deleted meanwhile is found only while fewer than 1,000 posts
+// of the channel changed since the event arrived. One Bridge owns a state file; run one
 // replica per location.
 package bridge

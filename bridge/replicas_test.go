@@ -114,7 +114,7 @@ func TestReplicasEndToEnd(t *testing.T) {
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(2026, 16)) // deterministic: every choice is drawn up front
 
-	hl := ghltest.NewServer(ghltest.WithoutRateLimit(), ghltest.WithWebhookSigner(webhook.TestSigner()))
+	hl := ghltest.NewServer(ghltest.WithoutRateLimit())
 	t.Cleanup(hl.Close)
 	hl.AddToken(testToken, testLocation, ghltest.ScopeContactsReadOnly, ghltest.ScopeContactsWrite)
 	mm := mattermosttest.NewServer()
@@ -139,7 +139,7 @@ func TestReplicasEndToEnd(t *testing.T) {
 	}))
 	t.Cleanup(lb.Close)
 
-	pub, _ := webhook.TestPublicKeys()
+	pub, _ := ghltest.WebhookPublicKeys()
 	cfg := Config{
 		LocationID:       testLocation,
 		WebhookPublicKey: base64.StdEncoding.EncodeToString(pub),
@@ -191,7 +191,8 @@ func TestReplicasEndToEnd(t *testing.T) {
 		targets []int // first replicas tried; two means sent to both at once
 	}
 	events := make([][]event, contacts)
-	signer := &webhook.Signer{Ed25519: webhook.TestSigner().Ed25519}
+	edKey, _ := ghltest.WebhookPrivateKeys()
+	signer := &webhook.Signer{Ed25519: edKey}
 	stamp := time.Now().UTC().Format(time.RFC3339)
 	for c := range contacts {
 		contact := hl.AddContact(ghltest.Contact{LocationID: testLocation, FirstName: fmt.Sprint("Contact", c)})

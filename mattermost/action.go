@@ -24,9 +24,11 @@ type ActionRequest struct {
 	Context     map[string]any `json:"context"`
 
 	// Action and Values are the signed action name and values, set by
-	// ActionHandler after it verified the context.
+	// ActionHandler after it verified the context; Token is all the
+	// context binds (channel, user, nonce).
 	Action string            `json:"-"`
 	Values map[string]string `json:"-"`
+	Token  *Token            `json:"-"`
 }
 
 // SelectedOption returns the option a user picked in a select menu
@@ -36,12 +38,16 @@ func (r *ActionRequest) SelectedOption() string {
 	return s
 }
 
-// ActionResponse answers a click.
+// ActionResponse answers a click. Update.Message and EphemeralText are held
+// to MaxMessageRunes and Update.Props to MaxPropsRunes: ActionHandler
+// answers a response that breaks them with the generic apology (and logs
+// why) rather than one Mattermost would refuse.
 type ActionResponse struct {
 	// Update, if set, replaces the clicked post's message and props (so
 	// send the attachments again if they should stay).
 	Update *PostUpdate `json:"update,omitempty"`
-	// EphemeralText is shown to the user who clicked.
+	// EphemeralText is shown to the user who clicked, in the clicked
+	// post's thread.
 	EphemeralText    string `json:"ephemeral_text,omitempty"`
 	GotoLocation     string `json:"goto_location,omitempty"`
 	SkipSlackParsing bool   `json:"skip_slack_parsing,omitempty"`
@@ -60,9 +66,10 @@ type ActionFunc func(ctx context.Context, req *ActionRequest) (*ActionResponse, 
 
 // ActionHandler is the http.Handler for button clicks. It accepts only
 // clicks whose context was made by its Signer (Signer.Integration):
-// a missing or altered context gets 403, and an expired one an ephemeral
-// "expired" note; the ActionFunc is not called for any of them. Verified
-// clicks are routed by the signed action name.
+// a missing or altered context gets 403, an expired one an ephemeral
+// "expired" note, and one bound to another channel or user an ephemeral
+// refusal; the ActionFunc is not called for any of them. Verified clicks
+// are routed by the signed action name.
 type ActionHandler struct {
 	signer *Signer
 	cfg    *handlerConfig
@@ -109,16 +116,24 @@ func (h *ActionHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !decodeBody(w, r, &req) {
 		return
 	}
-	action, values, err := h.signer.VerifyContext(req.Context)
+	tok, err := h.signer.VerifyContext(req.Context)
+	if err == nil {
+		err = tok.Check(req.ChannelID, req.UserID)
+	}
 	switch {
 	case errors.Is(err, ErrExpired):
 		writeJSON(w, http.StatusOK, &ActionResponse{EphemeralText: ExpiredActionText})
+		return
+	case errors.Is(err, ErrWrongChannel), errors.Is(err, ErrWrongUser):
+		h.cfg.warn(r, "mattermost: action refused", "reason", err.Error(), "user_id", req.UserID, "channel_id", req.ChannelID)
+		writeJSON(w, http.StatusOK, &ActionResponse{EphemeralText: RefusalText(err)})
 		return
 	case err != nil:
 		h.cfg.warn(r, "mattermost: action refused", "reason", err.Error(), "user_id", req.UserID)
 		refuse(w, http.StatusForbidden)
 		return
 	}
+	action := tok.Name
 	h.mu.RLock()
 	fn := h.routes[action]
 	h.mu.RUnlock()
@@ -127,7 +142,7 @@ func (h *ActionHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, &ActionResponse{EphemeralText: "This button is no longer supported."})
 		return
 	}
-	req.Action, req.Values = action, values
+	req.Action, req.Values, req.Token = action, tok.Values, tok
 	resp, err := fn(r.Context(), &req)
 	if err != nil {
 		writeJSON(w, http.StatusOK, &ActionResponse{EphemeralText: h.cfg.failure(r, "action "+action, err)})
@@ -136,7 +151,26 @@ func (h *ActionHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if resp == nil {
 		resp = &ActionResponse{}
 	}
+	if err := resp.validate(); err != nil {
+		writeJSON(w, http.StatusOK, &ActionResponse{EphemeralText: h.cfg.failure(r, "action "+action, err)})
+		return
+	}
 	writeJSON(w, http.StatusOK, resp)
+}
+
+// validate holds the response to the limits of the posts Mattermost makes
+// of it: the updated post and the ephemeral one.
+func (r *ActionResponse) validate() error {
+	if err := validateMessage("response.EphemeralText", r.EphemeralText); err != nil {
+		return err
+	}
+	if r.Update == nil {
+		return nil
+	}
+	if err := validateMessage("response.Update.Message", r.Update.Message); err != nil {
+		return err
+	}
+	return validateProps("response.Update.Props", r.Update.Props)
 }
 
 // decodeBody reads a JSON request body of at most maxRequestBody bytes,
