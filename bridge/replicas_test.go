@@ -191,8 +191,8 @@ func TestReplicasEndToEnd(t *testing.T) {
 		targets []int // first replicas tried; two means sent to both at once
 	}
 	events := make([][]event, contacts)
-	ed, _ := ghltest.WebhookPrivateKeys()
-	signer := &webhook.Signer{Ed25519: ed}
+	edKey, _ := ghltest.WebhookPrivateKeys()
+	signer := &webhook.Signer{Ed25519: edKey}
 	stamp := time.Now().UTC().Format(time.RFC3339)
 	for c := range contacts {
 		contact := hl.AddContact(ghltest.Contact{LocationID: testLocation, FirstName: fmt.Sprint("Contact", c)})
