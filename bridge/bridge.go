@@ -3,7 +3,6 @@ package bridge
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -65,7 +64,6 @@ type Bridge struct {
 	mux      *http.ServeMux
 	deliver  *deliverer
 	own      *ownWrites
-	locks    keyedMutex
 	hl       sourceState
 	format   *mattermost.Formatter
 	names    nameCache
@@ -124,7 +122,8 @@ func WithMattermostClient(c *mattermost.Client) Option {
 	}
 }
 
-// WithStore keeps the state in s instead of a BoltStore at DataPath. The
+// WithStore keeps the state in s instead of the store the configuration
+// names (PostgreSQL at DatabaseURL, or a BoltStore at DataPath). The
 // Bridge does not close a store it was given.
 func WithStore(s Store) Option {
 	return func(o *options) error {
@@ -214,8 +213,9 @@ func WithHTTPClient(hc *http.Client) Option {
 }
 
 // New builds a Bridge from cfg and opts. It validates what it needs of cfg
-// (a *ConfigError lists every problem) and opens the state file unless
-// WithStore is given. Call Run to deliver HighLevel events and Close when
+// (a *ConfigError lists every problem) and opens the store unless WithStore
+// is given: PostgreSQL at DatabaseURL when set (migrating its schema), else
+// the bbolt file at DataPath. Call Run to deliver HighLevel events and Close when
 // done.
 func New(cfg Config, opts ...Option) (*Bridge, error) {
 	var o options
@@ -263,9 +263,29 @@ func New(cfg Config, opts ...Option) (*Bridge, error) {
 		return nil, err
 	}
 
+	// The store first: it keeps the OAuth tokens.
+	b.store = o.store
+	switch {
+	case b.store != nil:
+	case cfg.DatabaseURL != "":
+		ctx, cancel := context.WithTimeout(bg, time.Minute)
+		s, err := OpenPGStore(ctx, string(cfg.DatabaseURL), o.now)
+		cancel()
+		if err != nil {
+			return fail(err)
+		}
+		b.store, b.ownStore = s, true
+	default:
+		s, err := OpenBoltStore(cfg.DataPath, o.now)
+		if err != nil {
+			return fail(err)
+		}
+		b.store, b.ownStore = s, true
+	}
+
 	b.ghl = o.ghl
 	if b.ghl == nil {
-		c, ts, err := newGHLClient(bg, cfg, o, ghl.WithObserver(b.ops.metrics.observeHighLevel))
+		c, ts, err := newGHLClient(bg, cfg, o, b.store, ghl.WithObserver(b.ops.metrics.observeHighLevel))
 		if err != nil {
 			return fail(err)
 		}
@@ -284,15 +304,6 @@ func New(cfg Config, opts ...Option) (*Bridge, error) {
 			return fail(fmt.Errorf("bridge: Mattermost client: %w", err))
 		}
 		b.mm = c
-	}
-
-	b.store = o.store
-	if b.store == nil {
-		s, err := OpenBoltStore(cfg.DataPath, o.now)
-		if err != nil {
-			return fail(err)
-		}
-		b.store, b.ownStore = s, true
 	}
 
 	vopts := []webhook.Option{webhook.WithClock(o.now), webhook.WithDedupe(b.store)}
@@ -332,7 +343,7 @@ func New(cfg Config, opts ...Option) (*Bridge, error) {
 }
 
 // newGHLClient builds the HighLevel client from the configuration.
-func newGHLClient(bg context.Context, cfg Config, o options, extra ...ghl.Option) (*ghl.Client, *oauth.TokenSource, error) {
+func newGHLClient(bg context.Context, cfg Config, o options, st Store, extra ...ghl.Option) (*ghl.Client, *oauth.TokenSource, error) {
 	copts := []ghl.Option{
 		ghl.WithBaseURL(cfg.GHLBaseURL),
 		ghl.WithLocationID(cfg.LocationID),
@@ -346,11 +357,9 @@ func newGHLClient(bg context.Context, cfg Config, o options, extra ...ghl.Option
 	if cfg.OAuth == nil {
 		copts = append(copts, ghl.WithToken(string(cfg.GHLToken)))
 	} else {
-		key, err := base64.StdEncoding.DecodeString(string(cfg.OAuth.TokenKey))
-		if err != nil {
-			return nil, nil, fmt.Errorf("bridge: %s is not base64", EnvTokenKey)
-		}
-		fs, err := oauth.NewFileStore(cfg.OAuth.TokenDir, oauth.EncryptionKey{ID: 1, Key: key})
+		ctx, cancel := context.WithTimeout(bg, time.Minute)
+		tokens, where, err := openOAuthStore(ctx, cfg, st, o.log)
+		cancel()
 		if err != nil {
 			return nil, nil, fmt.Errorf("bridge: OAuth token store: %w", err)
 		}
@@ -358,7 +367,7 @@ func newGHLClient(bg context.Context, cfg Config, o options, extra ...ghl.Option
 			ClientID:     cfg.OAuth.ClientID,
 			ClientSecret: string(cfg.OAuth.ClientSecret),
 			BaseURL:      cfg.GHLBaseURL,
-			Store:        fs,
+			Store:        tokens,
 			HTTPClient:   o.httpClient,
 			Logger:       component(o.log, "oauth"),
 			Now:          o.now,
@@ -368,9 +377,9 @@ func newGHLClient(bg context.Context, cfg Config, o options, extra ...ghl.Option
 		}
 		// Fail at start, not at the first command, when nothing was
 		// installed for the location.
-		if _, err := fs.Load(bg, cfg.LocationID); err != nil {
+		if _, err := tokens.Load(bg, cfg.LocationID); err != nil {
 			if errors.Is(err, oauth.ErrNotFound) {
-				return nil, nil, fmt.Errorf("bridge: no OAuth token stored for location %s in %s: install the app first", cfg.LocationID, cfg.OAuth.TokenDir)
+				return nil, nil, fmt.Errorf("bridge: no OAuth token stored for location %s in %s: install the app first", cfg.LocationID, where)
 			}
 			return nil, nil, fmt.Errorf("bridge: reading the OAuth token of location %s: %w", cfg.LocationID, err)
 		}
@@ -397,7 +406,7 @@ func (c *Config) problemsFor(haveGHL, haveMM, haveStore bool) []string {
 		switch {
 		case haveGHL && (name == EnvGHLToken || name == EnvGHLBaseURL || strings.HasPrefix(name, "GHL_CLIENT_") || strings.HasPrefix(name, "GHL_TOKEN_")):
 		case haveMM && (name == EnvMattermostURL || name == EnvMattermostToken):
-		case haveStore && name == EnvData:
+		case haveStore && (name == EnvData || name == EnvDatabaseURL):
 		default:
 			out = append(out, p)
 		}
@@ -632,41 +641,6 @@ func (o *ownWrites) busy(contactID string) bool {
 	return o.m[contactID] != nil
 }
 
-// keyedMutex serialises work on one key (a task being completed).
-type keyedMutex struct {
-	mu sync.Mutex
-	m  map[string]*keyedEntry
-}
-
-type keyedEntry struct {
-	mu sync.Mutex
-	n  int
-}
-
-func (k *keyedMutex) lock(key string) func() {
-	k.mu.Lock()
-	if k.m == nil {
-		k.m = make(map[string]*keyedEntry)
-	}
-	e := k.m[key]
-	if e == nil {
-		e = &keyedEntry{}
-		k.m[key] = e
-	}
-	e.n++
-	k.mu.Unlock()
-	e.mu.Lock()
-	return func() {
-		e.mu.Unlock()
-		k.mu.Lock()
-		e.n--
-		if e.n == 0 {
-			delete(k.m, key)
-		}
-		k.mu.Unlock()
-	}
-}
-
 // --- health ---
 
 // sourceState tracks the outcome of the latest HighLevel calls.
@@ -762,6 +736,35 @@ func (b *Bridge) Health(ctx context.Context) Health {
 	return h
 }
 
+// retryLater answers 503 with Retry-After where h answers 500. The webhook
+// handler answers 500 when the store fails (reserving the webhookId,
+// storing the event): nothing was acknowledged, and 503 tells HighLevel to
+// deliver it again once the database is back.
+func retryLater(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(&retryLaterWriter{ResponseWriter: w}, r)
+	})
+}
+
+type retryLaterWriter struct {
+	http.ResponseWriter
+	wrote bool
+}
+
+func (w *retryLaterWriter) WriteHeader(code int) {
+	if !w.wrote && code == http.StatusInternalServerError {
+		code = http.StatusServiceUnavailable
+		w.Header().Set("Retry-After", "30")
+	}
+	w.wrote = true
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *retryLaterWriter) Write(p []byte) (int, error) {
+	w.wrote = true
+	return w.ResponseWriter.Write(p)
+}
+
 // routes builds the mux.
 func (b *Bridge) routes() error {
 	mux := http.NewServeMux()
@@ -769,7 +772,7 @@ func (b *Bridge) routes() error {
 	if err != nil {
 		return err
 	}
-	mux.Handle("POST "+PathWebhook, hook)
+	mux.Handle("POST "+PathWebhook, retryLater(hook))
 	mux.HandleFunc("GET "+PathHealth, b.serveHealth)
 	mux.HandleFunc("GET "+PathReady, b.serveReady)
 	if b.cfg.MetricsAddr == "" {
