@@ -204,11 +204,11 @@ func (s *Service) Search(ctx context.Context, params SearchParams) (*SearchResul
 	if err := checkSearch(&params); err != nil {
 		return nil, err
 	}
-	var out SearchResult
+	var out searchWire
 	if _, err := s.client.Do(ctx, &ghl.Request{Method: http.MethodPost, Path: "/contacts/search", Body: params, ReadOnly: true}, &out); err != nil {
 		return nil, err
 	}
-	return &out, nil
+	return out.result(), nil
 }
 
 // SearchAll returns an iterator over every contact matching params, from

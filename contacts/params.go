@@ -243,7 +243,27 @@ const (
 // SearchResult is one page of Search.
 type SearchResult struct {
 	Contacts []Contact `json:"contacts"`
-	Total    int       `json:"total"` // matches in all pages
+	// Total is the number of matches in all pages, from the answer's
+	// "total" or, when HighLevel names it so, "count".
+	Total int `json:"total"`
+}
+
+// searchWire is the answer to Search as it arrives, total under either name.
+type searchWire struct {
+	Contacts []Contact `json:"contacts"`
+	Total    *int      `json:"total"`
+	Count    *int      `json:"count"`
+}
+
+func (w *searchWire) result() *SearchResult {
+	r := &SearchResult{Contacts: w.Contacts}
+	switch {
+	case w.Total != nil:
+		r.Total = *w.Total
+	case w.Count != nil:
+		r.Total = *w.Count
+	}
+	return r
 }
 
 // DuplicateOptions looks a contact up by email or phone number with

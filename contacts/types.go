@@ -4,13 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"reflect"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/ghlkit/ghl/internal/isotime"
-	"github.com/ghlkit/ghl/internal/jsonx"
+	"github.com/ghlkit/ghl/internal/wire"
 )
 
 // Contact is a HighLevel contact. It holds the union of the fields the spec
@@ -18,8 +17,13 @@ import (
 // JSON names; a response fills only the fields it carries.
 //
 // Dates are time.Time in UTC. Decoding accepts every form HighLevel sends
-// ("2021-07-08T02:30:00.000Z", "2020-10-25T11:00:00Z", "1990-09-25", epoch
-// milliseconds, "" and null); encoding writes "2006-01-02T15:04:05.000Z".
+// ("2021-07-08T02:30:00.000Z", "2020-10-25T11:00:00Z", "1990-09-25",
+// "09/25/1990", epoch milliseconds, "" and null); encoding writes
+// "2006-01-02T15:04:05.000Z".
+//
+// One odd value never fails the decoding of a contact: a date in another
+// form, or a value of the wrong JSON type (a birthMonth of 8.5), leaves its
+// field zero and is reported, as sent, by Extra.
 //
 // Contact implements [json.Marshaler] and [json.Unmarshaler]. Because methods
 // of an embedded field are promoted, do not embed Contact in a struct that has
@@ -92,10 +96,8 @@ type Contact struct {
 	// SearchAll does this for you.
 	SearchAfter []json.RawMessage `json:"searchAfter,omitempty"`
 
-	// Extra holds JSON fields HighLevel sent that Contact does not know,
-	// keyed by name, so that fields added to the API later are not lost. It
-	// is written back by MarshalJSON; known fields win over Extra on a clash.
-	Extra map[string]json.RawMessage `json:"-"`
+	raw       json.RawMessage // the object decoded, for Extra
+	fromEvent bool            // raw is a webhook payload, with the event's members
 }
 
 // contactFields is Contact without its methods, so the wire structs below can
@@ -136,12 +138,18 @@ func (w customFieldWire) field() CustomField {
 	return CustomField{ID: w.ID, Key: w.Key, Value: FieldValue{raw: v}}
 }
 
-// contactKeys are the JSON names of Contact's fields; anything else goes to
-// Extra. Computed once from the struct tags so the list cannot drift.
-var contactKeys = jsonx.Names(reflect.TypeFor[Contact]())
+var contactModel = wire.NewModel[Contact]()
+
+// Extra returns the JSON members HighLevel sent that Contact does not hold:
+// fields added to the API since, and values that could not be read into
+// their field, which were left zero (a birthMonth of 8.5, a dateOfBirth in a
+// form HighLevel is not known to send), as sent. It parses the object the
+// contact was decoded from on each call; nil when there are none.
+func (c *Contact) Extra() map[string]json.RawMessage { return contactModel.Extra(c.raw, c.fromEvent) }
 
 // MarshalJSON writes c with the spec's field names and dates in
-// "2006-01-02T15:04:05.000Z" form, then any Extra fields.
+// "2006-01-02T15:04:05.000Z" form, then the Extra members whose field c does
+// not hold.
 func (c Contact) MarshalJSON() ([]byte, error) {
 	f := contactFields(c)
 	b, err := json.Marshal(contactWire{
@@ -155,47 +163,65 @@ func (c Contact) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return jsonx.AppendExtra(b, c.Extra, contactKeys)
+	return contactModel.AppendExtra(b, &c, c.Extra())
 }
 
-// UnmarshalJSON reads a contact, tolerating every date form HighLevel sends
-// and keeping unknown fields in Extra.
+// UnmarshalJSON reads a contact in one encoding/json pass, tolerating every
+// date form HighLevel sends and odd values (see Extra).
 func (c *Contact) UnmarshalJSON(data []byte) error {
-	if string(bytes.TrimSpace(data)) == "null" {
+	if string(data) == "null" {
 		return nil // as encoding/json does for structs
 	}
-	if decodeFast(data, c) {
-		return nil
+	*c = Contact{}
+	w := contactInWire{contactWire: contactWire{contactFields: (*contactFields)(c)}}
+	if err := wire.Decode(data, &w); err != nil {
+		return err
 	}
-	return decodeSlow(data, c)
+	w.finish(c)
+	c.raw = wire.Keep(data)
+	return nil
 }
 
-// decodeSlow is UnmarshalJSON through encoding/json, for the input the fast
-// decoder leaves to it (see decode_fast.go). It defines the result.
-func decodeSlow(data []byte, c *Contact) error {
-	var f contactFields
-	w := contactInWire{contactWire: contactWire{contactFields: &f}}
-	if err := json.Unmarshal(data, &w); err != nil {
-		return err
-	}
+// finish moves what the wire decoded beside the contact's own fields into c.
+func (w *contactInWire) finish(c *Contact) {
 	if w.CustomFields != nil {
-		f.CustomFields = make([]CustomField, len(w.CustomFields))
+		c.CustomFields = make([]CustomField, len(w.CustomFields))
 		for i, cf := range w.CustomFields {
-			f.CustomFields[i] = cf.field()
+			c.CustomFields[i] = cf.field()
 		}
 	}
-	extra, err := jsonx.Extra(data, contactKeys)
-	if err != nil {
-		return err
-	}
-	f.DateOfBirth = time.Time(w.DateOfBirth)
-	f.DateAdded = time.Time(w.DateAdded)
-	f.DateUpdated = time.Time(w.DateUpdated)
-	f.LastActivity = time.Time(w.LastActivity)
-	f.LastSessionActivityAt = time.Time(w.LastSessionActivityAt)
-	f.Extra = extra
-	*c = Contact(f)
-	return nil
+	c.DateOfBirth = time.Time(w.DateOfBirth)
+	c.DateAdded = time.Time(w.DateAdded)
+	c.DateUpdated = time.Time(w.DateUpdated)
+	c.LastActivity = time.Time(w.LastActivity)
+	c.LastSessionActivityAt = time.Time(w.LastSessionActivityAt)
+}
+
+// contactEventWire is a contact webhook: the event's members beside the
+// contact's. The payload's "type" is the event type, so it goes to the event
+// (a shallower field wins) and Contact.Type stays empty; "locationId" is
+// both the event's and the contact's.
+type contactEventWire struct {
+	Type       string         `json:"type"`
+	LocationID string         `json:"locationId"`
+	WebhookID  string         `json:"webhookId"`
+	Timestamp  wire.Timestamp `json:"timestamp"`
+	contactInWire
+}
+
+func init() {
+	wire.SetEventDecoder(func(data []byte, ev *wire.Event, c *Contact) error {
+		*c = Contact{}
+		w := contactEventWire{contactInWire: contactInWire{contactWire: contactWire{contactFields: (*contactFields)(c)}}}
+		if err := wire.Decode(data, &w); err != nil {
+			return err
+		}
+		w.finish(c)
+		c.LocationID = w.LocationID
+		c.raw, c.fromEvent = data, true
+		*ev = wire.Event{Type: w.Type, LocationID: w.LocationID, WebhookID: w.WebhookID, Timestamp: w.Timestamp}
+		return nil
+	})
 }
 
 // DNDStatus is the state of one do-not-disturb channel.
@@ -409,8 +435,11 @@ type Appointment struct {
 	DateAdded         time.Time `json:"dateAdded,omitzero"`
 	DateUpdated       time.Time `json:"dateUpdated,omitzero"`
 
-	// Extra holds JSON fields Appointment does not know; see Contact.Extra.
-	Extra map[string]json.RawMessage `json:"-"`
+	// Source is how the appointment was booked, such as "booking_widget";
+	// webhook payloads carry it, the REST API's appointment does not.
+	Source string `json:"source,omitempty"`
+
+	raw json.RawMessage // the object decoded, for Extra
 }
 
 type appointmentFields Appointment
@@ -423,9 +452,14 @@ type appointmentWire struct {
 	DateUpdated isotime.Time `json:"dateUpdated,omitzero"`
 }
 
-var appointmentKeys = jsonx.Names(reflect.TypeFor[Appointment]())
+var appointmentModel = wire.NewModel[Appointment]()
 
-// MarshalJSON writes a with the spec's names, then any Extra fields.
+// Extra returns the JSON members HighLevel sent that Appointment does not
+// hold; see Contact.Extra.
+func (a *Appointment) Extra() map[string]json.RawMessage { return appointmentModel.Extra(a.raw, false) }
+
+// MarshalJSON writes a with the spec's names, then the Extra members whose
+// field a does not hold.
 func (a Appointment) MarshalJSON() ([]byte, error) {
 	f := appointmentFields(a)
 	b, err := json.Marshal(appointmentWire{
@@ -438,29 +472,24 @@ func (a Appointment) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return jsonx.AppendExtra(b, a.Extra, appointmentKeys)
+	return appointmentModel.AppendExtra(b, &a, a.Extra())
 }
 
-// UnmarshalJSON reads an appointment, tolerating HighLevel's date forms
-// ("2021-07-16 11:00:00" included) and keeping unknown fields in Extra.
+// UnmarshalJSON reads an appointment in one encoding/json pass, tolerating
+// HighLevel's date forms ("2021-07-16 11:00:00" included) and odd values.
 func (a *Appointment) UnmarshalJSON(data []byte) error {
-	if string(bytes.TrimSpace(data)) == "null" {
+	if string(data) == "null" {
 		return nil
 	}
-	var f appointmentFields
-	w := appointmentWire{appointmentFields: &f}
-	if err := json.Unmarshal(data, &w); err != nil {
+	*a = Appointment{}
+	w := appointmentWire{appointmentFields: (*appointmentFields)(a)}
+	if err := wire.Decode(data, &w); err != nil {
 		return err
 	}
-	extra, err := jsonx.Extra(data, appointmentKeys)
-	if err != nil {
-		return err
-	}
-	f.StartTime = time.Time(w.StartTime)
-	f.EndTime = time.Time(w.EndTime)
-	f.DateAdded = time.Time(w.DateAdded)
-	f.DateUpdated = time.Time(w.DateUpdated)
-	f.Extra = extra
-	*a = Appointment(f)
+	a.StartTime = time.Time(w.StartTime)
+	a.EndTime = time.Time(w.EndTime)
+	a.DateAdded = time.Time(w.DateAdded)
+	a.DateUpdated = time.Time(w.DateUpdated)
+	a.raw = wire.Keep(data)
 	return nil
 }

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/ghlkit/ghl/internal/isotime"
-	"github.com/ghlkit/ghl/internal/jsonx"
+	"github.com/ghlkit/ghl/internal/wire"
 )
 
 // Task is a task on a contact, as HighLevel returns it (the spec's TaskSchema).
@@ -16,74 +16,89 @@ import (
 // in a struct that has JSON fields of its own (such as a webhook event): the
 // promoted methods would decode only Task's fields. Use a named field instead.
 type Task struct {
-	ID         string
-	Title      string
-	Body       string
-	AssignedTo string // user ID of the assignee; empty when unassigned
+	ID         string `json:"id,omitempty"`
+	Title      string `json:"title,omitempty"`
+	Body       string `json:"body,omitempty"`
+	AssignedTo string `json:"assignedTo,omitempty"` // user ID of the assignee; empty when unassigned
 	// DueDate is in UTC when decoded. HighLevel sends both
 	// "2021-07-08T02:30:00.000Z" and "2020-10-25T11:00:00Z"; "" or null
-	// decode as the zero time.
-	DueDate   time.Time
-	Completed bool
-	ContactID string
+	// decode as the zero time, and so does a value in no known form (Extra
+	// then holds it).
+	DueDate   time.Time `json:"dueDate,omitzero"`
+	Completed bool      `json:"completed"`
+	ContactID string    `json:"contactId,omitempty"`
 
-	// Extra holds JSON fields HighLevel sent that Task does not know, keyed
-	// by name, so that fields added to the API later are not lost. It is
-	// written back by MarshalJSON; known fields win over Extra on a clash.
-	Extra map[string]json.RawMessage
+	raw       json.RawMessage // the object decoded, for Extra
+	fromEvent bool            // raw is a webhook payload, with the event's members
 }
 
-// taskWire is Task's JSON form; field names are the spec's.
+// taskFields is Task without its methods, for the wire struct to embed.
+type taskFields Task
+
+// taskWire shadows DueDate with isotime.Time: a field at a shallower depth
+// wins over the embedded one with the same JSON name.
 type taskWire struct {
-	ID         string       `json:"id,omitempty"`
-	Title      string       `json:"title,omitempty"`
-	Body       string       `json:"body,omitempty"`
-	AssignedTo string       `json:"assignedTo,omitempty"`
-	DueDate    isotime.Time `json:"dueDate,omitzero"`
-	Completed  bool         `json:"completed"`
-	ContactID  string       `json:"contactId,omitempty"`
+	*taskFields
+	DueDate isotime.Time `json:"dueDate,omitzero"`
 }
 
-var taskKeys = []string{"id", "title", "body", "assignedTo", "dueDate", "completed", "contactId"}
+var taskModel = wire.NewModel[Task]()
+
+// Extra returns the JSON members HighLevel sent that Task does not hold:
+// fields added to the API since, and values that could not be read into
+// their field (which were left zero), as sent. It parses the object Task was
+// decoded from on each call; nil when there are none.
+func (t *Task) Extra() map[string]json.RawMessage { return taskModel.Extra(t.raw, t.fromEvent) }
 
 // MarshalJSON writes t with the spec's field names, DueDate in ISO-8601 UTC
-// with milliseconds ("2021-07-08T02:30:00.000Z"), then any Extra fields.
+// with milliseconds ("2021-07-08T02:30:00.000Z"), then the Extra members
+// whose field t does not hold.
 func (t Task) MarshalJSON() ([]byte, error) {
-	b, err := json.Marshal(taskWire{
-		ID:         t.ID,
-		Title:      t.Title,
-		Body:       t.Body,
-		AssignedTo: t.AssignedTo,
-		DueDate:    isotime.Time(t.DueDate),
-		Completed:  t.Completed,
-		ContactID:  t.ContactID,
-	})
+	f := taskFields(t)
+	b, err := json.Marshal(taskWire{taskFields: &f, DueDate: isotime.Time(t.DueDate)})
 	if err != nil {
 		return nil, err
 	}
-	return jsonx.AppendExtra(b, t.Extra, taskKeys)
+	return taskModel.AppendExtra(b, &t, t.Extra())
 }
 
-// UnmarshalJSON reads a task, tolerating every date form HighLevel sends and
-// keeping unknown fields in Extra.
+// UnmarshalJSON reads a task in one encoding/json pass, tolerating every
+// date form HighLevel sends and odd values (see Extra).
 func (t *Task) UnmarshalJSON(data []byte) error {
-	var w taskWire
-	if err := json.Unmarshal(data, &w); err != nil {
+	if string(data) == "null" {
+		return nil // as encoding/json does for structs
+	}
+	*t = Task{}
+	w := taskWire{taskFields: (*taskFields)(t)}
+	if err := wire.Decode(data, &w); err != nil {
 		return err
 	}
-	extra, err := jsonx.Extra(data, taskKeys)
-	if err != nil {
-		return err
-	}
-	*t = Task{
-		ID:         w.ID,
-		Title:      w.Title,
-		Body:       w.Body,
-		AssignedTo: w.AssignedTo,
-		DueDate:    time.Time(w.DueDate),
-		Completed:  w.Completed,
-		ContactID:  w.ContactID,
-		Extra:      extra,
-	}
+	t.DueDate = time.Time(w.DueDate)
+	t.raw = wire.Keep(data)
 	return nil
+}
+
+// taskEventWire is a task webhook: the event's members beside the task's.
+type taskEventWire struct {
+	Type       string         `json:"type"`
+	LocationID string         `json:"locationId"`
+	WebhookID  string         `json:"webhookId"`
+	Timestamp  wire.Timestamp `json:"timestamp"`
+	DateAdded  isotime.Time   `json:"dateAdded"`
+	taskWire
+}
+
+func init() {
+	wire.SetEventDecoder(func(data []byte, ev *wire.Event, t *Task) error {
+		*t = Task{}
+		w := taskEventWire{taskWire: taskWire{taskFields: (*taskFields)(t)}}
+		if err := wire.Decode(data, &w); err != nil {
+			return err
+		}
+		t.DueDate = time.Time(w.DueDate)
+		t.raw, t.fromEvent = data, true
+		*ev = wire.Event{Type: w.Type, LocationID: w.LocationID, WebhookID: w.WebhookID,
+			Timestamp: w.Timestamp, DateAdded: time.Time(w.DateAdded)}
+		return nil
+	})
 }

@@ -1,0 +1,62 @@
+package wire
+
+import (
+	"fmt"
+	"reflect"
+	"time"
+
+	"github.com/ghlkit/ghl/internal/isotime"
+)
+
+// Event holds what a webhook payload carries beside the members of the
+// record it is about (a contact, task or note is sent flat, its members next
+// to the event's).
+type Event struct {
+	Type       string
+	LocationID string
+	WebhookID  string
+	Timestamp  Timestamp
+	// DateAdded is a task event's "dateAdded", which tasks.Task does not
+	// have; a contact's or note's dateAdded is their own.
+	DateAdded time.Time
+}
+
+// An EventDecoder decodes a webhook payload into ev and rec in one
+// encoding/json pass. The record keeps data, which the caller must not
+// change afterwards (package webhook passes its own copy). The record packages register theirs (SetEventDecoder)
+// because only they know their wire form; package webhook, which imports
+// them, calls DecodeEvent.
+type EventDecoder[T any] func(data []byte, ev *Event, rec *T) error
+
+// decoders is written only by the record packages' init functions, which
+// run before any call of DecodeEvent.
+var decoders = map[reflect.Type]any{}
+
+// SetEventDecoder registers the event decoder of record type T; call it
+// from an init function.
+func SetEventDecoder[T any](d EventDecoder[T]) { decoders[reflect.TypeFor[T]()] = d }
+
+// DecodeEvent decodes data into ev and rec with the decoder registered for T.
+func DecodeEvent[T any](data []byte, ev *Event, rec *T) error {
+	d, ok := decoders[reflect.TypeFor[T]()].(EventDecoder[T])
+	if !ok {
+		return fmt.Errorf("wire: no event decoder for %v", reflect.TypeFor[T]())
+	}
+	return d(data, ev, rec)
+}
+
+// Timestamp is an event's "timestamp" on the wire. Unlike a record's dates,
+// an odd value is not dropped silently: Odd tells the caller to refuse the
+// payload, whose timestamp the signature check relies on.
+type Timestamp struct {
+	Time time.Time
+	Odd  bool
+}
+
+// UnmarshalJSON reads what isotime.Time reads and never fails.
+func (s *Timestamp) UnmarshalJSON(data []byte) error {
+	var t isotime.Time
+	_ = t.UnmarshalJSON(data) // never fails
+	*s = Timestamp{Time: time.Time(t), Odd: !isotime.Valid(data)}
+	return nil
+}
