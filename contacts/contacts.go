@@ -13,6 +13,7 @@ import (
 	"github.com/ghlkit/ghl"
 	"github.com/ghlkit/ghl/internal/api"
 	"github.com/ghlkit/ghl/internal/isotime"
+	"github.com/ghlkit/ghl/internal/wire"
 )
 
 // Service calls the Contacts API (other than tasks and notes, which have
@@ -30,24 +31,54 @@ func New(c *ghl.Client) *Service {
 	return &Service{client: c}
 }
 
-// Response envelopes, as HighLevel wraps its answers.
+// Response envelopes, as HighLevel wraps its answers. Records arrive in
+// their wire form and are converted once decoded (see contactInWire).
 type (
-	// envelope is how HighLevel wraps one contact or many.
+	// envelope is how HighLevel wraps one contact.
 	envelope struct {
-		Contact  *Contact  `json:"contact"`
-		Contacts []Contact `json:"contacts"`
+		wire.Body
+		Contact *contactInWire `json:"contact"`
 	}
 	// tagsBody is the spec's TagsDTO, and the shape of its answers.
 	tagsBody struct {
 		Tags []string `json:"tags"`
 	}
 	appointmentsResponse struct {
-		Events []Appointment `json:"events"`
+		wire.Body
+		Events []appointmentWire `json:"events"`
+	}
+	listResponse struct {
+		wire.Body
+		Contacts []contactInWire `json:"contacts"`
+		Meta     ListMeta        `json:"meta"`
+		Count    int             `json:"count"`
+	}
+	searchResponse struct {
+		wire.Body
+		Contacts []contactInWire `json:"contacts"`
+		Total    *int            `json:"total"`
+		Count    *int            `json:"count"`
+	}
+	businessResponse struct {
+		wire.Body
+		Contacts []contactInWire `json:"contacts"`
+		Count    int             `json:"count"`
+	}
+	upsertResponse struct {
+		wire.Body
+		Contact contactInWire `json:"contact"`
+		New     bool          `json:"new"`
+		TraceID string        `json:"traceId"`
 	}
 )
 
-func (e *envelope) One() *Contact   { return e.Contact }
-func (e *envelope) Many() []Contact { return e.Contacts }
+func (e *envelope) One() *Contact {
+	if e.Contact == nil {
+		return nil
+	}
+	c := e.Contact.contact(wire.In(e.Bytes, "contact", -1))
+	return &c
+}
 
 // Get returns a contact. A missing contact gives an error for which
 // ghl.IsNotFound is true.
@@ -105,11 +136,11 @@ func (s *Service) Upsert(ctx context.Context, params UpsertParams) (*UpsertResul
 		return nil, err
 	}
 	body := upsertBody{UpsertParams: &params, DateOfBirth: isotime.Date(params.DateOfBirth)}
-	var out UpsertResult
+	var out upsertResponse
 	if _, err := s.client.Do(ctx, &ghl.Request{Method: http.MethodPost, Path: "/contacts/upsert", Body: body}, &out); err != nil {
 		return nil, err
 	}
-	return &out, nil
+	return &UpsertResult{Contact: out.Contact.contact(wire.In(out.Bytes, "contact", -1)), New: out.New, TraceID: out.TraceID}, nil
 }
 
 // Delete deletes a contact.
@@ -135,11 +166,11 @@ func (s *Service) List(ctx context.Context, opts ListOptions) (*ListResult, erro
 	if opts.StartAfter < 0 {
 		return nil, api.InvalidParam("StartAfter", "must not be negative")
 	}
-	var out ListResult
+	var out listResponse
 	if _, err := s.client.Do(ctx, &ghl.Request{Method: http.MethodGet, Path: "/contacts/", Query: opts}, &out); err != nil {
 		return nil, err
 	}
-	return &out, nil
+	return &ListResult{Contacts: contactsIn(out.Contacts, out.Bytes, "contacts"), Meta: out.Meta, Count: out.Count}, nil
 }
 
 // ListAll returns an iterator over every contact List returns for opts,
@@ -204,11 +235,18 @@ func (s *Service) Search(ctx context.Context, params SearchParams) (*SearchResul
 	if err := checkSearch(&params); err != nil {
 		return nil, err
 	}
-	var out searchWire
+	var out searchResponse
 	if _, err := s.client.Do(ctx, &ghl.Request{Method: http.MethodPost, Path: "/contacts/search", Body: params, ReadOnly: true}, &out); err != nil {
 		return nil, err
 	}
-	return out.result(), nil
+	r := &SearchResult{Contacts: contactsIn(out.Contacts, out.Bytes, "contacts")}
+	switch {
+	case out.Total != nil:
+		r.Total = *out.Total
+	case out.Count != nil:
+		r.Total = *out.Count
+	}
+	return r, nil
 }
 
 // SearchAll returns an iterator over every contact matching params, from
@@ -323,11 +361,11 @@ func (s *Service) ListByBusiness(ctx context.Context, businessID string, opts Bu
 	if opts.Skip < 0 {
 		return nil, api.InvalidParam("Skip", "must not be negative")
 	}
-	var out BusinessListResult
+	var out businessResponse
 	if _, err := s.client.Do(ctx, &ghl.Request{Method: http.MethodGet, Path: path, Query: opts}, &out); err != nil {
 		return nil, err
 	}
-	return &out, nil
+	return &BusinessListResult{Contacts: contactsIn(out.Contacts, out.Bytes, "contacts"), Count: out.Count}, nil
 }
 
 // ListAppointments returns the calendar appointments of a contact.
@@ -340,7 +378,14 @@ func (s *Service) ListAppointments(ctx context.Context, contactID string) ([]App
 	if _, err := s.client.Do(ctx, &ghl.Request{Method: http.MethodGet, Path: path}, &out); err != nil {
 		return nil, err
 	}
-	return out.Events, nil
+	if out.Events == nil {
+		return nil, nil
+	}
+	events := make([]Appointment, len(out.Events))
+	for i := range out.Events {
+		events[i] = out.Events[i].appointment(wire.In(out.Bytes, "events", i))
+	}
+	return events, nil
 }
 
 // AddTags adds tags to a contact, keeping its other tags, and returns the

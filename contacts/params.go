@@ -248,24 +248,6 @@ type SearchResult struct {
 	Total int `json:"total"`
 }
 
-// searchWire is the answer to Search as it arrives, total under either name.
-type searchWire struct {
-	Contacts []Contact `json:"contacts"`
-	Total    *int      `json:"total"`
-	Count    *int      `json:"count"`
-}
-
-func (w *searchWire) result() *SearchResult {
-	r := &SearchResult{Contacts: w.Contacts}
-	switch {
-	case w.Total != nil:
-		r.Total = *w.Total
-	case w.Count != nil:
-		r.Total = *w.Count
-	}
-	return r
-}
-
 // DuplicateOptions looks a contact up by email or phone number with
 // HighLevel's duplicate rules (GET /contacts/search/duplicate).
 type DuplicateOptions struct {

@@ -96,8 +96,7 @@ type Contact struct {
 	// SearchAll does this for you.
 	SearchAfter []json.RawMessage `json:"searchAfter,omitempty"`
 
-	raw       json.RawMessage // the object decoded, for Extra
-	fromEvent bool            // raw is a webhook payload, with the event's members
+	raw wire.Raw // where the contact's JSON object is, for Extra
 }
 
 // contactFields is Contact without its methods, so the wire structs below can
@@ -107,7 +106,7 @@ type contactFields Contact
 // contactWire shadows Contact's dates with isotime.Time: a field at a
 // shallower depth wins over the embedded one with the same JSON name.
 type contactWire struct {
-	*contactFields
+	contactFields
 	DateOfBirth           isotime.Time `json:"dateOfBirth,omitzero"`
 	DateAdded             isotime.Time `json:"dateAdded,omitzero"`
 	DateUpdated           isotime.Time `json:"dateUpdated,omitzero"`
@@ -115,8 +114,9 @@ type contactWire struct {
 	LastSessionActivityAt isotime.Time `json:"lastSessionActivityAt,omitzero"`
 }
 
-// contactInWire decodes custom fields without CustomField.UnmarshalJSON: one
-// decoder pass over the contact instead of one more per custom field.
+// contactInWire is a contact as it arrives. It has no methods, and decodes
+// custom fields without CustomField.UnmarshalJSON, so that a response's
+// contacts decode in the response's one encoding/json pass.
 type contactInWire struct {
 	contactWire
 	CustomFields []customFieldWire `json:"customFields"`
@@ -145,15 +145,14 @@ var contactModel = wire.NewModel[Contact]()
 // their field, which were left zero (a birthMonth of 8.5, a dateOfBirth in a
 // form HighLevel is not known to send), as sent. It parses the object the
 // contact was decoded from on each call; nil when there are none.
-func (c *Contact) Extra() map[string]json.RawMessage { return contactModel.Extra(c.raw, c.fromEvent) }
+func (c *Contact) Extra() map[string]json.RawMessage { return contactModel.Extra(c.raw) }
 
 // MarshalJSON writes c with the spec's field names and dates in
 // "2006-01-02T15:04:05.000Z" form, then the Extra members whose field c does
 // not hold.
 func (c Contact) MarshalJSON() ([]byte, error) {
-	f := contactFields(c)
 	b, err := json.Marshal(contactWire{
-		contactFields:         &f,
+		contactFields:         contactFields(c),
 		DateOfBirth:           isotime.Time(c.DateOfBirth),
 		DateAdded:             isotime.Time(c.DateAdded),
 		DateUpdated:           isotime.Time(c.DateUpdated),
@@ -172,18 +171,18 @@ func (c *Contact) UnmarshalJSON(data []byte) error {
 	if string(data) == "null" {
 		return nil // as encoding/json does for structs
 	}
-	*c = Contact{}
-	w := contactInWire{contactWire: contactWire{contactFields: (*contactFields)(c)}}
+	var w contactInWire
 	if err := wire.Decode(data, &w); err != nil {
 		return err
 	}
-	w.finish(c)
-	c.raw = wire.Keep(data)
+	*c = w.contact(wire.Own(data))
 	return nil
 }
 
-// finish moves what the wire decoded beside the contact's own fields into c.
-func (w *contactInWire) finish(c *Contact) {
+// contact converts w into a Contact found at raw.
+func (w *contactInWire) contact(raw wire.Raw) Contact {
+	c := Contact(w.contactFields)
+	c.CustomFields = nil
 	if w.CustomFields != nil {
 		c.CustomFields = make([]CustomField, len(w.CustomFields))
 		for i, cf := range w.CustomFields {
@@ -195,6 +194,20 @@ func (w *contactInWire) finish(c *Contact) {
 	c.DateUpdated = time.Time(w.DateUpdated)
 	c.LastActivity = time.Time(w.LastActivity)
 	c.LastSessionActivityAt = time.Time(w.LastSessionActivityAt)
+	c.raw = raw
+	return c
+}
+
+// contactsIn converts the contacts of a response body's member.
+func contactsIn(ws []contactInWire, body []byte, member string) []Contact {
+	if ws == nil {
+		return nil
+	}
+	cs := make([]Contact, len(ws))
+	for i := range ws {
+		cs[i] = ws[i].contact(wire.In(body, member, i))
+	}
+	return cs
 }
 
 // contactEventWire is a contact webhook: the event's members beside the
@@ -211,14 +224,12 @@ type contactEventWire struct {
 
 func init() {
 	wire.SetEventDecoder(func(data []byte, ev *wire.Event, c *Contact) error {
-		*c = Contact{}
-		w := contactEventWire{contactInWire: contactInWire{contactWire: contactWire{contactFields: (*contactFields)(c)}}}
+		var w contactEventWire
 		if err := wire.Decode(data, &w); err != nil {
 			return err
 		}
-		w.finish(c)
+		*c = w.contact(wire.Payload(data))
 		c.LocationID = w.LocationID
-		c.raw, c.fromEvent = data, true
 		*ev = wire.Event{Type: w.Type, LocationID: w.LocationID, WebhookID: w.WebhookID, Timestamp: w.Timestamp}
 		return nil
 	})
@@ -439,31 +450,41 @@ type Appointment struct {
 	// webhook payloads carry it, the REST API's appointment does not.
 	Source string `json:"source,omitempty"`
 
-	raw json.RawMessage // the object decoded, for Extra
+	raw wire.Raw // where the appointment's JSON object is, for Extra
 }
 
 type appointmentFields Appointment
 
+// appointmentWire is Appointment's JSON form, with HighLevel's date forms.
 type appointmentWire struct {
-	*appointmentFields
+	appointmentFields
 	StartTime   isotime.Time `json:"startTime,omitzero"`
 	EndTime     isotime.Time `json:"endTime,omitzero"`
 	DateAdded   isotime.Time `json:"dateAdded,omitzero"`
 	DateUpdated isotime.Time `json:"dateUpdated,omitzero"`
 }
 
+func (w *appointmentWire) appointment(raw wire.Raw) Appointment {
+	a := Appointment(w.appointmentFields)
+	a.StartTime = time.Time(w.StartTime)
+	a.EndTime = time.Time(w.EndTime)
+	a.DateAdded = time.Time(w.DateAdded)
+	a.DateUpdated = time.Time(w.DateUpdated)
+	a.raw = raw
+	return a
+}
+
 var appointmentModel = wire.NewModel[Appointment]()
 
 // Extra returns the JSON members HighLevel sent that Appointment does not
 // hold; see Contact.Extra.
-func (a *Appointment) Extra() map[string]json.RawMessage { return appointmentModel.Extra(a.raw, false) }
+func (a *Appointment) Extra() map[string]json.RawMessage { return appointmentModel.Extra(a.raw) }
 
 // MarshalJSON writes a with the spec's names, then the Extra members whose
 // field a does not hold.
 func (a Appointment) MarshalJSON() ([]byte, error) {
-	f := appointmentFields(a)
 	b, err := json.Marshal(appointmentWire{
-		appointmentFields: &f,
+		appointmentFields: appointmentFields(a),
 		StartTime:         isotime.Time(a.StartTime),
 		EndTime:           isotime.Time(a.EndTime),
 		DateAdded:         isotime.Time(a.DateAdded),
@@ -481,15 +502,10 @@ func (a *Appointment) UnmarshalJSON(data []byte) error {
 	if string(data) == "null" {
 		return nil
 	}
-	*a = Appointment{}
-	w := appointmentWire{appointmentFields: (*appointmentFields)(a)}
+	var w appointmentWire
 	if err := wire.Decode(data, &w); err != nil {
 		return err
 	}
-	a.StartTime = time.Time(w.StartTime)
-	a.EndTime = time.Time(w.EndTime)
-	a.DateAdded = time.Time(w.DateAdded)
-	a.DateUpdated = time.Time(w.DateUpdated)
-	a.raw = wire.Keep(data)
+	*a = w.appointment(wire.Own(data))
 	return nil
 }

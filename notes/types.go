@@ -30,18 +30,27 @@ type Note struct {
 	Color     string    `json:"color,omitempty"` // a CSS hex colour such as "#FFAA00"
 	Pinned    bool      `json:"pinned"`
 
-	raw       json.RawMessage // the object decoded, for Extra
-	fromEvent bool            // raw is a webhook payload, with the event's members
+	raw wire.Raw // where the note's JSON object is, for Extra
 }
 
 // noteFields is Note without its methods, for the wire struct to embed.
 type noteFields Note
 
-// noteWire shadows DateAdded with isotime.Time: a field at a shallower depth
-// wins over the embedded one with the same JSON name.
+// noteWire is Note's JSON form. It shadows DateAdded with isotime.Time (a
+// field at a shallower depth wins over the embedded one with the same JSON
+// name) and has no methods, so that a response's notes decode in the
+// response's one encoding/json pass.
 type noteWire struct {
-	*noteFields
+	noteFields
 	DateAdded isotime.Time `json:"dateAdded,omitzero"`
+}
+
+// note converts w into a Note found at raw.
+func (w *noteWire) note(raw wire.Raw) Note {
+	n := Note(w.noteFields)
+	n.DateAdded = time.Time(w.DateAdded)
+	n.raw = raw
+	return n
 }
 
 var noteModel = wire.NewModel[Note]()
@@ -50,14 +59,13 @@ var noteModel = wire.NewModel[Note]()
 // fields added to the API since, and values that could not be read into
 // their field (which were left zero), as sent. It parses the object Note was
 // decoded from on each call; nil when there are none.
-func (n *Note) Extra() map[string]json.RawMessage { return noteModel.Extra(n.raw, n.fromEvent) }
+func (n *Note) Extra() map[string]json.RawMessage { return noteModel.Extra(n.raw) }
 
 // MarshalJSON writes n with the spec's field names, DateAdded in ISO-8601 UTC
 // with milliseconds ("2021-07-08T12:02:11.285Z"), then the Extra members
 // whose field n does not hold.
 func (n Note) MarshalJSON() ([]byte, error) {
-	f := noteFields(n)
-	b, err := json.Marshal(noteWire{noteFields: &f, DateAdded: isotime.Time(n.DateAdded)})
+	b, err := json.Marshal(noteWire{noteFields: noteFields(n), DateAdded: isotime.Time(n.DateAdded)})
 	if err != nil {
 		return nil, err
 	}
@@ -70,14 +78,35 @@ func (n *Note) UnmarshalJSON(data []byte) error {
 	if string(data) == "null" {
 		return nil // as encoding/json does for structs
 	}
-	*n = Note{}
-	w := noteWire{noteFields: (*noteFields)(n)}
+	var w noteWire
 	if err := wire.Decode(data, &w); err != nil {
 		return err
 	}
-	n.DateAdded = time.Time(w.DateAdded)
-	n.raw = wire.Keep(data)
+	*n = w.note(wire.Own(data))
 	return nil
+}
+
+// envelope is how HighLevel wraps one note or many.
+type envelope struct {
+	wire.Body
+	Note  *noteWire  `json:"note"`
+	Notes []noteWire `json:"notes"`
+}
+
+func (e *envelope) One() *Note {
+	if e.Note == nil {
+		return nil
+	}
+	n := e.Note.note(wire.In(e.Bytes, "note", -1))
+	return &n
+}
+
+func (e *envelope) Many() []Note {
+	ns := make([]Note, len(e.Notes))
+	for i := range e.Notes {
+		ns[i] = e.Notes[i].note(wire.In(e.Bytes, "notes", i))
+	}
+	return ns
 }
 
 // noteEventWire is a note webhook: the event's members beside the note's.
@@ -91,13 +120,11 @@ type noteEventWire struct {
 
 func init() {
 	wire.SetEventDecoder(func(data []byte, ev *wire.Event, n *Note) error {
-		*n = Note{}
-		w := noteEventWire{noteWire: noteWire{noteFields: (*noteFields)(n)}}
+		var w noteEventWire
 		if err := wire.Decode(data, &w); err != nil {
 			return err
 		}
-		n.DateAdded = time.Time(w.DateAdded)
-		n.raw, n.fromEvent = data, true
+		*n = w.note(wire.Payload(data))
 		*ev = wire.Event{Type: w.Type, LocationID: w.LocationID, WebhookID: w.WebhookID, Timestamp: w.Timestamp}
 		return nil
 	})

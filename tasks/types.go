@@ -28,18 +28,27 @@ type Task struct {
 	Completed bool      `json:"completed"`
 	ContactID string    `json:"contactId,omitempty"`
 
-	raw       json.RawMessage // the object decoded, for Extra
-	fromEvent bool            // raw is a webhook payload, with the event's members
+	raw wire.Raw // where the task's JSON object is, for Extra
 }
 
 // taskFields is Task without its methods, for the wire struct to embed.
 type taskFields Task
 
-// taskWire shadows DueDate with isotime.Time: a field at a shallower depth
-// wins over the embedded one with the same JSON name.
+// taskWire is Task's JSON form. It shadows DueDate with isotime.Time (a
+// field at a shallower depth wins over the embedded one with the same JSON
+// name) and has no methods, so that a response's tasks decode in the
+// response's one encoding/json pass.
 type taskWire struct {
-	*taskFields
+	taskFields
 	DueDate isotime.Time `json:"dueDate,omitzero"`
+}
+
+// task converts w into a Task found at raw.
+func (w *taskWire) task(raw wire.Raw) Task {
+	t := Task(w.taskFields)
+	t.DueDate = time.Time(w.DueDate)
+	t.raw = raw
+	return t
 }
 
 var taskModel = wire.NewModel[Task]()
@@ -48,14 +57,13 @@ var taskModel = wire.NewModel[Task]()
 // fields added to the API since, and values that could not be read into
 // their field (which were left zero), as sent. It parses the object Task was
 // decoded from on each call; nil when there are none.
-func (t *Task) Extra() map[string]json.RawMessage { return taskModel.Extra(t.raw, t.fromEvent) }
+func (t *Task) Extra() map[string]json.RawMessage { return taskModel.Extra(t.raw) }
 
 // MarshalJSON writes t with the spec's field names, DueDate in ISO-8601 UTC
 // with milliseconds ("2021-07-08T02:30:00.000Z"), then the Extra members
 // whose field t does not hold.
 func (t Task) MarshalJSON() ([]byte, error) {
-	f := taskFields(t)
-	b, err := json.Marshal(taskWire{taskFields: &f, DueDate: isotime.Time(t.DueDate)})
+	b, err := json.Marshal(taskWire{taskFields: taskFields(t), DueDate: isotime.Time(t.DueDate)})
 	if err != nil {
 		return nil, err
 	}
@@ -68,14 +76,35 @@ func (t *Task) UnmarshalJSON(data []byte) error {
 	if string(data) == "null" {
 		return nil // as encoding/json does for structs
 	}
-	*t = Task{}
-	w := taskWire{taskFields: (*taskFields)(t)}
+	var w taskWire
 	if err := wire.Decode(data, &w); err != nil {
 		return err
 	}
-	t.DueDate = time.Time(w.DueDate)
-	t.raw = wire.Keep(data)
+	*t = w.task(wire.Own(data))
 	return nil
+}
+
+// envelope is how HighLevel wraps one task or many.
+type envelope struct {
+	wire.Body
+	Task  *taskWire  `json:"task"`
+	Tasks []taskWire `json:"tasks"`
+}
+
+func (e *envelope) One() *Task {
+	if e.Task == nil {
+		return nil
+	}
+	t := e.Task.task(wire.In(e.Bytes, "task", -1))
+	return &t
+}
+
+func (e *envelope) Many() []Task {
+	ts := make([]Task, len(e.Tasks))
+	for i := range e.Tasks {
+		ts[i] = e.Tasks[i].task(wire.In(e.Bytes, "tasks", i))
+	}
+	return ts
 }
 
 // taskEventWire is a task webhook: the event's members beside the task's.
@@ -90,13 +119,11 @@ type taskEventWire struct {
 
 func init() {
 	wire.SetEventDecoder(func(data []byte, ev *wire.Event, t *Task) error {
-		*t = Task{}
-		w := taskEventWire{taskWire: taskWire{taskFields: (*taskFields)(t)}}
+		var w taskEventWire
 		if err := wire.Decode(data, &w); err != nil {
 			return err
 		}
-		t.DueDate = time.Time(w.DueDate)
-		t.raw, t.fromEvent = data, true
+		*t = w.task(wire.Payload(data))
 		*ev = wire.Event{Type: w.Type, LocationID: w.LocationID, WebhookID: w.WebhookID,
 			Timestamp: w.Timestamp, DateAdded: time.Time(w.DateAdded)}
 		return nil

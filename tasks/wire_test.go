@@ -595,3 +595,31 @@ func assertExtra(t *testing.T, got, want map[string]json.RawMessage) {
 		}
 	}
 }
+
+// Tasks of a response decode in the response's one pass; an odd value fails
+// neither the task nor the list, and Extra finds each task's own members in
+// the body when asked.
+func TestListKeepsExtraAndToleratesOddValues(t *testing.T) {
+	t.Parallel()
+	s, _ := setupMock(t, reply{status: 200, body: `{"tasks":[` +
+		`{"id":"t1","title":"A","dueDate":"someday","deleted":false},` +
+		`{"id":"t2","title":"B","completed":"yes","permissions":{"x":1}}],"traceId":"tr"}`})
+	got, err := s.List(t.Context(), "c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 {
+		t.Fatalf("got %d tasks", len(got))
+	}
+	assertTask(t, got[0], tasks.Task{ID: "t1", Title: "A"})
+	assertTask(t, got[1], tasks.Task{ID: "t2", Title: "B"})
+	assertExtra(t, got[0].Extra(), map[string]json.RawMessage{"dueDate": json.RawMessage(`"someday"`), "deleted": json.RawMessage(`false`)})
+	assertExtra(t, got[1].Extra(), map[string]json.RawMessage{"completed": json.RawMessage(`"yes"`), "permissions": json.RawMessage(`{"x":1}`)})
+
+	s, _ = setupMock(t, reply{status: 200, body: `{"task":{"id":"t1","title":"A","labels":["x"]}}`})
+	one, err := s.Get(t.Context(), "c1", "t1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertExtra(t, one.Extra(), map[string]json.RawMessage{"labels": json.RawMessage(`["x"]`)})
+}

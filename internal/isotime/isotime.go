@@ -103,6 +103,11 @@ func decode(data []byte) (time.Time, bool) {
 		return time.Time{}, true
 	}
 	if data[0] == '"' {
+		// RFC 3339, the form HighLevel sends most, reads without allocating.
+		var t time.Time
+		if t.UnmarshalJSON(data) == nil {
+			return t.UTC(), true
+		}
 		var s string
 		if err := json.Unmarshal(data, &s); err != nil {
 			return time.Time{}, false

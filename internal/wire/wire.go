@@ -34,9 +34,65 @@ func Decode(data []byte, v any) error {
 	return err
 }
 
-// Keep returns a copy of data to keep: encoding/json may reuse the bytes it
-// hands to an UnmarshalJSON method.
-func Keep(data []byte) json.RawMessage { return bytes.Clone(data) }
+// Raw is where a record's JSON object is: the object itself (a record
+// decoded alone, or a webhook payload), or one member of a response body
+// (an item of an array member when Index >= 0), located only when asked.
+// The zero Raw is no object.
+type Raw struct {
+	obj    json.RawMessage
+	body   []byte
+	member string
+	index  int
+	event  bool // the object is a webhook payload, with the event's members
+}
+
+// Own is a record decoded alone from data. encoding/json may reuse the
+// bytes it hands to an UnmarshalJSON method, so Own keeps a copy.
+func Own(data []byte) Raw { return Raw{obj: bytes.Clone(data)} }
+
+// Payload is a record decoded from a webhook payload, data, which the
+// caller keeps unchanged.
+func Payload(data []byte) Raw { return Raw{obj: data, event: true} }
+
+// In is a record decoded from member of a response body, or from its
+// index-th item when index >= 0. body must stay unchanged.
+func In(body []byte, member string, index int) Raw {
+	return Raw{body: body, member: member, index: index}
+}
+
+// object returns the record's object, locating it in the body if need be.
+func (r Raw) object() json.RawMessage {
+	if r.obj != nil || r.body == nil {
+		return r.obj
+	}
+	var top map[string]json.RawMessage
+	if json.Unmarshal(r.body, &top) != nil {
+		return nil
+	}
+	v := top[r.member]
+	if r.index < 0 {
+		return v
+	}
+	var items []json.RawMessage
+	if json.Unmarshal(v, &items) != nil || r.index >= len(items) {
+		return nil
+	}
+	return items[r.index]
+}
+
+// A Response is a response type of the service packages: Client.Do decodes
+// it with Decode and hands it the body, which the response keeps for its
+// records' Extra (the body is not changed afterwards).
+type Response interface {
+	KeepGHLBody(body []byte)
+}
+
+// Body is embedded in the service packages' response types to implement
+// Response.
+type Body struct{ Bytes []byte }
+
+// KeepGHLBody implements Response.
+func (b *Body) KeepGHLBody(body []byte) { b.Bytes = body }
 
 // Model is the JSON shape of a record type: its members by name.
 type Model struct {
@@ -67,13 +123,14 @@ func NewModel[T any]() *Model {
 	return m
 }
 
-// Extra returns the members of raw (a JSON object, as kept by Keep) that
-// the model does not have, and those whose value its field cannot hold (a
-// birthMonth of 8.5, a date in a form HighLevel is not known to send), which
-// decoding left zero. It returns nil when there are none, or when raw is not
-// an object. When raw is a webhook payload (event), the event's own members
-// (EventMembers) are not the record's and are left out.
-func (m *Model) Extra(raw json.RawMessage, event bool) map[string]json.RawMessage {
+// Extra returns the members of r's object that the model does not have,
+// and those whose value its field cannot hold (a birthMonth of 8.5, a date
+// in a form HighLevel is not known to send), which decoding left zero. It
+// returns nil when there are none, or when there is no object. In a webhook
+// payload, the event's own members (EventMembers) are not the record's and
+// are left out.
+func (m *Model) Extra(r Raw) map[string]json.RawMessage {
+	raw, event := r.object(), r.event
 	if len(raw) == 0 {
 		return nil
 	}
