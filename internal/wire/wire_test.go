@@ -7,9 +7,9 @@ import (
 )
 
 type rec struct {
-	ID   string    `json:"id,omitempty"`
-	N    int       `json:"n,omitempty"`
-	At   time.Time `json:"at,omitzero"`
+	ID string    `json:"id,omitempty"`
+	N  int       `json:"n,omitempty"`
+	At time.Time `json:"at,omitzero"`
 }
 
 func TestDecodeToleratesOddMembersOnly(t *testing.T) {
