@@ -73,11 +73,7 @@ type (
 )
 
 func (e *envelope) One() *Contact {
-	if e.Contact == nil {
-		return nil
-	}
-	c := e.Contact.contact(wire.In(e.Bytes, "contact", -1))
-	return &c
+	return wire.One(e.Contact, (*contactInWire).contact, e.Bytes, "contact")
 }
 
 // Get returns a contact. A missing contact gives an error for which
@@ -170,7 +166,7 @@ func (s *Service) List(ctx context.Context, opts ListOptions) (*ListResult, erro
 	if _, err := s.client.Do(ctx, &ghl.Request{Method: http.MethodGet, Path: "/contacts/", Query: opts}, &out); err != nil {
 		return nil, err
 	}
-	return &ListResult{Contacts: contactsIn(out.Contacts, out.Bytes, "contacts"), Meta: out.Meta, Count: out.Count}, nil
+	return &ListResult{Contacts: wire.Many(out.Contacts, (*contactInWire).contact, out.Bytes, "contacts"), Meta: out.Meta, Count: out.Count}, nil
 }
 
 // ListAll returns an iterator over every contact List returns for opts,
@@ -239,7 +235,7 @@ func (s *Service) Search(ctx context.Context, params SearchParams) (*SearchResul
 	if _, err := s.client.Do(ctx, &ghl.Request{Method: http.MethodPost, Path: "/contacts/search", Body: params, ReadOnly: true}, &out); err != nil {
 		return nil, err
 	}
-	r := &SearchResult{Contacts: contactsIn(out.Contacts, out.Bytes, "contacts")}
+	r := &SearchResult{Contacts: wire.Many(out.Contacts, (*contactInWire).contact, out.Bytes, "contacts")}
 	switch {
 	case out.Total != nil:
 		r.Total = *out.Total
@@ -365,7 +361,7 @@ func (s *Service) ListByBusiness(ctx context.Context, businessID string, opts Bu
 	if _, err := s.client.Do(ctx, &ghl.Request{Method: http.MethodGet, Path: path, Query: opts}, &out); err != nil {
 		return nil, err
 	}
-	return &BusinessListResult{Contacts: contactsIn(out.Contacts, out.Bytes, "contacts"), Count: out.Count}, nil
+	return &BusinessListResult{Contacts: wire.Many(out.Contacts, (*contactInWire).contact, out.Bytes, "contacts"), Count: out.Count}, nil
 }
 
 // ListAppointments returns the calendar appointments of a contact.
@@ -378,14 +374,7 @@ func (s *Service) ListAppointments(ctx context.Context, contactID string) ([]App
 	if _, err := s.client.Do(ctx, &ghl.Request{Method: http.MethodGet, Path: path}, &out); err != nil {
 		return nil, err
 	}
-	if out.Events == nil {
-		return nil, nil
-	}
-	events := make([]Appointment, len(out.Events))
-	for i := range out.Events {
-		events[i] = out.Events[i].appointment(wire.In(out.Bytes, "events", i))
-	}
-	return events, nil
+	return wire.Many(out.Events, (*appointmentWire).appointment, out.Bytes, "events"), nil
 }
 
 // AddTags adds tags to a contact, keeping its other tags, and returns the

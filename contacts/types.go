@@ -198,27 +198,12 @@ func (w *contactInWire) contact(raw wire.Raw) Contact {
 	return c
 }
 
-// contactsIn converts the contacts of a response body's member.
-func contactsIn(ws []contactInWire, body []byte, member string) []Contact {
-	if ws == nil {
-		return nil
-	}
-	cs := make([]Contact, len(ws))
-	for i := range ws {
-		cs[i] = ws[i].contact(wire.In(body, member, i))
-	}
-	return cs
-}
-
 // contactEventWire is a contact webhook: the event's members beside the
 // contact's. The payload's "type" is the event type, so it goes to the event
 // (a shallower field wins) and Contact.Type stays empty; "locationId" is
 // both the event's and the contact's.
 type contactEventWire struct {
-	Type       string         `json:"type"`
-	LocationID string         `json:"locationId"`
-	WebhookID  string         `json:"webhookId"`
-	Timestamp  wire.Timestamp `json:"timestamp"`
+	wire.EventFields
 	contactInWire
 }
 
@@ -230,7 +215,7 @@ func init() {
 		}
 		*c = w.contact(wire.Payload(data))
 		c.LocationID = w.LocationID
-		*ev = wire.Event{Type: w.Type, LocationID: w.LocationID, WebhookID: w.WebhookID, Timestamp: w.Timestamp}
+		*ev = w.Event()
 		return nil
 	})
 }

@@ -93,28 +93,12 @@ type envelope struct {
 	Notes []noteWire `json:"notes"`
 }
 
-func (e *envelope) One() *Note {
-	if e.Note == nil {
-		return nil
-	}
-	n := e.Note.note(wire.In(e.Bytes, "note", -1))
-	return &n
-}
-
-func (e *envelope) Many() []Note {
-	ns := make([]Note, len(e.Notes))
-	for i := range e.Notes {
-		ns[i] = e.Notes[i].note(wire.In(e.Bytes, "notes", i))
-	}
-	return ns
-}
+func (e *envelope) One() *Note   { return wire.One(e.Note, (*noteWire).note, e.Bytes, "note") }
+func (e *envelope) Many() []Note { return wire.Many(e.Notes, (*noteWire).note, e.Bytes, "notes") }
 
 // noteEventWire is a note webhook: the event's members beside the note's.
 type noteEventWire struct {
-	Type       string         `json:"type"`
-	LocationID string         `json:"locationId"`
-	WebhookID  string         `json:"webhookId"`
-	Timestamp  wire.Timestamp `json:"timestamp"`
+	wire.EventFields
 	noteWire
 }
 
@@ -125,7 +109,7 @@ func init() {
 			return err
 		}
 		*n = w.note(wire.Payload(data))
-		*ev = wire.Event{Type: w.Type, LocationID: w.LocationID, WebhookID: w.WebhookID, Timestamp: w.Timestamp}
+		*ev = w.Event()
 		return nil
 	})
 }

@@ -91,29 +91,14 @@ type envelope struct {
 	Tasks []taskWire `json:"tasks"`
 }
 
-func (e *envelope) One() *Task {
-	if e.Task == nil {
-		return nil
-	}
-	t := e.Task.task(wire.In(e.Bytes, "task", -1))
-	return &t
-}
+func (e *envelope) One() *Task   { return wire.One(e.Task, (*taskWire).task, e.Bytes, "task") }
+func (e *envelope) Many() []Task { return wire.Many(e.Tasks, (*taskWire).task, e.Bytes, "tasks") }
 
-func (e *envelope) Many() []Task {
-	ts := make([]Task, len(e.Tasks))
-	for i := range e.Tasks {
-		ts[i] = e.Tasks[i].task(wire.In(e.Bytes, "tasks", i))
-	}
-	return ts
-}
-
-// taskEventWire is a task webhook: the event's members beside the task's.
+// taskEventWire is a task webhook: the event's members beside the task's,
+// and the task's dateAdded, which Task has not.
 type taskEventWire struct {
-	Type       string         `json:"type"`
-	LocationID string         `json:"locationId"`
-	WebhookID  string         `json:"webhookId"`
-	Timestamp  wire.Timestamp `json:"timestamp"`
-	DateAdded  isotime.Time   `json:"dateAdded"`
+	wire.EventFields
+	DateAdded isotime.Time `json:"dateAdded"`
 	taskWire
 }
 
@@ -124,8 +109,8 @@ func init() {
 			return err
 		}
 		*t = w.task(wire.Payload(data))
-		*ev = wire.Event{Type: w.Type, LocationID: w.LocationID, WebhookID: w.WebhookID,
-			Timestamp: w.Timestamp, DateAdded: time.Time(w.DateAdded)}
+		*ev = w.Event()
+		ev.DateAdded = time.Time(w.DateAdded)
 		return nil
 	})
 }

@@ -67,19 +67,6 @@ type Meta struct {
 // EventMeta implements Event.
 func (m *Meta) EventMeta() *Meta { return m }
 
-// metaWire is Meta's JSON form, embedded in the wire form of the events
-// that are not about a contact, task or note.
-type metaWire struct {
-	Type       string         `json:"type"`
-	LocationID string         `json:"locationId"`
-	WebhookID  string         `json:"webhookId"`
-	Timestamp  wire.Timestamp `json:"timestamp"`
-}
-
-func (w *metaWire) event() wire.Event {
-	return wire.Event{Type: w.Type, LocationID: w.LocationID, WebhookID: w.WebhookID, Timestamp: w.Timestamp}
-}
-
 // event is implemented by every event struct: decode reads the whole
 // payload, Meta included, in one encoding/json pass. data is a copy the event
 // keeps (Meta.Raw and the records' Extra share it).
@@ -102,7 +89,7 @@ func Parse(body []byte) (Event, error) {
 	raw := bytes.Clone(body)
 	typ := leadingType(raw)
 	if typ == "" {
-		var m metaWire
+		var m wire.EventFields
 		if err := json.Unmarshal(raw, &m); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrMalformedPayload, err)
 		}
@@ -158,13 +145,13 @@ func setMeta(m *Meta, ev *wire.Event, data []byte) error {
 	return nil
 }
 
-// decodeMeta decodes data (a copy) into a wire struct w that embeds metaWire
-// and fills m from it.
-func decodeMeta(data []byte, m *Meta, w any, mw *metaWire) error {
+// decodeMeta decodes data (a copy) into a wire struct w that embeds
+// wire.EventFields (mw) and fills m from it.
+func decodeMeta(data []byte, m *Meta, w any, mw *wire.EventFields) error {
 	if err := json.Unmarshal(data, w); err != nil {
 		return err
 	}
-	ev := mw.event()
+	ev := mw.Event()
 	return setMeta(m, &ev, data)
 }
 
@@ -228,7 +215,7 @@ type UnknownEvent struct {
 }
 
 func (e *UnknownEvent) decode(data []byte) error {
-	var w metaWire
+	var w wire.EventFields
 	return decodeMeta(data, &e.Meta, &w, &w)
 }
 
@@ -423,13 +410,13 @@ func (e *TaskDelete) UnmarshalJSON(data []byte) error { return unmarshalEvent(da
 // appointmentWire is an appointment event: the event's members and the
 // nested appointment, in one pass.
 type appointmentWire struct {
-	metaWire
+	wire.EventFields
 	Appointment *contacts.Appointment `json:"appointment"`
 }
 
 func decodeAppointment(data []byte, m *Meta, a *contacts.Appointment, source *string) error {
 	w := appointmentWire{Appointment: a}
-	if err := decodeMeta(data, m, &w, &w.metaWire); err != nil {
+	if err := decodeMeta(data, m, &w, &w.EventFields); err != nil {
 		return err
 	}
 	*source = a.Source
@@ -514,7 +501,7 @@ type WhitelabelDetails struct {
 }
 
 type appInstallWire struct {
-	metaWire
+	wire.EventFields
 	AppID     string `json:"appId"`
 	CompanyID string `json:"companyId"`
 	UserID    string `json:"userId"`
@@ -534,7 +521,7 @@ type appInstallWire struct {
 
 func (e *AppInstall) decode(data []byte) error {
 	var w appInstallWire
-	if err := decodeMeta(data, &e.Meta, &w, &w.metaWire); err != nil {
+	if err := decodeMeta(data, &e.Meta, &w, &w.EventFields); err != nil {
 		return err
 	}
 	e.AppID, e.CompanyID, e.UserID, e.PlanID = w.AppID, w.CompanyID, w.UserID, w.PlanID
@@ -557,11 +544,11 @@ type AppUninstall struct {
 
 func (e *AppUninstall) decode(data []byte) error {
 	var w struct {
-		metaWire
+		wire.EventFields
 		AppID     string `json:"appId"`
 		CompanyID string `json:"companyId"`
 	}
-	if err := decodeMeta(data, &e.Meta, &w, &w.metaWire); err != nil {
+	if err := decodeMeta(data, &e.Meta, &w, &w.EventFields); err != nil {
 		return err
 	}
 	e.AppID, e.CompanyID = w.AppID, w.CompanyID

@@ -45,6 +45,21 @@ func DecodeEvent[T any](data []byte, ev *Event, rec *T) error {
 	return d(data, ev, rec)
 }
 
+// EventFields are the event's members of a webhook payload on the wire.
+// Embed it beside a record's wire form (whose fields then sit deeper, so
+// the payload's "type" is the event's, not a contact's type).
+type EventFields struct {
+	Type       string    `json:"type"`
+	LocationID string    `json:"locationId"`
+	WebhookID  string    `json:"webhookId"`
+	Timestamp  Timestamp `json:"timestamp"`
+}
+
+// Event returns the fields as an Event.
+func (f *EventFields) Event() Event {
+	return Event{Type: f.Type, LocationID: f.LocationID, WebhookID: f.WebhookID, Timestamp: f.Timestamp}
+}
+
 // Timestamp is an event's "timestamp" on the wire. Unlike a record's dates,
 // an odd value is not dropped silently: Odd tells the caller to refuse the
 // payload, whose timestamp the signature check relies on.

@@ -80,6 +80,29 @@ func (r Raw) object() json.RawMessage {
 	return items[r.index]
 }
 
+// One converts the record of a response body's member from its wire form
+// w (nil: no record) with conv.
+func One[W, T any](w *W, conv func(*W, Raw) T, body []byte, member string) *T {
+	if w == nil {
+		return nil
+	}
+	t := conv(w, In(body, member, -1))
+	return &t
+}
+
+// Many converts the records of a response body's array member from their
+// wire form with conv.
+func Many[W, T any](ws []W, conv func(*W, Raw) T, body []byte, member string) []T {
+	if ws == nil {
+		return nil
+	}
+	ts := make([]T, len(ws))
+	for i := range ws {
+		ts[i] = conv(&ws[i], In(body, member, i))
+	}
+	return ts
+}
+
 // A Response is a response type of the service packages: Client.Do decodes
 // it with Decode and hands it the body, which the response keeps for its
 // records' Extra (the body is not changed afterwards).
