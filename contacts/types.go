@@ -284,8 +284,10 @@ type AttributionSource struct {
 	MediumID   string `json:"mediumId,omitempty"`
 }
 
-// CustomField is the value of one custom field on a contact. Identify the
-// field by ID or by Key (such as "my_custom_field"; writes accept either).
+// CustomField is the value of one custom field on a contact, identified by
+// its ID. Key (such as "my_custom_field") may go along with the ID, as the
+// spec allows; a write with a Key and no ID is refused before sending, since
+// every custom field shape of the spec requires "id".
 //
 // HighLevel reads custom fields as {"id", "key", "field_value"} and returns
 // them as {"id", "value"}; CustomField decodes both and writes the first.
