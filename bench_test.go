@@ -9,9 +9,12 @@ package ghl_test
 // time the process spent per call (cpu-ns/op, the loopback server's share
 // included), which a shared machine disturbs far less than the wall clock.
 //
-// Compare the two sub-benchmarks of one run, for example:
+// The ratios come from BenchmarkSideBySide, which alternates the clients
+// (an iteration of its in-flight case is 500 calls of each):
 //
-//	go test -run x -bench 'Bench(Tasks|Contact)' -benchmem -benchtime 2000x -count 3 .
+//	go test -run x -bench SideBySide/a -benchtime 100x -count 5 .
+//	go test -run x -bench SideBySide/b -benchtime 8x -count 5 .
+//	go test -run x -bench 'Bench(TasksList|ContactGet)' -benchmem -benchtime 1000x .
 
 import (
 	"context"

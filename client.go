@@ -235,12 +235,15 @@ func (c *Client) Do(ctx context.Context, r *Request, v any) (*Response, error) {
 	return out, nil
 }
 
-// readBody reads a response body, sized by its Content-Length when given.
+// readBody reads a response body, into a buffer of its Content-Length when
+// given (net/http holds the body to it).
 func readBody(resp *http.Response) ([]byte, error) {
-	var buf bytes.Buffer
-	if n := resp.ContentLength; n > 0 && n <= maxBody {
-		buf.Grow(int(n) + bytes.MinRead)
+	if n := resp.ContentLength; n >= 0 && n <= maxBody {
+		buf := make([]byte, n)
+		_, err := io.ReadFull(resp.Body, buf)
+		return buf, err
 	}
+	var buf bytes.Buffer
 	_, err := buf.ReadFrom(io.LimitReader(resp.Body, maxBody+1))
 	if err == nil && buf.Len() > maxBody {
 		err = fmt.Errorf("response body exceeds %d bytes", maxBody)

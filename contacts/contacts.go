@@ -136,7 +136,7 @@ func (s *Service) Upsert(ctx context.Context, params UpsertParams) (*UpsertResul
 	if _, err := s.client.Do(ctx, &ghl.Request{Method: http.MethodPost, Path: "/contacts/upsert", Body: body}, &out); err != nil {
 		return nil, err
 	}
-	return &UpsertResult{Contact: out.Contact.contact(wire.In(out.Bytes, "contact", -1)), New: out.New, TraceID: out.TraceID}, nil
+	return &UpsertResult{Contact: out.Contact.contact(wire.In(out.Bytes, "contact")), New: out.New, TraceID: out.TraceID}, nil
 }
 
 // Delete deletes a contact.

@@ -33,24 +33,25 @@ type Note struct {
 	raw wire.Raw // where the note's JSON object is, for Extra
 }
 
-// noteFields is Note without its methods, for the wire struct to embed.
-type noteFields Note
-
-// noteWire is Note's JSON form. It shadows DateAdded with isotime.Time (a
-// field at a shallower depth wins over the embedded one with the same JSON
-// name) and has no methods, so that a response's notes decode in the
-// response's one encoding/json pass.
+// noteWire is Note's JSON form: DateAdded in HighLevel's date forms, and no
+// methods, so that a response's notes decode in the response's one
+// encoding/json pass. It lists the fields again rather than embedding Note's
+// so that a page of notes being decoded holds nothing more.
 type noteWire struct {
-	noteFields
+	ID        string       `json:"id,omitempty"`
+	Body      string       `json:"body,omitempty"`
+	UserID    string       `json:"userId,omitempty"`
 	DateAdded isotime.Time `json:"dateAdded,omitzero"`
+	ContactID string       `json:"contactId,omitempty"`
+	Title     string       `json:"title,omitempty"`
+	Color     string       `json:"color,omitempty"`
+	Pinned    bool         `json:"pinned"`
 }
 
 // note converts w into a Note found at raw.
 func (w *noteWire) note(raw wire.Raw) Note {
-	n := Note(w.noteFields)
-	n.DateAdded = time.Time(w.DateAdded)
-	n.raw = raw
-	return n
+	return Note{ID: w.ID, Body: w.Body, UserID: w.UserID, DateAdded: time.Time(w.DateAdded),
+		ContactID: w.ContactID, Title: w.Title, Color: w.Color, Pinned: w.Pinned, raw: raw}
 }
 
 var noteModel = wire.NewModel[Note]()
@@ -65,7 +66,8 @@ func (n *Note) Extra() map[string]json.RawMessage { return noteModel.Extra(n.raw
 // with milliseconds ("2021-07-08T12:02:11.285Z"), then the Extra members
 // whose field n does not hold.
 func (n Note) MarshalJSON() ([]byte, error) {
-	b, err := json.Marshal(noteWire{noteFields: noteFields(n), DateAdded: isotime.Time(n.DateAdded)})
+	b, err := json.Marshal(noteWire{ID: n.ID, Body: n.Body, UserID: n.UserID, DateAdded: isotime.Time(n.DateAdded),
+		ContactID: n.ContactID, Title: n.Title, Color: n.Color, Pinned: n.Pinned})
 	if err != nil {
 		return nil, err
 	}

@@ -70,7 +70,7 @@ func TestNoteMarshal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"id":"n1","body":"Asked for a quote","userId":"u1","contactId":"c1","title":"Follow-up","color":"#FFAA00","pinned":true,"dateAdded":"2021-07-08T12:02:11.285Z","createdBy":"u9"}`
+	want := `{"id":"n1","body":"Asked for a quote","userId":"u1","dateAdded":"2021-07-08T12:02:11.285Z","contactId":"c1","title":"Follow-up","color":"#FFAA00","pinned":true,"createdBy":"u9"}`
 	if string(b) != want {
 		t.Errorf("Marshal\n got %s\nwant %s", b, want)
 	}

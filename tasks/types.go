@@ -31,24 +31,24 @@ type Task struct {
 	raw wire.Raw // where the task's JSON object is, for Extra
 }
 
-// taskFields is Task without its methods, for the wire struct to embed.
-type taskFields Task
-
-// taskWire is Task's JSON form. It shadows DueDate with isotime.Time (a
-// field at a shallower depth wins over the embedded one with the same JSON
-// name) and has no methods, so that a response's tasks decode in the
-// response's one encoding/json pass.
+// taskWire is Task's JSON form: DueDate in HighLevel's date forms, and no
+// methods, so that a response's tasks decode in the response's one
+// encoding/json pass. It lists the fields again rather than embedding Task's
+// so that a page of tasks being decoded holds nothing more.
 type taskWire struct {
-	taskFields
-	DueDate isotime.Time `json:"dueDate,omitzero"`
+	ID         string       `json:"id,omitempty"`
+	Title      string       `json:"title,omitempty"`
+	Body       string       `json:"body,omitempty"`
+	AssignedTo string       `json:"assignedTo,omitempty"`
+	DueDate    isotime.Time `json:"dueDate,omitzero"`
+	Completed  bool         `json:"completed"`
+	ContactID  string       `json:"contactId,omitempty"`
 }
 
 // task converts w into a Task found at raw.
 func (w *taskWire) task(raw wire.Raw) Task {
-	t := Task(w.taskFields)
-	t.DueDate = time.Time(w.DueDate)
-	t.raw = raw
-	return t
+	return Task{ID: w.ID, Title: w.Title, Body: w.Body, AssignedTo: w.AssignedTo,
+		DueDate: time.Time(w.DueDate), Completed: w.Completed, ContactID: w.ContactID, raw: raw}
 }
 
 var taskModel = wire.NewModel[Task]()
@@ -63,7 +63,8 @@ func (t *Task) Extra() map[string]json.RawMessage { return taskModel.Extra(t.raw
 // with milliseconds ("2021-07-08T02:30:00.000Z"), then the Extra members
 // whose field t does not hold.
 func (t Task) MarshalJSON() ([]byte, error) {
-	b, err := json.Marshal(taskWire{taskFields: taskFields(t), DueDate: isotime.Time(t.DueDate)})
+	b, err := json.Marshal(taskWire{ID: t.ID, Title: t.Title, Body: t.Body, AssignedTo: t.AssignedTo,
+		DueDate: isotime.Time(t.DueDate), Completed: t.Completed, ContactID: t.ContactID})
 	if err != nil {
 		return nil, err
 	}

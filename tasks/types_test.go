@@ -87,7 +87,7 @@ func TestTaskMarshal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"id":"t1","title":"Call \u003cback\u003e","completed":false,"contactId":"c1","dueDate":"2020-10-25T11:00:00.000Z"}`
+	want := `{"id":"t1","title":"Call \u003cback\u003e","dueDate":"2020-10-25T11:00:00.000Z","completed":false,"contactId":"c1"}`
 	if string(b) != want {
 		t.Errorf("Marshal\n got %s\nwant %s", b, want)
 	}
@@ -124,7 +124,7 @@ func TestTaskRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := `{"id":"t1","title":"Call back","completed":false,"dueDate":"2021-07-08T02:30:00.000Z","alpha":{"x":true},"zeta":1}`; string(b) != want {
+	if want := `{"id":"t1","title":"Call back","dueDate":"2021-07-08T02:30:00.000Z","completed":false,"alpha":{"x":true},"zeta":1}`; string(b) != want {
 		t.Errorf("Marshal after change\n got %s\nwant %s", b, want)
 	}
 	var back tasks.Task

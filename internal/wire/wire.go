@@ -36,40 +36,48 @@ func Decode(data []byte, v any) error {
 
 // Raw is where a record's JSON object is: the object itself (a record
 // decoded alone, or a webhook payload), or one member of a response body
-// (an item of an array member when Index >= 0), located only when asked.
-// The zero Raw is no object.
+// (an item of an array member when the index is >= 0), located only when
+// asked. The zero Raw is no object. It is two words, so that records stay
+// small; the records of one response share their source.
 type Raw struct {
-	obj    json.RawMessage
-	body   []byte
-	member string
-	index  int
-	event  bool // the object is a webhook payload, with the event's members
+	src   *source
+	index int
+}
+
+type source struct {
+	obj    json.RawMessage // the object itself, or nil
+	body   []byte          // else the response body
+	member string          // and the member of the body
+	event  bool            // the object is a webhook payload, with the event's members
 }
 
 // Own is a record decoded alone from data. encoding/json may reuse the
 // bytes it hands to an UnmarshalJSON method, so Own keeps a copy.
-func Own(data []byte) Raw { return Raw{obj: bytes.Clone(data)} }
+func Own(data []byte) Raw { return Raw{src: &source{obj: bytes.Clone(data)}} }
 
 // Payload is a record decoded from a webhook payload, data, which the
 // caller keeps unchanged.
-func Payload(data []byte) Raw { return Raw{obj: data, event: true} }
+func Payload(data []byte) Raw { return Raw{src: &source{obj: data, event: true}} }
 
-// In is a record decoded from member of a response body, or from its
-// index-th item when index >= 0. body must stay unchanged.
-func In(body []byte, member string, index int) Raw {
-	return Raw{body: body, member: member, index: index}
+// In is the record of member of a response body (not an array). body must
+// stay unchanged.
+func In(body []byte, member string) Raw {
+	return Raw{src: &source{body: body, member: member}, index: -1}
 }
 
 // object returns the record's object, locating it in the body if need be.
 func (r Raw) object() json.RawMessage {
-	if r.obj != nil || r.body == nil {
-		return r.obj
-	}
-	var top map[string]json.RawMessage
-	if json.Unmarshal(r.body, &top) != nil {
+	if r.src == nil {
 		return nil
 	}
-	v := top[r.member]
+	if r.src.obj != nil || r.src.body == nil {
+		return r.src.obj
+	}
+	var top map[string]json.RawMessage
+	if json.Unmarshal(r.src.body, &top) != nil {
+		return nil
+	}
+	v := top[r.src.member]
 	if r.index < 0 {
 		return v
 	}
@@ -86,7 +94,7 @@ func One[W, T any](w *W, conv func(*W, Raw) T, body []byte, member string) *T {
 	if w == nil {
 		return nil
 	}
-	t := conv(w, In(body, member, -1))
+	t := conv(w, In(body, member))
 	return &t
 }
 
@@ -96,9 +104,10 @@ func Many[W, T any](ws []W, conv func(*W, Raw) T, body []byte, member string) []
 	if ws == nil {
 		return nil
 	}
+	src := &source{body: body, member: member}
 	ts := make([]T, len(ws))
 	for i := range ws {
-		ts[i] = conv(&ws[i], In(body, member, i))
+		ts[i] = conv(&ws[i], Raw{src: src, index: i})
 	}
 	return ts
 }
@@ -153,7 +162,7 @@ func NewModel[T any]() *Model {
 // payload, the event's own members (EventMembers) are not the record's and
 // are left out.
 func (m *Model) Extra(r Raw) map[string]json.RawMessage {
-	raw, event := r.object(), r.event
+	raw, event := r.object(), r.src != nil && r.src.event
 	if len(raw) == 0 {
 		return nil
 	}
