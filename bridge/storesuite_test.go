@@ -36,6 +36,11 @@ func runStoreSuite(t *testing.T, newStore newStoreFunc) {
 		{"Completions", suiteCompletions},
 		{"OwnMarks", suiteOwnMarks},
 		{"Closed", suiteClosed},
+		// store_trust_test.go
+		{"Nonces", suiteNonces},
+		{"OwnMarksTaken", suiteOwnMarksTaken},
+		{"CompletionDropAndPrune", suiteCompletionDropAndPrune},
+		{"Suspensions", suiteSuspensions},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -46,7 +46,7 @@ func TestEventsGoToTheDefaultChannel(t *testing.T) {
 		t.Error("task not completed")
 	}
 	p, _ := e.mm.Post(posts[0].ID)
-	if !strings.Contains(p.Message, "Completed by @alice") || len(p.Props.Attachments[0].Actions) != 0 {
+	if !strings.Contains(p.Message, "Completed by @alice") || strings.Contains(postText(p), "[Complete]") || !strings.Contains(postText(p), "[Edit]") {
 		t.Errorf("post after the click: %s", postText(p))
 	}
 	e.settle()
@@ -58,7 +58,8 @@ func TestEventsGoToTheDefaultChannel(t *testing.T) {
 func TestEventsGoToTheThread(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.slash(e.alice, e.other.ID, "/ghl notes "+e.contact.ID) // starts the thread in ~sales
+	e.mm.SetChannelAdmin(e.other.ID, e.alice.ID, true)
+	e.slash(e.alice, e.other.ID, "/ghl notes --move "+e.contact.ID) // starts the thread in ~sales
 	posts := e.posts(e.other.ID)
 	if len(posts) != 1 {
 		t.Fatalf("%d posts", len(posts))
