@@ -208,16 +208,11 @@ type contactEventWire struct {
 }
 
 func init() {
-	wire.SetEventDecoder(func(data []byte, ev *wire.Event, c *Contact) error {
-		var w contactEventWire
-		if err := wire.Decode(data, &w); err != nil {
-			return err
-		}
-		*c = w.contact(wire.Payload(data))
+	wire.SetEventDecoder(wire.EventDecoderOf(func(w *contactEventWire, raw wire.Raw) (Contact, wire.Event) {
+		c := w.contact(raw)
 		c.LocationID = w.LocationID
-		*ev = w.Event()
-		return nil
-	})
+		return c, w.Event()
+	}))
 }
 
 // DNDStatus is the state of one do-not-disturb channel.

@@ -105,13 +105,7 @@ type noteEventWire struct {
 }
 
 func init() {
-	wire.SetEventDecoder(func(data []byte, ev *wire.Event, n *Note) error {
-		var w noteEventWire
-		if err := wire.Decode(data, &w); err != nil {
-			return err
-		}
-		*n = w.note(wire.Payload(data))
-		*ev = w.Event()
-		return nil
-	})
+	wire.SetEventDecoder(wire.EventDecoderOf(func(w *noteEventWire, raw wire.Raw) (Note, wire.Event) {
+		return w.note(raw), w.Event()
+	}))
 }

@@ -104,14 +104,9 @@ type taskEventWire struct {
 }
 
 func init() {
-	wire.SetEventDecoder(func(data []byte, ev *wire.Event, t *Task) error {
-		var w taskEventWire
-		if err := wire.Decode(data, &w); err != nil {
-			return err
-		}
-		*t = w.task(wire.Payload(data))
-		*ev = w.Event()
+	wire.SetEventDecoder(wire.EventDecoderOf(func(w *taskEventWire, raw wire.Raw) (Task, wire.Event) {
+		ev := w.Event()
 		ev.DateAdded = time.Time(w.DateAdded)
-		return nil
-	})
+		return w.task(raw), ev
+	}))
 }

@@ -36,6 +36,20 @@ var decoders = map[reflect.Type]any{}
 // from an init function.
 func SetEventDecoder[T any](d EventDecoder[T]) { decoders[reflect.TypeFor[T]()] = d }
 
+// EventDecoderOf is the EventDecoder of a record whose webhook payload
+// decodes into the wire struct W (its EventFields beside the record's wire
+// form); conv converts it into the record found at raw and the event.
+func EventDecoderOf[W, T any](conv func(w *W, raw Raw) (T, Event)) EventDecoder[T] {
+	return func(data []byte, ev *Event, rec *T) error {
+		var w W
+		if err := Decode(data, &w); err != nil {
+			return err
+		}
+		*rec, *ev = conv(&w, Payload(data))
+		return nil
+	}
+}
+
 // DecodeEvent decodes data into ev and rec with the decoder registered for T.
 func DecodeEvent[T any](data []byte, ev *Event, rec *T) error {
 	d, ok := decoders[reflect.TypeFor[T]()].(EventDecoder[T])
