@@ -412,8 +412,7 @@ func (s *Server) createContact(c *call) {
 		return
 	}
 	p := parseContact(f, patchCreate)
-	if len(f.errs) > 0 {
-		c.invalid(f.errs)
+	if !c.valid(f) {
 		return
 	}
 	if p.locationID != c.tok.locationID {
@@ -485,8 +484,7 @@ func (s *Server) updateContact(c *call) {
 		return
 	}
 	p := parseContact(f, patchUpdate)
-	if len(f.errs) > 0 {
-		c.invalid(f.errs)
+	if !c.valid(f) {
 		return
 	}
 	if s.updateFromPatch(c, rec, p) {
@@ -510,8 +508,7 @@ func (s *Server) upsertContact(c *call) {
 		return
 	}
 	p := parseContact(f, patchUpsert)
-	if len(f.errs) > 0 {
-		c.invalid(f.errs)
+	if !c.valid(f) {
 		return
 	}
 	if p.locationID != c.tok.locationID {
@@ -730,18 +727,12 @@ func (s *Server) addTags(c *call)    { s.changeTags(c, true) }
 func (s *Server) removeTags(c *call) { s.changeTags(c, false) }
 
 func (s *Server) changeTags(c *call, add bool) {
-	rec, ok := s.contactFor(c)
+	rec, f, ok := s.contactBody(c, "tags")
 	if !ok {
 		return
 	}
-	f, ok := c.parseBody()
-	if !ok {
-		return
-	}
-	f.allow("tags")
 	tags, _ := f.strs("tags", true)
-	if len(f.errs) > 0 {
-		c.invalid(f.errs)
+	if !c.valid(f) {
 		return
 	}
 	s.applyTags(rec, normalizeTags(tags), add, false)
@@ -787,18 +778,12 @@ func (s *Server) addFollowers(c *call)    { s.changeFollowers(c, true) }
 func (s *Server) removeFollowers(c *call) { s.changeFollowers(c, false) }
 
 func (s *Server) changeFollowers(c *call, add bool) {
-	rec, ok := s.contactFor(c)
+	rec, f, ok := s.contactBody(c, "followers")
 	if !ok {
 		return
 	}
-	f, ok := c.parseBody()
-	if !ok {
-		return
-	}
-	f.allow("followers")
 	followers, _ := f.strs("followers", true)
-	if len(f.errs) > 0 {
-		c.invalid(f.errs)
+	if !c.valid(f) {
 		return
 	}
 	changed := []string{}
@@ -831,17 +816,11 @@ func (s *Server) changeFollowers(c *call, add bool) {
 }
 
 func (s *Server) addCampaign(c *call) {
-	rec, ok := s.contactFor(c)
+	rec, f, ok := s.contactBody(c)
 	if !ok {
 		return
 	}
-	f, ok := c.parseBody()
-	if !ok {
-		return
-	}
-	f.allow()
-	if len(f.errs) > 0 {
-		c.invalid(f.errs)
+	if !c.valid(f) {
 		return
 	}
 	if id := c.param("campaignId"); !slices.Contains(rec.campaigns, id) {
@@ -870,14 +849,12 @@ func (s *Server) removeAllCampaigns(c *call) {
 }
 
 func (s *Server) workflowBody(c *call) bool {
-	f, ok := c.parseBody()
+	f, ok := c.readBody("eventStartTime")
 	if !ok {
 		return false
 	}
-	f.allow("eventStartTime")
 	f.date("eventStartTime", false)
-	if len(f.errs) > 0 {
-		c.invalid(f.errs)
+	if !c.valid(f) {
 		return false
 	}
 	return true
@@ -953,11 +930,7 @@ func (s *Server) listAppointments(c *call) {
 	if !ok {
 		return
 	}
-	out := make([]appointmentWire, len(rec.appointments))
-	for i, a := range rec.appointments {
-		out[i] = renderAppointment(a)
-	}
-	c.json(http.StatusOK, map[string]any{"events": out})
+	c.json(http.StatusOK, map[string]any{"events": renderAll(rec.appointments, renderAppointment)})
 }
 
 type bulkTagError struct {
@@ -977,11 +950,10 @@ type bulkTagResult struct {
 
 func (s *Server) bulkTags(c *call) {
 	typ := c.param("type")
-	f, ok := c.parseBody()
+	f, ok := c.readBody("contacts", "tags", "locationId", "removeAllTags")
 	if !ok {
 		return
 	}
-	f.allow("contacts", "tags", "locationId", "removeAllTags")
 	if typ != "add" && typ != "remove" {
 		f.errs = append(f.errs, "type must be one of the following values: add, remove")
 	}
@@ -992,8 +964,7 @@ func (s *Server) bulkTags(c *call) {
 	if removeAll && typ == "add" {
 		f.errs = append(f.errs, "removeAllTags can only be used with remove type")
 	}
-	if len(f.errs) > 0 {
-		c.invalid(f.errs)
+	if !c.valid(f) {
 		return
 	}
 	if loc != c.tok.locationID {
@@ -1035,19 +1006,17 @@ func nonNil(s []string) []string {
 }
 
 func (s *Server) bulkBusiness(c *call) {
-	f, ok := c.parseBody()
+	f, ok := c.readBody("locationId", "ids", "businessId")
 	if !ok {
 		return
 	}
-	f.allow("locationId", "ids", "businessId")
 	loc, _ := f.str("locationId", true, false)
 	ids, _ := f.strs("ids", true)
 	if !f.has("businessId") {
 		f.errs = append(f.errs, "businessId must be a string")
 	}
 	biz, _ := f.str("businessId", false, true)
-	if len(f.errs) > 0 {
-		c.invalid(f.errs)
+	if !c.valid(f) {
 		return
 	}
 	if loc != c.tok.locationID {
