@@ -21,10 +21,34 @@ type Attempt struct {
 	Route string
 	// Status is the HTTP status, 0 when no response came (Err says why).
 	Status int
-	// N is the attempt's number, 1 for the first try.
-	N        int
+	// Attempt is the attempt's number, 1 for the first try.
+	Attempt  int
 	Duration time.Duration
 	Err      error
+}
+
+// Info is the shape of the public RequestInfo types of the packages whose
+// users observe their requests (ghl, mattermost): Attempt's fields, so
+// that an Attempt converts to each of them. Each package documents its
+// own type for its users; the fields and their meaning are these.
+type Info interface {
+	~struct {
+		Method   string
+		Route    string
+		Status   int
+		Attempt  int
+		Duration time.Duration
+		Err      error
+	}
+}
+
+// Observer is the Observe hook that hands fn every attempt as the
+// package's own RequestInfo; nil (observe nothing) when fn is nil.
+func Observer[T Info](fn func(T)) func(Attempt) {
+	if fn == nil {
+		return nil
+	}
+	return func(a Attempt) { fn(T(a)) }
 }
 
 // Hooks are what a client built by NewClient reports to its owner.
@@ -87,7 +111,7 @@ func (t observed) RoundTrip(req *http.Request) (*http.Response, error) {
 	start := time.Now()
 	resp, err := t.next.RoundTrip(req)
 	if t.hooks.Observe != nil {
-		a := Attempt{Method: req.Method, Route: Route(req.URL.Path, t.hooks.Words), N: n, Duration: time.Since(start), Err: err}
+		a := Attempt{Method: req.Method, Route: Route(req.URL.Path, t.hooks.Words), Attempt: n, Duration: time.Since(start), Err: err}
 		if resp != nil {
 			a.Status = resp.StatusCode
 		}
