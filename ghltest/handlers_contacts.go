@@ -55,19 +55,22 @@ type contactWire struct {
 	SearchAfter        []any                 `json:"searchAfter,omitempty"`
 }
 
-func renderContact(c *Contact) *contactWire {
-	cf := make([]customFieldWire, len(c.CustomFields))
-	for i, f := range c.CustomFields {
+// renderCustomFields renders custom field values as responses and
+// webhooks carry them: {"id", "value"}, the id standing for the key a
+// request named the field by.
+func renderCustomFields(fields []CustomField) []customFieldWire {
+	out := make([]customFieldWire, len(fields))
+	for i, f := range fields {
 		id := f.ID
 		if id == "" {
 			id = f.Key
 		}
-		cf[i] = customFieldWire{ID: id, Value: f.Value}
+		out[i] = customFieldWire{ID: id, Value: f.Value}
 	}
-	tags := slices.Clone(c.Tags)
-	if tags == nil {
-		tags = []string{}
-	}
+	return out
+}
+
+func renderContact(c *Contact) *contactWire {
 	cp := copyContact(*c)
 	return &contactWire{
 		ID:                 c.ID,
@@ -98,8 +101,8 @@ func renderContact(c *Contact) *contactWire {
 		DND:                c.DND,
 		DNDSettings:        cp.DNDSettings,
 		InboundDNDSettings: cp.InboundDNDSettings,
-		Tags:               tags,
-		CustomFields:       cf,
+		Tags:               nonNil(slices.Clone(c.Tags)),
+		CustomFields:       renderCustomFields(c.CustomFields),
 		Followers:          cp.Followers,
 		AttributionSource:  cp.AttributionSource,
 		DateAdded:          isoTime(c.DateAdded),
