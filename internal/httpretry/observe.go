@@ -12,7 +12,12 @@ import (
 )
 
 // Attempt describes one attempt of a request, as an observer sees it.
-type Attempt struct {
+type Attempt attemptFields
+
+// attemptFields are the fields of Attempt, and of the public RequestInfo
+// types of the packages whose users observe their requests (ghl,
+// mattermost): an Attempt converts to each of them (see Info).
+type attemptFields = struct {
 	Method string
 	// Route is the request's path with every segment that is not a known
 	// word of the API replaced by "{id}": bounded, so it can label a
@@ -27,20 +32,9 @@ type Attempt struct {
 	Err      error
 }
 
-// Info is the shape of the public RequestInfo types of the packages whose
-// users observe their requests (ghl, mattermost): Attempt's fields, so
-// that an Attempt converts to each of them. Each package documents its
-// own type for its users; the fields and their meaning are these.
-type Info interface {
-	~struct {
-		Method   string
-		Route    string
-		Status   int
-		Attempt  int
-		Duration time.Duration
-		Err      error
-	}
-}
+// Info is satisfied by a package's public RequestInfo, a struct of
+// Attempt's fields that the package documents for its own users.
+type Info interface{ ~attemptFields }
 
 // Observer is the Observe hook that hands fn every attempt as the
 // package's own RequestInfo; nil (observe nothing) when fn is nil.
