@@ -933,7 +933,7 @@ func (s *Server) listAppointments(c *call) {
 	if !ok {
 		return
 	}
-	c.json(http.StatusOK, map[string]any{"events": renderAll(rec.appointments, renderAppointment)})
+	c.json(http.StatusOK, map[string]any{"events": mapEach(rec.appointments, renderAppointment)})
 }
 
 type bulkTagError struct {

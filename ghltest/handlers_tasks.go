@@ -31,11 +31,12 @@ func (s *Server) contactBody(c *call, allowed ...string) (*contactRec, *fields, 
 	return rec, f, ok
 }
 
-// renderAll renders each of a contact's sub-resources for a list answer.
-func renderAll[T, W any](items []*T, render func(*T) W) []W {
+// mapEach returns f of each item, in order: a contact's sub-resources
+// rendered for a list answer, or copied for a read accessor.
+func mapEach[T, W any](items []*T, f func(*T) W) []W {
 	out := make([]W, len(items))
 	for i, it := range items {
-		out[i] = render(it)
+		out[i] = f(it)
 	}
 	return out
 }
@@ -75,7 +76,7 @@ func (s *Server) listTasks(c *call) {
 	if !ok {
 		return
 	}
-	c.json(http.StatusOK, map[string]any{"tasks": renderAll(rec.tasks, renderTask)})
+	c.json(http.StatusOK, map[string]any{"tasks": mapEach(rec.tasks, renderTask)})
 }
 
 var taskFields = []string{"title", "body", "dueDate", "completed", "assignedTo"}
@@ -232,7 +233,7 @@ func (s *Server) listNotes(c *call) {
 	if !ok {
 		return
 	}
-	c.json(http.StatusOK, map[string]any{"notes": renderAll(rec.notes, renderNote)})
+	c.json(http.StatusOK, map[string]any{"notes": mapEach(rec.notes, renderNote)})
 }
 
 func (s *Server) createNote(c *call) {
