@@ -185,6 +185,17 @@ const (
 	patchUpsert
 )
 
+// readContact reads a contact DTO body (see parseContact), answering 400
+// or 422 when it is not one.
+func (c *call) readContact(mode patchMode) (*contactPatch, bool) {
+	f, ok := c.parseBody()
+	if !ok {
+		return nil, false
+	}
+	p := parseContact(f, mode)
+	return p, c.valid(f)
+}
+
 // parseContact validates a contact body. Properties the mode's DTO does not
 // declare are rejected ("property x should not exist"), as HighLevel's
 // whitelist validation does: UpdateContactDto has no locationId, gender or
@@ -410,12 +421,8 @@ func (c *call) duplicate(d *contactRec, field string) {
 }
 
 func (s *Server) createContact(c *call) {
-	f, ok := c.parseBody()
+	p, ok := c.readContact(patchCreate)
 	if !ok {
-		return
-	}
-	p := parseContact(f, patchCreate)
-	if !c.valid(f) {
 		return
 	}
 	if p.locationID != c.tok.locationID {
@@ -482,12 +489,8 @@ func (s *Server) updateContact(c *call) {
 	if !ok {
 		return
 	}
-	f, ok := c.parseBody()
+	p, ok := c.readContact(patchUpdate)
 	if !ok {
-		return
-	}
-	p := parseContact(f, patchUpdate)
-	if !c.valid(f) {
 		return
 	}
 	if s.updateFromPatch(c, rec, p) {
@@ -506,12 +509,8 @@ func (s *Server) deleteContactRoute(c *call) {
 }
 
 func (s *Server) upsertContact(c *call) {
-	f, ok := c.parseBody()
+	p, ok := c.readContact(patchUpsert)
 	if !ok {
-		return
-	}
-	p := parseContact(f, patchUpsert)
-	if !c.valid(f) {
 		return
 	}
 	if p.locationID != c.tok.locationID {
