@@ -856,10 +856,7 @@ func (s *Server) workflowBody(c *call) bool {
 		return false
 	}
 	f.date("eventStartTime", false)
-	if !c.valid(f) {
-		return false
-	}
-	return true
+	return c.valid(f)
 }
 
 func (s *Server) addWorkflow(c *call) {
