@@ -70,6 +70,7 @@ type Bridge struct {
 	names    nameCache
 	dialogs  *mattermost.DialogHandler
 	stop     context.CancelFunc // ends the OAuth token source's context
+	apps     *apps              // app mode's install flow; nil for one location
 
 	runMu     sync.Mutex
 	running   bool
@@ -258,14 +259,16 @@ func New(cfg Config, opts ...Option) (*Bridge, error) {
 	}
 
 	b.ghl = o.ghl
-	if b.ghl == nil {
+	if b.ghl == nil && !cfg.appMode() {
 		c, err := newGHLClient(bg, cfg, o)
 		if err != nil {
 			return fail(err)
 		}
 		b.ghl = c
 	}
-	b.tasks, b.notes, b.contacts = tasks.New(b.ghl), notes.New(b.ghl), contacts.New(b.ghl)
+	if b.ghl != nil {
+		b.tasks, b.notes, b.contacts = tasks.New(b.ghl), notes.New(b.ghl), contacts.New(b.ghl)
+	}
 
 	b.mm = o.mm
 	if b.mm == nil {
@@ -308,6 +311,12 @@ func New(cfg Config, opts ...Option) (*Bridge, error) {
 	}
 	b.signer = signer
 
+	if cfg.appMode() && o.ghl == nil {
+		if b.apps, err = openApps(cfg, b.store, signer, o); err != nil {
+			return fail(err)
+		}
+	}
+
 	b.format = b.newFormatter()
 	b.deliver = newDeliverer(b, o.delivery)
 	if err := b.routes(); err != nil {
@@ -329,13 +338,9 @@ func newGHLClient(bg context.Context, cfg Config, o options) (*ghl.Client, error
 	if cfg.OAuth == nil {
 		copts = append(copts, ghl.WithToken(string(cfg.GHLToken)))
 	} else {
-		key, err := base64.StdEncoding.DecodeString(string(cfg.OAuth.TokenKey))
+		fs, err := openTokenStore(cfg)
 		if err != nil {
-			return nil, fmt.Errorf("bridge: %s is not base64", EnvTokenKey)
-		}
-		fs, err := oauth.NewFileStore(cfg.OAuth.TokenDir, oauth.EncryptionKey{ID: 1, Key: key})
-		if err != nil {
-			return nil, fmt.Errorf("bridge: OAuth token store: %w", err)
+			return nil, err
 		}
 		app, err := oauth.NewApp(oauth.Config{
 			ClientID:     cfg.OAuth.ClientID,
@@ -368,6 +373,19 @@ func newGHLClient(bg context.Context, cfg Config, o options) (*ghl.Client, error
 		return nil, fmt.Errorf("bridge: HighLevel client: %w", err)
 	}
 	return c, nil
+}
+
+// openTokenStore opens the encrypted store of OAuth tokens.
+func openTokenStore(cfg Config) (*oauth.FileStore, error) {
+	key, err := base64.StdEncoding.DecodeString(string(cfg.OAuth.TokenKey))
+	if err != nil {
+		return nil, fmt.Errorf("bridge: %s is not base64", EnvTokenKey)
+	}
+	fs, err := oauth.NewFileStore(cfg.OAuth.TokenDir, oauth.EncryptionKey{ID: 1, Key: key})
+	if err != nil {
+		return nil, fmt.Errorf("bridge: OAuth token store: %w", err)
+	}
+	return fs, nil
 }
 
 // problemsFor checks what New needs: the parts of the configuration that
@@ -665,7 +683,10 @@ type HighLevelHealth struct {
 func (b *Bridge) Health(ctx context.Context) Health {
 	h := Health{Status: "ok"}
 	b.hl.mu.Lock()
-	rate := b.ghl.RateLimit()
+	var rate ghl.RateState
+	if b.ghl != nil {
+		rate = b.ghl.RateLimit()
+	}
 	h.HighLevel = HighLevelHealth{
 		OK:                  b.hl.consecutive == 0,
 		LastSuccess:         b.hl.lastOK,
@@ -718,8 +739,15 @@ func (b *Bridge) routes() error {
 	if err != nil {
 		return err
 	}
-	mux.Handle("POST "+PathWebhook, hook)
 	mux.HandleFunc("GET "+PathHealth, b.serveHealth)
+	if b.apps != nil {
+		// App mode serves installs; webhooks and commands need a
+		// location per channel, which app mode does not route yet.
+		b.apps.routes(mux)
+		b.mux = mux
+		return nil
+	}
+	mux.Handle("POST "+PathWebhook, hook)
 	if err := b.chatRoutes(mux); err != nil {
 		return err
 	}

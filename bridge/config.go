@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ghlkit/ghl"
+	"github.com/ghlkit/ghl/oauth"
 	"github.com/ghlkit/ghl/webhook"
 )
 
@@ -116,6 +117,11 @@ type OAuthConfig struct {
 	// TokenKey is the 32-byte AES-256 key of the FileStore, given base64
 	// encoded in GHL_TOKEN_KEY.
 	TokenKey Secret
+	// UserType is the kind of install the app gets in app mode
+	// (GHL_APP_USER_TYPE): "Location" (default) for an app installed per
+	// sub-account, "Company" for an agency install whose location tokens
+	// come from /oauth/locationToken.
+	UserType string
 }
 
 // Environment variable names read by ConfigFromEnv.
@@ -130,6 +136,7 @@ const (
 	EnvClientSecret     = "GHL_CLIENT_SECRET"
 	EnvTokenDir         = "GHL_TOKEN_DIR"
 	EnvTokenKey         = "GHL_TOKEN_KEY"
+	EnvAppUserType      = "GHL_APP_USER_TYPE"
 	EnvMattermostURL    = "MATTERMOST_URL"
 	EnvMattermostToken  = "MATTERMOST_TOKEN"
 	EnvChannelID        = "MATTERMOST_CHANNEL_ID"
@@ -199,6 +206,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		ClientSecret: Secret(get(EnvClientSecret)),
 		TokenDir:     get(EnvTokenDir),
 		TokenKey:     Secret(get(EnvTokenKey)),
+		UserType:     get(EnvAppUserType),
 	}
 	if oa != (OAuthConfig{}) {
 		cfg.OAuth = &oa
@@ -261,8 +269,8 @@ func (c *Config) problems() []string {
 	case c.OAuth != nil:
 		p = append(p, c.OAuth.problems()...)
 	}
-	if c.LocationID == "" {
-		missing(EnvLocationID, "the HighLevel location (sub-account) ID the bridge serves")
+	if c.LocationID == "" && c.OAuth == nil {
+		missing(EnvLocationID, "the HighLevel location (sub-account) ID the bridge serves (or OAuth without it: app mode)")
 	}
 	checkURL(&p, EnvGHLBaseURL, c.GHLBaseURL)
 	checkURL(&p, EnvAppURL, c.AppURL)
@@ -317,6 +325,9 @@ func (o *OAuthConfig) problems() []string {
 	if o.TokenDir == "" {
 		p = append(p, EnvTokenDir+" is missing: the directory of the encrypted token store")
 	}
+	if o.UserType != "" && o.UserType != string(oauth.UserTypeLocation) && o.UserType != string(oauth.UserTypeCompany) {
+		p = append(p, fmt.Sprintf("%s=%q is neither %s nor %s", EnvAppUserType, o.UserType, oauth.UserTypeLocation, oauth.UserTypeCompany))
+	}
 	if o.TokenKey == "" {
 		p = append(p, EnvTokenKey+" is missing: the base64 32-byte key of the token store")
 	} else if _, err := o.key(); err != nil {
@@ -324,6 +335,10 @@ func (o *OAuthConfig) problems() []string {
 	}
 	return p
 }
+
+// appMode reports whether the bridge serves every location that installs
+// the app (OAuth without GHL_LOCATION_ID) rather than one location.
+func (c *Config) appMode() bool { return c.OAuth != nil && c.LocationID == "" }
 
 // key decodes TokenKey.
 func (o *OAuthConfig) key() ([]byte, error) {

@@ -1,0 +1,264 @@
+package bridge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/ghlkit/ghl/mattermost"
+	"github.com/ghlkit/ghl/oauth"
+)
+
+// Paths of the marketplace app's install flow (app mode).
+const (
+	// PathInstall sends an installer to HighLevel's location chooser.
+	PathInstall = "/oauth/install"
+	// PathCallback is the app's redirect URL: BRIDGE_PUBLIC_URL followed by
+	// this path must be registered as the app's redirect URL.
+	PathCallback = "/oauth/callback"
+)
+
+const (
+	// kindOAuthState binds a signed OAuth state to its use, so that no
+	// button context or dialog state can stand in for one.
+	kindOAuthState = "oauth-state"
+	// stateTTL is how long an install started at PathInstall may take.
+	stateTTL = 10 * time.Minute
+	// stateCookie carries the state's nonce in the installing browser, so
+	// that a callback URL handed to someone else's browser is refused.
+	stateCookie = "ghlkit_oauth_state"
+	// locationsPage is the page size of GET /oauth/installedLocations.
+	locationsPage = 100
+)
+
+// Scopes the app asks for: contacts (tasks and notes are contact routes)
+// for every install; an agency install also needs to list its locations and
+// get their tokens.
+var (
+	locationScopes = []string{"contacts.readonly", "contacts.write"}
+	companyScopes  = []string{"contacts.readonly", "contacts.write", "oauth.readonly", "oauth.write"}
+)
+
+// nonceUser records one-time nonces (the bridge's Store.UseNonce): fresh is
+// true the first time key is used before until, false after.
+type nonceUser interface {
+	UseNonce(ctx context.Context, key string, until time.Time) (fresh bool, err error)
+}
+
+// apps serves a marketplace app's install flow and keeps the tokens of
+// every installed location, by location ID (agency tokens by company ID).
+type apps struct {
+	app      *oauth.App
+	appID    string
+	userType oauth.UserType
+	tokens   oauth.TokenStore
+	signer   *mattermost.Signer
+	nonces   nonceUser
+	now      func() time.Time
+	log      *slog.Logger
+	secure   bool // the state cookie needs HTTPS
+}
+
+// openApps builds app mode's install flow on the configured token store,
+// with store's one-time nonces for the OAuth state.
+func openApps(cfg Config, store Store, signer *mattermost.Signer, o options) (*apps, error) {
+	nonces, ok := store.(nonceUser)
+	if !ok {
+		return nil, errors.New("bridge: app mode needs a store with one-time nonces (UseNonce) for the OAuth state")
+	}
+	tokens, err := openTokenStore(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return newApps(cfg, tokens, signer, nonces, o)
+}
+
+// newApps builds the install flow of app mode.
+func newApps(cfg Config, tokens oauth.TokenStore, signer *mattermost.Signer, nonces nonceUser, o options) (*apps, error) {
+	ut := oauth.UserType(cfg.OAuth.UserType)
+	if ut == "" {
+		ut = oauth.UserTypeLocation
+	}
+	scopes := locationScopes
+	if ut == oauth.UserTypeCompany {
+		scopes = companyScopes
+	}
+	app, err := oauth.NewApp(oauth.Config{
+		ClientID:     cfg.OAuth.ClientID,
+		ClientSecret: string(cfg.OAuth.ClientSecret),
+		RedirectURL:  strings.TrimSuffix(cfg.PublicURL, "/") + PathCallback,
+		Scopes:       scopes,
+		BaseURL:      cfg.GHLBaseURL,
+		Store:        tokens,
+		HTTPClient:   o.httpClient,
+		Logger:       o.log,
+		Now:          o.now,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bridge: OAuth app: %w", err)
+	}
+	appID, _, _ := strings.Cut(cfg.OAuth.ClientID, "-")
+	return &apps{
+		app:      app,
+		appID:    appID,
+		userType: ut,
+		tokens:   tokens,
+		signer:   signer,
+		nonces:   nonces,
+		now:      o.now,
+		log:      o.log,
+		secure:   strings.HasPrefix(cfg.PublicURL, "https://"),
+	}, nil
+}
+
+func (a *apps) routes(mux *http.ServeMux) {
+	mux.HandleFunc("GET "+PathInstall, a.serveInstall)
+	mux.HandleFunc("GET "+PathCallback, a.serveCallback)
+}
+
+// serveInstall redirects to HighLevel's location chooser with a signed,
+// single-use state whose nonce is also set in a cookie of this browser.
+func (a *apps) serveInstall(w http.ResponseWriter, r *http.Request) {
+	nonce := oauth.NewState()
+	state, err := a.signer.Sign(kindOAuthState, nonce, nil, stateTTL)
+	if err != nil {
+		a.log.LogAttrs(r.Context(), slog.LevelError, "bridge: signing the OAuth state", slog.String("error", err.Error()))
+		http.Error(w, "The install cannot start: internal error.", http.StatusInternalServerError)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name:     stateCookie,
+		Value:    nonce,
+		Path:     PathCallback,
+		MaxAge:   int(stateTTL / time.Second),
+		HttpOnly: true,
+		Secure:   a.secure,
+		// Lax: the cookie comes back on HighLevel's top-level redirect,
+		// never on a cross-site subrequest.
+		SameSite: http.SameSiteLaxMode,
+	})
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, a.app.AuthCodeURL(state, oauth.LoginInSameTab()), http.StatusFound)
+}
+
+// serveCallback checks the state, exchanges the code and stores the tokens:
+// the location's, or for an agency install the agency's and one per
+// location where the app is installed.
+func (a *apps) serveCallback(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	q := r.URL.Query()
+	if q.Has("error") {
+		http.Error(w, "HighLevel did not install the app. Start again at "+PathInstall+".", http.StatusBadRequest)
+		return
+	}
+	if msg, status := a.checkState(r, q.Get("state")); msg != "" {
+		http.Error(w, msg, status)
+		return
+	}
+	// The state is spent: the cookie has no further use.
+	http.SetCookie(w, &http.Cookie{Name: stateCookie, Path: PathCallback, MaxAge: -1, HttpOnly: true, Secure: a.secure, SameSite: http.SameSiteLaxMode})
+	code := q.Get("code")
+	if code == "" {
+		http.Error(w, "The callback has no authorization code. Start again at "+PathInstall+".", http.StatusBadRequest)
+		return
+	}
+	// Not the request's context: a browser closed mid-way must not leave
+	// tokens obtained but unsaved.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), time.Minute)
+	defer cancel()
+	tok, err := a.app.Exchange(ctx, code, a.userType)
+	if err != nil {
+		a.log.LogAttrs(ctx, slog.LevelWarn, "bridge: OAuth code exchange failed", slog.String("error", err.Error()))
+		status := http.StatusBadGateway
+		if errors.Is(err, oauth.ErrTokenNotSaved) {
+			status = http.StatusServiceUnavailable
+		}
+		http.Error(w, "HighLevel's token could not be obtained or saved; nothing was installed. Start again at "+PathInstall+".", status)
+		return
+	}
+	if tok.UserType != oauth.UserTypeCompany {
+		a.log.LogAttrs(ctx, slog.LevelInfo, "bridge: app installed", slog.String("locationId", tok.LocationID))
+		fmt.Fprintf(w, "The app is installed for location %s.\nIn Mattermost, connect a channel to it with: /ghl connect %s\n", tok.LocationID, tok.LocationID)
+		return
+	}
+	ready, failed, err := a.installAgency(ctx, tok.CompanyID)
+	if err != nil {
+		a.log.LogAttrs(ctx, slog.LevelWarn, "bridge: listing an agency's installed locations failed",
+			slog.String("companyId", tok.CompanyID), slog.String("error", err.Error()))
+		http.Error(w, "The agency's token is saved, but its locations could not be listed; they are added as HighLevel announces them.", http.StatusBadGateway)
+		return
+	}
+	a.log.LogAttrs(ctx, slog.LevelInfo, "bridge: app installed for an agency",
+		slog.String("companyId", tok.CompanyID), slog.Int("locations", len(ready)), slog.Int("failed", len(failed)))
+	fmt.Fprintf(w, "The app is installed for agency %s: %d location(s) ready.\n", tok.CompanyID, len(ready))
+	for _, id := range ready {
+		fmt.Fprintf(w, "  %s\n", id)
+	}
+	if len(failed) > 0 {
+		fmt.Fprintf(w, "%d location(s) could not get a token yet and will get one when first needed: %s\n", len(failed), strings.Join(failed, ", "))
+	}
+	fmt.Fprintf(w, "In Mattermost, connect a channel to a location with: /ghl connect <locationId>\n")
+}
+
+// checkState verifies the callback's state: signed by this bridge for an
+// OAuth install, not expired, started in this browser (cookie) and never
+// used before. It returns the refusal and its status, or "".
+func (a *apps) checkState(r *http.Request, state string) (string, int) {
+	if state == "" {
+		return "The callback has no state: installs must start at " + PathInstall + ".", http.StatusBadRequest
+	}
+	nonce, _, err := a.signer.Verify(kindOAuthState, state)
+	switch {
+	case errors.Is(err, mattermost.ErrExpired):
+		return "This install link has expired. Start again at " + PathInstall + ".", http.StatusBadRequest
+	case err != nil:
+		return "The install state is not valid. Start again at " + PathInstall + ".", http.StatusBadRequest
+	}
+	c, err := r.Cookie(stateCookie)
+	if err != nil || !oauth.VerifyState(c.Value, nonce) {
+		return "This install was not started in this browser. Start again at " + PathInstall + ".", http.StatusBadRequest
+	}
+	fresh, err := a.nonces.UseNonce(r.Context(), kindOAuthState+"/"+nonce, a.now().Add(stateTTL))
+	switch {
+	case err != nil:
+		a.log.LogAttrs(r.Context(), slog.LevelError, "bridge: recording the OAuth state", slog.String("error", err.Error()))
+		return "The install cannot be recorded now; try again shortly.", http.StatusServiceUnavailable
+	case !fresh:
+		return "This install link was already used. Start again at " + PathInstall + ".", http.StatusBadRequest
+	}
+	return "", 0
+}
+
+// installAgency gets a token for every location of companyID where the app
+// is installed, with the agency token already stored. A location whose
+// token cannot be had now is reported in failed: its token is fetched when
+// first needed.
+func (a *apps) installAgency(ctx context.Context, companyID string) (ready, failed []string, err error) {
+	installed := true
+	for skip := 0; ; skip += locationsPage {
+		page, err := a.app.InstalledLocations(ctx, oauth.InstalledLocationsParams{
+			CompanyID: companyID, AppID: a.appID, IsInstalled: &installed, Skip: skip, Limit: locationsPage,
+		})
+		if err != nil {
+			return ready, failed, err
+		}
+		for _, l := range page.Locations {
+			if !l.IsInstalled {
+				continue
+			}
+			if _, err := a.app.LocationToken(ctx, companyID, l.ID); err != nil {
+				a.log.LogAttrs(ctx, slog.LevelWarn, "bridge: location token", slog.String("locationId", l.ID), slog.String("error", err.Error()))
+				failed = append(failed, l.ID)
+				continue
+			}
+			ready = append(ready, l.ID)
+		}
+		if len(page.Locations) < locationsPage || skip+len(page.Locations) >= page.Count {
+			return ready, failed, nil
+		}
+	}
+}

@@ -1,0 +1,379 @@
+package bridge
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ghlkit/ghl/ghltest"
+	"github.com/ghlkit/ghl/mattermost"
+	"github.com/ghlkit/ghl/oauth"
+)
+
+const (
+	appClientID = "6650aaaabbbbccccddddeeee-lx1abcd"
+	appSecret   = "app-secret"
+	appPublic   = "https://bridge.example.com"
+)
+
+// memNonces keeps one-time nonces in memory, with the semantics of the
+// stores' UseNonce: fresh the first time a key is used before it expires.
+type memNonces struct {
+	mu   sync.Mutex
+	used map[string]time.Time
+	now  func() time.Time
+}
+
+func (m *memNonces) UseNonce(_ context.Context, key string, until time.Time) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if exp, ok := m.used[key]; ok && m.now().Before(exp) {
+		return false, nil
+	}
+	m.used[key] = until
+	return true, nil
+}
+
+// appEnv is app mode's install flow against a ghltest server.
+type appEnv struct {
+	t      *testing.T
+	hl     *ghltest.Server
+	tokens *oauth.MemoryStore
+	srv    *httptest.Server
+	clock  *testClock
+	signer *mattermost.Signer
+	client *http.Client // does not follow redirects
+}
+
+func newAppEnv(t *testing.T, userType string) *appEnv {
+	t.Helper()
+	clk := &testClock{t: time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)}
+	hl := ghltest.NewServer(ghltest.WithClock(clk.now), ghltest.WithoutRateLimit())
+	t.Cleanup(hl.Close)
+	hl.AddOAuthClient(appClientID, appSecret)
+	signer, err := mattermost.NewSigner([]byte(testSecret), mattermost.WithSignerClock(clk.now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{
+		GHLBaseURL: hl.URL,
+		PublicURL:  appPublic,
+		OAuth:      &OAuthConfig{ClientID: appClientID, ClientSecret: appSecret, UserType: userType},
+	}
+	tokens := oauth.NewMemoryStore()
+	a, err := newApps(cfg, tokens, signer, &memNonces{used: map[string]time.Time{}, now: clk.now}, options{now: clk.now, log: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	a.routes(mux)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return &appEnv{t: t, hl: hl, tokens: tokens, srv: srv, clock: clk, signer: signer,
+		client: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+type page struct {
+	status int
+	header http.Header
+	body   string
+}
+
+func (e *appEnv) get(path string, cookies ...*http.Cookie) page {
+	e.t.Helper()
+	req, err := http.NewRequest("GET", e.srv.URL+path, nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for _, c := range cookies {
+		req.AddCookie(c)
+	}
+	resp, err := e.client.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return page{resp.StatusCode, resp.Header, string(b)}
+}
+
+// start begins an install and returns the state HighLevel would send back
+// and the browser's state cookie.
+func (e *appEnv) start(wantScope string) (string, *http.Cookie) {
+	e.t.Helper()
+	p := e.get(PathInstall)
+	if p.status != http.StatusFound {
+		e.t.Fatalf("install: %d %s", p.status, p.body)
+	}
+	u, err := url.Parse(p.header.Get("Location"))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	q := u.Query()
+	if base := u.Scheme + "://" + u.Host + u.Path; base != oauth.AuthURLStandard {
+		e.t.Errorf("redirect to %s, want %s", base, oauth.AuthURLStandard)
+	}
+	for k, want := range map[string]string{"response_type": "code", "client_id": appClientID,
+		"redirect_uri": appPublic + PathCallback, "scope": wantScope, "loginWindowOpenMode": "self"} {
+		if q.Get(k) != want {
+			e.t.Errorf("redirect %s = %q, want %q", k, q.Get(k), want)
+		}
+	}
+	if got := p.header.Get("Cache-Control"); got != "no-store" {
+		e.t.Errorf("Cache-Control %q", got)
+	}
+	cs := (&http.Response{Header: p.header}).Cookies()
+	if len(cs) != 1 {
+		e.t.Fatalf("cookies %v", cs)
+	}
+	c := cs[0]
+	if c.Name != stateCookie || c.Path != PathCallback || !c.HttpOnly || !c.Secure || c.SameSite != http.SameSiteLaxMode || c.MaxAge != 600 || c.Value == "" {
+		e.t.Errorf("state cookie %+v", c)
+	}
+	if strings.Contains(q.Get("state"), c.Value) {
+		e.t.Errorf("the state shows the nonce in clear? state %q cookie %q", q.Get("state"), c.Value)
+	}
+	return q.Get("state"), &http.Cookie{Name: c.Name, Value: c.Value}
+}
+
+func (e *appEnv) callback(code, state string, c *http.Cookie) page {
+	e.t.Helper()
+	q := url.Values{"code": {code}, "state": {state}}
+	if c == nil {
+		return e.get(PathCallback + "?" + q.Encode())
+	}
+	return e.get(PathCallback+"?"+q.Encode(), c)
+}
+
+func (e *appEnv) wantToken(key, locationID, companyID string) *oauth.Token {
+	e.t.Helper()
+	tok, err := e.tokens.Load(context.Background(), key)
+	if err != nil {
+		e.t.Fatalf("token for %s: %v", key, err)
+	}
+	if tok.LocationID != locationID || tok.CompanyID != companyID {
+		e.t.Fatalf("token for %s: location %q company %q", key, tok.LocationID, tok.CompanyID)
+	}
+	return tok
+}
+
+// contactsStatus calls GET /contacts/ of locationID with tok.
+func (e *appEnv) contactsStatus(tok *oauth.Token, locationID string) int {
+	e.t.Helper()
+	req, _ := http.NewRequest("GET", e.hl.URL+"/contacts/?locationId="+locationID, nil)
+	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	req.Header.Set("Version", ghltest.APIVersion)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func TestAppInstallLocation(t *testing.T) {
+	t.Parallel()
+	e := newAppEnv(t, "")
+	state, cookie := e.start("contacts.readonly contacts.write")
+	code := e.hl.Authorize(ghltest.Install{ClientID: appClientID, LocationID: "locA", CompanyID: "co1",
+		Scopes: locationScopes, RedirectURI: appPublic + PathCallback})
+
+	p := e.callback(code, state, cookie)
+	if p.status != 200 || !strings.Contains(p.body, "installed for location locA") || !strings.Contains(p.body, "/ghl connect locA") {
+		t.Fatalf("callback: %d %q", p.status, p.body)
+	}
+	if c := (&http.Response{Header: p.header}).Cookies(); len(c) != 1 || c[0].Name != stateCookie || c[0].MaxAge != -1 {
+		t.Errorf("the state cookie is not cleared: %v", c)
+	}
+	tok := e.wantToken("locA", "locA", "co1")
+	if tok.UserType != oauth.UserTypeLocation || tok.RefreshToken == "" {
+		t.Errorf("token %v", tok)
+	}
+	if got := e.contactsStatus(tok, "locA"); got != 200 {
+		t.Fatalf("the stored token does not work: %d", got)
+	}
+	if strings.Contains(p.body, tok.AccessToken) || strings.Contains(p.body, tok.RefreshToken) {
+		t.Fatal("the page shows a token")
+	}
+
+	// The same state again, even with a new, valid code, installs nothing.
+	n := e.hl.TokenRequests()
+	code2 := e.hl.Authorize(ghltest.Install{ClientID: appClientID, LocationID: "locB", RedirectURI: appPublic + PathCallback})
+	p = e.callback(code2, state, cookie)
+	if p.status != 400 || !strings.Contains(p.body, "already used") {
+		t.Fatalf("replayed state: %d %q", p.status, p.body)
+	}
+	if e.hl.TokenRequests() != n {
+		t.Fatal("a replayed state reached HighLevel's token endpoint")
+	}
+	if _, err := e.tokens.Load(context.Background(), "locB"); err == nil {
+		t.Fatal("a replayed state installed a location")
+	}
+}
+
+func TestAppInstallRefusesBadState(t *testing.T) {
+	t.Parallel()
+	other, err := mattermost.NewSigner([]byte(strings.Repeat("z", 40)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		mod  func(e *appEnv, state string, c *http.Cookie) (string, *http.Cookie)
+		want string
+	}{
+		{"no state", func(_ *appEnv, _ string, c *http.Cookie) (string, *http.Cookie) { return "", c }, "no state"},
+		{"other key", func(_ *appEnv, _ string, c *http.Cookie) (string, *http.Cookie) {
+			s, _ := other.Sign(kindOAuthState, c.Value, nil, time.Minute)
+			return s, c
+		}, "not valid"},
+		{"dialog state", func(e *appEnv, _ string, c *http.Cookie) (string, *http.Cookie) {
+			s, _ := e.signer.Sign(mattermost.KindDialog, c.Value, nil, time.Minute)
+			return s, c
+		}, "not valid"},
+		{"altered", func(_ *appEnv, s string, c *http.Cookie) (string, *http.Cookie) { return s[:len(s)-2] + "AA", c }, "not valid"},
+		{"expired", func(e *appEnv, s string, c *http.Cookie) (string, *http.Cookie) {
+			e.clock.add(stateTTL + time.Second)
+			return s, c
+		}, "expired"},
+		{"no cookie", func(_ *appEnv, s string, _ *http.Cookie) (string, *http.Cookie) { return s, nil }, "not started in this browser"},
+		{"other browser", func(_ *appEnv, s string, c *http.Cookie) (string, *http.Cookie) {
+			return s, &http.Cookie{Name: c.Name, Value: oauth.NewState()}
+		}, "not started in this browser"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newAppEnv(t, "")
+			state, cookie := e.start("contacts.readonly contacts.write")
+			code := e.hl.Authorize(ghltest.Install{ClientID: appClientID, LocationID: "locA", RedirectURI: appPublic + PathCallback})
+			state, cookie = tc.mod(e, state, cookie)
+			p := e.callback(code, state, cookie)
+			if p.status != 400 || !strings.Contains(p.body, tc.want) {
+				t.Fatalf("got %d %q, want 400 with %q", p.status, p.body, tc.want)
+			}
+			if e.hl.TokenRequests() != 0 {
+				t.Fatal("the code was exchanged")
+			}
+		})
+	}
+}
+
+func TestAppInstallExchangeFails(t *testing.T) {
+	t.Parallel()
+	e := newAppEnv(t, "")
+	state, cookie := e.start("contacts.readonly contacts.write")
+	p := e.callback("not-a-code", state, cookie)
+	if p.status != http.StatusBadGateway || !strings.Contains(p.body, "nothing was installed") {
+		t.Fatalf("got %d %q", p.status, p.body)
+	}
+	if e.hl.TokenRequests() != 1 {
+		t.Fatalf("token requests %d", e.hl.TokenRequests())
+	}
+	// HighLevel's refusal of the consent.
+	state, cookie = e.start("contacts.readonly contacts.write")
+	p = e.get(PathCallback+"?error=access_denied&state="+url.QueryEscape(state), cookie)
+	if p.status != 400 || !strings.Contains(p.body, "did not install") {
+		t.Fatalf("got %d %q", p.status, p.body)
+	}
+}
+
+func TestAppInstallAgency(t *testing.T) {
+	t.Parallel()
+	e := newAppEnv(t, "Company")
+	// Agency co1 has 105 locations (two pages of installed locations);
+	// the app is approved in all but loc104; co2's locations are not its.
+	var approved []string
+	for i := range 105 {
+		id := fmt.Sprintf("loc%03d", i)
+		e.hl.AddLocation(ghltest.Location{ID: id, CompanyID: "co1"})
+		if i != 104 {
+			approved = append(approved, id)
+		}
+	}
+	e.hl.AddLocation(ghltest.Location{ID: "locX", CompanyID: "co2"})
+	state, cookie := e.start("contacts.readonly contacts.write oauth.readonly oauth.write")
+	code := e.hl.Authorize(ghltest.Install{ClientID: appClientID, UserType: "Company", CompanyID: "co1",
+		Scopes: companyScopes, RedirectURI: appPublic + PathCallback, ApprovedLocations: approved})
+
+	p := e.callback(code, state, cookie)
+	if p.status != 200 || !strings.Contains(p.body, "agency co1: 104 location(s) ready") {
+		t.Fatalf("callback: %d %q", p.status, p.body)
+	}
+	agency := e.wantToken("co1", "", "co1")
+	if agency.UserType != oauth.UserTypeCompany {
+		t.Fatalf("agency token %v", agency)
+	}
+	for _, id := range approved {
+		tok := e.wantToken(id, id, "co1")
+		if id == "loc000" || id == "loc103" {
+			if got := e.contactsStatus(tok, id); got != 200 {
+				t.Fatalf("token of %s: %d", id, got)
+			}
+		}
+	}
+	for _, id := range []string{"loc104", "locX"} {
+		if _, err := e.tokens.Load(context.Background(), id); err == nil {
+			t.Fatalf("a token was stored for %s, where the app is not installed", id)
+		}
+	}
+	var pages []string
+	for _, r := range e.hl.Requests() {
+		if r.Path == "/oauth/installedLocations" {
+			pages = append(pages, url.Values(r.Query).Get("skip")+"/"+url.Values(r.Query).Get("limit")+"/"+url.Values(r.Query).Get("isInstalled")+"/"+url.Values(r.Query).Get("appId"))
+		}
+	}
+	if want := []string{"/100/true/6650aaaabbbbccccddddeeee", "100/100/true/6650aaaabbbbccccddddeeee"}; !slices.Equal(pages, want) {
+		t.Fatalf("installedLocations requests %q, want %q", pages, want)
+	}
+}
+
+func TestAppModeConfig(t *testing.T) {
+	t.Parallel()
+	env := func(kv ...string) func(string) string {
+		m := map[string]string{
+			EnvClientID: appClientID, EnvClientSecret: appSecret, EnvTokenDir: t.TempDir(),
+			EnvTokenKey:         "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+			EnvWebhookKey:       "",
+			EnvWebhookLegacyRSA: "true",
+			EnvMattermostURL:    "https://chat.example.com", EnvMattermostToken: "mm",
+			EnvCommandTokens: "tok", EnvPublicURL: appPublic, EnvSecret: testSecret,
+		}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return func(k string) string { return m[k] }
+	}
+	cfg, err := ConfigFromEnv(env())
+	if err != nil {
+		t.Fatalf("app mode without %s: %v", EnvLocationID, err)
+	}
+	if !cfg.appMode() || cfg.OAuth.UserType != "" {
+		t.Fatalf("appMode %v, %+v", cfg.appMode(), cfg.OAuth)
+	}
+	if cfg, err = ConfigFromEnv(env(EnvLocationID, "locA")); err != nil || cfg.appMode() {
+		t.Fatalf("one location with OAuth: appMode %v, %v", cfg.appMode(), err)
+	}
+	if cfg, err = ConfigFromEnv(env(EnvAppUserType, "Company")); err != nil || cfg.OAuth.UserType != "Company" {
+		t.Fatalf("Company: %v", err)
+	}
+	_, err = ConfigFromEnv(env(EnvAppUserType, "Agency"))
+	if err == nil || !strings.Contains(err.Error(), `GHL_APP_USER_TYPE="Agency" is neither Location nor Company`) {
+		t.Fatalf("bad user type: %v", err)
+	}
+	_, err = ConfigFromEnv(env(EnvClientID, "", EnvClientSecret, "", EnvTokenDir, "", EnvTokenKey, ""))
+	if err == nil || !strings.Contains(err.Error(), EnvLocationID+" is missing") {
+		t.Fatalf("no OAuth and no location: %v", err)
+	}
+}
