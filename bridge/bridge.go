@@ -64,7 +64,6 @@ type Bridge struct {
 	mux      *http.ServeMux
 	deliver  *deliverer
 	own      *ownWrites
-	locks    keyedMutex
 	hl       sourceState
 	format   *mattermost.Formatter
 	names    nameCache
@@ -120,7 +119,8 @@ func WithMattermostClient(c *mattermost.Client) Option {
 	}
 }
 
-// WithStore keeps the state in s instead of a BoltStore at DataPath. The
+// WithStore keeps the state in s instead of the store the configuration
+// names (PostgreSQL at DatabaseURL, or a BoltStore at DataPath). The
 // Bridge does not close a store it was given.
 func WithStore(s Store) Option {
 	return func(o *options) error {
@@ -215,8 +215,9 @@ func WithHTTPClient(hc *http.Client) Option {
 }
 
 // New builds a Bridge from cfg and opts. It validates what it needs of cfg
-// (a *ConfigError lists every problem) and opens the state file unless
-// WithStore is given. Call Run to deliver HighLevel events and Close when
+// (a *ConfigError lists every problem) and opens the store unless WithStore
+// is given: PostgreSQL at DatabaseURL when set (migrating its schema), else
+// the bbolt file at DataPath. Call Run to deliver HighLevel events and Close when
 // done.
 func New(cfg Config, opts ...Option) (*Bridge, error) {
 	var o options
@@ -284,7 +285,17 @@ func New(cfg Config, opts ...Option) (*Bridge, error) {
 	}
 
 	b.store = o.store
-	if b.store == nil {
+	switch {
+	case b.store != nil:
+	case cfg.DatabaseURL != "":
+		ctx, cancel := context.WithTimeout(bg, time.Minute)
+		s, err := OpenPGStore(ctx, string(cfg.DatabaseURL), o.now)
+		cancel()
+		if err != nil {
+			return fail(err)
+		}
+		b.store, b.ownStore = s, true
+	default:
 		s, err := OpenBoltStore(cfg.DataPath, o.now)
 		if err != nil {
 			return fail(err)
@@ -398,7 +409,7 @@ func (c *Config) problemsFor(haveGHL, haveMM, haveStore bool) []string {
 		switch {
 		case haveGHL && (name == EnvGHLToken || name == EnvGHLBaseURL || strings.HasPrefix(name, "GHL_CLIENT_") || strings.HasPrefix(name, "GHL_TOKEN_")):
 		case haveMM && (name == EnvMattermostURL || name == EnvMattermostToken):
-		case haveStore && name == EnvData:
+		case haveStore && (name == EnvData || name == EnvDatabaseURL):
 		default:
 			out = append(out, p)
 		}
@@ -589,41 +600,6 @@ func (o *ownWrites) busy(contactID string) bool {
 	return o.m[contactID] != nil
 }
 
-// keyedMutex serialises work on one key (a task being completed).
-type keyedMutex struct {
-	mu sync.Mutex
-	m  map[string]*keyedEntry
-}
-
-type keyedEntry struct {
-	mu sync.Mutex
-	n  int
-}
-
-func (k *keyedMutex) lock(key string) func() {
-	k.mu.Lock()
-	if k.m == nil {
-		k.m = make(map[string]*keyedEntry)
-	}
-	e := k.m[key]
-	if e == nil {
-		e = &keyedEntry{}
-		k.m[key] = e
-	}
-	e.n++
-	k.mu.Unlock()
-	e.mu.Lock()
-	return func() {
-		e.mu.Unlock()
-		k.mu.Lock()
-		e.n--
-		if e.n == 0 {
-			delete(k.m, key)
-		}
-		k.mu.Unlock()
-	}
-}
-
 // --- health ---
 
 // sourceState tracks the outcome of the latest HighLevel calls.
@@ -732,6 +708,35 @@ func (b *Bridge) serveHealth(w http.ResponseWriter, r *http.Request) {
 	_ = enc.Encode(h)
 }
 
+// retryLater answers 503 with Retry-After where h answers 500. The webhook
+// handler answers 500 when the store fails (reserving the webhookId,
+// storing the event): nothing was acknowledged, and 503 tells HighLevel to
+// deliver it again once the database is back.
+func retryLater(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(&retryLaterWriter{ResponseWriter: w}, r)
+	})
+}
+
+type retryLaterWriter struct {
+	http.ResponseWriter
+	wrote bool
+}
+
+func (w *retryLaterWriter) WriteHeader(code int) {
+	if !w.wrote && code == http.StatusInternalServerError {
+		code = http.StatusServiceUnavailable
+		w.Header().Set("Retry-After", "30")
+	}
+	w.wrote = true
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *retryLaterWriter) Write(p []byte) (int, error) {
+	w.wrote = true
+	return w.ResponseWriter.Write(p)
+}
+
 // routes builds the mux.
 func (b *Bridge) routes() error {
 	mux := http.NewServeMux()
@@ -747,7 +752,7 @@ func (b *Bridge) routes() error {
 		b.mux = mux
 		return nil
 	}
-	mux.Handle("POST "+PathWebhook, hook)
+	mux.Handle("POST "+PathWebhook, retryLater(hook))
 	if err := b.chatRoutes(mux); err != nil {
 		return err
 	}

@@ -317,7 +317,11 @@ func (b *Bridge) thread(ctx context.Context, c *contacts.Contact, channelID stri
 // at once, so a failure half-way leaves a thread that the next run
 // completes without repeating anything.
 func (b *Bridge) postNotes(ctx context.Context, c *contacts.Contact, channelID string, list []notes.Note) (Thread, int, error) {
-	defer b.locks.lock("notes/" + c.ID)()
+	unlock, err := b.store.Lock(ctx, "notes/"+c.ID)
+	if err != nil {
+		return Thread{}, 0, err
+	}
+	defer unlock()
 	th, err := b.thread(ctx, c, channelID, false)
 	if err != nil {
 		return th, 0, err

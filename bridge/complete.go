@@ -27,7 +27,12 @@ func (b *Bridge) completeTask(ctx context.Context, contactID, taskID, userID, us
 	if taskID == "" {
 		return nil, mattermost.UserErrorf("Give the task's ID.")
 	}
-	defer b.locks.lock("task/" + taskID)()
+	// In the store: the replicas sharing it take turns too.
+	unlock, err := b.store.Lock(ctx, "task/"+taskID)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 
 	if held, ok, err := b.store.Completion(ctx, taskID); err != nil {
 		return nil, err

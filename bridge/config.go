@@ -100,8 +100,13 @@ type Config struct {
 	// Addr is the listen address (BRIDGE_ADDR, default DefaultAddr).
 	Addr string
 	// DataPath is the bbolt state file (BRIDGE_DATA, default
-	// DefaultDataPath).
+	// DefaultDataPath), used when DatabaseURL is empty.
 	DataPath string
+	// DatabaseURL keeps the state in PostgreSQL instead
+	// (BRIDGE_DATABASE_URL, postgres://user:password@host:port/database;
+	// add ?search_path=schema for a schema of its own): needed to run
+	// several replicas. See PGStore.
+	DatabaseURL Secret
 	// Location is the time zone of due dates, typed and shown
 	// (BRIDGE_TIMEZONE, an IANA name, default UTC).
 	Location *time.Location
@@ -145,6 +150,7 @@ const (
 	EnvSecret           = "BRIDGE_SECRET"
 	EnvAddr             = "BRIDGE_ADDR"
 	EnvData             = "BRIDGE_DATA"
+	EnvDatabaseURL      = "BRIDGE_DATABASE_URL"
 	EnvTimezone         = "BRIDGE_TIMEZONE"
 )
 
@@ -183,6 +189,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		Secret:           Secret(get(EnvSecret)),
 		Addr:             get(EnvAddr),
 		DataPath:         get(EnvData),
+		DatabaseURL:      Secret(get(EnvDatabaseURL)),
 	}
 	if v := get(EnvWebhookLegacyRSA); v != "" {
 		b, err := strconv.ParseBool(v)
@@ -308,8 +315,15 @@ func (c *Config) problems() []string {
 	case len(c.Secret) < MinSecretLen:
 		bad("%s is too short: %d characters, need at least %d", EnvSecret, len(c.Secret), MinSecretLen)
 	}
-	if c.DataPath == "" {
+	if c.DataPath == "" && c.DatabaseURL == "" {
 		missing(EnvData, "the path of the state file")
+	}
+	if c.DatabaseURL != "" {
+		// Never quote it: it carries the password.
+		u, err := url.Parse(string(c.DatabaseURL))
+		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
+			bad("%s is not a postgres:// URL (postgres://user:password@host:5432/database)", EnvDatabaseURL)
+		}
 	}
 	return p
 }
@@ -425,6 +439,7 @@ func (c Config) attrs() []slog.Attr {
 		slog.String("bridge_secret", c.Secret.mask()),
 		slog.String("bridge_addr", c.Addr),
 		slog.String("bridge_data", c.DataPath),
+		slog.String("bridge_database_url", c.DatabaseURL.mask()),
 		slog.String("bridge_timezone", loc),
 	}
 }

@@ -99,6 +99,7 @@ func TestConfigErrors(t *testing.T) {
 		"bad channel":   {map[string]string{EnvChannelID: "town-square"}, `MATTERMOST_CHANNEL_ID="town-square" is not a Mattermost channel ID`},
 		"empty token":   {map[string]string{EnvCommandTokens: "a,,b"}, "MATTERMOST_COMMAND_TOKENS: token 2 is empty"},
 		"token & oauth": {map[string]string{EnvClientID: "app"}, "GHL_TOKEN and OAuth (GHL_CLIENT_ID, ...) are both set"},
+		"bad database":  {map[string]string{EnvDatabaseURL: "mysql://u:pw@db/bridge"}, "BRIDGE_DATABASE_URL is not a postgres:// URL"},
 	} {
 		env := validEnv()
 		for k, v := range tc.set {
@@ -163,6 +164,16 @@ func TestConfigNeverShowsSecrets(t *testing.T) {
 	_, err = ConfigFromEnv(getenv(env))
 	if err == nil || strings.Contains(err.Error(), "short-but-secret") {
 		t.Errorf("error shows the secret: %v", err)
+	}
+	// The database URL carries a password: masked, even when wrong.
+	env[EnvDatabaseURL] = "postgres://bridge:db-password-1@db.example.com/bridge"
+	cfg, _ = ConfigFromEnv(getenv(env))
+	if out := fmt.Sprintf("%v %+v %#v", cfg, cfg, cfg); strings.Contains(out, "db-password-1") || !strings.Contains(out, "bridge_database_url=[REDACTED]") {
+		t.Errorf("database URL shown: %s", out)
+	}
+	env[EnvDatabaseURL] = "mysql://bridge:db-password-2@db"
+	if _, err = ConfigFromEnv(getenv(env)); err == nil || strings.Contains(err.Error(), "db-password-2") {
+		t.Errorf("error shows the database password: %v", err)
 	}
 }
 

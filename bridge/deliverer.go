@@ -79,7 +79,7 @@ func (p DeliveryPolicy) withDefaults() DeliveryPolicy {
 	}
 	// An attempt must end before its lease does, or another replica could
 	// take the event over while it is being posted.
-	p.Lease = max(p.Lease, p.AttemptTimeout+time.Second)
+	p.Lease = max(p.Lease, p.AttemptTimeout*3/2)
 	return p
 }
 

@@ -87,6 +87,11 @@ type Store interface {
 	// IsOwn reports whether key is marked and not expired.
 	IsOwn(ctx context.Context, key string) (bool, error)
 
+	// Lock serialises work on key (a task being completed, a notes thread
+	// being written) across every bridge sharing the store, until the
+	// returned unlock is called. It waits until ctx is done.
+	Lock(ctx context.Context, key string) (unlock func(), err error)
+
 	// Sweep deletes expired webhookIds and marks.
 	Sweep(ctx context.Context, now time.Time) error
 	// Ping reports whether the store is usable.
@@ -202,6 +207,8 @@ type BoltStore struct {
 	closed   bool
 	lastErr  error        // last failed write, cleared by a good one
 	commits  atomic.Int64 // transactions committed, for the benchmark
+
+	locks keyedMutex // Lock: one process holds the file
 
 	// Leases live in memory: only one process opens the file, so a lease
 	// cannot outlive its claimer.
@@ -732,46 +739,48 @@ func (s *BoltStore) Enqueue(ctx context.Context, ev OutboxEvent, seenUntil time.
 	}
 	var added bool
 	err := s.update(ctx, func(tx *bolt.Tx) error {
-		added = false
-		seen := tx.Bucket(bSeen)
-		if s.live(seen.Get([]byte(ev.WebhookID))) {
-			return nil
-		}
-		out := tx.Bucket(bOutbox)
-		n, err := out.NextSequence()
-		if err != nil {
-			return err
-		}
-		e := ev
-		e.Seq, e.Claims = n, 0
-		v, err := encodeEvent(e)
-		if err != nil {
-			return err
-		}
-		if err := out.Put(seqKey(n), v); err != nil {
-			return err
-		}
-		// First of its contact: it can be claimed.
-		if e.ContactID == "" || firstOfContact(tx, e.ContactID) == 0 {
-			if err := tx.Bucket(bDue).Put(dueKey(e.NextTry, n), nil); err != nil {
-				return err
-			}
-		}
-		if e.ContactID != "" {
-			if err := tx.Bucket(bByContact).Put(contactKey(e.ContactID, n), nil); err != nil {
-				return err
-			}
-		}
-		if err := addCount(tx.Bucket(bMeta), mPending, 1); err != nil {
-			return err
-		}
-		if err := seen.Put([]byte(ev.WebhookID), encodeTime(seenUntil)); err != nil {
-			return err
-		}
-		added = true
-		return nil
+		var err error
+		added, err = s.enqueueTx(tx, ev, seenUntil)
+		return err
 	})
 	return added && err == nil, err
+}
+
+// enqueueTx is Enqueue within tx.
+func (s *BoltStore) enqueueTx(tx *bolt.Tx, ev OutboxEvent, seenUntil time.Time) (bool, error) {
+	seen := tx.Bucket(bSeen)
+	if s.live(seen.Get([]byte(ev.WebhookID))) {
+		return false, nil
+	}
+	out := tx.Bucket(bOutbox)
+	n, err := out.NextSequence()
+	if err != nil {
+		return false, err
+	}
+	e := ev
+	e.Seq, e.Claims = n, 0
+	v, err := encodeEvent(e)
+	if err != nil {
+		return false, err
+	}
+	if err := out.Put(seqKey(n), v); err != nil {
+		return false, err
+	}
+	// First of its contact: it can be claimed.
+	if e.ContactID == "" || firstOfContact(tx, e.ContactID) == 0 {
+		if err := tx.Bucket(bDue).Put(dueKey(e.NextTry, n), nil); err != nil {
+			return false, err
+		}
+	}
+	if e.ContactID != "" {
+		if err := tx.Bucket(bByContact).Put(contactKey(e.ContactID, n), nil); err != nil {
+			return false, err
+		}
+	}
+	if err := addCount(tx.Bucket(bMeta), mPending, 1); err != nil {
+		return false, err
+	}
+	return true, seen.Put([]byte(ev.WebhookID), encodeTime(seenUntil))
 }
 
 // Claim implements Store. It reads the due index from its start, so it
@@ -1056,6 +1065,49 @@ func (s *BoltStore) IsOwn(ctx context.Context, key string) (bool, error) {
 		return nil
 	})
 	return own, err
+}
+
+// Lock implements Store: one process holds the file, so an in-process lock
+// is enough.
+func (s *BoltStore) Lock(ctx context.Context, key string) (func(), error) {
+	return s.locks.lock(ctx, key)
+}
+
+// keyedMutex serialises work on one key.
+type keyedMutex struct {
+	mu sync.Mutex
+	m  map[string]chan struct{} // held key → closed when it is unlocked
+}
+
+// lock waits for key (or for ctx to end) and returns its unlock.
+func (k *keyedMutex) lock(ctx context.Context, key string) (func(), error) {
+	for {
+		k.mu.Lock()
+		if k.m == nil {
+			k.m = make(map[string]chan struct{})
+		}
+		held, ok := k.m[key]
+		if !ok {
+			done := make(chan struct{})
+			k.m[key] = done
+			k.mu.Unlock()
+			var once sync.Once
+			return func() {
+				once.Do(func() {
+					k.mu.Lock()
+					delete(k.m, key)
+					k.mu.Unlock()
+					close(done)
+				})
+			}, nil
+		}
+		k.mu.Unlock()
+		select {
+		case <-held:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 }
 
 // Sweep implements Store.

@@ -35,6 +35,7 @@ func runStoreSuite(t *testing.T, newStore newStoreFunc) {
 		{"Subscriptions", suiteSubscriptions},
 		{"Completions", suiteCompletions},
 		{"OwnMarks", suiteOwnMarks},
+		{"Lock", suiteLock},
 		{"Closed", suiteClosed},
 	}
 	for _, tc := range tests {
@@ -594,4 +595,54 @@ func suiteClosed(t *testing.T, newStore newStoreFunc) {
 	if err := s.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
 	}
+}
+
+func suiteLock(t *testing.T, newStore newStoreFunc) {
+	ctx := context.Background()
+	s := newStore(t, nil)
+	unlock, err := s.Lock(ctx, "task/1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan struct{})
+	go func() {
+		defer close(got)
+		u, err := s.Lock(ctx, "task/1")
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		u()
+	}()
+	// Another key is free meanwhile.
+	other, err := s.Lock(ctx, "task/2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other()
+	select {
+	case <-got:
+		t.Fatal("a second Lock of a held key returned")
+	case <-time.After(20 * time.Millisecond):
+	}
+	unlock()
+	unlock() // a second call does nothing
+	<-got
+	// Waiting ends with ctx.
+	unlock, err = s.Lock(ctx, "task/1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancel()
+	if u, err := s.Lock(wctx, "task/1"); err == nil {
+		u()
+		t.Error("Lock of a held key returned before ctx ended")
+	}
+	unlock()
+	u, err := s.Lock(ctx, "task/1")
+	if err != nil {
+		t.Fatalf("Lock after a cancelled wait: %v", err)
+	}
+	u()
 }
