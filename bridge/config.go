@@ -274,7 +274,7 @@ func (c *Config) problems() []string {
 	case c.GHLToken == "" && c.OAuth == nil:
 		missing(EnvGHLToken, "a HighLevel Private Integration or location token (or OAuth: "+EnvClientID+", "+EnvClientSecret+", "+EnvTokenDir+", "+EnvTokenKey+")")
 	case c.OAuth != nil:
-		p = append(p, c.OAuth.problems()...)
+		p = append(p, c.OAuth.problems(c.appMode())...)
 	}
 	if c.LocationID == "" && c.OAuth == nil {
 		missing(EnvLocationID, "the HighLevel location (sub-account) ID the bridge serves (or OAuth without it: app mode)")
@@ -328,7 +328,9 @@ func (c *Config) problems() []string {
 	return p
 }
 
-func (o *OAuthConfig) problems() []string {
+// problems checks the OAuth settings. In app mode the tokens live in the
+// bridge's store, so GHL_TOKEN_DIR is not needed.
+func (o *OAuthConfig) problems(appMode bool) []string {
 	var p []string
 	if o.ClientID == "" {
 		p = append(p, EnvClientID+" is missing: the OAuth app's client ID (OAuth is on because another GHL_CLIENT_/GHL_TOKEN_ variable is set)")
@@ -336,7 +338,7 @@ func (o *OAuthConfig) problems() []string {
 	if o.ClientSecret == "" {
 		p = append(p, EnvClientSecret+" is missing: the OAuth app's client secret")
 	}
-	if o.TokenDir == "" {
+	if o.TokenDir == "" && !appMode {
 		p = append(p, EnvTokenDir+" is missing: the directory of the encrypted token store")
 	}
 	if o.UserType != "" && o.UserType != string(oauth.UserTypeLocation) && o.UserType != string(oauth.UserTypeCompany) {
