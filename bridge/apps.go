@@ -1,6 +1,7 @@
 package bridge
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/ghlkit/ghl/mattermost"
 	"github.com/ghlkit/ghl/oauth"
+	"github.com/ghlkit/ghl/webhook"
 )
 
 // Paths of the marketplace app's install flow (app mode).
@@ -55,7 +57,7 @@ type apps struct {
 	app      *oauth.App
 	appID    string
 	userType oauth.UserType
-	tokens   oauth.TokenStore
+	tokens   oauth.TokenStore // with Delete, for App.Remove
 	signer   *mattermost.Signer
 	nonces   nonceUser
 	now      func() time.Time
@@ -278,4 +280,70 @@ func (a *apps) installAgency(ctx context.Context, companyID string) (ready, fail
 			return ready, failed, nil
 		}
 	}
+}
+
+// accept handles a verified webhook in app mode. HighLevel signs every
+// app's webhooks with one key, so an INSTALL or UNINSTALL counts only when
+// it names this app: another app's uninstall, replayed here, removes
+// nothing. An error makes the webhook answer 5xx, so that HighLevel
+// redelivers it.
+func (a *apps) accept(ctx context.Context, e webhook.Event) error {
+	m := e.EventMeta()
+	switch ev := e.(type) {
+	case *webhook.AppInstall:
+		if ev.AppID != a.appID {
+			a.log.LogAttrs(ctx, slog.LevelWarn, "bridge: ignoring another app's INSTALL", slog.String("webhookId", m.WebhookID))
+			return nil
+		}
+		return a.installed(ctx, ev)
+	case *webhook.AppUninstall:
+		if ev.AppID != a.appID {
+			a.log.LogAttrs(ctx, slog.LevelWarn, "bridge: ignoring another app's UNINSTALL", slog.String("webhookId", m.WebhookID))
+			return nil
+		}
+		key := cmp.Or(m.LocationID, ev.CompanyID)
+		if key == "" {
+			a.log.LogAttrs(ctx, slog.LevelWarn, "bridge: UNINSTALL names no location or company", slog.String("webhookId", m.WebhookID))
+			return nil
+		}
+		if err := a.app.Remove(ctx, key); err != nil {
+			return fmt.Errorf("bridge: uninstall of %s: %w", key, err)
+		}
+		a.log.LogAttrs(ctx, slog.LevelInfo, "bridge: app uninstalled; its tokens are deleted", slog.String("key", key))
+		return nil
+	}
+	a.log.LogAttrs(ctx, slog.LevelDebug, "bridge: app mode does not route this event",
+		slog.String("type", m.Type), slog.String("webhookId", m.WebhookID), slog.String("locationId", m.LocationID))
+	return nil
+}
+
+// installed handles this app's INSTALL. A location install whose tokens
+// come with the install callback needs nothing; a location added to an
+// agency install (companyId, no token of its own yet) gets its token with
+// the agency's.
+func (a *apps) installed(ctx context.Context, ev *webhook.AppInstall) error {
+	loc := ev.LocationID
+	if loc == "" || ev.CompanyID == "" {
+		return nil // agency-level: the callback stored the agency token
+	}
+	switch _, err := a.tokens.Load(ctx, loc); {
+	case err == nil:
+		return nil
+	case !errors.Is(err, oauth.ErrNotFound):
+		return fmt.Errorf("bridge: install of %s: %w", loc, err)
+	}
+	switch _, err := a.tokens.Load(ctx, ev.CompanyID); {
+	case errors.Is(err, oauth.ErrNotFound):
+		// A location install: its token comes with the install callback.
+		a.log.LogAttrs(ctx, slog.LevelInfo, "bridge: location installed; its token comes with the install callback", slog.String("locationId", loc))
+		return nil
+	case err != nil:
+		return fmt.Errorf("bridge: install of %s: %w", loc, err)
+	}
+	if _, err := a.app.LocationToken(ctx, ev.CompanyID, loc); err != nil {
+		return fmt.Errorf("bridge: install of %s: %w", loc, err)
+	}
+	a.log.LogAttrs(ctx, slog.LevelInfo, "bridge: location installed by its agency; token obtained",
+		slog.String("locationId", loc), slog.String("companyId", ev.CompanyID))
+	return nil
 }

@@ -2,12 +2,14 @@ package bridge
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -17,6 +19,7 @@ import (
 	"github.com/ghlkit/ghl/ghltest"
 	"github.com/ghlkit/ghl/mattermost"
 	"github.com/ghlkit/ghl/oauth"
+	"github.com/ghlkit/ghl/webhook"
 )
 
 const (
@@ -47,7 +50,7 @@ func (m *memNonces) UseNonce(_ context.Context, key string, until time.Time) (bo
 type appEnv struct {
 	t      *testing.T
 	hl     *ghltest.Server
-	tokens *oauth.MemoryStore
+	tokens *BoltTokenStore
 	srv    *httptest.Server
 	clock  *testClock
 	signer *mattermost.Signer
@@ -69,15 +72,40 @@ func newAppEnv(t *testing.T, userType string) *appEnv {
 		PublicURL:  appPublic,
 		OAuth:      &OAuthConfig{ClientID: appClientID, ClientSecret: appSecret, UserType: userType},
 	}
-	tokens := oauth.NewMemoryStore()
+	// The bridge's own bbolt store keeps the tokens, sealed.
+	db, err := OpenBoltStore(filepath.Join(t.TempDir(), "state.db"), clk.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	sealer, err := oauth.NewSealer(oauth.EncryptionKey{ID: 1, Key: []byte("0123456789abcdef0123456789abcdef")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens, err := NewBoltTokenStore(db, sealer)
+	if err != nil {
+		t.Fatal(err)
+	}
 	a, err := newApps(cfg, tokens, signer, &memNonces{used: map[string]time.Time{}, now: clk.now}, options{now: clk.now, log: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The webhook as routes() mounts it in app mode.
+	pub, _ := ghltest.WebhookPublicKeys()
+	v, err := webhook.NewVerifier(webhook.WithEd25519PublicKeys(pub), webhook.WithClock(clk.now), webhook.WithDedupe(db))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hook, err := webhook.NewHandler(v, a.accept)
+	if err != nil {
+		t.Fatal(err)
+	}
 	mux := http.NewServeMux()
+	mux.Handle("POST "+PathWebhook, retryLater(hook))
 	a.routes(mux)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
+	hl.SetWebhookTarget(srv.URL + PathWebhook)
 	return &appEnv{t: t, hl: hl, tokens: tokens, srv: srv, clock: clk, signer: signer,
 		client: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
@@ -343,7 +371,7 @@ func TestAppModeConfig(t *testing.T) {
 	t.Parallel()
 	env := func(kv ...string) func(string) string {
 		m := map[string]string{
-			EnvClientID: appClientID, EnvClientSecret: appSecret, EnvTokenDir: t.TempDir(),
+			EnvClientID: appClientID, EnvClientSecret: appSecret,
 			EnvTokenKey:         "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
 			EnvWebhookKey:       "",
 			EnvWebhookLegacyRSA: "true",
@@ -362,7 +390,13 @@ func TestAppModeConfig(t *testing.T) {
 	if !cfg.appMode() || cfg.OAuth.UserType != "" {
 		t.Fatalf("appMode %v, %+v", cfg.appMode(), cfg.OAuth)
 	}
-	if cfg, err = ConfigFromEnv(env(EnvLocationID, "locA")); err != nil || cfg.appMode() {
+	// One location with OAuth still reads its token from GHL_TOKEN_DIR;
+	// app mode keeps tokens in the bridge's store.
+	_, err = ConfigFromEnv(env(EnvLocationID, "locA"))
+	if err == nil || !strings.Contains(err.Error(), EnvTokenDir+" is missing") {
+		t.Fatalf("one location with OAuth, no token dir: %v", err)
+	}
+	if cfg, err = ConfigFromEnv(env(EnvLocationID, "locA", EnvTokenDir, t.TempDir())); err != nil || cfg.appMode() {
 		t.Fatalf("one location with OAuth: appMode %v, %v", cfg.appMode(), err)
 	}
 	if cfg, err = ConfigFromEnv(env(EnvAppUserType, "Company")); err != nil || cfg.OAuth.UserType != "Company" {
@@ -375,5 +409,102 @@ func TestAppModeConfig(t *testing.T) {
 	_, err = ConfigFromEnv(env(EnvClientID, "", EnvClientSecret, "", EnvTokenDir, "", EnvTokenKey, ""))
 	if err == nil || !strings.Contains(err.Error(), EnvLocationID+" is missing") {
 		t.Fatalf("no OAuth and no location: %v", err)
+	}
+}
+
+func (e *appEnv) hasToken(key string) bool {
+	e.t.Helper()
+	_, err := e.tokens.Load(context.Background(), key)
+	if err != nil && !errors.Is(err, oauth.ErrNotFound) {
+		e.t.Fatal(err)
+	}
+	return err == nil
+}
+
+func TestAppInstallWebhooks(t *testing.T) {
+	t.Parallel()
+	e := newAppEnv(t, "Company")
+	e.hl.AddOAuthClient("otherapp", "x")
+	for _, id := range []string{"locA", "locB"} {
+		e.hl.AddLocation(ghltest.Location{ID: id, CompanyID: "co1"})
+	}
+	state, cookie := e.start("contacts.readonly contacts.write oauth.readonly oauth.write")
+	code := e.hl.Authorize(ghltest.Install{ClientID: appClientID, UserType: "Company", CompanyID: "co1",
+		Scopes: companyScopes, RedirectURI: appPublic + PathCallback})
+	if p := e.callback(code, state, cookie); p.status != 200 {
+		t.Fatalf("callback %d %q", p.status, p.body)
+	}
+
+	// The agency adds the app to a new sub-account: its token is fetched
+	// with the agency's.
+	e.hl.InstallLocation(appClientID, "co1", "locC")
+	e.hl.FlushWebhooks()
+	if !e.hasToken("locC") {
+		t.Fatal("INSTALL of locC: no token")
+	}
+	if got := e.contactsStatus(e.wantToken("locC", "locC", "co1"), "locC"); got != 200 {
+		t.Fatalf("locC's token: %d", got)
+	}
+
+	// Another app's UNINSTALL, signed with the same key, removes nothing.
+	e.hl.Authorize(ghltest.Install{ClientID: "otherapp", LocationID: "locB", CompanyID: "co1"})
+	e.hl.Uninstall("otherapp", "locB")
+	// Ours removes locA's token, and only it.
+	e.hl.Uninstall(appClientID, "locA")
+	e.hl.FlushWebhooks()
+	if e.hasToken("locA") || !e.hasToken("locB") || !e.hasToken("locC") || !e.hasToken("co1") {
+		t.Fatalf("after UNINSTALL of locA: locA %v locB %v locC %v co1 %v", e.hasToken("locA"), e.hasToken("locB"), e.hasToken("locC"), e.hasToken("co1"))
+	}
+	// The agency's uninstall removes the agency token.
+	e.hl.UninstallCompany(appClientID, "co1")
+	e.hl.FlushWebhooks()
+	if e.hasToken("co1") {
+		t.Fatal("agency token kept after the agency's UNINSTALL")
+	}
+	for _, d := range e.hl.WebhookDeliveries() {
+		if d.StatusCode != 200 {
+			t.Errorf("%s answered %d", d.Type, d.StatusCode)
+		}
+	}
+	// A location that installs on its own gets its token from the callback,
+	// not the webhook.
+	e.hl.Authorize(ghltest.Install{ClientID: appClientID, LocationID: "locZ", CompanyID: "co9"})
+	e.hl.FlushWebhooks()
+	if e.hasToken("locZ") {
+		t.Fatal("a token for locZ without its callback")
+	}
+}
+
+func TestAppInstallWebhookRetriedWhenTokenFails(t *testing.T) {
+	t.Parallel()
+	e := newAppEnv(t, "Company")
+	e.hl.AddLocation(ghltest.Location{ID: "locA", CompanyID: "co1"})
+	state, cookie := e.start("contacts.readonly contacts.write oauth.readonly oauth.write")
+	code := e.hl.Authorize(ghltest.Install{ClientID: appClientID, UserType: "Company", CompanyID: "co1",
+		Scopes: companyScopes, RedirectURI: appPublic + PathCallback})
+	if p := e.callback(code, state, cookie); p.status != 200 {
+		t.Fatalf("callback %d %q", p.status, p.body)
+	}
+	e.hl.Fail(ghltest.Fault{Method: "POST", Path: "/oauth/locationToken", Status: 502, Count: 1})
+	e.hl.InstallLocation(appClientID, "co1", "locC")
+	e.hl.FlushWebhooks()
+	ds := e.hl.WebhookDeliveries()
+	if last := ds[len(ds)-1]; last.Type != "INSTALL" || last.StatusCode != http.StatusServiceUnavailable || last.Header.Get("X-GHL-Signature") == "" {
+		t.Fatalf("INSTALL whose token failed answered %d; HighLevel must redeliver", last.StatusCode)
+	}
+	if e.hasToken("locC") {
+		t.Fatal("token stored though HighLevel failed")
+	}
+	// HighLevel's redelivery (same webhookId, same signature) succeeds.
+	last := ds[len(ds)-1]
+	req, _ := http.NewRequest("POST", e.srv.URL+PathWebhook, strings.NewReader(string(last.Body)))
+	req.Header = last.Header.Clone()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !e.hasToken("locC") {
+		t.Fatalf("redelivery: %d, token %v", resp.StatusCode, e.hasToken("locC"))
 	}
 }

@@ -740,19 +740,23 @@ func (w *retryLaterWriter) Write(p []byte) (int, error) {
 // routes builds the mux.
 func (b *Bridge) routes() error {
 	mux := http.NewServeMux()
-	hook, err := webhook.NewHandler(b.verifier, b.acceptEvent, webhook.WithLogger(b.log))
+	accept := b.acceptEvent
+	if b.apps != nil {
+		accept = b.apps.accept
+	}
+	hook, err := webhook.NewHandler(b.verifier, accept, webhook.WithLogger(b.log))
 	if err != nil {
 		return err
 	}
+	mux.Handle("POST "+PathWebhook, retryLater(hook))
 	mux.HandleFunc("GET "+PathHealth, b.serveHealth)
 	if b.apps != nil {
-		// App mode serves installs; webhooks and commands need a
+		// App mode serves installs and their webhooks; commands need a
 		// location per channel, which app mode does not route yet.
 		b.apps.routes(mux)
 		b.mux = mux
 		return nil
 	}
-	mux.Handle("POST "+PathWebhook, retryLater(hook))
 	if err := b.chatRoutes(mux); err != nil {
 		return err
 	}
