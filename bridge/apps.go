@@ -66,32 +66,16 @@ type apps struct {
 }
 
 // openApps builds app mode's install flow. Tokens are kept sealed in the
-// bridge's own store (bbolt or PostgreSQL) with GHL_TOKEN_KEY, and the OAuth
-// state's nonces are the store's one-time nonces.
-func openApps(cfg Config, store Store, signer *mattermost.Signer, o options) (*apps, error) {
+// bridge's own store (bbolt or PostgreSQL, see openOAuthStore), and the
+// OAuth state's nonces are the store's one-time nonces.
+func openApps(ctx context.Context, cfg Config, store Store, signer *mattermost.Signer, o options) (*apps, error) {
 	nonces, ok := store.(nonceUser)
 	if !ok {
 		return nil, errors.New("bridge: app mode needs a store with one-time nonces (UseNonce) for the OAuth state")
 	}
-	key, err := cfg.OAuth.key()
+	tokens, _, err := openOAuthStore(ctx, cfg, store, o.log)
 	if err != nil {
-		return nil, fmt.Errorf("bridge: %s %w", EnvTokenKey, err)
-	}
-	sealer, err := oauth.NewSealer(oauth.EncryptionKey{ID: 1, Key: key})
-	if err != nil {
-		return nil, fmt.Errorf("bridge: %s: %w", EnvTokenKey, err)
-	}
-	var tokens TokenStore
-	switch s := store.(type) {
-	case *BoltStore:
-		tokens, err = NewBoltTokenStore(s, sealer)
-	case *PGStore:
-		tokens, err = NewPGTokenStore(s, sealer)
-	default:
-		err = fmt.Errorf("a %T keeps no OAuth tokens", store)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("bridge: app mode's token store: %w", err)
+		return nil, fmt.Errorf("bridge: OAuth token store: %w", err)
 	}
 	return newApps(cfg, tokens, signer, nonces, o)
 }

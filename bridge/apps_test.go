@@ -390,14 +390,13 @@ func TestAppModeConfig(t *testing.T) {
 	if !cfg.appMode() || cfg.OAuth.UserType != "" {
 		t.Fatalf("appMode %v, %+v", cfg.appMode(), cfg.OAuth)
 	}
-	// One location with OAuth still reads its token from GHL_TOKEN_DIR;
-	// app mode keeps tokens in the bridge's store.
-	_, err = ConfigFromEnv(env(EnvLocationID, "locA"))
-	if err == nil || !strings.Contains(err.Error(), EnvTokenDir+" is missing") {
-		t.Fatalf("one location with OAuth, no token dir: %v", err)
-	}
 	if cfg, err = ConfigFromEnv(env(EnvLocationID, "locA", EnvTokenDir, t.TempDir())); err != nil || cfg.appMode() {
 		t.Fatalf("one location with OAuth: appMode %v, %v", cfg.appMode(), err)
+	}
+	// GHL_TOKEN_DIR imports one location's token: meaningless in app mode.
+	_, err = ConfigFromEnv(env(EnvTokenDir, t.TempDir()))
+	if err == nil || !strings.Contains(err.Error(), EnvTokenDir+" imports the token of one location") {
+		t.Fatalf("app mode with a token dir: %v", err)
 	}
 	if cfg, err = ConfigFromEnv(env(EnvAppUserType, "Company")); err != nil || cfg.OAuth.UserType != "Company" {
 		t.Fatalf("Company: %v", err)

@@ -2,7 +2,6 @@ package bridge
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -259,9 +258,29 @@ func New(cfg Config, opts ...Option) (*Bridge, error) {
 		return nil, err
 	}
 
+	// The store first: it keeps the OAuth tokens.
+	b.store = o.store
+	switch {
+	case b.store != nil:
+	case cfg.DatabaseURL != "":
+		ctx, cancel := context.WithTimeout(bg, time.Minute)
+		s, err := OpenPGStore(ctx, string(cfg.DatabaseURL), o.now)
+		cancel()
+		if err != nil {
+			return fail(err)
+		}
+		b.store, b.ownStore = s, true
+	default:
+		s, err := OpenBoltStore(cfg.DataPath, o.now)
+		if err != nil {
+			return fail(err)
+		}
+		b.store, b.ownStore = s, true
+	}
+
 	b.ghl = o.ghl
 	if b.ghl == nil && !cfg.appMode() {
-		c, err := newGHLClient(bg, cfg, o)
+		c, err := newGHLClient(bg, cfg, o, b.store)
 		if err != nil {
 			return fail(err)
 		}
@@ -284,25 +303,6 @@ func New(cfg Config, opts ...Option) (*Bridge, error) {
 		b.mm = c
 	}
 
-	b.store = o.store
-	switch {
-	case b.store != nil:
-	case cfg.DatabaseURL != "":
-		ctx, cancel := context.WithTimeout(bg, time.Minute)
-		s, err := OpenPGStore(ctx, string(cfg.DatabaseURL), o.now)
-		cancel()
-		if err != nil {
-			return fail(err)
-		}
-		b.store, b.ownStore = s, true
-	default:
-		s, err := OpenBoltStore(cfg.DataPath, o.now)
-		if err != nil {
-			return fail(err)
-		}
-		b.store, b.ownStore = s, true
-	}
-
 	vopts := []webhook.Option{webhook.WithClock(o.now), webhook.WithDedupe(b.store)}
 	if cfg.WebhookPublicKey != "" {
 		vopts = append(vopts, webhook.WithPublicKeys(cfg.WebhookPublicKey))
@@ -323,7 +323,10 @@ func New(cfg Config, opts ...Option) (*Bridge, error) {
 	b.signer = signer
 
 	if cfg.appMode() && o.ghl == nil {
-		if b.apps, err = openApps(cfg, b.store, signer, o); err != nil {
+		ctx, cancel := context.WithTimeout(bg, time.Minute)
+		b.apps, err = openApps(ctx, cfg, b.store, signer, o)
+		cancel()
+		if err != nil {
 			return fail(err)
 		}
 	}
@@ -337,7 +340,7 @@ func New(cfg Config, opts ...Option) (*Bridge, error) {
 }
 
 // newGHLClient builds the HighLevel client from the configuration.
-func newGHLClient(bg context.Context, cfg Config, o options) (*ghl.Client, error) {
+func newGHLClient(bg context.Context, cfg Config, o options, st Store) (*ghl.Client, error) {
 	copts := []ghl.Option{
 		ghl.WithBaseURL(cfg.GHLBaseURL),
 		ghl.WithLocationID(cfg.LocationID),
@@ -349,15 +352,17 @@ func newGHLClient(bg context.Context, cfg Config, o options) (*ghl.Client, error
 	if cfg.OAuth == nil {
 		copts = append(copts, ghl.WithToken(string(cfg.GHLToken)))
 	} else {
-		fs, err := openTokenStore(cfg)
+		ctx, cancel := context.WithTimeout(bg, time.Minute)
+		tokens, where, err := openOAuthStore(ctx, cfg, st, o.log)
+		cancel()
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("bridge: OAuth token store: %w", err)
 		}
 		app, err := oauth.NewApp(oauth.Config{
 			ClientID:     cfg.OAuth.ClientID,
 			ClientSecret: string(cfg.OAuth.ClientSecret),
 			BaseURL:      cfg.GHLBaseURL,
-			Store:        fs,
+			Store:        tokens,
 			HTTPClient:   o.httpClient,
 			Logger:       o.log,
 			Now:          o.now,
@@ -367,9 +372,9 @@ func newGHLClient(bg context.Context, cfg Config, o options) (*ghl.Client, error
 		}
 		// Fail at start, not at the first command, when nothing was
 		// installed for the location.
-		if _, err := fs.Load(bg, cfg.LocationID); err != nil {
+		if _, err := tokens.Load(bg, cfg.LocationID); err != nil {
 			if errors.Is(err, oauth.ErrNotFound) {
-				return nil, fmt.Errorf("bridge: no OAuth token stored for location %s in %s: install the app first", cfg.LocationID, cfg.OAuth.TokenDir)
+				return nil, fmt.Errorf("bridge: no OAuth token stored for location %s in %s: install the app first", cfg.LocationID, where)
 			}
 			return nil, fmt.Errorf("bridge: reading the OAuth token of location %s: %w", cfg.LocationID, err)
 		}
@@ -384,19 +389,6 @@ func newGHLClient(bg context.Context, cfg Config, o options) (*ghl.Client, error
 		return nil, fmt.Errorf("bridge: HighLevel client: %w", err)
 	}
 	return c, nil
-}
-
-// openTokenStore opens the encrypted store of OAuth tokens.
-func openTokenStore(cfg Config) (*oauth.FileStore, error) {
-	key, err := base64.StdEncoding.DecodeString(string(cfg.OAuth.TokenKey))
-	if err != nil {
-		return nil, fmt.Errorf("bridge: %s is not base64", EnvTokenKey)
-	}
-	fs, err := oauth.NewFileStore(cfg.OAuth.TokenDir, oauth.EncryptionKey{ID: 1, Key: key})
-	if err != nil {
-		return nil, fmt.Errorf("bridge: OAuth token store: %w", err)
-	}
-	return fs, nil
 }
 
 // problemsFor checks what New needs: the parts of the configuration that

@@ -75,8 +75,8 @@ type Config struct {
 	// HighLevel's published RSA key (GHL_WEBHOOK_LEGACY_RSA=true).
 	WebhookLegacyRSA bool
 
-	// OAuth replaces GHLToken with tokens from an oauth.FileStore that an
-	// install flow (examples/oauth-install) filled.
+	// OAuth replaces GHLToken with OAuth tokens kept, sealed, in the
+	// bridge's store (see OAuthConfig).
 	OAuth *OAuthConfig
 
 	// MattermostURL is the Mattermost server (MATTERMOST_URL).
@@ -112,16 +112,30 @@ type Config struct {
 	Location *time.Location
 }
 
-// OAuthConfig reads HighLevel OAuth tokens from an encrypted oauth.FileStore
-// (GHL_CLIENT_ID, GHL_CLIENT_SECRET, GHL_TOKEN_DIR, GHL_TOKEN_KEY). The token
-// for LocationID must have been stored by an install.
+// OAuthConfig has the bridge use HighLevel OAuth tokens (GHL_CLIENT_ID,
+// GHL_CLIENT_SECRET, GHL_TOKEN_KEY, and GHL_TOKEN_DIR,
+// GHL_TOKEN_KEY_PREVIOUS when needed). The tokens live in the bridge's
+// store, sealed with TokenKey: in PostgreSQL when DatabaseURL is set, shared
+// by the replicas, else in the bbolt file (PGTokenStore, BoltTokenStore).
+// The token for LocationID must have been stored by an install.
 type OAuthConfig struct {
 	ClientID     string
 	ClientSecret Secret
-	TokenDir     string
-	// TokenKey is the 32-byte AES-256 key of the FileStore, given base64
-	// encoded in GHL_TOKEN_KEY.
+	// TokenDir is an oauth.FileStore directory that an install flow
+	// (examples/oauth-install) filled (GHL_TOKEN_DIR, optional). At start,
+	// the bridge copies the location's token from it into its store when
+	// the store has none or an older one. With a Store given by WithStore
+	// that is neither a PGStore nor a BoltStore, the bridge uses the
+	// directory itself.
+	TokenDir string
+	// TokenKey seals the tokens (GHL_TOKEN_KEY): 32 bytes, standard base64,
+	// optionally prefixed by a key ID from 1 to 255 and a colon ("2:…";
+	// the default ID is 1). A new key needs a new ID.
 	TokenKey Secret
+	// PreviousTokenKeys open tokens sealed with earlier keys, in TokenKey's
+	// format (GHL_TOKEN_KEY_PREVIOUS, comma-separated): at start the bridge
+	// seals them again with TokenKey, after which they can be removed.
+	PreviousTokenKeys []Secret
 	// UserType is the kind of install the app gets in app mode
 	// (GHL_APP_USER_TYPE): "Location" (default) for an app installed per
 	// sub-account, "Company" for an agency install whose location tokens
@@ -141,6 +155,7 @@ const (
 	EnvClientSecret     = "GHL_CLIENT_SECRET"
 	EnvTokenDir         = "GHL_TOKEN_DIR"
 	EnvTokenKey         = "GHL_TOKEN_KEY"
+	EnvTokenKeyPrevious = "GHL_TOKEN_KEY_PREVIOUS"
 	EnvAppUserType      = "GHL_APP_USER_TYPE"
 	EnvMattermostURL    = "MATTERMOST_URL"
 	EnvMattermostToken  = "MATTERMOST_TOKEN"
@@ -215,7 +230,12 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		TokenKey:     Secret(get(EnvTokenKey)),
 		UserType:     get(EnvAppUserType),
 	}
-	if oa != (OAuthConfig{}) {
+	if v := get(EnvTokenKeyPrevious); v != "" {
+		for k := range strings.SplitSeq(v, ",") {
+			oa.PreviousTokenKeys = append(oa.PreviousTokenKeys, Secret(strings.TrimSpace(k)))
+		}
+	}
+	if oa.ClientID != "" || oa.ClientSecret != "" || oa.TokenDir != "" || oa.TokenKey != "" || len(oa.PreviousTokenKeys) > 0 {
 		cfg.OAuth = &oa
 	}
 	if v := get(EnvTimezone); v != "" {
@@ -272,7 +292,7 @@ func (c *Config) problems() []string {
 	case c.GHLToken != "" && c.OAuth != nil:
 		bad("%s and OAuth (%s, ...) are both set: use one way to authenticate with HighLevel", EnvGHLToken, EnvClientID)
 	case c.GHLToken == "" && c.OAuth == nil:
-		missing(EnvGHLToken, "a HighLevel Private Integration or location token (or OAuth: "+EnvClientID+", "+EnvClientSecret+", "+EnvTokenDir+", "+EnvTokenKey+")")
+		missing(EnvGHLToken, "a HighLevel Private Integration or location token (or OAuth: "+EnvClientID+", "+EnvClientSecret+", "+EnvTokenKey+")")
 	case c.OAuth != nil:
 		p = append(p, c.OAuth.problems(c.appMode())...)
 	}
@@ -328,8 +348,8 @@ func (c *Config) problems() []string {
 	return p
 }
 
-// problems checks the OAuth settings. In app mode the tokens live in the
-// bridge's store, so GHL_TOKEN_DIR is not needed.
+// problems checks the OAuth settings; appMode tells whether the bridge
+// serves every installed location.
 func (o *OAuthConfig) problems(appMode bool) []string {
 	var p []string
 	if o.ClientID == "" {
@@ -338,16 +358,26 @@ func (o *OAuthConfig) problems(appMode bool) []string {
 	if o.ClientSecret == "" {
 		p = append(p, EnvClientSecret+" is missing: the OAuth app's client secret")
 	}
-	if o.TokenDir == "" && !appMode {
-		p = append(p, EnvTokenDir+" is missing: the directory of the encrypted token store")
+	if o.TokenDir != "" && appMode {
+		p = append(p, EnvTokenDir+" imports the token of one location: app mode (no "+EnvLocationID+") keeps every location's tokens in the bridge's store; unset it")
 	}
 	if o.UserType != "" && o.UserType != string(oauth.UserTypeLocation) && o.UserType != string(oauth.UserTypeCompany) {
 		p = append(p, fmt.Sprintf("%s=%q is neither %s nor %s", EnvAppUserType, o.UserType, oauth.UserTypeLocation, oauth.UserTypeCompany))
 	}
 	if o.TokenKey == "" {
-		p = append(p, EnvTokenKey+" is missing: the base64 32-byte key of the token store")
-	} else if _, err := o.key(); err != nil {
+		p = append(p, EnvTokenKey+" is missing: the base64 32-byte key that seals the OAuth tokens")
+	} else if _, err := parseTokenKey(o.TokenKey); err != nil {
 		p = append(p, EnvTokenKey+" "+err.Error())
+	}
+	for i, k := range o.PreviousTokenKeys {
+		if _, err := parseTokenKey(k); err != nil {
+			p = append(p, fmt.Sprintf("%s: key %d %s", EnvTokenKeyPrevious, i+1, err))
+		}
+	}
+	if o.TokenKey != "" && len(p) == 0 {
+		if _, err := o.sealer(); err != nil {
+			p = append(p, EnvTokenKey+", "+EnvTokenKeyPrevious+": "+err.Error())
+		}
 	}
 	return p
 }
@@ -356,16 +386,50 @@ func (o *OAuthConfig) problems(appMode bool) []string {
 // the app (OAuth without GHL_LOCATION_ID) rather than one location.
 func (c *Config) appMode() bool { return c.OAuth != nil && c.LocationID == "" }
 
-// key decodes TokenKey.
-func (o *OAuthConfig) key() ([]byte, error) {
-	k, err := base64.StdEncoding.DecodeString(string(o.TokenKey))
+// sealer is the oauth.Sealer of TokenKey and PreviousTokenKeys.
+func (o *OAuthConfig) sealer() (*oauth.Sealer, error) {
+	primary, older, err := o.keys()
 	if err != nil {
-		return nil, errors.New("is not standard base64")
+		return nil, err
+	}
+	return oauth.NewSealer(primary, older...)
+}
+
+// keys parses TokenKey and PreviousTokenKeys.
+func (o *OAuthConfig) keys() (primary oauth.EncryptionKey, older []oauth.EncryptionKey, err error) {
+	if primary, err = parseTokenKey(o.TokenKey); err != nil {
+		return primary, nil, fmt.Errorf("%s %w", EnvTokenKey, err)
+	}
+	for i, s := range o.PreviousTokenKeys {
+		k, err := parseTokenKey(s)
+		if err != nil {
+			return primary, nil, fmt.Errorf("%s: key %d %w", EnvTokenKeyPrevious, i+1, err)
+		}
+		older = append(older, k)
+	}
+	return primary, older, nil
+}
+
+// parseTokenKey reads "[ID:]base64" (ID 1 when absent). Its errors never
+// quote the key.
+func parseTokenKey(s Secret) (oauth.EncryptionKey, error) {
+	id := 1
+	b64 := string(s)
+	if before, after, ok := strings.Cut(b64, ":"); ok {
+		n, err := strconv.Atoi(before)
+		if err != nil || n < 1 || n > 255 {
+			return oauth.EncryptionKey{}, errors.New("has a key ID that is not a number from 1 to 255 before its colon")
+		}
+		id, b64 = n, after
+	}
+	k, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		return oauth.EncryptionKey{}, errors.New("is not standard base64")
 	}
 	if len(k) != 32 {
-		return nil, fmt.Errorf("decodes to %d bytes, need 32", len(k))
+		return oauth.EncryptionKey{}, fmt.Errorf("decodes to %d bytes, need 32", len(k))
 	}
-	return k, nil
+	return oauth.EncryptionKey{ID: byte(id), Key: k}, nil
 }
 
 func checkURL(p *[]string, name, raw string) {

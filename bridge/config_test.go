@@ -111,23 +111,39 @@ func TestConfigErrors(t *testing.T) {
 		}
 	}
 
-	// OAuth instead of a token: all four variables, a 32-byte key.
+	// OAuth instead of a token: client ID and secret, a 32-byte key.
 	env := validEnv()
 	delete(env, EnvGHLToken)
 	env[EnvClientID] = "app-id"
 	env[EnvTokenKey] = base64.StdEncoding.EncodeToString([]byte("too short"))
+	env[EnvTokenKeyPrevious] = "0:" + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{8}, 32)) + ",secret-but-not-base64"
 	_, err = ConfigFromEnv(getenv(env))
-	for _, want := range []string{"GHL_CLIENT_SECRET is missing", "GHL_TOKEN_DIR is missing", "GHL_TOKEN_KEY decodes to 9 bytes, need 32"} {
+	for _, want := range []string{"GHL_CLIENT_SECRET is missing", "GHL_TOKEN_KEY decodes to 9 bytes, need 32",
+		"GHL_TOKEN_KEY_PREVIOUS: key 1 has a key ID that is not a number from 1 to 255", "GHL_TOKEN_KEY_PREVIOUS: key 2 is not standard base64"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("oauth: err = %v, want %q", err, want)
 		}
 	}
+	if err != nil && strings.Contains(err.Error(), "secret-but-not-base64") {
+		t.Errorf("a key is quoted: %v", err)
+	}
+	// Rotation: the new key needs an ID of its own.
 	env[EnvClientSecret] = "app-secret"
-	env[EnvTokenDir] = t.TempDir()
 	env[EnvTokenKey] = base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
+	env[EnvTokenKeyPrevious] = base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{8}, 32))
+	if _, err = ConfigFromEnv(getenv(env)); err == nil || !strings.Contains(err.Error(), "key ID 1 given twice") {
+		t.Errorf("two keys with ID 1: %v", err)
+	}
+	// GHL_TOKEN_DIR is optional: the tokens live in the bridge's store.
+	env[EnvTokenKey] = "2:" + env[EnvTokenKey]
 	cfg, err := ConfigFromEnv(getenv(env))
-	if err != nil || cfg.OAuth == nil || cfg.OAuth.ClientID != "app-id" {
-		t.Errorf("oauth: %v %+v", err, cfg.OAuth)
+	if err != nil || cfg.OAuth == nil || cfg.OAuth.ClientID != "app-id" || cfg.OAuth.TokenDir != "" {
+		t.Fatalf("oauth: %v %+v", err, cfg.OAuth)
+	}
+	primary, older, err := cfg.OAuth.keys()
+	if err != nil || primary.ID != 2 || !bytes.Equal(primary.Key, bytes.Repeat([]byte{7}, 32)) ||
+		len(older) != 1 || older[0].ID != 1 || !bytes.Equal(older[0].Key, bytes.Repeat([]byte{8}, 32)) {
+		t.Errorf("keys = %v %v, %v", primary, older, err)
 	}
 }
 
