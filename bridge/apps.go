@@ -33,8 +33,13 @@ const (
 	// stateCookie carries the state's nonce in the installing browser, so
 	// that a callback URL handed to someone else's browser is refused.
 	stateCookie = "ghlkit_oauth_state"
-	// locationsPage is the page size of GET /oauth/installedLocations.
-	locationsPage = 100
+	// locationsPage is the page size of GET /oauth/installedLocations, and
+	// maxLocationPages bounds the listing of one agency (10,000 locations).
+	locationsPage    = 100
+	maxLocationPages = 100
+	// installTimeout bounds a callback's work: the exchange, and for an
+	// agency one token request per location.
+	installTimeout = 2 * time.Minute
 )
 
 // Scopes the app asks for: contacts (tasks and notes are contact routes)
@@ -171,7 +176,7 @@ func (a *apps) serveCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	// Not the request's context: a browser closed mid-way must not leave
 	// tokens obtained but unsaved.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), time.Minute)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), installTimeout)
 	defer cancel()
 	tok, err := a.app.Exchange(ctx, code, a.userType)
 	if err != nil {
@@ -183,6 +188,8 @@ func (a *apps) serveCallback(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "HighLevel's token could not be obtained or saved; nothing was installed. Start again at "+PathInstall+".", status)
 		return
 	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
 	if tok.UserType != oauth.UserTypeCompany {
 		a.log.LogAttrs(ctx, slog.LevelInfo, "bridge: app installed", slog.String("locationId", tok.LocationID))
 		fmt.Fprintf(w, "The app is installed for location %s.\nIn Mattermost, connect a channel to it with: /ghl connect %s\n", tok.LocationID, tok.LocationID)
@@ -202,7 +209,7 @@ func (a *apps) serveCallback(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "  %s\n", id)
 	}
 	if len(failed) > 0 {
-		fmt.Fprintf(w, "%d location(s) could not get a token yet and will get one when first needed: %s\n", len(failed), strings.Join(failed, ", "))
+		fmt.Fprintf(w, "%d location(s) could not get a token now (see the bridge's log); install again to retry them: %s\n", len(failed), strings.Join(failed, ", "))
 	}
 	fmt.Fprintf(w, "In Mattermost, connect a channel to a location with: /ghl connect <locationId>\n")
 }
@@ -238,11 +245,11 @@ func (a *apps) checkState(r *http.Request, state string) (string, int) {
 
 // installAgency gets a token for every location of companyID where the app
 // is installed, with the agency token already stored. A location whose
-// token cannot be had now is reported in failed: its token is fetched when
-// first needed.
+// token cannot be had now is reported in failed.
 func (a *apps) installAgency(ctx context.Context, companyID string) (ready, failed []string, err error) {
 	installed := true
-	for skip := 0; ; skip += locationsPage {
+	for pageNo := 0; pageNo < maxLocationPages; pageNo++ {
+		skip := pageNo * locationsPage
 		page, err := a.app.InstalledLocations(ctx, oauth.InstalledLocationsParams{
 			CompanyID: companyID, AppID: a.appID, IsInstalled: &installed, Skip: skip, Limit: locationsPage,
 		})
@@ -264,6 +271,7 @@ func (a *apps) installAgency(ctx context.Context, companyID string) (ready, fail
 			return ready, failed, nil
 		}
 	}
+	return ready, failed, fmt.Errorf("more than %d locations", maxLocationPages*locationsPage)
 }
 
 // accept handles a verified webhook in app mode. HighLevel signs every

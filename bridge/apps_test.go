@@ -222,6 +222,9 @@ func TestAppInstallLocation(t *testing.T) {
 	if p.status != 200 || !strings.Contains(p.body, "installed for location locA") || !strings.Contains(p.body, "/ghl connect locA") {
 		t.Fatalf("callback: %d %q", p.status, p.body)
 	}
+	if ct := p.header.Get("Content-Type"); ct != "text/plain; charset=utf-8" || p.header.Get("X-Content-Type-Options") != "nosniff" {
+		t.Errorf("page Content-Type %q", ct)
+	}
 	if c := (&http.Response{Header: p.header}).Cookies(); len(c) != 1 || c[0].Name != stateCookie || c[0].MaxAge != -1 {
 		t.Errorf("the state cookie is not cleared: %v", c)
 	}
@@ -505,5 +508,25 @@ func TestAppInstallWebhookRetriedWhenTokenFails(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 || !e.hasToken("locC") {
 		t.Fatalf("redelivery: %d, token %v", resp.StatusCode, e.hasToken("locC"))
+	}
+}
+
+func TestAppInstallAgencyLocationFails(t *testing.T) {
+	t.Parallel()
+	e := newAppEnv(t, "Company")
+	for _, id := range []string{"locA", "locB"} {
+		e.hl.AddLocation(ghltest.Location{ID: id, CompanyID: "co1"})
+	}
+	state, cookie := e.start("contacts.readonly contacts.write oauth.readonly oauth.write")
+	code := e.hl.Authorize(ghltest.Install{ClientID: appClientID, UserType: "Company", CompanyID: "co1",
+		Scopes: companyScopes, RedirectURI: appPublic + PathCallback})
+	e.hl.Fail(ghltest.Fault{Method: "POST", Path: "/oauth/locationToken", Status: 502, Count: 1}) // locA's
+	p := e.callback(code, state, cookie)
+	if p.status != 200 || !strings.Contains(p.body, "1 location(s) ready.\n  locB\n") ||
+		!strings.Contains(p.body, "1 location(s) could not get a token now (see the bridge's log); install again to retry them: locA") {
+		t.Fatalf("callback %d %q", p.status, p.body)
+	}
+	if e.hasToken("locA") || !e.hasToken("locB") {
+		t.Fatalf("locA %v locB %v", e.hasToken("locA"), e.hasToken("locB"))
 	}
 }
