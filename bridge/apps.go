@@ -87,27 +87,10 @@ func openApps(ctx context.Context, cfg Config, store Store, signer *mattermost.S
 
 // newApps builds the install flow of app mode.
 func newApps(cfg Config, tokens oauth.TokenStore, signer *mattermost.Signer, nonces nonceUser, o options) (*apps, error) {
-	ut := oauth.UserType(cfg.OAuth.UserType)
-	if ut == "" {
-		ut = oauth.UserTypeLocation
-	}
-	scopes := locationScopes
-	if ut == oauth.UserTypeCompany {
-		scopes = companyScopes
-	}
-	app, err := oauth.NewApp(oauth.Config{
-		ClientID:     cfg.OAuth.ClientID,
-		ClientSecret: string(cfg.OAuth.ClientSecret),
-		RedirectURL:  strings.TrimSuffix(cfg.PublicURL, "/") + PathCallback,
-		Scopes:       scopes,
-		BaseURL:      cfg.GHLBaseURL,
-		Store:        tokens,
-		HTTPClient:   o.httpClient,
-		Logger:       o.log,
-		Now:          o.now,
-	})
+	ut := appUserType(cfg)
+	app, err := newOAuthApp(cfg, tokens, o)
 	if err != nil {
-		return nil, fmt.Errorf("bridge: OAuth app: %w", err)
+		return nil, err
 	}
 	appID, _, _ := strings.Cut(cfg.OAuth.ClientID, "-")
 	return &apps{
@@ -121,6 +104,43 @@ func newApps(cfg Config, tokens oauth.TokenStore, signer *mattermost.Signer, non
 		log:      o.log,
 		secure:   strings.HasPrefix(cfg.PublicURL, "https://"),
 	}, nil
+}
+
+// appUserType is the kind of install of cfg's app.
+func appUserType(cfg Config) oauth.UserType {
+	if cfg.OAuth.UserType == string(oauth.UserTypeCompany) {
+		return oauth.UserTypeCompany
+	}
+	return oauth.UserTypeLocation
+}
+
+// newOAuthApp is the oauth.App of cfg's app, keeping its tokens in tokens:
+// the one of the location in single-location mode, the one of every install
+// in app mode.
+func newOAuthApp(cfg Config, tokens oauth.TokenStore, o options) (*oauth.App, error) {
+	scopes := locationScopes
+	if appUserType(cfg) == oauth.UserTypeCompany {
+		scopes = companyScopes
+	}
+	redirect := ""
+	if cfg.PublicURL != "" {
+		redirect = strings.TrimSuffix(cfg.PublicURL, "/") + PathCallback
+	}
+	app, err := oauth.NewApp(oauth.Config{
+		ClientID:     cfg.OAuth.ClientID,
+		ClientSecret: string(cfg.OAuth.ClientSecret),
+		RedirectURL:  redirect,
+		Scopes:       scopes,
+		BaseURL:      cfg.GHLBaseURL,
+		Store:        tokens,
+		HTTPClient:   o.httpClient,
+		Logger:       o.log,
+		Now:          o.now,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bridge: OAuth: %w", err)
+	}
+	return app, nil
 }
 
 func (a *apps) routes(mux *http.ServeMux) {

@@ -358,17 +358,9 @@ func newGHLClient(bg context.Context, cfg Config, o options, st Store) (*ghl.Cli
 		if err != nil {
 			return nil, fmt.Errorf("bridge: OAuth token store: %w", err)
 		}
-		app, err := oauth.NewApp(oauth.Config{
-			ClientID:     cfg.OAuth.ClientID,
-			ClientSecret: string(cfg.OAuth.ClientSecret),
-			BaseURL:      cfg.GHLBaseURL,
-			Store:        tokens,
-			HTTPClient:   o.httpClient,
-			Logger:       o.log,
-			Now:          o.now,
-		})
+		app, err := newOAuthApp(cfg, tokens, o)
 		if err != nil {
-			return nil, fmt.Errorf("bridge: OAuth: %w", err)
+			return nil, err
 		}
 		// Fail at start, not at the first command, when nothing was
 		// installed for the location.

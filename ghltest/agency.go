@@ -127,20 +127,29 @@ func (s *Server) Uninstall(clientID, locationID string) bool {
 	if !found {
 		return false
 	}
-	for v, tok := range s.tokens {
-		if tok.clientID == clientID && tok.locationID == locationID {
-			delete(s.tokens, v)
-		}
-	}
-	for _, rt := range s.oauth.refresh {
-		if rt.in.ClientID == clientID && rt.in.UserType == "Location" && rt.in.LocationID == locationID {
-			rt.used = true
-		}
-	}
+	s.revoke(func(tok *token) bool { return tok.clientID == clientID && tok.locationID == locationID },
+		func(in *Install) bool {
+			return in.ClientID == clientID && in.UserType == "Location" && in.LocationID == locationID
+		})
 	if s.hooks.active() {
 		s.hooks.enqueue(EventUninstall, map[string]any{"appId": appID(clientID), "locationId": locationID})
 	}
 	return true
+}
+
+// revoke deletes the access tokens dead reports and spends the refresh
+// tokens of the installs gone reports. s.mu must be held.
+func (s *Server) revoke(dead func(*token) bool, gone func(*Install) bool) {
+	for v, tok := range s.tokens {
+		if dead(tok) {
+			delete(s.tokens, v)
+		}
+	}
+	for _, rt := range s.oauth.refresh {
+		if gone(rt.in) {
+			rt.used = true
+		}
+	}
 }
 
 // UninstallCompany removes the agency (Company) install of clientID for
@@ -163,16 +172,8 @@ func (s *Server) UninstallCompany(clientID, companyID string) bool {
 	if !found {
 		return false
 	}
-	for v, tok := range s.tokens {
-		if tok.install != nil && s.oauth.ended[tok.install] {
-			delete(s.tokens, v)
-		}
-	}
-	for _, rt := range s.oauth.refresh {
-		if s.oauth.ended[rt.in] {
-			rt.used = true
-		}
-	}
+	s.revoke(func(tok *token) bool { return tok.install != nil && s.oauth.ended[tok.install] },
+		func(in *Install) bool { return s.oauth.ended[in] })
 	if s.hooks.active() {
 		s.hooks.enqueue(EventUninstall, map[string]any{"appId": appID(clientID), "companyId": companyID})
 	}
