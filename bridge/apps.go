@@ -3,6 +3,8 @@ package bridge
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -30,7 +32,8 @@ const (
 	kindOAuthState = "oauth-state"
 	// stateTTL is how long an install started at PathInstall may take.
 	stateTTL = 10 * time.Minute
-	// stateCookie carries the state's nonce in the installing browser, so
+	// stateCookie carries a random value in the installing browser, whose
+	// hash the state is bound to, so
 	// that a callback URL handed to someone else's browser is refused.
 	stateCookie = "ghlkit_oauth_state"
 	// locationsPage is the page size of GET /oauth/installedLocations, and
@@ -50,12 +53,6 @@ var (
 	companyScopes  = []string{"contacts.readonly", "contacts.write", "oauth.readonly", "oauth.write"}
 )
 
-// nonceUser records one-time nonces (the bridge's Store.UseNonce): fresh is
-// true the first time key is used before until, false after.
-type nonceUser interface {
-	UseNonce(ctx context.Context, key string, until time.Time) (fresh bool, err error)
-}
-
 // apps serves a marketplace app's install flow and keeps the tokens of
 // every installed location, by location ID (agency tokens by company ID).
 type apps struct {
@@ -64,7 +61,7 @@ type apps struct {
 	userType oauth.UserType
 	tokens   oauth.TokenStore // with Delete, for App.Remove
 	signer   *mattermost.Signer
-	nonces   nonceUser
+	nonces   Store // records the states used (UseNonce)
 	now      func() time.Time
 	log      *slog.Logger
 	secure   bool // the state cookie needs HTTPS
@@ -72,21 +69,17 @@ type apps struct {
 
 // openApps builds app mode's install flow. Tokens are kept sealed in the
 // bridge's own store (bbolt or PostgreSQL, see openOAuthStore), and the
-// OAuth state's nonces are the store's one-time nonces.
+// OAuth states used are recorded in it too.
 func openApps(ctx context.Context, cfg Config, store Store, signer *mattermost.Signer, o options) (*apps, error) {
-	nonces, ok := store.(nonceUser)
-	if !ok {
-		return nil, errors.New("bridge: app mode needs a store with one-time nonces (UseNonce) for the OAuth state")
-	}
 	tokens, _, err := openOAuthStore(ctx, cfg, store, o.log)
 	if err != nil {
 		return nil, fmt.Errorf("bridge: OAuth token store: %w", err)
 	}
-	return newApps(cfg, tokens, signer, nonces, o)
+	return newApps(cfg, tokens, signer, store, o)
 }
 
 // newApps builds the install flow of app mode.
-func newApps(cfg Config, tokens oauth.TokenStore, signer *mattermost.Signer, nonces nonceUser, o options) (*apps, error) {
+func newApps(cfg Config, tokens oauth.TokenStore, signer *mattermost.Signer, nonces Store, o options) (*apps, error) {
 	ut := appUserType(cfg)
 	app, err := newOAuthApp(cfg, tokens, o)
 	if err != nil {
@@ -149,10 +142,10 @@ func (a *apps) routes(mux *http.ServeMux) {
 }
 
 // serveInstall redirects to HighLevel's location chooser with a signed,
-// single-use state whose nonce is also set in a cookie of this browser.
+// one-time state bound to a random value set in a cookie of this browser.
 func (a *apps) serveInstall(w http.ResponseWriter, r *http.Request) {
-	nonce := oauth.NewState()
-	state, err := a.signer.Sign(kindOAuthState, nonce, nil, stateTTL)
+	browser := oauth.NewState()
+	state, err := a.signer.SignBound(kindOAuthState, browserHash(browser), nil, mattermost.Binding{OneTime: true}, stateTTL)
 	if err != nil {
 		a.log.LogAttrs(r.Context(), slog.LevelError, "bridge: signing the OAuth state", slog.String("error", err.Error()))
 		http.Error(w, "The install cannot start: internal error.", http.StatusInternalServerError)
@@ -160,7 +153,7 @@ func (a *apps) serveInstall(w http.ResponseWriter, r *http.Request) {
 	}
 	http.SetCookie(w, &http.Cookie{
 		Name:     stateCookie,
-		Value:    nonce,
+		Value:    browser,
 		Path:     PathCallback,
 		MaxAge:   int(stateTTL / time.Second),
 		HttpOnly: true,
@@ -241,18 +234,18 @@ func (a *apps) checkState(r *http.Request, state string) (string, int) {
 	if state == "" {
 		return "The callback has no state: installs must start at " + PathInstall + ".", http.StatusBadRequest
 	}
-	nonce, _, err := a.signer.Verify(kindOAuthState, state)
+	tok, err := a.signer.VerifyToken(kindOAuthState, state)
 	switch {
 	case errors.Is(err, mattermost.ErrExpired):
 		return "This install link has expired. Start again at " + PathInstall + ".", http.StatusBadRequest
-	case err != nil:
+	case err != nil || tok.NonceKey() == "":
 		return "The install state is not valid. Start again at " + PathInstall + ".", http.StatusBadRequest
 	}
 	c, err := r.Cookie(stateCookie)
-	if err != nil || !oauth.VerifyState(c.Value, nonce) {
+	if err != nil || !oauth.VerifyState(browserHash(c.Value), tok.Name) {
 		return "This install was not started in this browser. Start again at " + PathInstall + ".", http.StatusBadRequest
 	}
-	fresh, err := a.nonces.UseNonce(r.Context(), kindOAuthState+"/"+nonce, a.now().Add(stateTTL))
+	fresh, err := a.nonces.UseNonce(r.Context(), tok.NonceKey(), tok.Expires)
 	switch {
 	case err != nil:
 		a.log.LogAttrs(r.Context(), slog.LevelError, "bridge: recording the OAuth state", slog.String("error", err.Error()))
@@ -261,6 +254,13 @@ func (a *apps) checkState(r *http.Request, state string) (string, int) {
 		return "This install link was already used. Start again at " + PathInstall + ".", http.StatusBadRequest
 	}
 	return "", 0
+}
+
+// browserHash is what a state binds of its browser's cookie: the state
+// travels in URLs, the cookie's value need not.
+func browserHash(v string) string {
+	sum := sha256.Sum256([]byte("ghlkit oauth state\x00" + v))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
 // installAgency gets a token for every location of companyID where the app

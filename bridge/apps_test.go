@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -27,24 +26,6 @@ const (
 	appSecret   = "app-secret"
 	appPublic   = "https://bridge.example.com"
 )
-
-// memNonces keeps one-time nonces in memory, with the semantics of the
-// stores' UseNonce: fresh the first time a key is used before it expires.
-type memNonces struct {
-	mu   sync.Mutex
-	used map[string]time.Time
-	now  func() time.Time
-}
-
-func (m *memNonces) UseNonce(_ context.Context, key string, until time.Time) (bool, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if exp, ok := m.used[key]; ok && m.now().Before(exp) {
-		return false, nil
-	}
-	m.used[key] = until
-	return true, nil
-}
 
 // appEnv is app mode's install flow against a ghltest server.
 type appEnv struct {
@@ -86,7 +67,7 @@ func newAppEnv(t *testing.T, userType string) *appEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := newApps(cfg, tokens, signer, &memNonces{used: map[string]time.Time{}, now: clk.now}, options{now: clk.now, log: slog.New(slog.DiscardHandler)})
+	a, err := newApps(cfg, tokens, signer, db, options{now: clk.now, log: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,11 +248,15 @@ func TestAppInstallRefusesBadState(t *testing.T) {
 	}{
 		{"no state", func(_ *appEnv, _ string, c *http.Cookie) (string, *http.Cookie) { return "", c }, "no state"},
 		{"other key", func(_ *appEnv, _ string, c *http.Cookie) (string, *http.Cookie) {
-			s, _ := other.Sign(kindOAuthState, c.Value, nil, time.Minute)
+			s, _ := other.SignBound(kindOAuthState, browserHash(c.Value), nil, mattermost.Binding{OneTime: true}, time.Minute)
 			return s, c
 		}, "not valid"},
 		{"dialog state", func(e *appEnv, _ string, c *http.Cookie) (string, *http.Cookie) {
-			s, _ := e.signer.Sign(mattermost.KindDialog, c.Value, nil, time.Minute)
+			s, _ := e.signer.SignBound(mattermost.KindDialog, browserHash(c.Value), nil, mattermost.Binding{OneTime: true}, time.Minute)
+			return s, c
+		}, "not valid"},
+		{"reusable", func(e *appEnv, _ string, c *http.Cookie) (string, *http.Cookie) {
+			s, _ := e.signer.Sign(kindOAuthState, browserHash(c.Value), nil, time.Minute)
 			return s, c
 		}, "not valid"},
 		{"altered", func(_ *appEnv, s string, c *http.Cookie) (string, *http.Cookie) { return s[:len(s)-2] + "AA", c }, "not valid"},

@@ -2,6 +2,8 @@ package bridge
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -67,6 +69,8 @@ type Bridge struct {
 	format   *mattermost.Formatter
 	names    nameCache
 	dialogs  *mattermost.DialogHandler
+	destFail destFailures
+	ignored  ignoredCounters
 	stop     context.CancelFunc // ends the OAuth token source's context
 	apps     *apps              // app mode's install flow; nil for one location
 
@@ -459,13 +463,24 @@ func (b *Bridge) Store() Store { return b.store }
 // the event is on disk: the webhook handler answers 200 after that.
 func (b *Bridge) acceptEvent(ctx context.Context, e webhook.Event) error {
 	m := e.EventMeta()
-	if m.LocationID != "" && b.cfg.LocationID != "" && m.LocationID != b.cfg.LocationID {
-		b.log.LogAttrs(ctx, slog.LevelInfo, "bridge: ignoring a webhook of another location",
+	// HighLevel signs every app's webhooks with one key: the location is
+	// what ties a webhook to this bridge. Others are answered (so
+	// HighLevel does not retry them) and counted, never posted.
+	switch {
+	case m.LocationID == "":
+		b.ignored.noLocation.Add(1)
+		b.log.LogAttrs(ctx, slog.LevelWarn, "bridge: ignoring a webhook without locationId",
+			slog.String("type", m.Type), slog.String("webhookId", m.WebhookID))
+		return nil
+	case m.LocationID != b.cfg.LocationID:
+		b.ignored.otherLocation.Add(1)
+		b.log.LogAttrs(ctx, slog.LevelWarn, "bridge: ignoring a webhook of another location",
 			slog.String("type", m.Type), slog.String("webhookId", m.WebhookID), slog.String("locationId", m.LocationID))
 		return nil
 	}
 	contactID, ok := eventContact(e)
 	if !ok {
+		b.ignored.otherType.Add(1)
 		b.log.LogAttrs(ctx, slog.LevelDebug, "bridge: ignoring a webhook type the bridge does not post",
 			slog.String("type", m.Type), slog.String("webhookId", m.WebhookID))
 		return nil
@@ -523,8 +538,20 @@ func eventContact(e webhook.Event) (string, bool) {
 
 // --- own changes ---
 
-// ownKey identifies a change made from chat, as its webhook will show it.
-func ownKey(eventType, id string) string { return eventType + "/" + id }
+// ownKey identifies a change made from chat, as its webhook will show it:
+// the event type, the object's ID and, when given, the values the bridge
+// set (hashed), so that a mark matches only that exact change.
+func ownKey(eventType, id string, change ...string) string {
+	k := eventType + "/" + id
+	if len(change) > 0 {
+		sum := sha256.Sum256([]byte(strings.Join(change, "\x00")))
+		k += "/" + hex.EncodeToString(sum[:8])
+	}
+	return k
+}
+
+// completedChange is the change of a completion made from chat.
+const completedChange = "completed=true"
 
 // ownKeyFor returns the own-change key of an event, or "".
 func ownKeyFor(e webhook.Event) string {
@@ -532,7 +559,10 @@ func ownKeyFor(e webhook.Event) string {
 	case *webhook.TaskCreate:
 		return ownKey(webhook.TypeTaskCreate, e.Task.ID)
 	case *webhook.TaskComplete:
-		return ownKey(webhook.TypeTaskComplete, e.Task.ID)
+		if !e.Task.Completed {
+			return ""
+		}
+		return ownKey(webhook.TypeTaskComplete, e.Task.ID, completedChange)
 	case *webhook.NoteCreate:
 		return ownKey(webhook.TypeNoteCreate, e.Note.ID)
 	}

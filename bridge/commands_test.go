@@ -333,6 +333,7 @@ func TestNoteAdd(t *testing.T) {
 func TestSubscribe(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
+	e.mm.SetChannelAdmin(e.other.ID, e.alice.ID, true)
 	res := e.slash(e.alice, e.other.ID, "/ghl subscribe "+e.contact.ID)
 	if res.Response.ResponseType != mattermost.ResponseInChannel || !strings.Contains(res.Response.Text, "now receives the HighLevel events of Ada Lovelace") {
 		t.Fatalf("subscribe: %+v", res.Response)

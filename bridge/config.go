@@ -110,6 +110,15 @@ type Config struct {
 	// Location is the time zone of due dates, typed and shown
 	// (BRIDGE_TIMEZONE, an IANA name, default UTC).
 	Location *time.Location
+
+	// Admins may change where events go (subscribe, unsubscribe, notes
+	// --move) in any channel, besides Mattermost's channel and system
+	// admins (BRIDGE_ADMINS: user IDs or usernames, comma-separated).
+	Admins []string
+	// Channels, when set, are the only channels the bridge answers in and
+	// posts to, besides ChannelID (BRIDGE_CHANNELS: channel IDs,
+	// comma-separated). Empty: every channel.
+	Channels []string
 }
 
 // OAuthConfig has the bridge use HighLevel OAuth tokens (GHL_CLIENT_ID,
@@ -167,6 +176,8 @@ const (
 	EnvData             = "BRIDGE_DATA"
 	EnvDatabaseURL      = "BRIDGE_DATABASE_URL"
 	EnvTimezone         = "BRIDGE_TIMEZONE"
+	EnvAdmins           = "BRIDGE_ADMINS"
+	EnvChannels         = "BRIDGE_CHANNELS"
 )
 
 // ConfigError lists every problem found in a configuration, each naming the
@@ -223,6 +234,8 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 			cfg.CommandTokens = append(cfg.CommandTokens, Secret(tok))
 		}
 	}
+	cfg.Admins = splitList(getenv(EnvAdmins), func(v string) string { return strings.TrimPrefix(v, "@") })
+	cfg.Channels = splitList(getenv(EnvChannels), nil)
 	oa := OAuthConfig{
 		ClientID:     get(EnvClientID),
 		ClientSecret: Secret(get(EnvClientSecret)),
@@ -345,7 +358,47 @@ func (c *Config) problems() []string {
 			bad("%s is not a postgres:// URL (postgres://user:password@host:5432/database)", EnvDatabaseURL)
 		}
 	}
+	for _, a := range c.Admins {
+		if !isID(a) && !isUsername(a) {
+			bad("%s: %q is neither a Mattermost user ID nor a username", EnvAdmins, a)
+		}
+	}
+	for _, ch := range c.Channels {
+		if !isID(ch) {
+			bad("%s: %q is not a Mattermost channel ID (26 letters and digits)", EnvChannels, ch)
+		}
+	}
 	return p
+}
+
+// splitList reads a comma-separated list, trimming each item (and passing
+// it through clean when set) and skipping empty ones.
+func splitList(v string, clean func(string) string) []string {
+	var out []string
+	for item := range strings.SplitSeq(v, ",") {
+		item = strings.TrimSpace(item)
+		if clean != nil {
+			item = clean(item)
+		}
+		if item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
+}
+
+// isUsername reports whether s is a Mattermost username: 1 to 64 lowercase
+// letters, digits, '.', '-' and '_', starting with a letter.
+func isUsername(s string) bool {
+	if s == "" || len(s) > 64 || !(s[0] >= 'a' && s[0] <= 'z') {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '.' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // problems checks the OAuth settings; appMode tells whether the bridge
@@ -507,5 +560,7 @@ func (c Config) attrs() []slog.Attr {
 		slog.String("bridge_data", c.DataPath),
 		slog.String("bridge_database_url", c.DatabaseURL.mask()),
 		slog.String("bridge_timezone", loc),
+		slog.Int("bridge_admins", len(c.Admins)),
+		slog.Int("bridge_channels", len(c.Channels)),
 	}
 }

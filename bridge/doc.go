@@ -19,11 +19,23 @@
 //	cfg, err := bridge.ConfigFromEnv(os.Getenv)
 //	b, err := bridge.New(cfg, bridge.WithLogger(logger))
 //	go b.Run(ctx)
-//	http.ListenAndServe(cfg.Addr, b)
+//	srv := &http.Server{
+//		Addr:              cfg.Addr,
+//		Handler:           b,
+//		ReadHeaderTimeout: 10 * time.Second,
+//		ReadTimeout:       30 * time.Second,
+//		WriteTimeout:      60 * time.Second,
+//		IdleTimeout:       2 * time.Minute,
+//		MaxHeaderBytes:    64 << 10,
+//	}
+//	err = srv.ListenAndServe()
+//
+// Never serve it with http.ListenAndServe: without timeouts a client that
+// sends slowly holds a connection for ever.
 //
 // # Slash command
 //
-// /ghl help; contact <c>; tasks <c>; notes <c>; task add <c> <title…>
+// /ghl help; contact <c>; tasks <c>; notes <c> [--move]; task add <c> <title…>
 // [--due YYYY-MM-DD|RFC3339] [--body text] (without a title: a dialog);
 // task done <c> <taskId>; note add <c> <text…>; subscribe <c>;
 // unsubscribe <c>. A contact <c> is an ID, an email or a phone number.

@@ -165,7 +165,7 @@ func TestMattermostFailsDuringCommand(t *testing.T) {
 	e.hl.AddNote(ghltest.Note{ContactID: e.contact.ID, Body: "one"})
 	e.settle()
 	e.mm.Fail(mattermosttest.Fault{Method: "POST", Path: "/api/v4/posts", Status: http.StatusForbidden, Count: -1})
-	res := e.slash(e.alice, e.other.ID, "/ghl notes "+e.contact.ID)
+	res := e.slash(e.alice, e.channel.ID, "/ghl notes "+e.contact.ID)
 	if res.Response.Text != "Starting the notes thread failed: the bridge's bot may not post here; add it to this channel." {
 		t.Errorf("notes with the bot locked out: %q", res.Response.Text)
 	}
@@ -173,7 +173,7 @@ func TestMattermostFailsDuringCommand(t *testing.T) {
 		t.Error("a thread was recorded")
 	}
 	e.mm.ClearFaults()
-	e.slash(e.alice, e.other.ID, "/ghl notes "+e.contact.ID)
+	e.slash(e.alice, e.channel.ID, "/ghl notes "+e.contact.ID)
 	if th, ok, _ := e.b.Store().Thread(context.Background(), e.contact.ID); !ok || len(e.mm.Thread(th.RootID)) != 2 {
 		t.Errorf("notes after recovery: %+v", th)
 	}
@@ -227,7 +227,8 @@ func TestConcurrentClicksWriteOnce(t *testing.T) {
 	results := make([]*mattermost.ActionResponse, 10)
 	for i := range results {
 		r := *ar
-		r.UserID, r.UserName = mattermosttest.NewID(), "user"+string(rune('a'+i))
+		u := e.mm.AddUser("user" + string(rune('a'+i)))
+		r.UserID, r.UserName = u.ID, u.Username
 		wg.Go(func() { results[i] = replayAction(t, e, &r) })
 	}
 	wg.Wait()
@@ -283,7 +284,7 @@ func otherSignerToken(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	in, err := s.Integration("http://example.com", actionComplete, map[string]string{"task_id": "x", "contact_id": "y", "view": viewTask})
+	in, err := s.Integration("http://example.com", actionComplete, map[string]string{"task_id": "x", "contact_id": "y", "view": viewTask}, mattermost.Binding{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -137,15 +137,17 @@ const lockKey = `hashtextextended(current_schema() || '/ghlkit-bridge/' || $1, 0
 // advisory lock: replicas starting together apply each once, in order, the
 // others waiting. Each migration commits with its version record.
 func (s *PGStore) migrate(ctx context.Context, upTo int) error {
-	conn, err := s.pool.Acquire(ctx)
+	// A connection of its own, closed at the end: closing the session
+	// frees the lock whatever happened (a cancelled wait may still have
+	// been granted it).
+	conn, err := pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig)
 	if err != nil {
 		return fmt.Errorf("bridge: database: %w", err)
 	}
-	defer conn.Release()
+	defer conn.Close(context.WithoutCancel(ctx))
 	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock(`+lockKey+`)`, "migrate"); err != nil {
 		return fmt.Errorf("bridge: database: taking the migration lock: %w", err)
 	}
-	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(`+lockKey+`)`, "migrate")
 	_, err = conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS bridge_migrations (
 		version    integer PRIMARY KEY,
 		name       text NOT NULL,
@@ -203,6 +205,9 @@ func (s *PGStore) Lock(ctx context.Context, key string) (func(), error) {
 		return nil, err
 	}
 	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock(`+lockKey+`)`, "lock/"+key); err != nil {
+		// Cancelled while waiting, the lock may still have been granted:
+		// only closing the session surely frees it.
+		conn.Conn().Close(context.Background())
 		conn.Release()
 		return nil, err
 	}
@@ -429,8 +434,6 @@ func (s *PGStore) Enqueue(ctx context.Context, ev OutboxEvent, seenUntil time.Ti
 	return added && err == nil, err
 }
 
-const pgEventColumns = `seq, webhook_id, type, contact_id, payload, received, attempts, next_try, last_error, posted, claims`
-
 func scanEvent(row pgx.CollectableRow) (OutboxEvent, error) {
 	var ev OutboxEvent
 	var seq int64
@@ -505,10 +508,10 @@ func (s *PGStore) Settle(ctx context.Context, outcomes []Outcome) error {
 				args := []any{int64(o.Seq)}
 				if o.Dead {
 					q = `WITH d AS (DELETE FROM bridge_outbox WHERE seq = $1 AND ($2 = 0 OR claims = $2) RETURNING *),
-						i AS (INSERT INTO bridge_dead (seq, webhook_id, type, contact_id, payload, received, attempts, last_error, posted, died_at)
-							SELECT seq, webhook_id, type, contact_id, payload, received, attempts + 1, $3, $4, $5 FROM d)
+						i AS (INSERT INTO bridge_dead (seq, webhook_id, type, contact_id, payload, received, attempts, last_error, posted, died_at, next_try)
+							SELECT seq, webhook_id, type, contact_id, payload, received, attempts + 1, $3, $4, $5, $6 FROM d)
 						SELECT contact_id, attempts, lead FROM d`
-					args = append(args, o.Claims, o.Err, nonNil(o.Posted), s.now())
+					args = append(args, o.Claims, o.Err, nonNil(o.Posted), s.now(), o.NextTry)
 				}
 				err := tx.QueryRow(ctx, q, args...).Scan(&contact, &attempts, &lead)
 				if errors.Is(err, pgx.ErrNoRows) {
@@ -591,7 +594,7 @@ func (s *PGStore) OutboxStats(ctx context.Context) (OutboxStats, error) {
 
 // DeadEvents returns the events that could not be posted, oldest first.
 func (s *PGStore) DeadEvents(ctx context.Context) ([]OutboxEvent, error) {
-	rows, _ := s.pool.Query(ctx, `SELECT seq, webhook_id, type, contact_id, payload, received, attempts, died_at, last_error, posted, 0 FROM bridge_dead ORDER BY seq`)
+	rows, _ := s.pool.Query(ctx, `SELECT seq, webhook_id, type, contact_id, payload, received, attempts, next_try, last_error, posted, 0 FROM bridge_dead ORDER BY seq`)
 	return pgx.CollectRows(rows, scanEvent)
 }
 
@@ -643,7 +646,8 @@ func (s *PGStore) RecordCompletion(ctx context.Context, c Completion) (Completio
 // MarkOwn implements Store.
 func (s *PGStore) MarkOwn(ctx context.Context, key string, until time.Time) error {
 	return s.tx(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO bridge_own (key, expires_at) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET expires_at = EXCLUDED.expires_at`, key, until)
+		_, err := tx.Exec(ctx, `INSERT INTO bridge_own (key, expires_at) VALUES ($1, $2)
+			ON CONFLICT (key) DO UPDATE SET expires_at = EXCLUDED.expires_at, taken = false`, key, until)
 		return err
 	})
 }
@@ -674,10 +678,22 @@ func (s *PGStore) Sweep(ctx context.Context, now time.Time) error {
 		if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock(`+lockKey+`)`, "sweep").Scan(&got); err != nil || !got {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM bridge_webhooks WHERE expires_at <= $1`, now); err != nil {
+		for _, q := range []string{
+			`DELETE FROM bridge_webhooks WHERE expires_at <= $1`,
+			`DELETE FROM bridge_own WHERE expires_at <= $1`,
+			`DELETE FROM bridge_nonces WHERE expires_at <= $1`,
+		} {
+			if _, err := tx.Exec(ctx, q, now); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM bridge_completions WHERE at < $1`, now.Add(-CompletionsKept)); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `DELETE FROM bridge_own WHERE expires_at <= $1`, now)
+		// Dead letters, with their counters.
+		_, err := tx.Exec(ctx, `WITH d AS (DELETE FROM bridge_dead WHERE greatest(next_try, received) < $1 RETURNING seq)
+			UPDATE bridge_outbox_counts SET dead = dead - x.n
+			FROM (SELECT seq % 16 AS shard, count(*) AS n FROM d GROUP BY 1) x WHERE bridge_outbox_counts.shard = x.shard`, now.Add(-DeadKept))
 		return err
 	})
 }

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"sync"
@@ -84,7 +83,7 @@ type Store interface {
 	MarkOwn(ctx context.Context, key string, until time.Time) error
 	// ForgetOwn removes a mark (the change failed after all).
 	ForgetOwn(ctx context.Context, key string) error
-	// IsOwn reports whether key is marked and not expired.
+	// IsOwn reports whether key is marked and not expired, taken or not.
 	IsOwn(ctx context.Context, key string) (bool, error)
 
 	// Lock serialises work on key (a task being completed, a notes thread
@@ -92,7 +91,30 @@ type Store interface {
 	// returned unlock is called. It waits until ctx is done.
 	Lock(ctx context.Context, key string) (unlock func(), err error)
 
-	// Sweep deletes expired webhookIds and marks.
+	// One-time tokens (dialog states, confirmation buttons).
+
+	// UseNonce records key (mattermost.Token.NonceKey: derived from the
+	// decoded token, never its text) as used until until; fresh is false,
+	// and nothing changes, when it was used already.
+	UseNonce(ctx context.Context, key string, until time.Time) (fresh bool, err error)
+	// TakeOwn consumes a mark made by MarkOwn: own is true once per mark
+	// (its webhook), false after, so a later genuine change is posted.
+	// IsOwn still reports a taken mark until it expires.
+	TakeOwn(ctx context.Context, key string) (own bool, err error)
+	// DropCompletion forgets a task's completion (HighLevel shows the
+	// task open again).
+	DropCompletion(ctx context.Context, taskID string) error
+	// SuspendDestination stops routing events to s.ChannelID (Mattermost
+	// refuses the bot's posts there), replacing an earlier suspension.
+	SuspendDestination(ctx context.Context, s Suspension) error
+	// ResumeDestination routes events to channelID again; resumed is false
+	// when it was not suspended.
+	ResumeDestination(ctx context.Context, channelID string) (resumed bool, err error)
+	// Suspensions lists the suspended destinations, by channel ID.
+	Suspensions(ctx context.Context) ([]Suspension, error)
+
+	// Sweep deletes expired webhookIds, marks and nonces, completions
+	// older than CompletionsKept and dead letters older than DeadKept.
 	Sweep(ctx context.Context, now time.Time) error
 	// Ping reports whether the store is usable.
 	Ping(ctx context.Context) error
@@ -175,7 +197,7 @@ var (
 	bByContact = []byte("outbox_contacts")
 	// bMeta holds the layout version and the outbox counters.
 	bMeta   = []byte("meta")
-	buckets = [][]byte{bThreads, bSubs, bOutbox, bDead, bSeen, bDone, bOwn, bDue, bByContact, bMeta}
+	buckets = append([][]byte{bThreads, bSubs, bOutbox, bDead, bSeen, bDone, bOwn, bDue, bByContact, bMeta}, trustBuckets...)
 )
 
 // Keys of bMeta.
@@ -236,10 +258,8 @@ func OpenBoltStore(path string, now func() time.Time) (*BoltStore, error) {
 	if now == nil {
 		now = time.Now
 	}
-	if dir := filepath.Dir(path); dir != "" {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return nil, fmt.Errorf("bridge: state file directory: %w", err)
-		}
+	if err := prepareStateDir(path); err != nil {
+		return nil, err
 	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
 	if err != nil {
@@ -247,6 +267,11 @@ func OpenBoltStore(path string, now func() time.Time) (*BoltStore, error) {
 			return nil, fmt.Errorf("bridge: state file %s is in use by another process", path)
 		}
 		return nil, fmt.Errorf("bridge: opening state file %s: %w", path, err)
+	}
+	// bolt.Open leaves an existing file's mode as it was.
+	if err := os.Chmod(path, 0o600); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("bridge: state file %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, b := range buckets {
@@ -872,7 +897,11 @@ func (s *BoltStore) Settle(ctx context.Context, outcomes []Outcome) error {
 				ev.Posted = o.Posted
 			}
 			if o.Dead {
-				nv, err := encodeEvent(ev)
+				// Recorded with its next try: the time it would have been
+				// tried again, which its pruning counts from.
+				rec := ev
+				rec.NextTry = o.NextTry
+				nv, err := encodeEvent(rec)
 				if err != nil {
 					return err
 				}
@@ -1053,6 +1082,9 @@ func (s *BoltStore) MarkOwn(ctx context.Context, key string, until time.Time) er
 // ForgetOwn implements Store.
 func (s *BoltStore) ForgetOwn(ctx context.Context, key string) error {
 	return s.update(ctx, func(tx *bolt.Tx) error {
+		if err := tx.Bucket(bOwn).Delete([]byte(takenPrefix + key)); err != nil {
+			return err
+		}
 		return tx.Bucket(bOwn).Delete([]byte(key))
 	})
 }
@@ -1061,7 +1093,8 @@ func (s *BoltStore) ForgetOwn(ctx context.Context, key string) error {
 func (s *BoltStore) IsOwn(ctx context.Context, key string) (bool, error) {
 	var own bool
 	err := s.view(ctx, func(tx *bolt.Tx) error {
-		own = s.live(tx.Bucket(bOwn).Get([]byte(key)))
+		b := tx.Bucket(bOwn)
+		own = s.live(b.Get([]byte(key))) || s.live(b.Get([]byte(takenPrefix+key)))
 		return nil
 	})
 	return own, err
@@ -1112,9 +1145,13 @@ func (k *keyedMutex) lock(ctx context.Context, key string) (func(), error) {
 
 // Sweep implements Store.
 func (s *BoltStore) Sweep(ctx context.Context, now time.Time) error {
-	var expired [2][][]byte
+	if err := s.sweepAged(ctx, now); err != nil {
+		return err
+	}
+	expiring := append([][]byte{bSeen, bOwn}, trustExpiring...)
+	expired := make([][][]byte, len(expiring))
 	err := s.view(ctx, func(tx *bolt.Tx) error {
-		for i, name := range [][]byte{bSeen, bOwn} {
+		for i, name := range expiring {
 			err := tx.Bucket(name).ForEach(func(k, v []byte) error {
 				if len(v) != 8 || !now.Before(decodeTime(v)) {
 					expired[i] = append(expired[i], slices.Clone(k))
@@ -1127,11 +1164,15 @@ func (s *BoltStore) Sweep(ctx context.Context, now time.Time) error {
 		}
 		return nil
 	})
-	if err != nil || len(expired[0])+len(expired[1]) == 0 {
+	n := 0
+	for _, keys := range expired {
+		n += len(keys)
+	}
+	if err != nil || n == 0 {
 		return err
 	}
 	return s.update(ctx, func(tx *bolt.Tx) error {
-		for i, name := range [][]byte{bSeen, bOwn} {
+		for i, name := range expiring {
 			b := tx.Bucket(name)
 			for _, k := range expired[i] {
 				// Re-check: the key may have been renewed meanwhile.

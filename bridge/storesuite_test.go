@@ -37,6 +37,11 @@ func runStoreSuite(t *testing.T, newStore newStoreFunc) {
 		{"OwnMarks", suiteOwnMarks},
 		{"Lock", suiteLock},
 		{"Closed", suiteClosed},
+		// store_trust_test.go
+		{"Nonces", suiteNonces},
+		{"OwnMarksTaken", suiteOwnMarksTaken},
+		{"CompletionDropAndPrune", suiteCompletionDropAndPrune},
+		{"Suspensions", suiteSuspensions},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -340,6 +345,20 @@ func suiteOutboxDeadAndStats(t *testing.T, newStore newStoreFunc) {
 	}
 	if got := claimT(t, s, now.Add(time.Minute), 10); ids(got) != "[b]" {
 		t.Errorf("Claim after x's first event died = %s, want [b]", ids(got))
+	}
+	// The dead letter is pruned DeadKept after its last attempt (its next
+	// try), and the count follows.
+	if err := s.Sweep(ctx, now.Add(2*time.Minute+DeadKept)); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := s.OutboxStats(ctx); st.Dead != 1 {
+		t.Errorf("dead = %d after a sweep before DeadKept, want 1", st.Dead)
+	}
+	if err := s.Sweep(ctx, now.Add(3*time.Minute+DeadKept)); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := s.OutboxStats(ctx); st.Dead != 0 || st.Pending != 2 {
+		t.Errorf("stats after the dead letter's pruning = %+v, want 0 dead, 2 pending", st)
 	}
 }
 

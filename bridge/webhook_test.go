@@ -58,7 +58,8 @@ func TestEventsGoToTheDefaultChannel(t *testing.T) {
 func TestEventsGoToTheThread(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.slash(e.alice, e.other.ID, "/ghl notes "+e.contact.ID) // starts the thread in ~sales
+	e.mm.SetChannelAdmin(e.other.ID, e.alice.ID, true)
+	e.slash(e.alice, e.other.ID, "/ghl notes --move "+e.contact.ID) // starts the thread in ~sales
 	posts := e.posts(e.other.ID)
 	if len(posts) != 1 {
 		t.Fatalf("%d posts", len(posts))

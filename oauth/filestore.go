@@ -74,6 +74,12 @@ func NewFileStore(dir string, primary EncryptionKey, older ...EncryptionKey) (*F
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("oauth: NewFileStore: %w", err)
 	}
+	// MkdirAll leaves an existing directory as it was: tokens are
+	// encrypted, but who may list, replace or delete them is the
+	// directory's mode.
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("oauth: NewFileStore: %w", err)
+	}
 	return s, nil
 }
 

@@ -87,6 +87,8 @@ func runDemo(ctx context.Context, out io.Writer, logger *slog.Logger, serve bool
 	d.botToken = botToken
 	d.alice, d.bob = d.mm.AddUser("alice"), d.mm.AddUser("bob")
 	d.crm, d.sales = d.mm.AddChannel("crm"), d.mm.AddChannel("sales")
+	// Routing changes need a channel admin: alice administers ~sales.
+	d.mm.SetChannelAdmin(d.sales.ID, d.alice.ID, true)
 
 	// The bridge, configured from environment variables as in production.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -436,7 +438,7 @@ func (d *demo) taskDone() error {
 }
 
 func (d *demo) subscribe() error {
-	d.tr.heading("Route the contact's HighLevel events to ~sales")
+	d.tr.heading("Route the contact's HighLevel events to ~sales (alice is its channel admin)")
 	if _, err := d.slash(d.alice, d.sales, "/ghl subscribe "+d.ada.ID); err != nil {
 		return err
 	}

@@ -108,19 +108,30 @@ func configured(getenv func(string) string) bool {
 	return false
 }
 
+// maxHeaderBytes caps a request's headers: Mattermost and HighLevel send a
+// few hundred bytes; the default (1 MiB) only helps an attacker.
+const maxHeaderBytes = 64 << 10
+
+// newServer returns the HTTP server of the bridge: every phase of a request
+// is bounded in time and its headers in size.
+func newServer(h http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+}
+
 // serveBridge serves b on ln and runs its deliverer until ctx is done, then
 // shuts down gracefully: no new connections, requests in flight finish
 // (within 30 s), the deliverer records the attempts under way, and the
 // state file is closed.
 func serveBridge(ctx context.Context, b *bridge.Bridge, ln net.Listener, logger *slog.Logger) error {
-	srv := &http.Server{
-		Handler:           b,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
+	srv := newServer(b, logger)
 	runCtx, stopRun := context.WithCancel(context.Background())
 	runDone := make(chan error, 1)
 	go func() { runDone <- b.Run(runCtx) }()
