@@ -565,6 +565,14 @@ func ownKeyFor(e webhook.Event) string {
 		return ownKey(webhook.TypeTaskComplete, e.Task.ID, completedChange)
 	case *webhook.NoteCreate:
 		return ownKey(webhook.TypeNoteCreate, e.Note.ID)
+	case *webhook.NoteUpdate:
+		return ownNoteUpdateKey(e.Note.ID, e.Note.Body)
+	case *webhook.ContactUpdate:
+		return ownContactUpdateKey(&e.Contact)
+	case *webhook.ContactTagUpdate:
+		return ownTagsKey(e.Contact.ID, e.Contact.Tags)
+	case *webhook.ContactCreate:
+		return ownCreateKey(&e.Contact)
 	}
 	return ""
 }

@@ -57,7 +57,9 @@ func (b *Bridge) chatRoutes(mux *http.ServeMux) error {
 		{Name: "subscribe", Help: "Post the contact's HighLevel events in this channel (channel or bridge admins only).", Args: onlyContact, Run: b.cmdSubscribe},
 		{Name: "unsubscribe", Help: "Stop posting the contact's events in this channel (channel or bridge admins only).", Args: onlyContact, Run: b.cmdUnsubscribe},
 	}
-	for _, c := range cmds {
+	examples := b.commandExamples()
+	for _, c := range append(cmds, b.editCommands()...) {
+		c.Example = examples[c.Name]
 		if err := set.Add(c); err != nil {
 			return fmt.Errorf("bridge: command %q: %w", c.Name, err)
 		}
@@ -81,6 +83,7 @@ func (b *Bridge) chatRoutes(mux *http.ServeMux) error {
 		return fmt.Errorf("bridge: dialog handler: %w", err)
 	}
 	dialogs.Handle(dialogTaskAdd, b.dialogInChannels(b.dialogTaskAdd))
+	b.editRoutes(actions, dialogs)
 	b.dialogs = dialogs
 	// Mattermost may be set to send slash commands as GET: the handler
 	// takes both and refuses other methods.
@@ -250,7 +253,7 @@ func (b *Bridge) cmdTasks(ctx context.Context, inv *mattermost.Invocation) (*mat
 	if err != nil {
 		return nil, err
 	}
-	return responses(mattermost.ResponseInChannel, msgs), nil
+	return b.show(ctx, inv.Request, msgs)
 }
 
 func (b *Bridge) cmdNotes(ctx context.Context, inv *mattermost.Invocation) (*mattermost.CommandResponse, error) {
@@ -481,7 +484,7 @@ func (b *Bridge) cmdTaskAdd(ctx context.Context, inv *mattermost.Invocation) (*m
 	if err != nil {
 		return nil, err
 	}
-	return msg.CommandResponse(mattermost.ResponseInChannel), nil
+	return b.show(ctx, inv.Request, []mattermost.Message{msg})
 }
 
 // createTask creates a task and marks it as the bridge's own. When

@@ -768,7 +768,7 @@ func (s *BoltStore) Enqueue(ctx context.Context, ev OutboxEvent, seenUntil time.
 		added, err = s.enqueueTx(tx, ev, seenUntil)
 		return err
 	})
-	return added && err == nil, err
+	return err == nil && added, err
 }
 
 // enqueueTx is Enqueue within tx.
@@ -1067,6 +1067,11 @@ func (s *BoltStore) RecordCompletion(ctx context.Context, c Completion) (Complet
 		recorded = true
 		return b.Put([]byte(c.TaskID), v)
 	})
+	if err != nil {
+		// held and recorded may still be written by a commit that ends
+		// after ctx: do not read them.
+		return Completion{}, false, err
+	}
 	return held, recorded, err
 }
 

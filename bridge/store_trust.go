@@ -39,7 +39,7 @@ func (s *BoltStore) UseNonce(ctx context.Context, key string, until time.Time) (
 		}
 		return b.Put([]byte(key), encodeTime(until))
 	})
-	return fresh && err == nil, err
+	return err == nil && fresh, err
 }
 
 // Suspension is a destination channel the bridge stopped posting to, after
@@ -78,7 +78,7 @@ func (s *BoltStore) ResumeDestination(ctx context.Context, channelID string) (bo
 		}
 		return b.Delete([]byte(channelID))
 	})
-	return resumed && err == nil, err
+	return err == nil && resumed, err
 }
 
 // Suspensions implements Store.
@@ -124,7 +124,7 @@ func (s *BoltStore) TakeOwn(ctx context.Context, key string) (bool, error) {
 		}
 		return b.Put([]byte(takenPrefix+key), v)
 	})
-	return own && err == nil, err
+	return err == nil && own, err
 }
 
 // DropCompletion implements Store.

@@ -147,7 +147,7 @@ func runDemo(ctx context.Context, out io.Writer, logger *slog.Logger, serve bool
 
 	for _, step := range []func() error{
 		d.help, d.contactCard, d.taskList, d.notesThread, d.noteAdd, d.noteFromHighLevel,
-		d.taskAdd, d.taskDialog, d.taskDone, d.subscribe, d.forgedWebhook, d.outage, d.health,
+		d.taskAdd, d.taskDialog, d.taskDone, d.contactSet, d.subscribe, d.forgedWebhook, d.outage, d.health,
 	} {
 		if err := step(); err != nil {
 			return fmt.Errorf("step %d: %w", d.tr.step, err)
