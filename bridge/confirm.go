@@ -224,7 +224,12 @@ func (b *Bridge) actionConfirm(ctx context.Context, req *mattermost.ActionReques
 			return nil, err
 		}
 	}
-	defer b.locks.lock("change/" + ch.TargetID)()
+	// In the store: the replicas sharing it take turns too.
+	unlock, err := b.store.Lock(ctx, "change/" + ch.TargetID)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	cur, err := op.load(ctx, ch)
 	if err != nil {
 		return nil, err

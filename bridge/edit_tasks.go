@@ -168,7 +168,12 @@ func (b *Bridge) cmdTaskReopen(ctx context.Context, inv *mattermost.Invocation) 
 	if !old.Completed {
 		return nil, mattermost.UserErrorf("**%s** is already open; nothing was changed.", mattermost.EscapeInline(cmp.Or(old.Title, "(untitled)")))
 	}
-	defer b.locks.lock("task/" + old.ID)()
+	// In the store: the replicas sharing it take turns too.
+	unlock, err := b.store.Lock(ctx, "task/" + old.ID)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	t, err := b.updateTask(ctx, c.ID, old.ID, tasks.UpdateParams{Completed: ghl.Set(false)})
 	if err != nil {
 		return nil, err
