@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -513,5 +514,76 @@ func TestAppInstallAgencyLocationFails(t *testing.T) {
 	}
 	if e.hasToken("locA") || !e.hasToken("locB") {
 		t.Fatalf("locA %v locB %v", e.hasToken("locA"), e.hasToken("locB"))
+	}
+}
+
+// TestAppModeNew builds the Bridge from an app mode configuration: it
+// serves the install flow with its own store's tokens and nonces, and the
+// webhook; commands wait for channels to be connected to locations.
+func TestAppModeNew(t *testing.T) {
+	t.Parallel()
+	clk := &testClock{t: time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)}
+	hl := ghltest.NewServer(ghltest.WithClock(clk.now), ghltest.WithoutRateLimit())
+	t.Cleanup(hl.Close)
+	hl.AddOAuthClient(appClientID, appSecret)
+	pub, _ := ghltest.WebhookPublicKeys()
+	cfg := Config{
+		GHLBaseURL:       hl.URL,
+		WebhookPublicKey: base64.StdEncoding.EncodeToString(pub),
+		OAuth: &OAuthConfig{ClientID: appClientID, ClientSecret: appSecret,
+			TokenKey: Secret(base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef")))},
+		MattermostURL:   "http://127.0.0.1:1",
+		MattermostToken: "mm-token",
+		CommandTokens:   []Secret{"cmd"},
+		PublicURL:       appPublic,
+		Secret:          testSecret,
+		DataPath:        filepath.Join(t.TempDir(), "state.db"),
+	}
+	b, err := New(cfg, WithClock(clk.now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	srv := httptest.NewServer(b)
+	t.Cleanup(srv.Close)
+	hl.SetWebhookTarget(srv.URL + PathWebhook)
+	e := &appEnv{t: t, hl: hl, srv: srv, clock: clk,
+		client: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+
+	state, cookie := e.start("contacts.readonly contacts.write")
+	code := hl.Authorize(ghltest.Install{ClientID: appClientID, LocationID: "locA", RedirectURI: appPublic + PathCallback, Scopes: locationScopes})
+	if p := e.callback(code, state, cookie); p.status != 200 {
+		t.Fatalf("callback %d %q", p.status, p.body)
+	}
+	// The token is in the bridge's state file, sealed.
+	tokens, _, err := openOAuthStore(context.Background(), cfg, b.Store(), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok, err := tokens.Load(context.Background(), "locA"); err != nil || tok.LocationID != "locA" {
+		t.Fatalf("stored token: %v %v", tok, err)
+	}
+	// The store recorded the state: a replay is refused.
+	code = hl.Authorize(ghltest.Install{ClientID: appClientID, LocationID: "locB", RedirectURI: appPublic + PathCallback})
+	if p := e.callback(code, state, cookie); p.status != 400 || !strings.Contains(p.body, "already used") {
+		t.Fatalf("replay: %d %q", p.status, p.body)
+	}
+	// The webhook is served (UNINSTALL removes the token)...
+	hl.Uninstall(appClientID, "locA")
+	hl.FlushWebhooks()
+	if _, err := tokens.Load(context.Background(), "locA"); !errors.Is(err, oauth.ErrNotFound) {
+		t.Fatalf("token after UNINSTALL: %v", err)
+	}
+	// ... and the slash command is not, yet.
+	resp, err := http.PostForm(srv.URL+PathCommand, url.Values{"token": {"cmd"}, "text": {"help"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("command in app mode: %d", resp.StatusCode)
+	}
+	if p := e.get(PathHealth); p.status != 200 {
+		t.Fatalf("health %d", p.status)
 	}
 }

@@ -225,7 +225,7 @@ func (b *Bridge) actionConfirm(ctx context.Context, req *mattermost.ActionReques
 		}
 	}
 	// In the store: the replicas sharing it take turns too.
-	unlock, err := b.store.Lock(ctx, "change/" + ch.TargetID)
+	unlock, err := b.store.Lock(ctx, "change/"+ch.TargetID)
 	if err != nil {
 		return nil, err
 	}

@@ -169,7 +169,7 @@ func (b *Bridge) cmdTaskReopen(ctx context.Context, inv *mattermost.Invocation) 
 		return nil, mattermost.UserErrorf("**%s** is already open; nothing was changed.", mattermost.EscapeInline(cmp.Or(old.Title, "(untitled)")))
 	}
 	// In the store: the replicas sharing it take turns too.
-	unlock, err := b.store.Lock(ctx, "task/" + old.ID)
+	unlock, err := b.store.Lock(ctx, "task/"+old.ID)
 	if err != nil {
 		return nil, err
 	}
