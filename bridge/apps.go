@@ -127,7 +127,7 @@ func newOAuthApp(cfg Config, tokens oauth.TokenStore, o options) (*oauth.App, er
 		BaseURL:      cfg.GHLBaseURL,
 		Store:        tokens,
 		HTTPClient:   o.httpClient,
-		Logger:       o.log,
+		Logger:       component(o.log, "oauth"),
 		Now:          o.now,
 	})
 	if err != nil {

@@ -586,4 +586,17 @@ func TestAppModeNew(t *testing.T) {
 	if p := e.get(PathHealth); p.status != 200 {
 		t.Fatalf("health %d", p.status)
 	}
+	// Probes, readiness and metrics have no single location to ask.
+	var hlProbe *ProbeResult
+	for _, r := range b.Probe(context.Background()) {
+		if r.Part == PartHighLevel {
+			hlProbe = &r
+		}
+	}
+	if hlProbe == nil || !hlProbe.OK || !strings.Contains(hlProbe.Detail, "app mode") {
+		t.Fatalf("HighLevel probe in app mode: %+v", hlProbe)
+	}
+	if p := e.get(PathMetrics); p.status != 200 || !strings.Contains(p.body, "ghlkit_highlevel_rate_remaining -1") {
+		t.Fatalf("metrics %d %.300q", p.status, p.body)
+	}
 }

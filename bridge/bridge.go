@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -73,6 +72,8 @@ type Bridge struct {
 	ignored  ignoredCounters
 	stop     context.CancelFunc // ends the OAuth token source's context
 	apps     *apps              // app mode's install flow; nil for one location
+	oauthTS  *oauth.TokenSource // nil unless OAuth: tells the granted scopes
+	ops      *opsState          // probes, readiness, access mode, metrics (health.go)
 
 	runMu     sync.Mutex
 	running   bool
@@ -147,14 +148,12 @@ func WithClock(now func() time.Time) Option {
 	}
 }
 
-// WithLogger logs to l (default: nothing is logged). Secrets are never
-// logged.
+// WithLogger logs to l; nil, the default, logs nothing. Every line names
+// its component ("bridge", "webhook", "highlevel", "mattermost", "oauth").
+// Secrets are never logged.
 func WithLogger(l *slog.Logger) Option {
 	return func(o *options) error {
-		if l == nil {
-			return errors.New("bridge: WithLogger: nil logger")
-		}
-		o.log = l
+		o.log = l // nil: log nothing, the default
 		return nil
 	}
 }
@@ -193,14 +192,11 @@ func WithSignerOptions(opts ...mattermost.SignerOption) Option {
 // WithTrigger sets the slash command trigger shown in help ("/ghl").
 func WithTrigger(trigger string) Option {
 	return func(o *options) error {
-		trigger = strings.TrimSpace(trigger)
-		if trigger == "" || strings.ContainsAny(trigger, " \t\n") {
-			return fmt.Errorf("bridge: WithTrigger: %q is not a trigger word", trigger)
+		t, err := normalizeTrigger(trigger)
+		if err != nil {
+			return fmt.Errorf("bridge: WithTrigger: %w", err)
 		}
-		if !strings.HasPrefix(trigger, "/") {
-			trigger = "/" + trigger
-		}
-		o.trigger = trigger
+		o.trigger = t
 		return nil
 	}
 }
@@ -244,14 +240,20 @@ func New(cfg Config, opts ...Option) (*Bridge, error) {
 	}
 	if o.trigger == "" {
 		o.trigger = DefaultTrigger
+		if cfg.Trigger != "" {
+			o.trigger, _ = normalizeTrigger(cfg.Trigger) // checked by problemsFor
+		}
 	}
 	b := &Bridge{
 		cfg:     cfg,
 		trigger: o.trigger,
 		now:     o.now,
-		log:     o.log,
+		log:     component(o.log, "bridge"),
 		own:     newOwnWrites(),
+		ops:     newOpsState(),
 	}
+	b.ops.metrics = newMetrics()
+	b.ops.logBase = o.log
 	bg, stop := context.WithCancel(context.Background())
 	b.stop = stop
 	fail := func(err error) (*Bridge, error) {
@@ -284,11 +286,11 @@ func New(cfg Config, opts ...Option) (*Bridge, error) {
 
 	b.ghl = o.ghl
 	if b.ghl == nil && !cfg.appMode() {
-		c, err := newGHLClient(bg, cfg, o, b.store)
+		c, ts, err := newGHLClient(bg, cfg, o, b.store, ghl.WithObserver(b.ops.metrics.observeHighLevel))
 		if err != nil {
 			return fail(err)
 		}
-		b.ghl = c
+		b.ghl, b.oauthTS = c, ts
 	}
 	if b.ghl != nil {
 		b.tasks, b.notes, b.contacts = tasks.New(b.ghl), notes.New(b.ghl), contacts.New(b.ghl)
@@ -296,7 +298,7 @@ func New(cfg Config, opts ...Option) (*Bridge, error) {
 
 	b.mm = o.mm
 	if b.mm == nil {
-		mmOpts := []mattermost.Option{mattermost.WithLogger(o.log)}
+		mmOpts := []mattermost.Option{mattermost.WithLogger(component(o.log, "mattermost")), mattermost.WithObserver(b.ops.metrics.observeMattermost)}
 		if o.httpClient != nil {
 			mmOpts = append(mmOpts, mattermost.WithHTTPClient(o.httpClient))
 		}
@@ -309,7 +311,7 @@ func New(cfg Config, opts ...Option) (*Bridge, error) {
 
 	vopts := []webhook.Option{webhook.WithClock(o.now), webhook.WithDedupe(b.store)}
 	if cfg.WebhookPublicKey != "" {
-		vopts = append(vopts, webhook.WithPublicKeys(cfg.WebhookPublicKey))
+		vopts = append(vopts, webhook.WithPublicKeys(webhookKeys(cfg.WebhookPublicKey)...))
 	}
 	if cfg.WebhookLegacyRSA {
 		vopts = append(vopts, webhook.WithLegacyRSA())
@@ -320,7 +322,15 @@ func New(cfg Config, opts ...Option) (*Bridge, error) {
 	}
 	b.verifier = v
 
-	signer, err := mattermost.NewSigner([]byte(cfg.Secret), append([]mattermost.SignerOption{mattermost.WithSignerClock(o.now)}, o.signerOpt...)...)
+	sopts := []mattermost.SignerOption{mattermost.WithSignerClock(o.now)}
+	if len(cfg.PreviousSecrets) > 0 {
+		prev := make([][]byte, len(cfg.PreviousSecrets))
+		for i, p := range cfg.PreviousSecrets {
+			prev[i] = []byte(p)
+		}
+		sopts = append(sopts, mattermost.WithPreviousSecrets(prev...))
+	}
+	signer, err := mattermost.NewSigner([]byte(cfg.Secret), append(sopts, o.signerOpt...)...)
 	if err != nil {
 		return fail(fmt.Errorf("bridge: signer: %w", err))
 	}
@@ -337,6 +347,7 @@ func New(cfg Config, opts ...Option) (*Bridge, error) {
 
 	b.format = b.newFormatter()
 	b.deliver = newDeliverer(b, o.delivery)
+	b.ops.metrics.register(b)
 	if err := b.routes(); err != nil {
 		return fail(err)
 	}
@@ -344,15 +355,17 @@ func New(cfg Config, opts ...Option) (*Bridge, error) {
 }
 
 // newGHLClient builds the HighLevel client from the configuration.
-func newGHLClient(bg context.Context, cfg Config, o options, st Store) (*ghl.Client, error) {
+func newGHLClient(bg context.Context, cfg Config, o options, st Store, extra ...ghl.Option) (*ghl.Client, *oauth.TokenSource, error) {
 	copts := []ghl.Option{
 		ghl.WithBaseURL(cfg.GHLBaseURL),
 		ghl.WithLocationID(cfg.LocationID),
-		ghl.WithLogger(o.log),
+		ghl.WithLogger(component(o.log, "highlevel")),
 	}
+	copts = append(copts, extra...)
 	if o.httpClient != nil {
 		copts = append(copts, ghl.WithHTTPClient(o.httpClient))
 	}
+	var ts *oauth.TokenSource
 	if cfg.OAuth == nil {
 		copts = append(copts, ghl.WithToken(string(cfg.GHLToken)))
 	} else {
@@ -360,31 +373,31 @@ func newGHLClient(bg context.Context, cfg Config, o options, st Store) (*ghl.Cli
 		tokens, where, err := openOAuthStore(ctx, cfg, st, o.log)
 		cancel()
 		if err != nil {
-			return nil, fmt.Errorf("bridge: OAuth token store: %w", err)
+			return nil, nil, fmt.Errorf("bridge: OAuth token store: %w", err)
 		}
 		app, err := newOAuthApp(cfg, tokens, o)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		// Fail at start, not at the first command, when nothing was
 		// installed for the location.
 		if _, err := tokens.Load(bg, cfg.LocationID); err != nil {
 			if errors.Is(err, oauth.ErrNotFound) {
-				return nil, fmt.Errorf("bridge: no OAuth token stored for location %s in %s: install the app first", cfg.LocationID, where)
+				return nil, nil, fmt.Errorf("bridge: no OAuth token stored for location %s in %s: install the app first", cfg.LocationID, where)
 			}
-			return nil, fmt.Errorf("bridge: reading the OAuth token of location %s: %w", cfg.LocationID, err)
+			return nil, nil, fmt.Errorf("bridge: reading the OAuth token of location %s: %w", cfg.LocationID, err)
 		}
-		ts, err := app.TokenSource(bg, cfg.LocationID)
+		ts, err = app.TokenSource(bg, cfg.LocationID)
 		if err != nil {
-			return nil, fmt.Errorf("bridge: OAuth token source: %w", err)
+			return nil, nil, fmt.Errorf("bridge: OAuth token source: %w", err)
 		}
 		copts = append(copts, ghl.WithTokenSource(ts))
 	}
 	c, err := ghl.NewClient(copts...)
 	if err != nil {
-		return nil, fmt.Errorf("bridge: HighLevel client: %w", err)
+		return nil, nil, fmt.Errorf("bridge: HighLevel client: %w", err)
 	}
-	return c, nil
+	return c, ts, nil
 }
 
 // problemsFor checks what New needs: the parts of the configuration that
@@ -427,6 +440,16 @@ func (b *Bridge) Run(ctx context.Context) error {
 		b.running = false
 		b.runMu.Unlock()
 		close(done)
+	}()
+	probeCtx, stopProbing := context.WithCancel(ctx)
+	probed := make(chan struct{})
+	go func() {
+		defer close(probed)
+		b.probeLoop(probeCtx)
+	}()
+	defer func() {
+		stopProbing()
+		<-probed
 	}()
 	return b.deliver.run(ctx)
 }
@@ -644,10 +667,12 @@ func (s *sourceState) observe(now time.Time, err error) {
 	s.consecutive++
 }
 
-// Health is the body of GET /healthz.
+// Health is what GET /healthz shows the admin (see serveHealth): without
+// the admin token only Status is served, always with status 200.
 type Health struct {
 	// Status is "ok", "degraded" (HighLevel or Mattermost failing: events
-	// wait in the outbox) or "unavailable" (the store is unusable: 503).
+	// wait in the outbox) or "unavailable" (the store is unusable;
+	// /readyz then answers 503).
 	Status     string           `json:"status"`
 	Store      StoreHealth      `json:"store"`
 	HighLevel  HighLevelHealth  `json:"highlevel"`
@@ -675,16 +700,22 @@ type HighLevelHealth struct {
 	DailyRemaining int `json:"daily_remaining"`
 }
 
+// rateLimit is HighLevel's rate-limit state from the latest response; in
+// app mode, where each location will have its own, it is unknown (-1).
+func (b *Bridge) rateLimit() ghl.RateState {
+	if b.ghl == nil {
+		return ghl.RateState{Max: -1, Remaining: -1, DailyLimit: -1, DailyRemaining: -1}
+	}
+	return b.ghl.RateLimit()
+}
+
 // Health reports the state of the store, HighLevel, Mattermost and the
 // outbox. HighLevel and Mattermost are judged by the bridge's latest calls,
 // so that a health probe costs no API quota.
 func (b *Bridge) Health(ctx context.Context) Health {
 	h := Health{Status: "ok"}
 	b.hl.mu.Lock()
-	var rate ghl.RateState
-	if b.ghl != nil {
-		rate = b.ghl.RateLimit()
-	}
+	rate := b.rateLimit()
 	h.HighLevel = HighLevelHealth{
 		OK:                  b.hl.consecutive == 0,
 		LastSuccess:         b.hl.lastOK,
@@ -716,18 +747,6 @@ func (b *Bridge) Health(ctx context.Context) Health {
 		h.Status = "unavailable"
 	}
 	return h
-}
-
-func (b *Bridge) serveHealth(w http.ResponseWriter, r *http.Request) {
-	h := b.Health(r.Context())
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	if h.Status == "unavailable" {
-		w.WriteHeader(http.StatusServiceUnavailable)
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(h)
 }
 
 // retryLater answers 503 with Retry-After where h answers 500. The webhook
@@ -766,12 +785,16 @@ func (b *Bridge) routes() error {
 	if b.apps != nil {
 		accept = b.apps.accept
 	}
-	hook, err := webhook.NewHandler(b.verifier, accept, webhook.WithLogger(b.log))
+	hook, err := webhook.NewHandler(b.verifier, accept, webhook.WithLogger(component(b.ops.logBase, "webhook")), webhook.WithOutcome(b.webhookOutcome))
 	if err != nil {
 		return err
 	}
 	mux.Handle("POST "+PathWebhook, retryLater(hook))
 	mux.HandleFunc("GET "+PathHealth, b.serveHealth)
+	mux.HandleFunc("GET "+PathReady, b.serveReady)
+	if b.cfg.MetricsAddr == "" {
+		mux.HandleFunc("GET "+PathMetrics, b.serveMetrics)
+	}
 	if b.apps != nil {
 		// App mode serves installs and their webhooks; commands need a
 		// location per channel, which app mode does not route yet.

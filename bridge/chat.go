@@ -60,6 +60,7 @@ func (b *Bridge) chatRoutes(mux *http.ServeMux) error {
 	examples := b.commandExamples()
 	for _, c := range append(cmds, b.editCommands()...) {
 		c.Example = examples[c.Name]
+		c.Run = handle(b, c.Name, writeCommands[c.Name], c.Run) // readonly.go
 		if err := set.Add(c); err != nil {
 			return fmt.Errorf("bridge: command %q: %w", c.Name, err)
 		}
@@ -77,12 +78,12 @@ func (b *Bridge) chatRoutes(mux *http.ServeMux) error {
 	if err != nil {
 		return fmt.Errorf("bridge: action handler: %w", err)
 	}
-	actions.Handle(actionComplete, b.actionInChannels(b.actionComplete))
+	actions.Handle(actionComplete, handle(b, "complete button", true, b.actionInChannels(b.actionComplete)))
 	dialogs, err := mattermost.NewDialogHandler(b.signer, hopts...)
 	if err != nil {
 		return fmt.Errorf("bridge: dialog handler: %w", err)
 	}
-	dialogs.Handle(dialogTaskAdd, b.dialogInChannels(b.dialogTaskAdd))
+	dialogs.Handle(dialogTaskAdd, handle(b, "task dialog", true, b.dialogInChannels(b.dialogTaskAdd)))
 	b.editRoutes(actions, dialogs)
 	b.dialogs = dialogs
 	// Mattermost may be set to send slash commands as GET: the handler

@@ -399,3 +399,24 @@ func TestSubscribe(t *testing.T) {
 		t.Errorf("the default channel got no event after unsubscribe")
 	}
 }
+
+// TestTriggerFromConfig: BRIDGE_TRIGGER (Config.Trigger) is the command
+// the help shows.
+func TestTriggerFromConfig(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, withoutRun(), withoutWebhookTarget())
+	e.stop()
+	e.cfg.Trigger = "crm"
+	e.cfg.CommandTokens = append(e.cfg.CommandTokens, Secret(e.mm.AddCommand("crm", e.srv.URL+PathCommand)))
+	e.start()
+	res := e.slash(e.alice, e.channel.ID, "/crm help")
+	if !strings.Contains(res.Response.Text, "/crm task add <contact> [title...]") || strings.Contains(res.Response.Text, "/ghl ") {
+		t.Errorf("help with BRIDGE_TRIGGER=crm:\n%s", res.Response.Text)
+	}
+	// WithTrigger wins over the configuration.
+	e.stop()
+	e.start(WithTrigger("/other"))
+	if res := e.slash(e.alice, e.channel.ID, "/crm help"); !strings.Contains(res.Response.Text, "/other contact") {
+		t.Errorf("help with WithTrigger:\n%s", res.Response.Text)
+	}
+}

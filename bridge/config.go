@@ -69,7 +69,8 @@ type Config struct {
 	// default DefaultAppURL).
 	AppURL string
 	// WebhookPublicKey is HighLevel's Ed25519 webhook key, PEM or base64
-	// (GHL_WEBHOOK_PUBLIC_KEY).
+	// (GHL_WEBHOOK_PUBLIC_KEY). During a key rotation it holds both keys:
+	// PEM blocks one after the other, or base64 keys separated by commas.
 	WebhookPublicKey string
 	// WebhookLegacyRSA also accepts the deprecated X-WH-Signature scheme with
 	// HighLevel's published RSA key (GHL_WEBHOOK_LEGACY_RSA=true).
@@ -111,6 +112,8 @@ type Config struct {
 	// (BRIDGE_TIMEZONE, an IANA name, default UTC).
 	Location *time.Location
 
+	// Operations: see config_ops.go.
+	Ops
 	// Admins may change where events go (subscribe, unsubscribe, notes
 	// --move) in any channel, besides Mattermost's channel and system
 	// admins (BRIDGE_ADMINS: user IDs or usernames, comma-separated).
@@ -176,6 +179,12 @@ const (
 	EnvData             = "BRIDGE_DATA"
 	EnvDatabaseURL      = "BRIDGE_DATABASE_URL"
 	EnvTimezone         = "BRIDGE_TIMEZONE"
+	EnvSecretPrevious   = "BRIDGE_SECRET_PREVIOUS"
+	EnvAdminToken       = "BRIDGE_ADMIN_TOKEN"
+	EnvMetricsAddr      = "BRIDGE_METRICS_ADDR"
+	EnvLogLevel         = "BRIDGE_LOG_LEVEL"
+	EnvLogFormat        = "BRIDGE_LOG_FORMAT"
+	EnvTrigger          = "BRIDGE_TRIGGER"
 	EnvAdmins           = "BRIDGE_ADMINS"
 	EnvChannels         = "BRIDGE_CHANNELS"
 )
@@ -218,12 +227,13 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		DatabaseURL:      Secret(get(EnvDatabaseURL)),
 	}
 	if v := get(EnvWebhookLegacyRSA); v != "" {
-		b, err := strconv.ParseBool(v)
+		b, err := ParseBool(v)
 		if err != nil {
-			bad("%s=%q is not a boolean (use true or false)", EnvWebhookLegacyRSA, v)
+			bad("%s=%q %v", EnvWebhookLegacyRSA, v, err)
 		}
 		cfg.WebhookLegacyRSA = b
 	}
+	problems = append(problems, cfg.Ops.read(get)...)
 	if v := getenv(EnvCommandTokens); strings.TrimSpace(v) != "" {
 		for i, tok := range strings.Split(v, ",") {
 			tok = strings.TrimSpace(tok)
@@ -282,6 +292,7 @@ func (c *Config) applyDefaults() {
 	if c.Location == nil {
 		c.Location = time.UTC
 	}
+	c.Ops.applyDefaults()
 }
 
 // Validate applies the defaults and checks the whole configuration,
@@ -316,8 +327,13 @@ func (c *Config) problems() []string {
 	checkURL(&p, EnvAppURL, c.AppURL)
 	switch {
 	case c.WebhookPublicKey != "":
-		if _, err := webhook.ParseEd25519PublicKey(c.WebhookPublicKey); err != nil {
-			bad("%s is not an Ed25519 public key in PEM or base64 form", EnvWebhookKey)
+		keys := webhookKeys(c.WebhookPublicKey)
+		for i, k := range keys {
+			if _, err := webhook.ParseEd25519PublicKey(k); err != nil && len(keys) == 1 {
+				bad("%s is not an Ed25519 public key in PEM or base64 form", EnvWebhookKey)
+			} else if err != nil {
+				bad("%s: key %d is not an Ed25519 public key in PEM or base64 form", EnvWebhookKey, i+1)
+			}
 		}
 	case !c.WebhookLegacyRSA:
 		missing(EnvWebhookKey, "HighLevel's Ed25519 webhook public key (PEM or base64), or set "+EnvWebhookLegacyRSA+"=true for the legacy scheme")
@@ -358,6 +374,7 @@ func (c *Config) problems() []string {
 			bad("%s is not a postgres:// URL (postgres://user:password@host:5432/database)", EnvDatabaseURL)
 		}
 	}
+	p = append(p, c.opsProblems()...)
 	for _, a := range c.Admins {
 		if !isID(a) && !isUsername(a) {
 			bad("%s: %q is neither a Mattermost user ID nor a username", EnvAdmins, a)
@@ -560,6 +577,12 @@ func (c Config) attrs() []slog.Attr {
 		slog.String("bridge_data", c.DataPath),
 		slog.String("bridge_database_url", c.DatabaseURL.mask()),
 		slog.String("bridge_timezone", loc),
+		slog.Int("bridge_secret_previous", len(c.PreviousSecrets)),
+		slog.Bool("bridge_admin_token_set", c.AdminToken != ""),
+		slog.String("bridge_metrics_addr", c.MetricsAddr),
+		slog.String("bridge_log_level", c.LogLevel.String()),
+		slog.String("bridge_log_format", c.LogFormat),
+		slog.String("bridge_trigger", c.Trigger),
 		slog.Int("bridge_admins", len(c.Admins)),
 		slog.Int("bridge_channels", len(c.Channels)),
 	}

@@ -11,10 +11,13 @@
 //	POST /mattermost/command   the slash command (token-checked)
 //	POST /mattermost/action    Complete buttons (HMAC-signed contexts)
 //	POST /mattermost/dialog    the "new task" dialog (HMAC-signed state)
-//	GET  /healthz              JSON state of HighLevel, Mattermost and the outbox
+//	GET  /healthz              liveness: {"status": ...}; details with BRIDGE_ADMIN_TOKEN
+//	GET  /readyz               readiness: 200 once the probes of HighLevel, Mattermost and the store passed
+//	GET  /metrics              Prometheus metrics (unless Config.MetricsAddr moves them)
 //
 // plus a deliverer, started with Run, that posts HighLevel's events to
-// Mattermost. Mount it in your own server or run examples/bridge:
+// Mattermost. Run also probes every part at start (Probe), logs the
+// results, and probes again in the background while one fails. Mount it in your own server or run examples/bridge:
 //
 //	cfg, err := bridge.ConfigFromEnv(os.Getenv)
 //	b, err := bridge.New(cfg, bridge.WithLogger(logger))

@@ -58,7 +58,8 @@ func (b *Bridge) commandExamples() map[string]string {
 
 // editRoutes routes the buttons and forms of edits.
 func (b *Bridge) editRoutes(actions *mattermost.ActionHandler, dialogs *mattermost.DialogHandler) {
-	actions.Handle(actionConfirm, b.actionInChannels(b.actionConfirm))
-	actions.Handle(actionTaskEdit, b.actionInChannels(b.actionTaskEdit))
-	dialogs.Handle(dialogTaskEdit, b.dialogInChannels(b.dialogTaskEdit))
+	// handle (readonly.go): counted, and refused in read-only mode.
+	actions.Handle(actionConfirm, handle(b, "confirm button", true, b.actionInChannels(b.actionConfirm)))
+	actions.Handle(actionTaskEdit, handle(b, "task edit button", true, b.actionInChannels(b.actionTaskEdit)))
+	dialogs.Handle(dialogTaskEdit, handle(b, "task edit dialog", true, b.dialogInChannels(b.dialogTaskEdit)))
 }

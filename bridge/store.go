@@ -984,15 +984,20 @@ func (s *BoltStore) removeEvent(tx *bolt.Tx, ev OutboxEvent) error {
 	if next == 0 {
 		return nil
 	}
-	v := tx.Bucket(bOutbox).Get(seqKey(next))
-	if v == nil {
-		return fmt.Errorf("outbox index names event %d, which is missing", next)
-	}
-	nev, err := decodeEvent(v)
+	nev, err := indexedEvent(tx, next)
 	if err != nil {
 		return err
 	}
 	return tx.Bucket(bDue).Put(dueKey(nev.NextTry, next), nil)
+}
+
+// indexedEvent reads the outbox event seq that an index names.
+func indexedEvent(tx *bolt.Tx, seq uint64) (OutboxEvent, error) {
+	v := tx.Bucket(bOutbox).Get(seqKey(seq))
+	if v == nil {
+		return OutboxEvent{}, fmt.Errorf("outbox index names event %d, which is missing", seq)
+	}
+	return decodeEvent(v)
 }
 
 // OutboxStats implements Store: the counters, and the first event by seq
