@@ -177,7 +177,11 @@ func (s *Signer) Verify(kind, token string) (name string, values map[string]stri
 	if !ok {
 		return "", nil, ErrBadSignature
 	}
-	got, err := base64.RawURLEncoding.DecodeString(sig)
+	// Strict: a token has exactly one spelling. The lenient decoder ignores
+	// the unused low bits of the last character, so several strings would
+	// carry one MAC and anything remembering tokens by their text could be
+	// bypassed by re-spelling one.
+	got, err := base64.RawURLEncoding.Strict().DecodeString(sig)
 	if err != nil {
 		return "", nil, ErrBadSignature
 	}
@@ -190,7 +194,7 @@ func (s *Signer) Verify(kind, token string) (name string, values map[string]stri
 	if !valid {
 		return "", nil, ErrBadSignature
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(body)
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(body)
 	if err != nil {
 		return "", nil, ErrBadSignature
 	}
