@@ -519,6 +519,22 @@ func TestNoSecretInErrorsOrLogs(t *testing.T) {
 	}
 }
 
+// WithLogger(nil) means "log nothing", as in every package: it is accepted,
+// and it undoes an earlier WithLogger.
+func TestWithLoggerNilLogsNothing(t *testing.T) {
+	t.Parallel()
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	c, mock := newMocked(t, ghl.WithLogger(logger), ghl.WithLogger(nil))
+	mock.RegisterResponder("GET", "https://ghl.test/a", httpmock.NewStringResponder(500, `{"message":"boom"}`))
+	if _, err := c.Do(context.Background(), &ghl.Request{Path: "/a"}, nil); err == nil {
+		t.Fatal("want an error")
+	}
+	if logs.Len() != 0 {
+		t.Errorf("logged after WithLogger(nil):\n%s", logs.String())
+	}
+}
+
 func fmtV(err error) string {
 	b, _ := json.Marshal(err)
 	return string(b) + " " + strings.TrimSpace(err.Error())
@@ -539,7 +555,6 @@ func TestOptionsRefuseBadInput(t *testing.T) {
 		"empty version":       {ok, ghl.WithAPIVersion("")},
 		"nil http client":     {ok, ghl.WithHTTPClient(nil)},
 		"nil transport":       {ok, ghl.WithTransport(nil)},
-		"nil logger":          {ok, ghl.WithLogger(nil)},
 		"negative wait":       {ok, ghl.WithRetry(ghl.RetryPolicy{MinWait: -1})},
 		"min above max":       {ok, ghl.WithRetry(ghl.RetryPolicy{MinWait: time.Second, MaxWait: time.Millisecond})},
 		"zero rate":           {ok, ghl.WithRateLimit(0, time.Second)},
@@ -603,68 +618,6 @@ func TestDoRefusesBadRequests(t *testing.T) {
 	}
 }
 
-func TestPaginate(t *testing.T) {
-	t.Parallel()
-	type opts struct{ Page int }
-	pages := [][]int{{1, 2}, {3, 4}, {5}}
-	var fetched []int
-	fetch := func(_ context.Context, o opts) ([]int, *opts, error) {
-		fetched = append(fetched, o.Page)
-		var next *opts
-		if o.Page+1 < len(pages) {
-			next = &opts{Page: o.Page + 1}
-		}
-		return pages[o.Page], next, nil
-	}
-	start := opts{}
-	var got []int
-	for v, err := range ghl.Paginate(context.Background(), start, fetch) {
-		if err != nil {
-			t.Fatal(err)
-		}
-		got = append(got, v)
-	}
-	if len(got) != 5 || got[4] != 5 || start.Page != 0 {
-		t.Fatalf("got %v start %+v", got, start)
-	}
-
-	// Breaking early stops fetching.
-	fetched = nil
-	for v := range ghl.Paginate(context.Background(), opts{}, fetch) {
-		if v == 2 {
-			break
-		}
-	}
-	if len(fetched) != 1 {
-		t.Errorf("fetched pages %v after break on the first page", fetched)
-	}
-
-	// An error is yielded once, last.
-	boom := errors.New("boom")
-	var seen []error
-	failing := func(_ context.Context, o opts) ([]int, *opts, error) {
-		if o.Page == 1 {
-			return nil, nil, boom
-		}
-		return []int{1}, &opts{Page: 1}, nil
-	}
-	for _, err := range ghl.Paginate(context.Background(), opts{}, failing) {
-		seen = append(seen, err)
-	}
-	if len(seen) != 2 || seen[0] != nil || seen[1] != boom {
-		t.Errorf("seen %v", seen)
-	}
-
-	// A cancelled context ends the walk with its error.
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	for _, err := range ghl.Paginate(ctx, opts{}, fetch) {
-		if !errors.Is(err, context.Canceled) {
-			t.Errorf("err = %v", err)
-		}
-	}
-}
-
 // A real connection dropped after the request arrived: a create must not be
 // repeated, a read must.
 func TestDroppedConnectionOnLoopback(t *testing.T) {
@@ -694,22 +647,6 @@ func TestDroppedConnectionOnLoopback(t *testing.T) {
 	var v struct{ OK bool }
 	if _, err := c.Do(context.Background(), &ghl.Request{Path: "/contacts/a/tasks"}, &v); err != nil || !v.OK || hits.Load() != 3 {
 		t.Fatalf("GET: err = %v ok %v hits %d", err, v.OK, hits.Load())
-	}
-}
-
-func TestCheckIDNamesTheParameter(t *testing.T) {
-	t.Parallel()
-	for _, bad := range []string{"", "  ", ".", ".."} {
-		err := ghl.CheckID("taskID", bad)
-		var pe *ghl.ParamError
-		if !errors.As(err, &pe) || pe.Param != "taskID" || !errors.Is(err, ghl.ErrInvalidParam) {
-			t.Errorf("CheckID(%q) = %v", bad, err)
-		}
-	}
-	for _, ok := range []string{"a", "a/b", "...", "x.y"} {
-		if err := ghl.CheckID("taskID", ok); err != nil {
-			t.Errorf("CheckID(%q) = %v", ok, err)
-		}
 	}
 }
 

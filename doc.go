@@ -58,12 +58,23 @@
 //
 // # Pagination
 //
-// List endpoints return one page per call; their All methods walk every page
-// lazily as an iter.Seq2, built on Paginate.
+// List endpoints return one page per call; their All methods
+// (contacts.Service.ListAll, SearchAll) walk every page lazily as an
+// iter.Seq2: one page in memory, no request after the loop stops.
+//
+// # Updates and HighLevel's answers
+//
+// The UpdateParams of packages contacts, tasks and notes hold each optional
+// field as a [Field]: leave it zero to keep the value, [Set] it to send a
+// value, or [Null] it to clear the value where the spec allows null. When
+// HighLevel answers a change with {"succeded": false}, the error wraps
+// [ErrNotSucceeded]; a 2xx answer without the record it should wrap is
+// [ErrNotFound].
 //
 // # Logging
 //
-// The client logs nothing unless given a *slog.Logger with WithLogger.
+// The client logs nothing unless given a *slog.Logger with WithLogger;
+// WithLogger(nil) also logs nothing.
 //
 // # Testing
 //

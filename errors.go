@@ -19,7 +19,8 @@ var (
 	// since that could create a duplicate task, note or contact; look the
 	// record up before trying again.
 	ErrOutcomeUnknown = httpretry.ErrOutcomeUnknown
-	// ErrNotFound matches a 404 from HighLevel and lookups that found nothing.
+	// ErrNotFound matches a 404 from HighLevel, lookups that found nothing,
+	// and 2xx answers that lack the record they should wrap.
 	ErrNotFound = errors.New("ghl: not found")
 	// ErrUnauthorized matches a 401: a missing, expired or revoked token, or
 	// one without the scope the call needs.
@@ -30,6 +31,10 @@ var (
 	ErrInvalidParam = errors.New("ghl: invalid parameter")
 	// ErrMissingScope matches every *ScopeError.
 	ErrMissingScope = errors.New("ghl: token lacks a required scope")
+	// ErrNotSucceeded: HighLevel answered a change (a delete, a campaign
+	// or workflow enrolment, …) with a success status but {"succeded":
+	// false} (the API's spelling). The change may not have been applied.
+	ErrNotSucceeded = errors.New("ghl: HighLevel did not confirm the change")
 )
 
 // maxErrorBody caps how much of an error response is kept.
@@ -135,12 +140,6 @@ func (e *ParamError) Error() string {
 
 // Is makes errors.Is(err, ErrInvalidParam) true.
 func (e *ParamError) Is(target error) bool { return target == ErrInvalidParam }
-
-// InvalidParam returns a *ParamError; service packages use it to refuse bad
-// input before sending anything.
-func InvalidParam(param, reason string) error {
-	return &ParamError{Param: param, Reason: reason}
-}
 
 // ScopeError reports a call refused before sending because the token's
 // granted scopes do not include the one the call needs.

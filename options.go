@@ -117,30 +117,35 @@ func WithTransport(rt http.RoundTripper) Option {
 }
 
 // WithLogger logs requests, retries and failures at debug and error level.
-// Without it the client logs nothing. Tokens are never logged.
+// Without it, or with WithLogger(nil), the client logs nothing. Tokens are
+// never logged.
 func WithLogger(l *slog.Logger) Option {
 	return func(s *settings) error {
-		if l == nil {
-			return errors.New("ghl: WithLogger: logger is nil")
-		}
 		s.logger = l
 		return nil
 	}
 }
 
 // RetryPolicy bounds retries; zero fields take the defaults (3 retries,
-// backoff from 500ms to 30s). MaxWait also caps a server's Retry-After.
-// A negative MaxRetries disables retries.
-type RetryPolicy = httpretry.Policy
+// backoff from 500ms to 30s).
+type RetryPolicy struct {
+	// MaxRetries is the number of retries after the first attempt. A
+	// negative value disables retries.
+	MaxRetries int
+	// MinWait and MaxWait bound the exponential backoff. MaxWait also caps
+	// a server's Retry-After.
+	MinWait, MaxWait time.Duration
+}
 
 // WithRetry sets the retry bounds. Which requests are retried is fixed by
 // the policy described in the package documentation.
 func WithRetry(p RetryPolicy) Option {
 	return func(s *settings) error {
-		if err := p.Validate(); err != nil {
+		hp := httpretry.Policy(p)
+		if err := hp.Validate(); err != nil {
 			return fmt.Errorf("ghl: WithRetry: %w", err)
 		}
-		s.retry = p
+		s.retry = hp
 		return nil
 	}
 }

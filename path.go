@@ -6,21 +6,9 @@ import (
 	"strings"
 )
 
-// CheckID refuses an ID that is empty, blank, "." or "..", naming param in
-// the *ParamError. Service packages check every ID with it before building a
-// path, so that the error says which argument was wrong.
-func CheckID(param, id string) error {
-	switch {
-	case strings.TrimSpace(id) == "":
-		return &ParamError{Param: param, Reason: "must not be empty"}
-	case id == "." || id == "..":
-		return &ParamError{Param: param, Reason: fmt.Sprintf("%q is not a valid ID", id)}
-	}
-	return nil
-}
-
 // Path fills the %s verbs of format with path segments, each escaped, so that
-// an ID such as "a/b" or "a?b" stays inside its own segment. Empty, "." and
+// an ID such as "a/b" or "a?b" stays inside its own segment. Use it to build
+// Request.Path when calling an endpoint ghlkit does not cover with Do. Empty, "." and
 // ".." segments are refused: they would change which endpoint is reached.
 //
 //	p, err := ghl.Path("/contacts/%s/tasks/%s", contactID, taskID)

@@ -43,6 +43,10 @@ type DeliveryPolicy struct {
 	MaxRejections int
 	// AttemptTimeout bounds one delivery attempt (default 30s).
 	AttemptTimeout time.Duration
+	// Lease is how long an event taken for delivery stays reserved to
+	// this bridge (default 2×AttemptTimeout). When a replica dies with
+	// events in hand, another takes them over once their lease ends.
+	Lease time.Duration
 }
 
 func (p DeliveryPolicy) withDefaults() DeliveryPolicy {
@@ -70,6 +74,12 @@ func (p DeliveryPolicy) withDefaults() DeliveryPolicy {
 	if p.AttemptTimeout <= 0 {
 		p.AttemptTimeout = 30 * time.Second
 	}
+	if p.Lease <= 0 {
+		p.Lease = 2 * p.AttemptTimeout
+	}
+	// An attempt must end before its lease does, or another replica could
+	// take the event over while it is being posted.
+	p.Lease = max(p.Lease, p.AttemptTimeout+time.Second)
 	return p
 }
 
@@ -80,12 +90,11 @@ func (p DeliveryPolicy) backoff(attempts int) time.Duration {
 	return httpretry.Backoff(p.MinBackoff, p.MaxBackoff, attempts-1, nil)
 }
 
-// deliverer moves outbox events to Mattermost. Events flow through lanes,
-// one per contact: a lane posts its events one after the other (so a
-// contact's thread reads in order), and up to Workers lanes run at once.
-// There is no barrier between batches: the outbox is read again whenever
-// an event is stored or an outcome recorded, and new events join their
-// contact's lane while it runs.
+// deliverer moves outbox events to Mattermost. It claims due events from
+// the store under a lease (Store.Claim), which hands out only a contact's
+// earliest event, so a contact's thread reads in order however many
+// replicas deliver; up to Workers events are posted at once. The outbox is
+// read again whenever an event is stored or an outcome recorded.
 type deliverer struct {
 	b      *Bridge
 	policy DeliveryPolicy
@@ -96,11 +105,9 @@ type deliverer struct {
 	started time.Time
 
 	mu       sync.Mutex
-	inflight map[uint64]bool  // taken from the outbox, outcome not yet recorded
-	lanes    map[string]*lane // contacts with events taken
-	blocked  map[string]int   // contacts whose failed event's outcome is not recorded yet
-	ready    []*lane          // lanes waiting for a worker
-	active   int              // running workers
+	inflight map[uint64]bool // claimed, outcome not yet recorded
+	queue    []OutboxEvent   // claimed, waiting for a worker
+	active   int             // running workers
 	workers  sync.WaitGroup
 	settling sync.WaitGroup
 	deferred atomic.Bool // an event was deferred: look again soon
@@ -113,16 +120,8 @@ type deliverer struct {
 	consecutive int
 }
 
-// lane holds the events of one contact taken from the outbox, in order.
-type lane struct {
-	key     string
-	queue   []OutboxEvent
-	running bool // a worker owns it
-	queued  bool // it is in ready
-}
-
 func newDeliverer(b *Bridge, p DeliveryPolicy) *deliverer {
-	return &deliverer{b: b, policy: p.withDefaults(), wake: make(chan struct{}, 1), started: b.now(), inflight: make(map[uint64]bool), lanes: make(map[string]*lane), blocked: make(map[string]int)}
+	return &deliverer{b: b, policy: p.withDefaults(), wake: make(chan struct{}, 1), started: b.now(), inflight: make(map[uint64]bool)}
 }
 
 // poke wakes the deliverer (a new event was stored, an outcome recorded).
@@ -132,8 +131,6 @@ func (d *deliverer) poke() {
 	default:
 	}
 }
-
-func (d *deliverer) isInflight(seq uint64) bool { return d.inflight[seq] }
 
 // run delivers until ctx is done, then waits for the attempts under way
 // and for their outcomes to be recorded.
@@ -166,8 +163,8 @@ func (d *deliverer) run(ctx context.Context) error {
 	}
 }
 
-// fill takes due events from the outbox, up to Batch in flight, puts each
-// in its contact's lane and starts workers for waiting lanes.
+// fill claims due events, up to Batch in flight, and starts workers for
+// them.
 func (d *deliverer) fill(ctx context.Context) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -175,121 +172,75 @@ func (d *deliverer) fill(ctx context.Context) error {
 	if room <= 0 || ctx.Err() != nil {
 		return nil
 	}
-	evs, err := d.b.store.Due(ctx, d.b.now(), room, d.isInflight)
+	evs, err := d.b.store.Claim(ctx, d.b.now(), room, d.policy.Lease)
 	if err != nil {
 		return err
 	}
 	for _, ev := range evs {
-		key := ev.ContactID
-		if key == "" {
-			key = "\x00" + strconv.FormatUint(ev.Seq, 10)
-		}
-		if d.blocked[key] > 0 {
-			// An earlier event of the contact failed and its retry time is
-			// not recorded yet: the store cannot hold this one back yet.
+		if d.inflight[ev.Seq] {
+			// Its lease ran out while this deliverer still holds it (an
+			// attempt far slower than AttemptTimeout): the attempt under
+			// way settles it.
 			continue
 		}
 		d.inflight[ev.Seq] = true
-		l := d.lanes[key]
-		if l == nil {
-			l = &lane{key: key}
-			d.lanes[key] = l
-		}
-		l.queue = append(l.queue, ev)
-		if !l.running && !l.queued {
-			l.queued = true
-			d.ready = append(d.ready, l)
-		}
+		d.queue = append(d.queue, ev)
 	}
-	for d.active < d.policy.Workers && len(d.ready) > 0 {
-		l := d.nextReadyLocked()
+	for d.active < d.policy.Workers && len(d.queue) > 0 {
 		d.active++
 		d.workers.Add(1)
-		go d.work(ctx, l)
+		go d.work(ctx)
 	}
 	return nil
 }
 
-func (d *deliverer) nextReadyLocked() *lane {
-	l := d.ready[0]
-	d.ready = d.ready[1:]
-	l.queued, l.running = false, true
-	return l
-}
-
-// work posts the events of lane l, then of other waiting lanes.
-func (d *deliverer) work(ctx context.Context, l *lane) {
+// work posts queued events until the queue is empty.
+func (d *deliverer) work(ctx context.Context) {
 	defer d.workers.Done()
 	for {
 		d.mu.Lock()
-		if len(l.queue) == 0 || ctx.Err() != nil {
-			for _, ev := range l.queue { // shutting down: left for later
-				delete(d.inflight, ev.Seq)
-			}
-			l.queue, l.running = nil, false
-			delete(d.lanes, l.key)
-			if len(d.ready) == 0 || ctx.Err() != nil {
-				d.active--
-				d.mu.Unlock()
-				return
-			}
-			l = d.nextReadyLocked()
+		if len(d.queue) == 0 || ctx.Err() != nil {
+			left := d.queue
+			d.queue = nil
+			d.active--
 			d.mu.Unlock()
-			continue
+			for _, ev := range left { // shutting down: give them back
+				d.release(ctx, ev)
+			}
+			return
 		}
-		ev := l.queue[0]
-		l.queue = l.queue[1:]
+		ev := d.queue[0]
+		d.queue = d.queue[1:]
 		d.mu.Unlock()
 
 		o, ok := d.deliver(ctx, ev)
 		if !ok {
-			d.mu.Lock()
-			delete(d.inflight, ev.Seq)
-			d.mu.Unlock()
+			d.release(ctx, ev)
 			continue
 		}
-		if o.Delivered || o.Dead {
-			d.settle(ctx, o, nil, "")
-			continue
-		}
-		// Keep the contact's order: its later events wait for this one's
-		// retry. Until its outcome is recorded (after which the store
-		// holds them back), they stay in flight and the contact's new
-		// events are not taken.
-		d.mu.Lock()
-		var held []uint64
-		for _, r := range l.queue {
-			held = append(held, r.Seq)
-		}
-		l.queue = nil
-		d.blocked[l.key]++
-		d.mu.Unlock()
-		d.settle(ctx, o, held, l.key)
+		d.settle(ctx, o)
 	}
+}
+
+// release gives an event that was not attempted back to the outbox, due at
+// once, for this or another replica.
+func (d *deliverer) release(ctx context.Context, ev OutboxEvent) {
+	d.settle(ctx, Outcome{Seq: ev.Seq, Claims: ev.Claims, Deferred: true, NextTry: ev.NextTry})
 }
 
 // settle records an outcome without making the worker wait for the disk
 // (the store commits outcomes that arrive together in one transaction),
-// then releases the event, those held behind it, and its contact when
-// blocked is not empty.
-func (d *deliverer) settle(ctx context.Context, o Outcome, held []uint64, blocked string) {
+// then lets the contact's next event be claimed.
+func (d *deliverer) settle(ctx context.Context, o Outcome) {
 	d.settling.Add(1)
 	go func() {
 		defer d.settling.Done()
 		// Record even when ctx is over: the post was made.
 		if err := d.b.store.Settle(context.WithoutCancel(ctx), []Outcome{o}); err != nil {
-			d.b.log.LogAttrs(ctx, slog.LevelError, "bridge: recording a delivery outcome failed; the event may be posted again", slog.String("error", err.Error()))
+			d.b.log.LogAttrs(ctx, slog.LevelError, "bridge: recording a delivery outcome failed; the event is tried again when its lease ends", slog.String("error", err.Error()))
 		}
 		d.mu.Lock()
 		delete(d.inflight, o.Seq)
-		for _, seq := range held {
-			delete(d.inflight, seq)
-		}
-		if blocked != "" {
-			if d.blocked[blocked]--; d.blocked[blocked] <= 0 {
-				delete(d.blocked, blocked)
-			}
-		}
 		d.mu.Unlock()
 		d.poke()
 	}()
@@ -304,7 +255,7 @@ func (d *deliverer) deliver(ctx context.Context, ev OutboxEvent) (Outcome, bool)
 	actx, cancel := context.WithTimeout(ctx, d.policy.AttemptTimeout)
 	defer cancel()
 	posted, err := d.b.deliverEvent(actx, ev)
-	o := Outcome{Seq: ev.Seq, Posted: posted}
+	o := Outcome{Seq: ev.Seq, Claims: ev.Claims, Posted: posted}
 	now := d.b.now()
 	switch {
 	case errors.Is(err, errDeferred):
@@ -418,10 +369,11 @@ const eventProp = "ghlkit_event"
 // postOnce creates p unless an earlier attempt at ev may have created it
 // already and it is there: Mattermost deduplicates a pending_post_id only
 // for about 30 seconds, so after a failed attempt, or for an event left by a
-// process that stopped before recording its outcome, the channel's posts
+// process that stopped before recording its outcome (claimed before, or
+// received before this process started), the channel's posts
 // since the event arrived are searched for the marker first.
 func (b *Bridge) postOnce(ctx context.Context, ev OutboxEvent, p *mattermost.Post) (*mattermost.Post, error) {
-	if ev.Attempts > 0 || ev.Received.Before(b.deliver.started) {
+	if ev.Attempts > 0 || ev.Claims > 1 || ev.Received.Before(b.deliver.started) {
 		// A minute of margin for clocks that disagree.
 		list, err := b.mm.GetPostsSince(ctx, p.ChannelID, ev.Received.Add(-time.Minute))
 		if err != nil {

@@ -54,16 +54,21 @@ type Store interface {
 	// accepted until seenUntil, in one transaction. It assigns ev.Seq. added
 	// is false, and nothing changes, when the webhookId is already recorded.
 	Enqueue(ctx context.Context, ev OutboxEvent, seenUntil time.Time) (added bool, err error)
-	// Due returns up to max events whose NextTry is not after now, oldest
-	// first. Per contact, events keep their order: an event is not due
-	// while an earlier event of the same contact waits for its NextTry.
-	// Events for which skip returns true (those the caller has in hand) are
-	// left out without holding back the contact's later events: the caller
-	// orders those.
-	Due(ctx context.Context, now time.Time, max int, skip func(seq uint64) bool) ([]OutboxEvent, error)
-	// Settle records the outcome of delivery attempts.
+	// Claim takes up to max events for delivery, oldest NextTry first, and
+	// leases them to the caller until now+lease: no other Claim, in this
+	// process or another, returns them before the lease ends (when the
+	// claimer died or hung) or Settle releases them. Per contact, events keep
+	// their order: only a contact's earliest event in the outbox can be
+	// claimed, and only once its NextTry is not after now. Each claim
+	// increments the event's Claims. The cost does not grow with the size
+	// of the outbox.
+	Claim(ctx context.Context, now time.Time, max int, lease time.Duration) ([]OutboxEvent, error)
+	// Settle records the outcome of delivery attempts and ends their
+	// leases. An outcome other than Delivered is ignored when the event was
+	// claimed again since (Outcome.Claims is not its latest claim).
 	Settle(ctx context.Context, outcomes []Outcome) error
-	// OutboxStats counts the outbox.
+	// OutboxStats counts the outbox from counters kept as it changes, at
+	// a cost that does not grow with its size.
 	OutboxStats(ctx context.Context) (OutboxStats, error)
 
 	// Completion returns who completed a task through the bridge, or what
@@ -118,6 +123,10 @@ type OutboxEvent struct {
 	Attempts  int             `json:"attempts,omitempty"`
 	NextTry   time.Time       `json:"next_try"`
 	LastError string          `json:"last_error,omitempty"`
+	// Claims counts the times the event was claimed (Store.Claim) for
+	// delivery: more than one means an earlier claimer may have posted it
+	// before dying.
+	Claims int `json:"claims,omitempty"`
 	// Posted lists the targets ("channel/root") already posted to, so that
 	// a retry after a partial failure posts only the rest.
 	Posted []string `json:"posted,omitempty"`
@@ -126,9 +135,10 @@ type OutboxEvent struct {
 // Outcome is the result of one delivery attempt of an outbox event.
 type Outcome struct {
 	Seq       uint64
+	Claims    int  // the claim it settles (OutboxEvent.Claims as claimed); 0: any
 	Delivered bool // posted: remove it
 	Dead      bool // cannot ever be posted: move it aside
-	Deferred  bool // not attempted: only NextTry changes
+	Deferred  bool // not attempted (or released): only NextTry changes
 	NextTry   time.Time
 	Err       string
 	Posted    []string // targets done so far (see OutboxEvent.Posted)
@@ -151,8 +161,30 @@ var (
 	bSeen    = []byte("seen")
 	bDone    = []byte("completions")
 	bOwn     = []byte("own")
-	buckets  = [][]byte{bThreads, bSubs, bOutbox, bDead, bSeen, bDone, bOwn}
+	// bDue indexes the outbox events that can be claimed by next try:
+	// NextTry (8 bytes) + seq → nothing. Only a contact's earliest event
+	// is in it, so that a contact's events go out in order.
+	bDue = []byte("outbox_due")
+	// bByContact lists each contact's outbox events: contactID, 0, seq →
+	// nothing; it finds the event that takes the lead when one leaves.
+	bByContact = []byte("outbox_contacts")
+	// bMeta holds the layout version and the outbox counters.
+	bMeta   = []byte("meta")
+	buckets = [][]byte{bThreads, bSubs, bOutbox, bDead, bSeen, bDone, bOwn, bDue, bByContact, bMeta}
 )
+
+// Keys of bMeta.
+var (
+	mVersion  = []byte("version")
+	mPending  = []byte("pending")
+	mRetrying = []byte("retrying")
+	mDead     = []byte("dead")
+)
+
+// boltVersion is the layout of the state file: 2 added the outbox's due and
+// contact indexes and counters, built from the outbox when an older file is
+// opened.
+const boltVersion = 2
 
 // BoltStore is the default Store: one bbolt file, no server. Writes that
 // arrive together share one transaction and one fsync (group commit), so
@@ -170,6 +202,16 @@ type BoltStore struct {
 	closed   bool
 	lastErr  error        // last failed write, cleared by a good one
 	commits  atomic.Int64 // transactions committed, for the benchmark
+
+	// Leases live in memory: only one process opens the file, so a lease
+	// cannot outlive its claimer.
+	leaseMu sync.Mutex
+	leases  map[uint64]boltLease
+}
+
+type boltLease struct {
+	until  time.Time
+	claims int
 }
 
 type writeReq struct {
@@ -205,13 +247,119 @@ func OpenBoltStore(path string, now func() time.Time) (*BoltStore, error) {
 				return err
 			}
 		}
-		return nil
+		return upgradeBolt(tx)
 	})
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("bridge: preparing state file %s: %w", path, err)
 	}
-	return &BoltStore{db: db, now: now, reserved: make(map[string]time.Time)}, nil
+	return &BoltStore{db: db, now: now, reserved: make(map[string]time.Time), leases: make(map[uint64]boltLease)}, nil
+}
+
+// upgradeBolt brings a state file of an earlier layout to boltVersion. A
+// file of a later layout is refused: this binary would corrupt it.
+func upgradeBolt(tx *bolt.Tx) error {
+	meta := tx.Bucket(bMeta)
+	v := getCount(meta, mVersion)
+	switch {
+	case v == boltVersion:
+		return nil
+	case v > boltVersion:
+		return fmt.Errorf("state file layout %d is newer than this bridge's (%d)", v, boltVersion)
+	}
+	// Version 1 (no version key) had the outbox without indexes: index
+	// it and count it, once.
+	out := tx.Bucket(bOutbox)
+	var pending, retrying uint64
+	err := out.ForEach(func(k, v []byte) error {
+		ev, err := decodeEvent(v)
+		if err != nil {
+			return fmt.Errorf("outbox event %d: %w", binary.BigEndian.Uint64(k), err)
+		}
+		pending++
+		if ev.Attempts > 0 {
+			retrying++
+		}
+		if ev.ContactID != "" {
+			if err := tx.Bucket(bByContact).Put(contactKey(ev.ContactID, ev.Seq), nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	// The leads: every contact's first event, and events without a contact.
+	err = out.ForEach(func(k, v []byte) error {
+		ev, err := decodeEvent(v)
+		if err != nil {
+			return err
+		}
+		if ev.ContactID == "" || firstOfContact(tx, ev.ContactID) == ev.Seq {
+			return tx.Bucket(bDue).Put(dueKey(ev.NextTry, ev.Seq), nil)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	dead := uint64(tx.Bucket(bDead).Stats().KeyN)
+	for _, kv := range []struct {
+		k []byte
+		n uint64
+	}{{mPending, pending}, {mRetrying, retrying}, {mDead, dead}, {mVersion, boltVersion}} {
+		if err := putCount(meta, kv.k, kv.n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func getCount(b *bolt.Bucket, k []byte) uint64 {
+	v := b.Get(k)
+	if len(v) != 8 {
+		return 0
+	}
+	return binary.BigEndian.Uint64(v)
+}
+
+func putCount(b *bolt.Bucket, k []byte, n uint64) error {
+	return b.Put(k, binary.BigEndian.AppendUint64(nil, n))
+}
+
+// addCount adds d to a counter, never going below zero.
+func addCount(b *bolt.Bucket, k []byte, d int) error {
+	n := int64(getCount(b, k)) + int64(d)
+	return putCount(b, k, uint64(max(n, 0)))
+}
+
+// dueKey orders by t, then seq; times before 1970 (a zero NextTry) sort
+// first.
+func dueKey(t time.Time, seq uint64) []byte {
+	return binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(nil, dueNanos(t)), seq)
+}
+
+func dueNanos(t time.Time) uint64 {
+	if t.Before(time.Unix(0, 0)) {
+		return 0
+	}
+	return uint64(t.UnixNano())
+}
+
+func contactKey(contactID string, seq uint64) []byte {
+	return binary.BigEndian.AppendUint64([]byte(contactID+"\x00"), seq)
+}
+
+// firstOfContact returns the seq of the contact's earliest outbox event, or
+// 0 when it has none.
+func firstOfContact(tx *bolt.Tx, contactID string) uint64 {
+	prefix := []byte(contactID + "\x00")
+	k, _ := tx.Bucket(bByContact).Cursor().Seek(prefix)
+	if k == nil || len(k) != len(prefix)+8 || !bytes.HasPrefix(k, prefix) {
+		return 0
+	}
+	return binary.BigEndian.Uint64(k[len(prefix):])
 }
 
 // update runs fn in a write transaction shared with the writes queued
@@ -595,12 +743,26 @@ func (s *BoltStore) Enqueue(ctx context.Context, ev OutboxEvent, seenUntil time.
 			return err
 		}
 		e := ev
-		e.Seq = n
+		e.Seq, e.Claims = n, 0
 		v, err := encodeEvent(e)
 		if err != nil {
 			return err
 		}
 		if err := out.Put(seqKey(n), v); err != nil {
+			return err
+		}
+		// First of its contact: it can be claimed.
+		if e.ContactID == "" || firstOfContact(tx, e.ContactID) == 0 {
+			if err := tx.Bucket(bDue).Put(dueKey(e.NextTry, n), nil); err != nil {
+				return err
+			}
+		}
+		if e.ContactID != "" {
+			if err := tx.Bucket(bByContact).Put(contactKey(e.ContactID, n), nil); err != nil {
+				return err
+			}
+		}
+		if err := addCount(tx.Bucket(bMeta), mPending, 1); err != nil {
 			return err
 		}
 		if err := seen.Put([]byte(ev.WebhookID), encodeTime(seenUntil)); err != nil {
@@ -612,36 +774,50 @@ func (s *BoltStore) Enqueue(ctx context.Context, ev OutboxEvent, seenUntil time.
 	return added && err == nil, err
 }
 
-// Due implements Store.
-func (s *BoltStore) Due(ctx context.Context, now time.Time, max int, skip func(uint64) bool) ([]OutboxEvent, error) {
+// Claim implements Store. It reads the due index from its start, so it
+// visits the events it returns and at most the ones this process holds
+// leases on (at most the deliverer's batch).
+func (s *BoltStore) Claim(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]OutboxEvent, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	s.leaseMu.Lock()
+	defer s.leaseMu.Unlock()
 	var out []OutboxEvent
 	err := s.view(ctx, func(tx *bolt.Tx) error {
-		blocked := make(map[string]bool)
-		c := tx.Bucket(bOutbox).Cursor()
-		for k, v := c.First(); k != nil && len(out) < max; k, v = c.Next() {
-			if skip != nil && skip(binary.BigEndian.Uint64(k)) {
+		c := tx.Bucket(bDue).Cursor()
+		o := tx.Bucket(bOutbox)
+		until := dueNanos(now)
+		for k, _ := c.First(); k != nil && len(out) < limit; k, _ = c.Next() {
+			if len(k) != 16 || binary.BigEndian.Uint64(k[:8]) > until {
+				break
+			}
+			seq := binary.BigEndian.Uint64(k[8:])
+			if l, ok := s.leases[seq]; ok && now.Before(l.until) {
+				continue
+			}
+			v := o.Get(k[8:])
+			if v == nil {
 				continue
 			}
 			ev, err := decodeEvent(v)
 			if err != nil {
-				return fmt.Errorf("outbox event %d: %w", binary.BigEndian.Uint64(k), err)
+				return fmt.Errorf("outbox event %d: %w", seq, err)
 			}
-			ready := !ev.NextTry.After(now)
-			if ev.ContactID != "" {
-				if blocked[ev.ContactID] {
-					continue
-				}
-				if !ready {
-					blocked[ev.ContactID] = true
-				}
-			}
-			if ready {
-				out = append(out, ev)
-			}
+			out = append(out, ev)
 		}
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		seq := out[i].Seq
+		n := max(s.leases[seq].claims, out[i].Claims) + 1
+		s.leases[seq] = boltLease{until: now.Add(lease), claims: n}
+		out[i].Claims = n
+	}
+	return out, nil
 }
 
 // Settle implements Store.
@@ -649,51 +825,79 @@ func (s *BoltStore) Settle(ctx context.Context, outcomes []Outcome) error {
 	if len(outcomes) == 0 {
 		return nil
 	}
-	return s.update(ctx, func(tx *bolt.Tx) error {
-		out, dead := tx.Bucket(bOutbox), tx.Bucket(bDead)
-		for _, o := range outcomes {
+	// Outcomes of a claim that was taken over are dropped.
+	s.leaseMu.Lock()
+	stale := make(map[int]bool)
+	for i, o := range outcomes {
+		if l, ok := s.leases[o.Seq]; ok && o.Claims != 0 && l.claims != o.Claims && !o.Delivered {
+			stale[i] = true
+		}
+	}
+	s.leaseMu.Unlock()
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		out, dead, due, meta := tx.Bucket(bOutbox), tx.Bucket(bDead), tx.Bucket(bDue), tx.Bucket(bMeta)
+		for i, o := range outcomes {
+			if stale[i] {
+				continue
+			}
 			k := seqKey(o.Seq)
 			v := out.Get(k)
 			if v == nil {
-				continue
-			}
-			if o.Delivered {
-				if err := out.Delete(k); err != nil {
-					return err
-				}
 				continue
 			}
 			ev, err := decodeEvent(v)
 			if err != nil {
 				return err
 			}
-			if o.Deferred {
-				ev.NextTry = o.NextTry
+			if o.Delivered {
+				if err := s.removeEvent(tx, ev); err != nil {
+					return err
+				}
+				continue
+			}
+			wasRetrying := ev.Attempts > 0
+			ev.Claims = max(ev.Claims, o.Claims)
+			if !o.Deferred {
+				ev.Attempts++
+				ev.LastError = o.Err
+				ev.Posted = o.Posted
+			}
+			if o.Dead {
 				nv, err := encodeEvent(ev)
 				if err != nil {
 					return err
 				}
-				if err := out.Put(k, nv); err != nil {
-					return err
-				}
-				continue
-			}
-			ev.Attempts++
-			ev.NextTry = o.NextTry
-			ev.LastError = o.Err
-			ev.Posted = o.Posted
-			nv, err := encodeEvent(ev)
-			if err != nil {
-				return err
-			}
-			if o.Dead {
 				if err := dead.Put(k, nv); err != nil {
 					return err
 				}
-				if err := out.Delete(k); err != nil {
+				if err := addCount(meta, mDead, 1); err != nil {
+					return err
+				}
+				ev.Attempts-- // removeEvent counts what it was
+				if err := s.removeEvent(tx, ev); err != nil {
 					return err
 				}
 				continue
+			}
+			if !wasRetrying && ev.Attempts > 0 {
+				if err := addCount(meta, mRetrying, 1); err != nil {
+					return err
+				}
+			}
+			// Move its place in the due index (only a contact's first
+			// event has one).
+			if old := dueKey(ev.NextTry, ev.Seq); due.Get(old) != nil {
+				if err := due.Delete(old); err != nil {
+					return err
+				}
+				if err := due.Put(dueKey(o.NextTry, ev.Seq), nil); err != nil {
+					return err
+				}
+			}
+			ev.NextTry = o.NextTry
+			nv, err := encodeEvent(ev)
+			if err != nil {
+				return err
 			}
 			if err := out.Put(k, nv); err != nil {
 				return err
@@ -701,28 +905,77 @@ func (s *BoltStore) Settle(ctx context.Context, outcomes []Outcome) error {
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	s.leaseMu.Lock()
+	for i, o := range outcomes {
+		if !stale[i] {
+			delete(s.leases, o.Seq)
+		}
+	}
+	s.leaseMu.Unlock()
+	return nil
 }
 
-// OutboxStats implements Store.
+// removeEvent deletes ev from the outbox and its indexes, and lets the
+// contact's next event take the lead.
+func (s *BoltStore) removeEvent(tx *bolt.Tx, ev OutboxEvent) error {
+	if err := tx.Bucket(bOutbox).Delete(seqKey(ev.Seq)); err != nil {
+		return err
+	}
+	if err := tx.Bucket(bDue).Delete(dueKey(ev.NextTry, ev.Seq)); err != nil {
+		return err
+	}
+	meta := tx.Bucket(bMeta)
+	if err := addCount(meta, mPending, -1); err != nil {
+		return err
+	}
+	if ev.Attempts > 0 {
+		if err := addCount(meta, mRetrying, -1); err != nil {
+			return err
+		}
+	}
+	if ev.ContactID == "" {
+		return nil
+	}
+	if err := tx.Bucket(bByContact).Delete(contactKey(ev.ContactID, ev.Seq)); err != nil {
+		return err
+	}
+	next := firstOfContact(tx, ev.ContactID)
+	if next == 0 {
+		return nil
+	}
+	v := tx.Bucket(bOutbox).Get(seqKey(next))
+	if v == nil {
+		return fmt.Errorf("outbox index names event %d, which is missing", next)
+	}
+	nev, err := decodeEvent(v)
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bDue).Put(dueKey(nev.NextTry, next), nil)
+}
+
+// OutboxStats implements Store: the counters, and the first event by seq
+// for the oldest.
 func (s *BoltStore) OutboxStats(ctx context.Context) (OutboxStats, error) {
 	var st OutboxStats
 	err := s.view(ctx, func(tx *bolt.Tx) error {
-		out := tx.Bucket(bOutbox)
-		st.Dead = tx.Bucket(bDead).Stats().KeyN
-		return out.ForEach(func(_, v []byte) error {
-			ev, err := decodeEvent(v)
-			if err != nil {
-				return err
-			}
-			st.Pending++
-			if ev.Attempts > 0 {
-				st.Retrying++
-			}
-			if st.Oldest.IsZero() || ev.Received.Before(st.Oldest) {
-				st.Oldest = ev.Received
-			}
+		meta := tx.Bucket(bMeta)
+		st.Pending = int(getCount(meta, mPending))
+		st.Retrying = int(getCount(meta, mRetrying))
+		st.Dead = int(getCount(meta, mDead))
+		_, v := tx.Bucket(bOutbox).Cursor().First()
+		if v == nil {
 			return nil
-		})
+		}
+		ev, err := decodeEvent(v)
+		if err != nil {
+			return err
+		}
+		st.Oldest = ev.Received
+		return nil
 	})
 	return st, err
 }

@@ -27,196 +27,123 @@ func openStore(t *testing.T, path string, now func() time.Time) *BoltStore {
 	return s
 }
 
-func TestStoreDedupe(t *testing.T) {
+func TestBoltStoreSuite(t *testing.T) {
+	t.Parallel()
+	runStoreSuite(t, func(t *testing.T, now func() time.Time) Store {
+		return openStore(t, filepath.Join(t.TempDir(), "s.db"), now)
+	})
+}
+
+// TestBoltStoreRestart: accepted ids, the outbox and its counters survive a
+// restart; reservations and leases do not (one process holds the file, so
+// a lease cannot outlive its claimer).
+func TestBoltStoreRestart(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	clock := &testClock{t: time.Unix(1_700_000_000, 0)}
 	path := filepath.Join(t.TempDir(), "s.db")
 	s := openStore(t, path, clock.now)
-
 	if err := s.Reserve(ctx, "a", time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Reserve(ctx, "a", time.Minute); !errors.Is(err, webhook.ErrInProgress) {
-		t.Errorf("second Reserve = %v, want ErrInProgress", err)
-	}
-	if err := s.Release(ctx, "a"); err != nil {
+	s.Commit(ctx, "a")
+	enqueueT(t, s, clock.now(), "b", "x")
+	enqueueT(t, s, clock.now(), "c", "x")
+	if err := s.Reserve(ctx, "r", time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Reserve(ctx, "a", time.Minute); err != nil {
-		t.Errorf("Reserve after Release = %v", err)
-	}
-	if err := s.Commit(ctx, "a"); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Reserve(ctx, "a", time.Minute); !errors.Is(err, webhook.ErrDuplicate) {
-		t.Errorf("Reserve after Commit = %v, want ErrDuplicate", err)
-	}
-	// Enqueue records the id in the same transaction.
-	added, err := s.Enqueue(ctx, OutboxEvent{WebhookID: "b", Type: "TaskCreate", Payload: json.RawMessage(`{}`)}, clock.now().Add(time.Hour))
-	if err != nil || !added {
-		t.Fatalf("Enqueue = %v, %v", added, err)
-	}
-	if added, err := s.Enqueue(ctx, OutboxEvent{WebhookID: "b", Payload: json.RawMessage(`{}`)}, clock.now().Add(time.Hour)); added || err != nil {
-		t.Errorf("second Enqueue = %v, %v; want not added", added, err)
-	}
-	if err := s.Reserve(ctx, "b", time.Minute); !errors.Is(err, webhook.ErrDuplicate) {
-		t.Errorf("Reserve of an enqueued id = %v", err)
-	}
-
-	// Committed ids survive a restart; reservations do not.
-	if err := s.Reserve(ctx, "c", time.Minute); err != nil {
-		t.Fatal(err)
+	if got := claimT(t, s, clock.now(), 10); ids(got) != "[b]" {
+		t.Fatalf("Claim = %s", ids(got))
 	}
 	s.Close()
 	s = openStore(t, path, clock.now)
-	for id, want := range map[string]error{"a": webhook.ErrDuplicate, "b": webhook.ErrDuplicate, "c": nil} {
+	for id, want := range map[string]error{"a": webhook.ErrDuplicate, "b": webhook.ErrDuplicate, "r": nil} {
 		if err := s.Reserve(ctx, id, time.Minute); !errors.Is(err, want) && err != want {
 			t.Errorf("after restart Reserve(%s) = %v, want %v", id, err, want)
 		}
 	}
-	// Expiry, and Sweep.
-	clock.add(2 * time.Minute)
-	if err := s.Reserve(ctx, "a", time.Minute); err != nil {
-		t.Errorf("Reserve of an expired id = %v", err)
+	got := claimT(t, s, clock.now(), 10)
+	if ids(got) != "[b]" || got[0].Claims != 1 {
+		t.Errorf("Claim after restart = %+v, want b at once", got)
 	}
+	if st, _ := s.OutboxStats(ctx); st.Pending != 2 {
+		t.Errorf("pending after restart = %d", st.Pending)
+	}
+	// Sweep deletes what expired, and only that.
+	clock.add(2 * time.Minute)
+	s.MarkOwn(ctx, "k1", clock.now().Add(-time.Second))
+	s.MarkOwn(ctx, "k2", clock.now().Add(time.Second))
 	if err := s.Sweep(ctx, clock.now()); err != nil {
 		t.Fatal(err)
 	}
-	n := 0
+	var seen, own int
 	s.db.View(func(tx *bolt.Tx) error {
-		n = tx.Bucket(bSeen).Stats().KeyN
+		seen, own = tx.Bucket(bSeen).Stats().KeyN, tx.Bucket(bOwn).Stats().KeyN
 		return nil
 	})
-	if n != 1 { // b, until an hour
-		t.Errorf("%d seen ids after Sweep, want 1", n)
+	if seen != 2 || own != 1 { // b and c, for an hour; k2
+		t.Errorf("%d seen ids and %d marks after Sweep, want 2 and 1", seen, own)
 	}
 }
 
-func TestStoreOutbox(t *testing.T) {
+// TestBoltStoreUpgrade opens a state file of the first layout (an outbox
+// without indexes or counters) and finds it indexed and counted.
+func TestBoltStoreUpgrade(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	now := time.Unix(1_700_000_000, 0)
-	s := openStore(t, filepath.Join(t.TempDir(), "s.db"), func() time.Time { return now })
-	for i, c := range []string{"x", "y", "x", "z", "x"} {
-		ev := OutboxEvent{WebhookID: fmt.Sprint("w", i), Type: "TaskCreate", ContactID: c, Payload: json.RawMessage(`{}`), Received: now, NextTry: now}
-		if _, err := s.Enqueue(ctx, ev, now.Add(time.Hour)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	due, err := s.Due(ctx, now, 10, nil)
-	if err != nil || len(due) != 5 || due[0].Seq != 1 || due[4].Seq != 5 || due[0].WebhookID != "w0" {
-		t.Fatalf("Due = %+v, %v", due, err)
-	}
-	if due, _ := s.Due(ctx, now, 2, nil); len(due) != 2 {
-		t.Errorf("Due(max 2) = %d", len(due))
-	}
-	// w0 (contact x) fails: x's later events wait; y and z go on.
-	err = s.Settle(ctx, []Outcome{
-		{Seq: 1, NextTry: now.Add(time.Minute), Err: "boom", Posted: []string{"ch/"}},
-		{Seq: 2, Delivered: true},
-	})
+	path := filepath.Join(t.TempDir(), "old.db")
+	db, err := bolt.Open(path, 0o600, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	due, _ = s.Due(ctx, now, 10, nil)
-	if len(due) != 1 || due[0].WebhookID != "w3" {
-		t.Errorf("Due after a failure = %+v, want only w3 (z)", due)
-	}
-	// Skipped events (the caller's, in flight) hold nothing back.
-	due, _ = s.Due(ctx, now.Add(time.Minute), 10, func(seq uint64) bool { return seq == 1 })
-	if len(due) != 3 || due[0].WebhookID != "w2" {
-		t.Errorf("Due skipping w0 = %+v", due)
-	}
-	due, _ = s.Due(ctx, now.Add(time.Minute), 10, nil)
-	if len(due) != 4 || due[0].Attempts != 1 || due[0].LastError != "boom" || len(due[0].Posted) != 1 {
-		t.Errorf("Due later = %+v", due)
-	}
-	// Deferred: no attempt counted. Dead: moved aside.
-	if err := s.Settle(ctx, []Outcome{{Seq: 1, Deferred: true, NextTry: now.Add(2 * time.Minute)}, {Seq: 4, Dead: true, Err: "400"}}); err != nil {
-		t.Fatal(err)
-	}
-	st, err := s.OutboxStats(ctx)
-	if err != nil || st.Pending != 3 || st.Dead != 1 || st.Retrying != 1 || !st.Oldest.Equal(now) {
-		t.Errorf("stats = %+v, %v", st, err)
-	}
-	due, _ = s.Due(ctx, now.Add(2*time.Minute), 10, nil)
-	if len(due) != 3 || due[0].Attempts != 1 {
-		t.Errorf("Due after defer = %+v", due)
-	}
-	dead, _ := s.DeadEvents(ctx)
-	if len(dead) != 1 || dead[0].WebhookID != "w3" || dead[0].LastError != "400" {
-		t.Errorf("dead = %+v", dead)
-	}
-	// Settling an unknown event is harmless.
-	if err := s.Settle(ctx, []Outcome{{Seq: 99, Delivered: true}}); err != nil {
-		t.Error(err)
-	}
-}
-
-func TestStoreState(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	clock := &testClock{t: time.Unix(1_700_000_000, 0)}
-	s := openStore(t, filepath.Join(t.TempDir(), "s.db"), clock.now)
-
-	if _, ok, err := s.Thread(ctx, "c1"); ok || err != nil {
-		t.Errorf("Thread of nobody = %v, %v", ok, err)
-	}
-	if err := s.SaveThread(ctx, "c1", Thread{ChannelID: "ch", RootID: "r1"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.AddThreadNotes(ctx, "c1", "r1", map[string]string{"n1": "p1"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.AddThreadNotes(ctx, "c1", "old-root", map[string]string{"n2": "p2"}); err != nil {
-		t.Fatal(err)
-	}
-	th, ok, err := s.Thread(ctx, "c1")
-	if !ok || err != nil || th.RootID != "r1" || len(th.Notes) != 1 || th.Notes["n1"] != "p1" {
-		t.Errorf("thread = %+v", th)
-	}
-
-	for _, ch := range []string{"b", "a", "a"} {
-		if _, err := s.Subscribe(ctx, "c1", ch); err != nil {
-			t.Fatal(err)
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bThreads, bSubs, bOutbox, bDead, bSeen, bDone, bOwn} {
+			if _, err := tx.CreateBucket(b); err != nil {
+				return err
+			}
 		}
+		out := tx.Bucket(bOutbox)
+		for i, ev := range []OutboxEvent{
+			{WebhookID: "w1", ContactID: "x", Attempts: 2, NextTry: now.Add(time.Minute)},
+			{WebhookID: "w2", ContactID: "y", NextTry: now},
+			{WebhookID: "w3", ContactID: "x", NextTry: now},
+			{WebhookID: "w4", NextTry: now},
+		} {
+			seq, _ := out.NextSequence()
+			ev.Seq, ev.Received, ev.Payload = seq, now.Add(time.Duration(i)*time.Second), json.RawMessage(`{}`)
+			v, _ := encodeEvent(ev)
+			if err := out.Put(seqKey(seq), v); err != nil {
+				return err
+			}
+		}
+		v, _ := encodeEvent(OutboxEvent{Seq: 9, WebhookID: "d"})
+		return tx.Bucket(bDead).Put(seqKey(9), v)
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
 	}
-	s.Subscribe(ctx, "c10", "z") // a prefix of another contact's ID
-	if subs, _ := s.Subscribers(ctx, "c1"); fmt.Sprint(subs) != "[a b]" {
-		t.Errorf("subscribers = %v", subs)
+	s := openStore(t, path, nil)
+	st, err := s.OutboxStats(ctx)
+	if err != nil || st.Pending != 4 || st.Retrying != 1 || st.Dead != 1 || !st.Oldest.Equal(now) {
+		t.Errorf("stats of an upgraded file = %+v, %v", st, err)
 	}
-	if removed, _ := s.Unsubscribe(ctx, "c1", "a"); !removed {
-		t.Error("Unsubscribe a: not removed")
+	got := claimT(t, s, now, 10)
+	if ids(got) != "[w2 w4]" {
+		t.Fatalf("Claim = %s, want [w2 w4] (x waits for w1)", ids(got))
 	}
-	if removed, _ := s.Unsubscribe(ctx, "c1", "a"); removed {
-		t.Error("second Unsubscribe: removed")
+	s.Settle(ctx, []Outcome{{Seq: got[0].Seq, Delivered: true}, {Seq: got[1].Seq, Delivered: true}})
+	if got := claimT(t, s, now.Add(time.Minute), 10); ids(got) != "[w1]" {
+		t.Errorf("Claim a minute on = %s, want [w1]", ids(got))
 	}
-
-	first := Completion{TaskID: "t1", ContactID: "c1", UserName: "alice", At: clock.now()}
-	if held, recorded, err := s.RecordCompletion(ctx, first); !recorded || err != nil || held.UserName != "alice" {
-		t.Errorf("RecordCompletion = %+v %v %v", held, recorded, err)
-	}
-	if held, recorded, _ := s.RecordCompletion(ctx, Completion{TaskID: "t1", UserName: "bob"}); recorded || held.UserName != "alice" {
-		t.Errorf("second RecordCompletion = %+v %v", held, recorded)
-	}
-	if c, ok, _ := s.Completion(ctx, "t1"); !ok || c.UserName != "alice" {
-		t.Errorf("Completion = %+v", c)
-	}
-
-	key := ownKey("TaskCreate", "t2")
-	s.MarkOwn(ctx, key, clock.now().Add(time.Hour))
-	if own, _ := s.IsOwn(ctx, key); !own {
-		t.Error("not own after MarkOwn")
-	}
-	clock.add(2 * time.Hour)
-	if own, _ := s.IsOwn(ctx, key); own {
-		t.Error("own after expiry")
-	}
-	s.MarkOwn(ctx, key, clock.now().Add(time.Hour))
-	s.ForgetOwn(ctx, key)
-	if own, _ := s.IsOwn(ctx, key); own {
-		t.Error("own after ForgetOwn")
+	s.Close()
+	// A file of a later layout is refused.
+	db, _ = bolt.Open(path, 0o600, nil)
+	db.Update(func(tx *bolt.Tx) error { return putCount(tx.Bucket(bMeta), mVersion, boltVersion+1) })
+	db.Close()
+	if _, err := OpenBoltStore(path, nil); err == nil || !strings.Contains(err.Error(), "newer") {
+		t.Errorf("opening a newer layout: %v", err)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ghlkit/ghl"
 	"github.com/ghlkit/ghl/ghltest"
 	"github.com/ghlkit/ghl/mattermost/mattermosttest"
 	"github.com/ghlkit/ghl/notes"
@@ -419,7 +420,7 @@ func health(t *testing.T, e *env) Health {
 func updateNote(t *testing.T, e *env, noteID, body string) {
 	t.Helper()
 	gc, _ := e.clients()
-	if _, err := notes.New(gc).Update(context.Background(), e.contact.ID, noteID, notes.UpdateParams{Body: &body}); err != nil {
+	if _, err := notes.New(gc).Update(context.Background(), e.contact.ID, noteID, notes.UpdateParams{Body: ghl.Set(body)}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ghlkit/ghl"
 	"github.com/ghlkit/ghl/contacts"
 	"github.com/ghlkit/ghl/internal/spectest"
 )
@@ -19,19 +20,19 @@ func conformanceExtras() []opCase {
 			name: "Update every field",
 			call: func(ctx context.Context, s *contacts.Service) (any, error) {
 				return s.Update(ctx, "c1", contacts.UpdateParams{
-					FirstName: contacts.Set("Ada"), LastName: contacts.Null[string](), Name: contacts.Set("Ada L"),
-					Email: contacts.Null[string](), Phone: contacts.Set("+18885550100"), Website: contacts.Null[string](),
-					Timezone: contacts.Set("Europe/London"), Address1: contacts.Null[string](), City: contacts.Set("London"),
-					State: contacts.Null[string](), PostalCode: contacts.Set(""), Country: contacts.Set("GB"),
-					DateOfBirth: contacts.Set("1815-12-10"), Source: contacts.Null[string](), AssignedTo: contacts.Null[string](),
-					DND: contacts.Set(false),
-					DNDSettings: contacts.Set(contacts.DNDSettings{
+					FirstName: ghl.Set("Ada"), LastName: ghl.Null[string](), Name: ghl.Set("Ada L"),
+					Email: ghl.Null[string](), Phone: ghl.Set("+18885550100"), Website: ghl.Null[string](),
+					Timezone: ghl.Set("Europe/London"), Address1: ghl.Null[string](), City: ghl.Set("London"),
+					State: ghl.Null[string](), PostalCode: ghl.Set(""), Country: ghl.Set("GB"),
+					DateOfBirth: ghl.Set(time.Date(1815, 12, 10, 0, 0, 0, 0, time.UTC)), Source: ghl.Null[string](), AssignedTo: ghl.Null[string](),
+					DND: ghl.Set(false),
+					DNDSettings: ghl.Set(contacts.DNDSettings{
 						Call: &contacts.DNDSetting{Status: contacts.DNDActive}, Email: &contacts.DNDSetting{Status: contacts.DNDInactive},
 						SMS: &contacts.DNDSetting{Status: contacts.DNDPermanent, Message: "m", Code: "c"}, WhatsApp: &contacts.DNDSetting{Status: contacts.DNDActive},
 						GMB: &contacts.DNDSetting{Status: contacts.DNDActive}, FB: &contacts.DNDSetting{Status: contacts.DNDActive},
 					}),
-					InboundDNDSettings: contacts.Set(contacts.InboundDNDSettings{All: &contacts.InboundDNDSetting{Status: contacts.DNDInactive}}),
-					Tags:               contacts.Set([]string{}),
+					InboundDNDSettings: ghl.Set(contacts.InboundDNDSettings{All: &contacts.InboundDNDSetting{Status: contacts.DNDInactive}}),
+					Tags:               ghl.Set([]string{}),
 					CustomFields: []contacts.CustomField{
 						{ID: "cf1", Value: contacts.StringValue("x")},
 						{ID: "cf2", Value: contacts.NumberValue(100.5)},
@@ -47,7 +48,7 @@ func conformanceExtras() []opCase {
 				return s.Create(ctx, contacts.CreateParams{
 					FirstName: "Ada", LastName: "L", Name: "Ada L", Email: "ada@example.com", Phone: "+18885550100",
 					Gender: "female", CompanyName: "Engines", Website: "https://example.com", Timezone: "Europe/London",
-					Address1: "1 St", City: "London", State: "LDN", PostalCode: "N1", Country: "GB", DateOfBirth: "1815-12-10",
+					Address1: "1 St", City: "London", State: "LDN", PostalCode: "N1", Country: "GB", DateOfBirth: time.Date(1815, 12, 10, 0, 0, 0, 0, time.UTC),
 					Source: "api", AssignedTo: "u1", DND: new(true),
 					InboundDNDSettings: &contacts.InboundDNDSettings{All: &contacts.InboundDNDSetting{Status: contacts.DNDActive, Message: "m"}},
 					CustomFields:       []contacts.CustomField{{ID: "cf2", Value: contacts.NumberValue(7)}},
@@ -135,7 +136,7 @@ func TestConformanceFake(t *testing.T) {
 	steps := []func() error{
 		func() error { _, err := svc.Get(ctx, c.ID); return err },
 		func() error {
-			_, err := svc.Update(ctx, c.ID, contacts.UpdateParams{City: contacts.Set("X")})
+			_, err := svc.Update(ctx, c.ID, contacts.UpdateParams{City: ghl.Set("X")})
 			return err
 		},
 		func() error { _, err := svc.AddTags(ctx, c.ID, "b"); return err },

@@ -11,12 +11,9 @@ import (
 	"time"
 
 	"github.com/ghlkit/ghl"
+	"github.com/ghlkit/ghl/internal/api"
+	"github.com/ghlkit/ghl/internal/isotime"
 )
-
-// ErrNotSucceeded reports a change that HighLevel answered with a success
-// status but {"succeded": false} (the API's spelling): it may not have been
-// applied.
-var ErrNotSucceeded = errors.New("contacts: HighLevel did not confirm the change")
 
 // Service calls the Contacts API (other than tasks and notes, which have
 // their own packages). It is safe for concurrent use; create it with New.
@@ -35,8 +32,10 @@ func New(c *ghl.Client) *Service {
 
 // Response envelopes, as HighLevel wraps its answers.
 type (
-	contactResponse struct {
-		Contact *Contact `json:"contact"`
+	// envelope is how HighLevel wraps one contact or many.
+	envelope struct {
+		Contact  *Contact  `json:"contact"`
+		Contacts []Contact `json:"contacts"`
 	}
 	// tagsBody is the spec's TagsDTO, and the shape of its answers.
 	tagsBody struct {
@@ -45,12 +44,10 @@ type (
 	appointmentsResponse struct {
 		Events []Appointment `json:"events"`
 	}
-	// succeededResponse keeps "succeded" as HighLevel spells it; nil means
-	// the field was absent, which a 2xx status already answers.
-	succeededResponse struct {
-		Succeded *bool `json:"succeded"`
-	}
 )
+
+func (e *envelope) One() *Contact   { return e.Contact }
+func (e *envelope) Many() []Contact { return e.Contacts }
 
 // Get returns a contact. A missing contact gives an error for which
 // ghl.IsNotFound is true.
@@ -78,7 +75,8 @@ func (s *Service) Create(ctx context.Context, params CreateParams) (*Contact, er
 	if err := checkCustomFields(params.CustomFields); err != nil {
 		return nil, err
 	}
-	return s.doContact(ctx, &ghl.Request{Method: http.MethodPost, Path: "/contacts/", Body: params})
+	body := createBody{CreateParams: &params, DateOfBirth: isotime.Date(params.DateOfBirth)}
+	return s.doContact(ctx, &ghl.Request{Method: http.MethodPost, Path: "/contacts/", Body: body})
 }
 
 // Update changes the fields set in params (see UpdateParams and Field) and
@@ -88,10 +86,11 @@ func (s *Service) Update(ctx context.Context, contactID string, params UpdatePar
 	if err != nil {
 		return nil, err
 	}
-	if err := checkUpdate(&params); err != nil {
+	body, err := checkUpdate(&params)
+	if err != nil {
 		return nil, err
 	}
-	return s.doContact(ctx, &ghl.Request{Method: http.MethodPut, Path: path, Body: params})
+	return s.doContact(ctx, &ghl.Request{Method: http.MethodPut, Path: path, Body: body})
 }
 
 // Upsert creates a contact, or updates the one HighLevel's duplicate rules
@@ -105,8 +104,9 @@ func (s *Service) Upsert(ctx context.Context, params UpsertParams) (*UpsertResul
 	if err := checkCustomFields(params.CustomFields); err != nil {
 		return nil, err
 	}
+	body := upsertBody{UpsertParams: &params, DateOfBirth: isotime.Date(params.DateOfBirth)}
 	var out UpsertResult
-	if _, err := s.client.Do(ctx, &ghl.Request{Method: http.MethodPost, Path: "/contacts/upsert", Body: params}, &out); err != nil {
+	if _, err := s.client.Do(ctx, &ghl.Request{Method: http.MethodPost, Path: "/contacts/upsert", Body: body}, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -130,10 +130,10 @@ func (s *Service) List(ctx context.Context, opts ListOptions) (*ListResult, erro
 	}
 	opts.LocationID = loc
 	if opts.Limit < 0 || opts.Limit > 100 {
-		return nil, ghl.InvalidParam("Limit", fmt.Sprintf("must be at most 100 (0 for HighLevel's default of 20), got %d", opts.Limit))
+		return nil, api.InvalidParam("Limit", fmt.Sprintf("must be at most 100 (0 for HighLevel's default of 20), got %d", opts.Limit))
 	}
 	if opts.StartAfter < 0 {
-		return nil, ghl.InvalidParam("StartAfter", "must not be negative")
+		return nil, api.InvalidParam("StartAfter", "must not be negative")
 	}
 	var out ListResult
 	if _, err := s.client.Do(ctx, &ghl.Request{Method: http.MethodGet, Path: "/contacts/", Query: opts}, &out); err != nil {
@@ -154,7 +154,7 @@ func (s *Service) List(ctx context.Context, opts ListOptions) (*ListResult, erro
 //		fmt.Println(c.ID)
 //	}
 func (s *Service) ListAll(ctx context.Context, opts ListOptions) iter.Seq2[Contact, error] {
-	return ghl.Paginate(ctx, pageState[ListOptions]{opts: opts}, func(ctx context.Context, st pageState[ListOptions]) ([]Contact, *pageState[ListOptions], error) {
+	return api.Paginate(ctx, pageState[ListOptions]{opts: opts}, func(ctx context.Context, st pageState[ListOptions]) ([]Contact, *pageState[ListOptions], error) {
 		if st.err != nil {
 			return nil, nil, st.err
 		}
@@ -219,7 +219,7 @@ func (s *Service) SearchAll(ctx context.Context, params SearchParams) iter.Seq2[
 	if params.PageLimit == 0 {
 		params.PageLimit = DefaultPageLimit
 	}
-	return ghl.Paginate(ctx, pageState[SearchParams]{opts: params}, func(ctx context.Context, st pageState[SearchParams]) ([]Contact, *pageState[SearchParams], error) {
+	return api.Paginate(ctx, pageState[SearchParams]{opts: params}, func(ctx context.Context, st pageState[SearchParams]) ([]Contact, *pageState[SearchParams], error) {
 		if st.err != nil {
 			return nil, nil, st.err
 		}
@@ -261,7 +261,7 @@ func (s *Service) GetDuplicate(ctx context.Context, opts DuplicateOptions) (*Con
 	}
 	opts.LocationID = loc
 	if strings.TrimSpace(opts.Email) == "" && strings.TrimSpace(opts.Phone) == "" {
-		return nil, ghl.InvalidParam("Email", "Email or Phone must be set")
+		return nil, api.InvalidParam("Email", "Email or Phone must be set")
 	}
 	return s.doContact(ctx, &ghl.Request{Method: http.MethodGet, Path: "/contacts/search/duplicate", Query: opts})
 }
@@ -273,7 +273,7 @@ func (s *Service) GetDuplicate(ctx context.Context, opts DuplicateOptions) (*Con
 // for which ghl.IsNotFound is true.
 func (s *Service) FindByEmail(ctx context.Context, email string) (*Contact, error) {
 	if strings.TrimSpace(email) == "" {
-		return nil, ghl.InvalidParam("email", "must not be empty")
+		return nil, api.InvalidParam("email", "must not be empty")
 	}
 	return s.find(ctx, DuplicateOptions{Email: email}, "email", email)
 }
@@ -282,7 +282,7 @@ func (s *Service) FindByEmail(ctx context.Context, email string) (*Contact, erro
 // HighLevel stores, E.164 ("+18885550100"), for the search fallback to match.
 func (s *Service) FindByPhone(ctx context.Context, phone string) (*Contact, error) {
 	if strings.TrimSpace(phone) == "" {
-		return nil, ghl.InvalidParam("phone", "must not be empty")
+		return nil, api.InvalidParam("phone", "must not be empty")
 	}
 	return s.find(ctx, DuplicateOptions{Phone: phone}, "phone", phone)
 }
@@ -318,10 +318,10 @@ func (s *Service) ListByBusiness(ctx context.Context, businessID string, opts Bu
 	}
 	opts.LocationID = loc
 	if opts.Limit < 0 {
-		return nil, ghl.InvalidParam("Limit", "must not be negative")
+		return nil, api.InvalidParam("Limit", "must not be negative")
 	}
 	if opts.Skip < 0 {
-		return nil, ghl.InvalidParam("Skip", "must not be negative")
+		return nil, api.InvalidParam("Skip", "must not be negative")
 	}
 	var out BusinessListResult
 	if _, err := s.client.Do(ctx, &ghl.Request{Method: http.MethodGet, Path: path, Query: opts}, &out); err != nil {
@@ -374,7 +374,7 @@ func (s *Service) tags(ctx context.Context, method, contactID string, tags []str
 // contacts are reported in the result, not as an error.
 func (s *Service) BulkAddTags(ctx context.Context, params BulkTagsParams) (*BulkTagsResult, error) {
 	if params.RemoveAllTags {
-		return nil, ghl.InvalidParam("RemoveAllTags", "only BulkRemoveTags accepts it")
+		return nil, api.InvalidParam("RemoveAllTags", "only BulkRemoveTags accepts it")
 	}
 	return s.bulkTags(ctx, "add", params)
 }
@@ -421,7 +421,7 @@ type bulkBusinessBody struct {
 // BulkAddToBusiness moves contacts into a business.
 func (s *Service) BulkAddToBusiness(ctx context.Context, businessID string, params BulkBusinessParams) (*BulkBusinessResult, error) {
 	if businessID == "" {
-		return nil, ghl.InvalidParam("businessID", "must not be empty; use BulkRemoveFromBusiness to remove contacts from their business")
+		return nil, api.InvalidParam("businessID", "must not be empty; use BulkRemoveFromBusiness to remove contacts from their business")
 	}
 	return s.bulkBusiness(ctx, &businessID, params)
 }
@@ -442,7 +442,7 @@ func (s *Service) bulkBusiness(ctx context.Context, businessID *string, params B
 	}
 	for _, id := range params.ContactIDs {
 		if len(id) > 50 {
-			return nil, ghl.InvalidParam("ContactIDs", fmt.Sprintf("IDs are at most 50 characters, got %d", len(id)))
+			return nil, api.InvalidParam("ContactIDs", fmt.Sprintf("IDs are at most 50 characters, got %d", len(id)))
 		}
 	}
 	body := bulkBusinessBody{LocationID: loc, IDs: params.ContactIDs, BusinessID: businessID}
@@ -546,45 +546,31 @@ func (s *Service) RemoveFromWorkflow(ctx context.Context, contactID, workflowID 
 // doContact sends r and unwraps {"contact": ...}. A 2xx without a contact
 // (the duplicate lookup's "contact": null) is reported as not found.
 func (s *Service) doContact(ctx context.Context, r *ghl.Request) (*Contact, error) {
-	var out contactResponse
-	if _, err := s.client.Do(ctx, r, &out); err != nil {
-		return nil, err
-	}
-	if out.Contact == nil {
-		return nil, fmt.Errorf("contacts: %s %s: no contact in the response: %w", r.Method, r.Path, ghl.ErrNotFound)
-	}
-	return out.Contact, nil
+	return api.One[Contact, envelope](ctx, s.client, r, "contact")
 }
 
 // doSucceeded sends r and checks HighLevel's {"succeded": bool}.
 func (s *Service) doSucceeded(ctx context.Context, r *ghl.Request) error {
-	var out succeededResponse
-	if _, err := s.client.Do(ctx, r, &out); err != nil {
-		return err
-	}
-	if out.Succeded != nil && !*out.Succeded {
-		return fmt.Errorf("%w (%s %s)", ErrNotSucceeded, r.Method, r.Path)
-	}
-	return nil
+	return api.Succeeded(ctx, s.client, r)
 }
 
 // location returns id, or the client's default location when id is empty.
 func (s *Service) location(id string) (string, error) {
 	if id != "" {
 		if strings.TrimSpace(id) == "" {
-			return "", ghl.InvalidParam("LocationID", "must not be blank")
+			return "", api.InvalidParam("LocationID", "must not be blank")
 		}
 		return id, nil
 	}
 	if def := s.client.LocationID(); def != "" {
 		return def, nil
 	}
-	return "", ghl.InvalidParam("LocationID", "must be set when the client has no default location (ghl.WithLocationID)")
+	return "", api.InvalidParam("LocationID", "must be set when the client has no default location (ghl.WithLocationID)")
 }
 
 // idPath checks one ID and fills it into format.
 func idPath(format, name, id string) (string, error) {
-	if err := ghl.CheckID(name, id); err != nil {
+	if err := api.CheckID(name, id); err != nil {
 		return "", err
 	}
 	return ghl.Path(format, id)
@@ -595,23 +581,23 @@ func contactPath(format, contactID string) (string, error) {
 }
 
 func campaignPath(contactID, campaignID string) (string, error) {
-	if err := ghl.CheckID("contactID", contactID); err != nil {
+	if err := api.CheckID("contactID", contactID); err != nil {
 		return "", err
 	}
-	if err := ghl.CheckID("campaignID", campaignID); err != nil {
+	if err := api.CheckID("campaignID", campaignID); err != nil {
 		return "", err
 	}
 	if campaignID == removeAll {
-		return "", ghl.InvalidParam("campaignID", `"removeAll" names another endpoint; use RemoveFromAllCampaigns`)
+		return "", api.InvalidParam("campaignID", `"removeAll" names another endpoint; use RemoveFromAllCampaigns`)
 	}
 	return ghl.Path("/contacts/%s/campaigns/%s", contactID, campaignID)
 }
 
 func workflowPath(contactID, workflowID string) (string, error) {
-	if err := ghl.CheckID("contactID", contactID); err != nil {
+	if err := api.CheckID("contactID", contactID); err != nil {
 		return "", err
 	}
-	if err := ghl.CheckID("workflowID", workflowID); err != nil {
+	if err := api.CheckID("workflowID", workflowID); err != nil {
 		return "", err
 	}
 	return ghl.Path("/contacts/%s/workflow/%s", contactID, workflowID)
@@ -620,85 +606,94 @@ func workflowPath(contactID, workflowID string) (string, error) {
 // checkList refuses an empty list or a list with a blank item.
 func checkList(name string, items []string) error {
 	if len(items) == 0 {
-		return ghl.InvalidParam(name, "must not be empty")
+		return api.InvalidParam(name, "must not be empty")
 	}
 	for i, it := range items {
 		if strings.TrimSpace(it) == "" {
-			return ghl.InvalidParam(name, fmt.Sprintf("item %d is empty", i))
+			return api.InvalidParam(name, fmt.Sprintf("item %d is empty", i))
 		}
 	}
 	return nil
 }
 
-// checkCustomFields refuses custom fields that name no field.
+// checkCustomFields refuses custom fields without an ID: every custom field
+// shape of the spec's create, update and upsert bodies requires "id" (a Key
+// may accompany it, but HighLevel documents no write by key alone).
 func checkCustomFields(fields []CustomField) error {
 	for i, f := range fields {
-		if f.ID == "" && f.Key == "" {
-			return ghl.InvalidParam("CustomFields", fmt.Sprintf("item %d has neither ID nor Key", i))
+		if strings.TrimSpace(f.ID) == "" {
+			reason := fmt.Sprintf("item %d has no ID; HighLevel requires the custom field's id", i)
+			if f.Key != "" {
+				reason = fmt.Sprintf("item %d (key %q) has no ID; HighLevel requires the custom field's id, a key alone is not accepted", i, f.Key)
+			}
+			return api.InvalidParam("CustomFields", reason)
 		}
 	}
 	return nil
 }
 
 // checkUpdate refuses an empty update and null for fields the spec does not
-// let be null, and sends Set(nil) tags as [].
-func checkUpdate(p *UpdateParams) error {
-	if b, err := json.Marshal(p); err != nil {
-		return fmt.Errorf("contacts: encoding UpdateParams: %w", err)
-	} else if string(b) == "{}" {
-		return ghl.InvalidParam("params", "no field to update")
-	}
-	notNull := []struct {
-		name string
-		null bool
-	}{
-		{"PostalCode", p.PostalCode.IsNull()},
-		{"Country", p.Country.IsNull()},
-		{"DND", p.DND.IsNull()},
-		{"DNDSettings", p.DNDSettings.IsNull()},
-		{"InboundDNDSettings", p.InboundDNDSettings.IsNull()},
-		{"Tags", p.Tags.IsNull()},
-	}
-	for _, f := range notNull {
-		if f.null {
-			return ghl.InvalidParam(f.name, "HighLevel does not accept null here; clear it with an empty value")
+// let be null, sends Set(nil) tags as [], and returns the body to send.
+func checkUpdate(p *UpdateParams) (*updateBody, error) {
+	body := &updateBody{UpdateParams: p}
+	if p.DateOfBirth.IsNull() {
+		body.DateOfBirth = ghl.Null[isotime.Date]()
+	} else if d, ok := p.DateOfBirth.Get(); ok {
+		if d.IsZero() {
+			return nil, api.InvalidParam("DateOfBirth", "must not be the zero time; clear it with ghl.Null")
 		}
+		body.DateOfBirth = ghl.Set(isotime.Date(d))
+	}
+	if b, err := json.Marshal(body); err != nil {
+		return nil, fmt.Errorf("contacts: encoding UpdateParams: %w", err)
+	} else if string(b) == "{}" {
+		return nil, api.InvalidParam("params", "no field to update")
+	}
+	if err := api.NotNull(
+		api.Nullable{Name: "PostalCode", Null: p.PostalCode.IsNull()},
+		api.Nullable{Name: "Country", Null: p.Country.IsNull()},
+		api.Nullable{Name: "DND", Null: p.DND.IsNull()},
+		api.Nullable{Name: "DNDSettings", Null: p.DNDSettings.IsNull()},
+		api.Nullable{Name: "InboundDNDSettings", Null: p.InboundDNDSettings.IsNull()},
+		api.Nullable{Name: "Tags", Null: p.Tags.IsNull()},
+	); err != nil {
+		return nil, err
 	}
 	if tags, ok := p.Tags.Get(); ok {
 		if tags == nil {
-			p.Tags = Set([]string{})
+			p.Tags = ghl.Set([]string{})
 		}
 		for i, t := range tags {
 			if strings.TrimSpace(t) == "" {
-				return ghl.InvalidParam("Tags", fmt.Sprintf("item %d is empty", i))
+				return nil, api.InvalidParam("Tags", fmt.Sprintf("item %d is empty", i))
 			}
 		}
 	}
-	return checkCustomFields(p.CustomFields)
+	return body, checkCustomFields(p.CustomFields)
 }
 
 // checkSearch validates paging and filters and fills the default page size.
 func checkSearch(p *SearchParams) error {
 	switch {
 	case p.PageLimit < 0:
-		return ghl.InvalidParam("PageLimit", "must not be negative")
+		return api.InvalidParam("PageLimit", "must not be negative")
 	case p.PageLimit == 0:
 		p.PageLimit = DefaultPageLimit
 	case p.PageLimit > MaxPageLimit:
-		return ghl.InvalidParam("PageLimit", fmt.Sprintf("must be at most %d, got %d", MaxPageLimit, p.PageLimit))
+		return api.InvalidParam("PageLimit", fmt.Sprintf("must be at most %d, got %d", MaxPageLimit, p.PageLimit))
 	}
 	if p.Page < 0 {
-		return ghl.InvalidParam("Page", "must not be negative")
+		return api.InvalidParam("Page", "must not be negative")
 	}
 	if p.Page*p.PageLimit > maxSearchWindow {
-		return ghl.InvalidParam("Page", fmt.Sprintf("Page × PageLimit must not exceed %d; go further with SearchAfter (SearchAll does)", maxSearchWindow))
+		return api.InvalidParam("Page", fmt.Sprintf("Page × PageLimit must not exceed %d; go further with SearchAfter (SearchAll does)", maxSearchWindow))
 	}
 	if p.Page > 0 && len(p.SearchAfter) > 0 {
-		return ghl.InvalidParam("SearchAfter", "cannot be combined with Page")
+		return api.InvalidParam("SearchAfter", "cannot be combined with Page")
 	}
 	for _, raw := range p.SearchAfter {
 		if !json.Valid(raw) {
-			return ghl.InvalidParam("SearchAfter", "holds invalid JSON")
+			return api.InvalidParam("SearchAfter", "holds invalid JSON")
 		}
 	}
 	for _, f := range p.Filters {
@@ -708,10 +703,10 @@ func checkSearch(p *SearchParams) error {
 	}
 	for _, o := range p.Sort {
 		if o.Field == "" {
-			return ghl.InvalidParam("Sort", "field must not be empty")
+			return api.InvalidParam("Sort", "field must not be empty")
 		}
 		if o.Direction != Asc && o.Direction != Desc {
-			return ghl.InvalidParam("Sort", fmt.Sprintf("direction must be %q or %q, got %q", Asc, Desc, o.Direction))
+			return api.InvalidParam("Sort", fmt.Sprintf("direction must be %q or %q, got %q", Asc, Desc, o.Direction))
 		}
 	}
 	return nil
@@ -720,13 +715,13 @@ func checkSearch(p *SearchParams) error {
 func checkFilter(f Filter) error {
 	if f.Group != "" || len(f.Filters) > 0 {
 		if f.Field != "" || f.Operator != "" || f.Value != nil {
-			return ghl.InvalidParam("Filters", "a group must not have a field, operator or value")
+			return api.InvalidParam("Filters", "a group must not have a field, operator or value")
 		}
 		if f.Group != "AND" && f.Group != "OR" {
-			return ghl.InvalidParam("Filters", fmt.Sprintf(`group must be "AND" or "OR", got %q`, f.Group))
+			return api.InvalidParam("Filters", fmt.Sprintf(`group must be "AND" or "OR", got %q`, f.Group))
 		}
 		if len(f.Filters) == 0 {
-			return ghl.InvalidParam("Filters", "a group needs at least one filter")
+			return api.InvalidParam("Filters", "a group needs at least one filter")
 		}
 		for _, sub := range f.Filters {
 			if err := checkFilter(sub); err != nil {
@@ -736,10 +731,10 @@ func checkFilter(f Filter) error {
 		return nil
 	}
 	if f.Field == "" {
-		return ghl.InvalidParam("Filters", "field must not be empty")
+		return api.InvalidParam("Filters", "field must not be empty")
 	}
 	if f.Operator == "" {
-		return ghl.InvalidParam("Filters", fmt.Sprintf("filter on %q has no operator", f.Field))
+		return api.InvalidParam("Filters", fmt.Sprintf("filter on %q has no operator", f.Field))
 	}
 	return nil
 }

@@ -60,6 +60,7 @@ func opCases() []opCase {
 			call: func(ctx context.Context, s *contacts.Service) (any, error) {
 				return s.Create(ctx, contacts.CreateParams{
 					FirstName: "Ada", Email: "ada@example.com", Phone: "+18885550100", Country: "US",
+					DateOfBirth: time.Date(1815, 12, 10, 0, 0, 0, 0, time.UTC),
 					DND:         new(false),
 					DNDSettings: &contacts.DNDSettings{SMS: &contacts.DNDSetting{Status: contacts.DNDActive, Message: "asked"}},
 					Tags:        []string{"vip"},
@@ -72,7 +73,7 @@ func opCases() []opCase {
 			method: "POST", uri: "/contacts/",
 			body: `{"locationId":"loc1","firstName":"Ada","email":"ada@example.com","phone":"+18885550100","country":"US",` +
 				`"dnd":false,"dndSettings":{"SMS":{"status":"active","message":"asked"}},"tags":["vip"],` +
-				`"customFields":[{"id":"cf1","field_value":"blue"},{"id":"cf3","field_value":["a","b"]}]}`,
+				`"customFields":[{"id":"cf1","field_value":"blue"},{"id":"cf3","field_value":["a","b"]}],"dateOfBirth":"1815-12-10"}`,
 			status: 201, reply: `{"contact":` + contactC1 + `}`,
 			want: wantC1,
 		},
@@ -80,13 +81,14 @@ func opCases() []opCase {
 			name: "Update",
 			call: func(ctx context.Context, s *contacts.Service) (any, error) {
 				return s.Update(ctx, "c1", contacts.UpdateParams{
-					FirstName: contacts.Set("Ada"),
-					Email:     contacts.Null[string](),
-					Tags:      contacts.Set([]string{}),
+					FirstName:   ghl.Set("Ada"),
+					Email:       ghl.Null[string](),
+					Tags:        ghl.Set([]string{}),
+					DateOfBirth: ghl.Set(time.Date(1815, 12, 10, 23, 0, 0, 0, time.FixedZone("EST", -5*3600))),
 				})
 			},
 			method: "PUT", uri: "/contacts/c1",
-			body:   `{"firstName":"Ada","email":null,"tags":[]}`,
+			body:   `{"firstName":"Ada","email":null,"tags":[],"dateOfBirth":"1815-12-10"}`,
 			status: 200, reply: `{"succeded":true,"contact":` + contactC1 + `}`,
 			want: wantC1,
 		},
@@ -94,12 +96,12 @@ func opCases() []opCase {
 			name: "Upsert",
 			call: func(ctx context.Context, s *contacts.Service) (any, error) {
 				return s.Upsert(ctx, contacts.UpsertParams{
-					CreateParams:                contacts.CreateParams{Email: "ada@example.com", CompanyName: "Engines"},
+					CreateParams:                contacts.CreateParams{Email: "ada@example.com", CompanyName: "Engines", DateOfBirth: time.Date(1815, 12, 10, 0, 0, 0, 0, time.UTC)},
 					CreateNewIfDuplicateAllowed: true,
 				})
 			},
 			method: "POST", uri: "/contacts/upsert",
-			body:   `{"locationId":"loc1","email":"ada@example.com","companyName":"Engines","createNewIfDuplicateAllowed":true}`,
+			body:   `{"locationId":"loc1","email":"ada@example.com","companyName":"Engines","createNewIfDuplicateAllowed":true,"dateOfBirth":"1815-12-10"}`,
 			status: 200, reply: `{"new":true,"contact":` + contactC1 + `,"traceId":"tr1"}`,
 			want: &contacts.UpsertResult{Contact: *wantC1, New: true, TraceID: "tr1"},
 		},
@@ -369,8 +371,8 @@ func TestWire(t *testing.T) {
 }
 
 // TestCustomFieldWire checks custom field values the spec describes
-// inconsistently (numbers typed "object", fields named by key while every
-// alternative requires id), so they are kept out of the conformance cases.
+// inconsistently (numbers typed "object"), so they are kept out of the
+// conformance cases. A key goes along with the required id.
 func TestCustomFieldWire(t *testing.T) {
 	t.Parallel()
 	svc, m := newMock(t)
@@ -380,7 +382,7 @@ func TestCustomFieldWire(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = svc.Update(t.Context(), "c1", contacts.UpdateParams{CustomFields: []contacts.CustomField{
-		{Key: "score", Value: contacts.NumberValue(7.5)},
+		{ID: "cf1", Key: "score", Value: contacts.NumberValue(7.5)},
 		{ID: "cf2", Value: contacts.NumberValue(100)},
 		{ID: "cf3", Value: file},
 		{ID: "cf4", Value: contacts.NullValue()},
@@ -388,7 +390,7 @@ func TestCustomFieldWire(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkWire(t, m.only(t), "PUT", "/contacts/c1", `{"customFields":[{"key":"score","field_value":7.5},{"id":"cf2","field_value":100},`+
+	checkWire(t, m.only(t), "PUT", "/contacts/c1", `{"customFields":[{"id":"cf1","key":"score","field_value":7.5},{"id":"cf2","field_value":100},`+
 		`{"id":"cf3","field_value":{"f1":{"documentId":"d1","url":"https://x/y"}}},{"id":"cf4","field_value":null}]}`)
 }
 
@@ -490,10 +492,10 @@ func TestAPIErrors(t *testing.T) {
 		t.Parallel()
 		svc, m := newMock(t)
 		m.reply(200, `{"succeded":false}`).reply(200, `{"succeded":false}`)
-		if err := svc.Delete(t.Context(), "c1"); !errors.Is(err, contacts.ErrNotSucceeded) {
+		if err := svc.Delete(t.Context(), "c1"); !errors.Is(err, ghl.ErrNotSucceeded) {
 			t.Errorf("Delete: err = %v, want ErrNotSucceeded", err)
 		}
-		if err := svc.AddToWorkflow(t.Context(), "c1", "w1", contacts.WorkflowOptions{}); !errors.Is(err, contacts.ErrNotSucceeded) {
+		if err := svc.AddToWorkflow(t.Context(), "c1", "w1", contacts.WorkflowOptions{}); !errors.Is(err, ghl.ErrNotSucceeded) {
 			t.Errorf("AddToWorkflow: err = %v, want ErrNotSucceeded", err)
 		}
 	})

@@ -32,14 +32,14 @@
 //
 // # Updating: unchanged, set, cleared
 //
-// UpdateParams holds every field as a [Field], which has three states: the
-// zero Field leaves the contact's value alone, [Set] sends a value, and
-// [Null] sends JSON null to clear it:
+// UpdateParams holds every field as a [ghl.Field] (as in packages tasks and
+// notes), which has three states: the zero Field leaves the contact's value
+// alone, [ghl.Set] sends a value, and [ghl.Null] sends JSON null to clear it:
 //
 //	svc.Update(ctx, id, contacts.UpdateParams{
-//		City:  contacts.Set("Berlin"),    // "city": "Berlin"
-//		Email: contacts.Null[string](),   // "email": null
-//		Tags:  contacts.Set([]string{}),  // "tags": [] (removes every tag)
+//		City:  ghl.Set("Berlin"),    // "city": "Berlin"
+//		Email: ghl.Null[string](),   // "email": null
+//		Tags:  ghl.Set([]string{}),  // "tags": [] (removes every tag)
 //	})                                    // no other member is sent
 //
 // # Custom fields

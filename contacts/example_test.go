@@ -105,9 +105,9 @@ func ExampleService_Update() {
 
 	// Unset fields stay as they are; Set sends a value, Null clears one.
 	c, err := svc.Update(context.Background(), stored.ID, contacts.UpdateParams{
-		FirstName: contacts.Set("Augusta Ada"),
-		City:      contacts.Null[string](),
-		Tags:      contacts.Set([]string{}),
+		FirstName: ghl.Set("Augusta Ada"),
+		City:      ghl.Null[string](),
+		Tags:      ghl.Set([]string{}),
 	})
 	if err != nil {
 		log.Fatal(err)

@@ -59,7 +59,7 @@ func TestFakeLifecycle(t *testing.T) {
 
 	created, err := svc.Create(ctx, contacts.CreateParams{
 		FirstName: "Ada", LastName: "Lovelace", Email: "ada@example.com", Phone: "+18885550100",
-		City: "London", Tags: []string{"vip"}, DateOfBirth: "1815-12-10",
+		City: "London", Tags: []string{"vip"}, DateOfBirth: time.Date(1815, 12, 10, 0, 0, 0, 0, time.UTC),
 		CustomFields: []contacts.CustomField{{ID: "cf1", Value: contacts.StringValue("blue")}},
 	})
 	if err != nil {
@@ -89,9 +89,9 @@ func TestFakeLifecycle(t *testing.T) {
 
 	// Update: set one field, clear another, replace the tags.
 	updated, err := svc.Update(ctx, created.ID, contacts.UpdateParams{
-		FirstName: contacts.Set("Augusta"),
-		City:      contacts.Null[string](),
-		Tags:      contacts.Set([]string{"a", "b"}),
+		FirstName: ghl.Set("Augusta"),
+		City:      ghl.Null[string](),
+		Tags:      ghl.Set([]string{"a", "b"}),
 	})
 	if err != nil {
 		t.Fatalf("Update: %v", err)

@@ -3,6 +3,26 @@ package contacts
 import (
 	"encoding/json"
 	"time"
+
+	"github.com/ghlkit/ghl"
+	"github.com/ghlkit/ghl/internal/isotime"
+)
+
+// The request bodies of Create, Upsert and Update: the params with dates in
+// the spec's form. A field at a shallower depth wins over the embedded one.
+type (
+	createBody struct {
+		*CreateParams
+		DateOfBirth isotime.Date `json:"dateOfBirth,omitzero"`
+	}
+	upsertBody struct {
+		*UpsertParams
+		DateOfBirth isotime.Date `json:"dateOfBirth,omitzero"`
+	}
+	updateBody struct {
+		*UpdateParams
+		DateOfBirth ghl.Field[isotime.Date] `json:"dateOfBirth,omitzero"`
+	}
 )
 
 // CreateParams describes a new contact (the spec's CreateContactDto). Empty
@@ -27,11 +47,11 @@ type CreateParams struct {
 	State       string `json:"state,omitempty"`
 	PostalCode  string `json:"postalCode,omitempty"`
 	Country     string `json:"country,omitempty"` // two-letter code, such as "US"
-	// DateOfBirth is a date such as "1990-09-25"; HighLevel also accepts
-	// YYYY/MM/DD, MM/DD/YYYY, MM-DD-YYYY and the same with "." or "_".
-	DateOfBirth string `json:"dateOfBirth,omitempty"`
-	Source      string `json:"source,omitempty"`
-	AssignedTo  string `json:"assignedTo,omitempty"` // user ID
+	// DateOfBirth is sent as its date in its own location ("1990-09-25");
+	// the zero time is not sent.
+	DateOfBirth time.Time `json:"-"`
+	Source      string    `json:"source,omitempty"`
+	AssignedTo  string    `json:"assignedTo,omitempty"` // user ID
 
 	// DND is the global do-not-disturb switch; nil leaves HighLevel's
 	// default. With Go 1.26 write new(true).
@@ -62,13 +82,13 @@ type UpsertResult struct {
 }
 
 // UpdateParams changes some fields of a contact (the spec's
-// UpdateContactDto). Each field is a [Field]: leave it zero to keep the
+// UpdateContactDto). Each field is a [ghl.Field]: leave it zero to keep the
 // contact's value, Set it to send a value, or make it Null to clear it.
 //
 //	contacts.UpdateParams{
-//		Phone:   contacts.Set("+18885550100"),
-//		Website: contacts.Null[string](), // sends "website": null
-//		Tags:    contacts.Set([]string{}), // removes every tag
+//		Phone:   ghl.Set("+18885550100"),
+//		Website: ghl.Null[string](), // sends "website": null
+//		Tags:    ghl.Set([]string{}), // removes every tag
 //	}
 //
 // Null is refused for PostalCode, Country, DND, DNDSettings,
@@ -76,34 +96,35 @@ type UpsertResult struct {
 // them with an empty value. Set(nil) for Tags is sent as [].
 //
 // CustomFields are merged: only the listed fields change. Clear one with
-// Value: NullValue() (or an empty StringValue / StringsValue).
+// Value: NullValue() (or an empty StringValue / StringsValue). Each needs
+// its ID, as in CreateParams.
 //
 // The spec's UpdateContactDto has no companyName or gender; change those
 // with Upsert.
 type UpdateParams struct {
-	FirstName   Field[string] `json:"firstName,omitzero"`
-	LastName    Field[string] `json:"lastName,omitzero"`
-	Name        Field[string] `json:"name,omitzero"`
-	Email       Field[string] `json:"email,omitzero"`
-	Phone       Field[string] `json:"phone,omitzero"`
-	Website     Field[string] `json:"website,omitzero"`
-	Timezone    Field[string] `json:"timezone,omitzero"`
-	Address1    Field[string] `json:"address1,omitzero"`
-	City        Field[string] `json:"city,omitzero"`
-	State       Field[string] `json:"state,omitzero"`
-	PostalCode  Field[string] `json:"postalCode,omitzero"`
-	Country     Field[string] `json:"country,omitzero"`
-	DateOfBirth Field[string] `json:"dateOfBirth,omitzero"` // formats as in CreateParams
-	Source      Field[string] `json:"source,omitzero"`
-	AssignedTo  Field[string] `json:"assignedTo,omitzero"`
+	FirstName   ghl.Field[string]    `json:"firstName,omitzero"`
+	LastName    ghl.Field[string]    `json:"lastName,omitzero"`
+	Name        ghl.Field[string]    `json:"name,omitzero"`
+	Email       ghl.Field[string]    `json:"email,omitzero"`
+	Phone       ghl.Field[string]    `json:"phone,omitzero"`
+	Website     ghl.Field[string]    `json:"website,omitzero"`
+	Timezone    ghl.Field[string]    `json:"timezone,omitzero"`
+	Address1    ghl.Field[string]    `json:"address1,omitzero"`
+	City        ghl.Field[string]    `json:"city,omitzero"`
+	State       ghl.Field[string]    `json:"state,omitzero"`
+	PostalCode  ghl.Field[string]    `json:"postalCode,omitzero"`
+	Country     ghl.Field[string]    `json:"country,omitzero"`
+	DateOfBirth ghl.Field[time.Time] `json:"-"` // sent as in CreateParams
+	Source      ghl.Field[string]    `json:"source,omitzero"`
+	AssignedTo  ghl.Field[string]    `json:"assignedTo,omitzero"`
 
-	DND                Field[bool]               `json:"dnd,omitzero"`
-	DNDSettings        Field[DNDSettings]        `json:"dndSettings,omitzero"`
-	InboundDNDSettings Field[InboundDNDSettings] `json:"inboundDndSettings,omitzero"`
+	DND                ghl.Field[bool]               `json:"dnd,omitzero"`
+	DNDSettings        ghl.Field[DNDSettings]        `json:"dndSettings,omitzero"`
+	InboundDNDSettings ghl.Field[InboundDNDSettings] `json:"inboundDndSettings,omitzero"`
 	// Tags replaces all of the contact's tags; AddTags and RemoveTags change
 	// some without reading them first.
-	Tags         Field[[]string] `json:"tags,omitzero"`
-	CustomFields []CustomField   `json:"customFields,omitempty"`
+	Tags         ghl.Field[[]string] `json:"tags,omitzero"`
+	CustomFields []CustomField       `json:"customFields,omitempty"`
 }
 
 // ListOptions selects a page of GET /contacts/, which HighLevel deprecates in

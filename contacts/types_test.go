@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ghlkit/ghl"
 	"github.com/ghlkit/ghl/contacts"
 )
 
@@ -18,24 +19,23 @@ func TestUpdateParamsJSON(t *testing.T) {
 		want string
 	}{
 		{"unchanged sends nothing", contacts.UpdateParams{}, `{}`},
-		{"set", contacts.UpdateParams{FirstName: contacts.Set("Ada"), DND: contacts.Set(true)}, `{"firstName":"Ada","dnd":true}`},
-		{"set empty values", contacts.UpdateParams{PostalCode: contacts.Set(""), DND: contacts.Set(false), Tags: contacts.Set([]string{})},
+		{"set", contacts.UpdateParams{FirstName: ghl.Set("Ada"), DND: ghl.Set(true)}, `{"firstName":"Ada","dnd":true}`},
+		{"set empty values", contacts.UpdateParams{PostalCode: ghl.Set(""), DND: ghl.Set(false), Tags: ghl.Set([]string{})},
 			`{"postalCode":"","dnd":false,"tags":[]}`},
-		{"null", contacts.UpdateParams{Email: contacts.Null[string](), Website: contacts.Null[string](), AssignedTo: contacts.Null[string]()},
+		{"null", contacts.UpdateParams{Email: ghl.Null[string](), Website: ghl.Null[string](), AssignedTo: ghl.Null[string]()},
 			`{"email":null,"website":null,"assignedTo":null}`},
 		{"mixed", contacts.UpdateParams{
-			Name:        contacts.Set("Ada Lovelace"),
-			Phone:       contacts.Null[string](),
-			DateOfBirth: contacts.Set("1815-12-10"),
-			DNDSettings: contacts.Set(contacts.DNDSettings{Email: &contacts.DNDSetting{Status: contacts.DNDInactive}}),
-			InboundDNDSettings: contacts.Set(contacts.InboundDNDSettings{
+			Name:        ghl.Set("Ada Lovelace"),
+			Phone:       ghl.Null[string](),
+			DNDSettings: ghl.Set(contacts.DNDSettings{Email: &contacts.DNDSetting{Status: contacts.DNDInactive}}),
+			InboundDNDSettings: ghl.Set(contacts.InboundDNDSettings{
 				All: &contacts.InboundDNDSetting{Status: contacts.DNDActive, Message: "stop"},
 			}),
 			CustomFields: []contacts.CustomField{
 				{ID: "cf1", Value: contacts.NullValue()},
 				{Key: "size", Value: contacts.StringsValue()},
 			},
-		}, `{"name":"Ada Lovelace","phone":null,"dateOfBirth":"1815-12-10","dndSettings":{"Email":{"status":"inactive"}},` +
+		}, `{"name":"Ada Lovelace","phone":null,"dndSettings":{"Email":{"status":"inactive"}},` +
 			`"inboundDndSettings":{"all":{"status":"active","message":"stop"}},"customFields":[{"id":"cf1","field_value":null},{"key":"size","field_value":[]}]}`},
 	}
 	for _, tc := range tests {
@@ -67,7 +67,7 @@ func TestUpdateTagsNil(t *testing.T) {
 	t.Parallel()
 	svc, m := newMock(t)
 	m.reply(200, `{"contact":{"id":"c1"}}`)
-	if _, err := svc.Update(t.Context(), "c1", contacts.UpdateParams{Tags: contacts.Set([]string(nil))}); err != nil {
+	if _, err := svc.Update(t.Context(), "c1", contacts.UpdateParams{Tags: ghl.Set([]string(nil))}); err != nil {
 		t.Fatal(err)
 	}
 	checkWire(t, m.only(t), "PUT", "/contacts/c1", `{"tags":[]}`)
@@ -75,28 +75,28 @@ func TestUpdateTagsNil(t *testing.T) {
 
 func TestField(t *testing.T) {
 	t.Parallel()
-	var zero contacts.Field[string]
+	var zero ghl.Field[string]
 	if !zero.IsZero() || zero.IsNull() {
 		t.Error("zero Field is not unchanged")
 	}
 	if v, ok := zero.Get(); ok || v != "" {
 		t.Error("zero Field has a value")
 	}
-	s := contacts.Set("x")
+	s := ghl.Set("x")
 	if s.IsZero() || s.IsNull() {
 		t.Error("Set is unchanged or null")
 	}
 	if v, ok := s.Get(); !ok || v != "x" {
 		t.Errorf("Set(x).Get() = %q, %v", v, ok)
 	}
-	n := contacts.Null[int]()
+	n := ghl.Null[int]()
 	if n.IsZero() || !n.IsNull() {
 		t.Error("Null is not null")
 	}
 	if _, ok := n.Get(); ok {
 		t.Error("Null has a value")
 	}
-	var f contacts.Field[int]
+	var f ghl.Field[int]
 	if err := json.Unmarshal([]byte(`"x"`), &f); err == nil {
 		t.Error("decoding a string into Field[int] succeeded")
 	}

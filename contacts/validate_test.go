@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ghlkit/ghl"
 	"github.com/ghlkit/ghl/contacts"
@@ -27,34 +28,43 @@ func TestValidation(t *testing.T) {
 		{"Get dot-dot ID", "contactID", func(ctx context.Context, s *contacts.Service) error { return ignore(s.Get(ctx, "..")) }},
 		{"Delete empty ID", "contactID", func(ctx context.Context, s *contacts.Service) error { return s.Delete(ctx, "") }},
 		{"Update empty ID", "contactID", func(ctx context.Context, s *contacts.Service) error {
-			return ignore(s.Update(ctx, "", contacts.UpdateParams{City: contacts.Set("x")}))
+			return ignore(s.Update(ctx, "", contacts.UpdateParams{City: ghl.Set("x")}))
 		}},
 		{"Update nothing", "params", func(ctx context.Context, s *contacts.Service) error {
 			return ignore(s.Update(ctx, "c1", contacts.UpdateParams{}))
 		}},
 		{"Update null postal code", "PostalCode", func(ctx context.Context, s *contacts.Service) error {
-			return ignore(s.Update(ctx, "c1", contacts.UpdateParams{PostalCode: contacts.Null[string]()}))
+			return ignore(s.Update(ctx, "c1", contacts.UpdateParams{PostalCode: ghl.Null[string]()}))
 		}},
 		{"Update null country", "Country", func(ctx context.Context, s *contacts.Service) error {
-			return ignore(s.Update(ctx, "c1", contacts.UpdateParams{Country: contacts.Null[string]()}))
+			return ignore(s.Update(ctx, "c1", contacts.UpdateParams{Country: ghl.Null[string]()}))
 		}},
 		{"Update null DND", "DND", func(ctx context.Context, s *contacts.Service) error {
-			return ignore(s.Update(ctx, "c1", contacts.UpdateParams{DND: contacts.Null[bool]()}))
+			return ignore(s.Update(ctx, "c1", contacts.UpdateParams{DND: ghl.Null[bool]()}))
 		}},
 		{"Update null DND settings", "DNDSettings", func(ctx context.Context, s *contacts.Service) error {
-			return ignore(s.Update(ctx, "c1", contacts.UpdateParams{DNDSettings: contacts.Null[contacts.DNDSettings]()}))
+			return ignore(s.Update(ctx, "c1", contacts.UpdateParams{DNDSettings: ghl.Null[contacts.DNDSettings]()}))
 		}},
 		{"Update null inbound DND", "InboundDNDSettings", func(ctx context.Context, s *contacts.Service) error {
-			return ignore(s.Update(ctx, "c1", contacts.UpdateParams{InboundDNDSettings: contacts.Null[contacts.InboundDNDSettings]()}))
+			return ignore(s.Update(ctx, "c1", contacts.UpdateParams{InboundDNDSettings: ghl.Null[contacts.InboundDNDSettings]()}))
 		}},
 		{"Update null tags", "Tags", func(ctx context.Context, s *contacts.Service) error {
-			return ignore(s.Update(ctx, "c1", contacts.UpdateParams{Tags: contacts.Null[[]string]()}))
+			return ignore(s.Update(ctx, "c1", contacts.UpdateParams{Tags: ghl.Null[[]string]()}))
+		}},
+		{"Update zero date of birth", "DateOfBirth", func(ctx context.Context, s *contacts.Service) error {
+			return ignore(s.Update(ctx, "c1", contacts.UpdateParams{DateOfBirth: ghl.Set(time.Time{})}))
 		}},
 		{"Update blank tag", "Tags", func(ctx context.Context, s *contacts.Service) error {
-			return ignore(s.Update(ctx, "c1", contacts.UpdateParams{Tags: contacts.Set([]string{"a", ""})}))
+			return ignore(s.Update(ctx, "c1", contacts.UpdateParams{Tags: ghl.Set([]string{"a", ""})}))
 		}},
 		{"Update custom field without ID or key", "CustomFields", func(ctx context.Context, s *contacts.Service) error {
 			return ignore(s.Update(ctx, "c1", contacts.UpdateParams{CustomFields: []contacts.CustomField{{Value: contacts.StringValue("x")}}}))
+		}},
+		{"Update custom field with a key but no ID", "CustomFields", func(ctx context.Context, s *contacts.Service) error {
+			return ignore(s.Update(ctx, "c1", contacts.UpdateParams{CustomFields: []contacts.CustomField{{Key: "size", Value: contacts.StringValue("x")}}}))
+		}},
+		{"Create custom field with a key but no ID", "CustomFields", func(ctx context.Context, s *contacts.Service) error {
+			return ignore(s.Create(ctx, contacts.CreateParams{CustomFields: []contacts.CustomField{{ID: "cf1"}, {Key: "size"}}}))
 		}},
 		{"Create custom field without ID or key", "CustomFields", func(ctx context.Context, s *contacts.Service) error {
 			return ignore(s.Create(ctx, contacts.CreateParams{CustomFields: []contacts.CustomField{{}}}))

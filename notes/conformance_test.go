@@ -90,12 +90,12 @@ func TestConformance(t *testing.T) {
 		func() error { _, err := s.List(ctx, contact.ID); return err },
 		func() error { _, err := s.Get(ctx, contact.ID, full.ID); return err },
 		func() error {
-			_, err := s.Update(ctx, contact.ID, full.ID, notes.UpdateParams{Body: new("B")})
+			_, err := s.Update(ctx, contact.ID, full.ID, notes.UpdateParams{Body: ghl.Set("B")})
 			return err
 		},
 		func() error {
 			_, err := s.Update(ctx, contact.ID, full.ID, notes.UpdateParams{
-				UserID: new("u2"), Body: new("B"), Title: new(""), Color: new("#000000"), Pinned: new(false),
+				UserID: ghl.Set("u2"), Body: ghl.Set("B"), Title: ghl.Set(""), Color: ghl.Set("#000000"), Pinned: ghl.Set(false),
 			})
 			return err
 		},

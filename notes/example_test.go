@@ -31,7 +31,7 @@ func Example() {
 	fmt.Printf("%s: %s (pinned=%v)\n", note.Title, note.Body, note.Pinned)
 
 	// Only the fields set in UpdateParams are sent.
-	note, err = svc.Update(ctx, contact.ID, note.ID, notes.UpdateParams{Pinned: new(true), Color: new("#FFAA00")})
+	note, err = svc.Update(ctx, contact.ID, note.ID, notes.UpdateParams{Pinned: ghl.Set(true), Color: ghl.Set("#FFAA00")})
 	if err != nil {
 		log.Fatal(err)
 	}

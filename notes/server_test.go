@@ -66,7 +66,7 @@ func TestLifecycle(t *testing.T) {
 	assertNote(t, *got, want)
 
 	// A partial update changes only the fields set.
-	updated, err := s.Update(ctx, contact.ID, created.ID, notes.UpdateParams{Pinned: new(true)})
+	updated, err := s.Update(ctx, contact.ID, created.ID, notes.UpdateParams{Pinned: ghl.Set(true)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +101,7 @@ func TestNotFound(t *testing.T) {
 	calls := map[string]func() error{
 		"Get missing note": func() error { _, err := s.Get(ctx, contact.ID, "missing"); return err },
 		"Update missing note": func() error {
-			_, err := s.Update(ctx, contact.ID, "missing", notes.UpdateParams{Body: new("y")})
+			_, err := s.Update(ctx, contact.ID, "missing", notes.UpdateParams{Body: ghl.Set("y")})
 			return err
 		},
 		"Delete missing note":       func() error { return s.Delete(ctx, contact.ID, "missing") },
@@ -175,7 +175,7 @@ func TestIDsStayInTheirSegment(t *testing.T) {
 		if err := s.Delete(ctx, contact.ID, id); !ghl.IsNotFound(err) {
 			t.Errorf("Delete(%q): err = %v, want not found", id, err)
 		}
-		if _, err := s.Update(ctx, contact.ID, id, notes.UpdateParams{Body: new("overwritten")}); !ghl.IsNotFound(err) {
+		if _, err := s.Update(ctx, contact.ID, id, notes.UpdateParams{Body: ghl.Set("overwritten")}); !ghl.IsNotFound(err) {
 			t.Errorf("Update(%q): err = %v, want not found", id, err)
 		}
 	}

@@ -185,7 +185,7 @@ func TestWire(t *testing.T) {
 		{
 			name: "Update one field",
 			call: func(ctx context.Context, s *notes.Service) (any, error) {
-				return s.Update(ctx, "c1", "n1", notes.UpdateParams{Body: new("Quote sent")})
+				return s.Update(ctx, "c1", "n1", notes.UpdateParams{Body: ghl.Set("Quote sent")})
 			},
 			response: `{"note":` + noteJSON + `}`,
 			method:   http.MethodPut,
@@ -196,7 +196,7 @@ func TestWire(t *testing.T) {
 		{
 			name: "Update sends false and empty values that are set",
 			call: func(ctx context.Context, s *notes.Service) (any, error) {
-				return s.Update(ctx, "c1", "n1", notes.UpdateParams{Pinned: new(false), Title: new(""), Color: new("")})
+				return s.Update(ctx, "c1", "n1", notes.UpdateParams{Pinned: ghl.Set(false), Title: ghl.Set(""), Color: ghl.Set("")})
 			},
 			response: `{"note":` + noteJSON + `}`,
 			method:   http.MethodPut,
@@ -208,7 +208,7 @@ func TestWire(t *testing.T) {
 			name: "Update every field",
 			call: func(ctx context.Context, s *notes.Service) (any, error) {
 				return s.Update(ctx, "c1", "n1", notes.UpdateParams{
-					UserID: new("u2"), Body: new("B"), Title: new("T"), Color: new("#000000"), Pinned: new(true),
+					UserID: ghl.Set("u2"), Body: ghl.Set("B"), Title: ghl.Set("T"), Color: ghl.Set("#000000"), Pinned: ghl.Set(true),
 				})
 			},
 			response: `{"note":` + noteJSON + `}`,
@@ -306,7 +306,7 @@ func TestValidationSendsNothing(t *testing.T) {
 			return err
 		}},
 		{"Update empty note", "noteID", func(ctx context.Context, s *notes.Service) error {
-			_, err := s.Update(ctx, "c1", "", notes.UpdateParams{Body: new("x")})
+			_, err := s.Update(ctx, "c1", "", notes.UpdateParams{Body: ghl.Set("x")})
 			return err
 		}},
 		{"Update nothing set", "params", func(ctx context.Context, s *notes.Service) error {
@@ -314,7 +314,11 @@ func TestValidationSendsNothing(t *testing.T) {
 			return err
 		}},
 		{"Update empty body", "Body", func(ctx context.Context, s *notes.Service) error {
-			_, err := s.Update(ctx, "c1", "n1", notes.UpdateParams{Body: new("")})
+			_, err := s.Update(ctx, "c1", "n1", notes.UpdateParams{Body: ghl.Set("")})
+			return err
+		}},
+		{"Update null color", "Color", func(ctx context.Context, s *notes.Service) error {
+			_, err := s.Update(ctx, "c1", "n1", notes.UpdateParams{Body: ghl.Set("b"), Color: ghl.Null[string]()})
 			return err
 		}},
 		{"Delete empty contact", "contactID", func(ctx context.Context, s *notes.Service) error { return s.Delete(ctx, "", "n1") }},
@@ -385,8 +389,8 @@ func TestAPIErrors(t *testing.T) {
 	t.Run("delete not confirmed", func(t *testing.T) {
 		t.Parallel()
 		s, _ := setupMock(t, reply{status: http.StatusOK, body: `{"succeded":false}`})
-		if err := s.Delete(t.Context(), "c1", "n1"); !errors.Is(err, notes.ErrNotDeleted) {
-			t.Fatalf("err = %v, want ErrNotDeleted", err)
+		if err := s.Delete(t.Context(), "c1", "n1"); !errors.Is(err, ghl.ErrNotSucceeded) {
+			t.Fatalf("err = %v, want ErrNotSucceeded", err)
 		}
 	})
 	t.Run("response without note", func(t *testing.T) {
@@ -420,7 +424,7 @@ func TestRetries(t *testing.T) {
 			return err
 		}, 2, false},
 		{"Update retried after dropped connection", []reply{dropped, ok}, func(ctx context.Context, s *notes.Service) error {
-			_, err := s.Update(ctx, "c1", "n1", notes.UpdateParams{Pinned: new(true)})
+			_, err := s.Update(ctx, "c1", "n1", notes.UpdateParams{Pinned: ghl.Set(true)})
 			return err
 		}, 2, false},
 		{"Create not retried after 503", []reply{down, ok}, create, 1, true},

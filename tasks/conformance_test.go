@@ -92,12 +92,12 @@ func TestConformance(t *testing.T) {
 		func() error { _, err := s.List(ctx, contact.ID); return err },
 		func() error { _, err := s.Get(ctx, contact.ID, full.ID); return err },
 		func() error {
-			_, err := s.Update(ctx, contact.ID, full.ID, tasks.UpdateParams{Title: new("T")})
+			_, err := s.Update(ctx, contact.ID, full.ID, tasks.UpdateParams{Title: ghl.Set("T")})
 			return err
 		},
 		func() error {
 			_, err := s.Update(ctx, contact.ID, full.ID, tasks.UpdateParams{
-				Title: new("T"), Body: new(""), DueDate: new(due.Add(time.Hour)), Completed: new(false), AssignedTo: new("u2"),
+				Title: ghl.Set("T"), Body: ghl.Set(""), DueDate: ghl.Set(due.Add(time.Hour)), Completed: ghl.Set(false), AssignedTo: ghl.Set("u2"),
 			})
 			return err
 		},

@@ -43,7 +43,7 @@ func Example() {
 	fmt.Println(task.Title, "due", task.DueDate.Format(time.RFC3339))
 
 	// Only the fields set in UpdateParams are sent.
-	task, err = svc.Update(ctx, contactID, task.ID, tasks.UpdateParams{Title: new("Call back about pricing")})
+	task, err = svc.Update(ctx, contactID, task.ID, tasks.UpdateParams{Title: ghl.Set("Call back about pricing")})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -64,7 +64,7 @@ func TestLifecycle(t *testing.T) {
 	assertTask(t, *got, want)
 
 	// A partial update changes only the fields set.
-	updated, err := s.Update(ctx, contact.ID, created.ID, tasks.UpdateParams{Title: new("Call back today")})
+	updated, err := s.Update(ctx, contact.ID, created.ID, tasks.UpdateParams{Title: ghl.Set("Call back today")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +109,7 @@ func TestNotFound(t *testing.T) {
 	calls := map[string]func() error{
 		"Get missing task": func() error { _, err := s.Get(ctx, contact.ID, "missing"); return err },
 		"Update missing task": func() error {
-			_, err := s.Update(ctx, contact.ID, "missing", tasks.UpdateParams{Title: new("y")})
+			_, err := s.Update(ctx, contact.ID, "missing", tasks.UpdateParams{Title: ghl.Set("y")})
 			return err
 		},
 		"SetCompleted missing task": func() error { _, err := s.SetCompleted(ctx, contact.ID, "missing", true); return err },

@@ -2,24 +2,18 @@ package tasks
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"net/http"
 	"strings"
 	"time"
 
 	"github.com/ghlkit/ghl"
+	"github.com/ghlkit/ghl/internal/api"
 	"github.com/ghlkit/ghl/internal/isotime"
 )
-
-// ErrNotDeleted reports a delete that HighLevel answered with success status
-// but {"succeded": false} (the API's spelling): the task may still exist.
-var ErrNotDeleted = errors.New("tasks: HighLevel did not confirm the delete")
 
 // Service calls the Tasks operations of the Contacts API. It is safe for
 // concurrent use; create it with New.
 type Service struct {
-	client *ghl.Client
+	sub api.Sub[Task, envelope, *envelope]
 }
 
 // New returns a Service that sends its requests through c, sharing c's
@@ -28,7 +22,7 @@ func New(c *ghl.Client) *Service {
 	if c == nil {
 		panic("tasks: New called with a nil *ghl.Client")
 	}
-	return &Service{client: c}
+	return &Service{sub: api.Sub[Task, envelope, *envelope]{Client: c, Name: "tasks", Noun: "task", IDParam: "taskID"}}
 }
 
 // CreateParams describes a new task. Title and DueDate are required;
@@ -50,68 +44,51 @@ type createBody struct {
 	AssignedTo string       `json:"assignedTo,omitempty"`
 }
 
-// UpdateParams changes some fields of a task. Only non-nil fields are sent,
-// so a field left nil keeps its value in HighLevel. With Go 1.26 a pointer is
-// written inline:
+// UpdateParams changes some fields of a task (the spec's UpdateTaskBody).
+// Each field is a [ghl.Field]: leave it zero to keep the task's value, or Set
+// it to send a value:
 //
-//	tasks.UpdateParams{Title: new("Call back"), Completed: new(true)}
+//	tasks.UpdateParams{Title: ghl.Set("Call back"), Completed: ghl.Set(true)}
 //
-// At least one field must be set. Title, if set, must not be empty, and
-// DueDate, if set, must not be the zero time: a task always has both. Body
-// and AssignedTo may be set to "" to clear them.
+// At least one field must be set. The spec lets no field be null, so
+// ghl.Null is refused; clear Body or AssignedTo with ghl.Set(""). Title, if
+// set, must not be empty, and DueDate must not be the zero time: a task
+// always has both.
 type UpdateParams struct {
-	Title      *string
-	Body       *string
-	DueDate    *time.Time
-	Completed  *bool
-	AssignedTo *string
+	Title      ghl.Field[string]
+	Body       ghl.Field[string]
+	DueDate    ghl.Field[time.Time]
+	Completed  ghl.Field[bool]
+	AssignedTo ghl.Field[string]
 }
 
 // updateBody is UpdateParams on the wire (the spec's UpdateTaskBody).
 type updateBody struct {
-	Title      *string       `json:"title,omitempty"`
-	Body       *string       `json:"body,omitempty"`
-	DueDate    *isotime.Time `json:"dueDate,omitempty"`
-	Completed  *bool         `json:"completed,omitempty"`
-	AssignedTo *string       `json:"assignedTo,omitempty"`
+	Title      ghl.Field[string]       `json:"title,omitzero"`
+	Body       ghl.Field[string]       `json:"body,omitzero"`
+	DueDate    ghl.Field[isotime.Time] `json:"dueDate,omitzero"`
+	Completed  ghl.Field[bool]         `json:"completed,omitzero"`
+	AssignedTo ghl.Field[string]       `json:"assignedTo,omitzero"`
 }
 
-// One task or many, as HighLevel wraps them.
-type (
-	taskResponse struct {
-		Task *Task `json:"task"`
-	}
-	tasksResponse struct {
-		Tasks []Task `json:"tasks"`
-	}
-	// deleteResponse keeps "succeded" as HighLevel spells it; nil means the
-	// field was absent, which a 2xx status already answers.
-	deleteResponse struct {
-		Succeded *bool `json:"succeded"`
-	}
-)
+// envelope is how HighLevel wraps one task or many.
+type envelope struct {
+	Task  *Task  `json:"task"`
+	Tasks []Task `json:"tasks"`
+}
+
+func (e *envelope) One() *Task   { return e.Task }
+func (e *envelope) Many() []Task { return e.Tasks }
 
 // List returns every task of the contact. The API does not paginate tasks.
 func (s *Service) List(ctx context.Context, contactID string) ([]Task, error) {
-	path, err := collectionPath(contactID)
-	if err != nil {
-		return nil, err
-	}
-	var out tasksResponse
-	if _, err := s.client.Do(ctx, &ghl.Request{Method: http.MethodGet, Path: path}, &out); err != nil {
-		return nil, err
-	}
-	return out.Tasks, nil
+	return s.sub.List(ctx, contactID)
 }
 
 // Get returns one task. A missing contact or task gives an error for which
 // ghl.IsNotFound is true.
 func (s *Service) Get(ctx context.Context, contactID, taskID string) (*Task, error) {
-	path, err := taskPath(contactID, taskID)
-	if err != nil {
-		return nil, err
-	}
-	return s.doTask(ctx, &ghl.Request{Method: http.MethodGet, Path: path})
+	return s.sub.Get(ctx, contactID, taskID)
 }
 
 // Create adds a task to the contact and returns it as HighLevel stored it.
@@ -121,15 +98,14 @@ func (s *Service) Get(ctx context.Context, contactID, taskID string) (*Task, err
 // answered 5xx), the error wraps ghl.ErrOutcomeUnknown: the task may exist,
 // so List before creating it again.
 func (s *Service) Create(ctx context.Context, contactID string, params CreateParams) (*Task, error) {
-	path, err := collectionPath(contactID)
-	if err != nil {
+	if _, err := s.sub.Collection(contactID); err != nil {
 		return nil, err
 	}
 	if strings.TrimSpace(params.Title) == "" {
-		return nil, ghl.InvalidParam("Title", "must not be empty")
+		return nil, api.InvalidParam("Title", "must not be empty")
 	}
 	if params.DueDate.IsZero() {
-		return nil, ghl.InvalidParam("DueDate", "must be set")
+		return nil, api.InvalidParam("DueDate", "must be set")
 	}
 	body := createBody{
 		Title:      params.Title,
@@ -138,13 +114,15 @@ func (s *Service) Create(ctx context.Context, contactID string, params CreatePar
 		Completed:  params.Completed,
 		AssignedTo: params.AssignedTo,
 	}
-	return s.doTask(ctx, &ghl.Request{Method: http.MethodPost, Path: path, Body: body})
+	return s.sub.Create(ctx, contactID, body)
 }
 
 // Update changes the fields set in params and returns the updated task.
 func (s *Service) Update(ctx context.Context, contactID, taskID string, params UpdateParams) (*Task, error) {
-	path, err := taskPath(contactID, taskID)
-	if err != nil {
+	if _, err := s.sub.Item(contactID, taskID); err != nil {
+		return nil, err
+	}
+	if err := checkUpdate(params); err != nil {
 		return nil, err
 	}
 	body := updateBody{
@@ -153,83 +131,50 @@ func (s *Service) Update(ctx context.Context, contactID, taskID string, params U
 		Completed:  params.Completed,
 		AssignedTo: params.AssignedTo,
 	}
-	switch {
-	case params == UpdateParams{}:
-		return nil, ghl.InvalidParam("params", "no field is set")
-	case params.Title != nil && strings.TrimSpace(*params.Title) == "":
-		return nil, ghl.InvalidParam("Title", "must not be empty")
-	case params.DueDate != nil && params.DueDate.IsZero():
-		return nil, ghl.InvalidParam("DueDate", "must not be the zero time")
+	if d, ok := params.DueDate.Get(); ok {
+		body.DueDate = ghl.Set(isotime.Time(d))
 	}
-	if params.DueDate != nil {
-		d := isotime.Time(*params.DueDate)
-		body.DueDate = &d
+	return s.sub.Put(ctx, contactID, taskID, "", body)
+}
+
+func checkUpdate(p UpdateParams) error {
+	if p == (UpdateParams{}) {
+		return api.InvalidParam("params", "no field is set")
 	}
-	return s.doTask(ctx, &ghl.Request{Method: http.MethodPut, Path: path, Body: body})
+	if err := api.NotNull(
+		api.Nullable{Name: "Title", Null: p.Title.IsNull()},
+		api.Nullable{Name: "Body", Null: p.Body.IsNull()},
+		api.Nullable{Name: "DueDate", Null: p.DueDate.IsNull()},
+		api.Nullable{Name: "Completed", Null: p.Completed.IsNull()},
+		api.Nullable{Name: "AssignedTo", Null: p.AssignedTo.IsNull()},
+	); err != nil {
+		return err
+	}
+	if t, ok := p.Title.Get(); ok && strings.TrimSpace(t) == "" {
+		return api.InvalidParam("Title", "must not be empty")
+	}
+	if d, ok := p.DueDate.Get(); ok && d.IsZero() {
+		return api.InvalidParam("DueDate", "must not be the zero time")
+	}
+	return nil
 }
 
 // SetCompleted marks the task completed or not and returns the updated task.
 func (s *Service) SetCompleted(ctx context.Context, contactID, taskID string, completed bool) (*Task, error) {
-	path, err := taskPath(contactID, taskID)
-	if err != nil {
-		return nil, err
-	}
 	body := struct {
 		Completed bool `json:"completed"`
 	}{completed}
-	return s.doTask(ctx, &ghl.Request{Method: http.MethodPut, Path: path + "/completed", Body: body})
+	return s.sub.Put(ctx, contactID, taskID, "/completed", body)
 }
 
 // Delete removes the task. It returns nil when HighLevel confirms the delete,
-// and an error wrapping ErrNotDeleted if HighLevel answers success status but
-// {"succeded": false}. A missing task gives an error for which
+// and an error wrapping ghl.ErrNotSucceeded if HighLevel answers success
+// status but {"succeded": false}. A missing task gives an error for which
 // ghl.IsNotFound is true.
 //
 // Delete is retried after a dropped connection. If the first attempt had
 // already removed the task, the retry answers 404; a caller that only needs
 // the task gone can treat ghl.IsNotFound as success.
 func (s *Service) Delete(ctx context.Context, contactID, taskID string) error {
-	path, err := taskPath(contactID, taskID)
-	if err != nil {
-		return err
-	}
-	var out deleteResponse
-	if _, err := s.client.Do(ctx, &ghl.Request{Method: http.MethodDelete, Path: path}, &out); err != nil {
-		return err
-	}
-	if out.Succeded != nil && !*out.Succeded {
-		return fmt.Errorf("%w: DELETE %s answered {\"succeded\": false}", ErrNotDeleted, path)
-	}
-	return nil
-}
-
-// doTask sends r and unwraps the {"task": …} answer.
-func (s *Service) doTask(ctx context.Context, r *ghl.Request) (*Task, error) {
-	var out taskResponse
-	if _, err := s.client.Do(ctx, r, &out); err != nil {
-		return nil, err
-	}
-	if out.Task == nil {
-		return nil, fmt.Errorf("tasks: %s %s: response has no \"task\"", r.Method, r.Path)
-	}
-	return out.Task, nil
-}
-
-// collectionPath validates contactID and builds /contacts/{contactID}/tasks.
-func collectionPath(contactID string) (string, error) {
-	if err := ghl.CheckID("contactID", contactID); err != nil {
-		return "", err
-	}
-	return ghl.Path("/contacts/%s/tasks", contactID)
-}
-
-// taskPath validates the IDs and builds /contacts/{contactID}/tasks/{taskID}.
-func taskPath(contactID, taskID string) (string, error) {
-	if err := ghl.CheckID("contactID", contactID); err != nil {
-		return "", err
-	}
-	if err := ghl.CheckID("taskID", taskID); err != nil {
-		return "", err
-	}
-	return ghl.Path("/contacts/%s/tasks/%s", contactID, taskID)
+	return s.sub.Delete(ctx, contactID, taskID)
 }

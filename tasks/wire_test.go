@@ -189,7 +189,7 @@ func TestWire(t *testing.T) {
 		{
 			name: "Update one field",
 			call: func(ctx context.Context, s *tasks.Service) (any, error) {
-				return s.Update(ctx, "c1", "t1", tasks.UpdateParams{Title: new("New title")})
+				return s.Update(ctx, "c1", "t1", tasks.UpdateParams{Title: ghl.Set("New title")})
 			},
 			response: `{"task":` + taskJSON + `}`,
 			method:   http.MethodPut,
@@ -200,7 +200,7 @@ func TestWire(t *testing.T) {
 		{
 			name: "Update sends false and empty values that are set",
 			call: func(ctx context.Context, s *tasks.Service) (any, error) {
-				return s.Update(ctx, "c1", "t1", tasks.UpdateParams{Completed: new(false), Body: new(""), AssignedTo: new("")})
+				return s.Update(ctx, "c1", "t1", tasks.UpdateParams{Completed: ghl.Set(false), Body: ghl.Set(""), AssignedTo: ghl.Set("")})
 			},
 			response: `{"task":` + taskJSON + `}`,
 			method:   http.MethodPut,
@@ -212,7 +212,7 @@ func TestWire(t *testing.T) {
 			name: "Update every field",
 			call: func(ctx context.Context, s *tasks.Service) (any, error) {
 				return s.Update(ctx, "c1", "t1", tasks.UpdateParams{
-					Title: new("T"), Body: new("B"), DueDate: &due, Completed: new(true), AssignedTo: new("u2"),
+					Title: ghl.Set("T"), Body: ghl.Set("B"), DueDate: ghl.Set(due), Completed: ghl.Set(true), AssignedTo: ghl.Set("u2"),
 				})
 			},
 			response: `{"task":` + taskJSON + `}`,
@@ -348,7 +348,7 @@ func TestValidationSendsNothing(t *testing.T) {
 			return err
 		}},
 		{"Update empty task", "taskID", func(ctx context.Context, s *tasks.Service) error {
-			_, err := s.Update(ctx, "c1", "", tasks.UpdateParams{Title: new("x")})
+			_, err := s.Update(ctx, "c1", "", tasks.UpdateParams{Title: ghl.Set("x")})
 			return err
 		}},
 		{"Update nothing set", "params", func(ctx context.Context, s *tasks.Service) error {
@@ -356,11 +356,19 @@ func TestValidationSendsNothing(t *testing.T) {
 			return err
 		}},
 		{"Update empty title", "Title", func(ctx context.Context, s *tasks.Service) error {
-			_, err := s.Update(ctx, "c1", "t1", tasks.UpdateParams{Title: new("")})
+			_, err := s.Update(ctx, "c1", "t1", tasks.UpdateParams{Title: ghl.Set("")})
 			return err
 		}},
 		{"Update zero due date", "DueDate", func(ctx context.Context, s *tasks.Service) error {
-			_, err := s.Update(ctx, "c1", "t1", tasks.UpdateParams{DueDate: &time.Time{}})
+			_, err := s.Update(ctx, "c1", "t1", tasks.UpdateParams{DueDate: ghl.Set(time.Time{})})
+			return err
+		}},
+		{"Update null title", "Title", func(ctx context.Context, s *tasks.Service) error {
+			_, err := s.Update(ctx, "c1", "t1", tasks.UpdateParams{Title: ghl.Null[string]()})
+			return err
+		}},
+		{"Update null assignee", "AssignedTo", func(ctx context.Context, s *tasks.Service) error {
+			_, err := s.Update(ctx, "c1", "t1", tasks.UpdateParams{Completed: ghl.Set(true), AssignedTo: ghl.Null[string]()})
 			return err
 		}},
 		{"SetCompleted empty contact", "contactID", func(ctx context.Context, s *tasks.Service) error {
@@ -456,8 +464,8 @@ func TestAPIErrors(t *testing.T) {
 		t.Parallel()
 		s, _ := setupMock(t, reply{status: http.StatusOK, body: `{"succeded":false}`})
 		err := s.Delete(t.Context(), "c1", "t1")
-		if !errors.Is(err, tasks.ErrNotDeleted) {
-			t.Fatalf("err = %v, want ErrNotDeleted", err)
+		if !errors.Is(err, ghl.ErrNotSucceeded) {
+			t.Fatalf("err = %v, want ErrNotSucceeded", err)
 		}
 	})
 	t.Run("delete without result body", func(t *testing.T) {
@@ -506,7 +514,7 @@ func TestRetries(t *testing.T) {
 			return err
 		}, 2, false},
 		{"Update retried after dropped connection", []reply{dropped, ok}, func(ctx context.Context, s *tasks.Service) error {
-			_, err := s.Update(ctx, "c1", "t1", tasks.UpdateParams{Completed: new(true)})
+			_, err := s.Update(ctx, "c1", "t1", tasks.UpdateParams{Completed: ghl.Set(true)})
 			return err
 		}, 2, false},
 		{"SetCompleted retried after 502", []reply{down, ok}, func(ctx context.Context, s *tasks.Service) error {

@@ -30,7 +30,12 @@ var layouts = []string{
 	"2006-01-02 15:04:05.999999999Z07:00",
 	"2006-01-02 15:04:05.999999999",
 	"2006-01-02", // date only, midnight UTC
+	// The other date forms the spec lists for a contact's dateOfBirth.
+	"01/02/2006", "2006/01/02", "01-02-2006", "2006.01.02", "01.02.2006", "2006_01_02", "01_02_2006",
 }
+
+// DateLayout is the form Date writes, the spec's example for dateOfBirth.
+const DateLayout = "2006-01-02"
 
 // Format returns t in Layout (converted to UTC), or "" for the zero time.
 func Format(t time.Time) string {
@@ -101,6 +106,28 @@ func (t *Time) UnmarshalJSON(data []byte) error {
 	*t = Time(time.UnixMilli(ms).UTC())
 	return nil
 }
+
+// Date is a calendar date on the wire (a contact's dateOfBirth): it writes
+// DateLayout and reads what Time reads.
+type Date time.Time
+
+// IsZero reports whether d is the zero time, so `json:",omitzero"` omits it.
+func (d Date) IsZero() bool { return time.Time(d).IsZero() }
+
+// MarshalJSON writes d's date in DateLayout (as d's own location gives it),
+// or null for the zero time.
+func (d Date) MarshalJSON() ([]byte, error) {
+	if d.IsZero() {
+		return []byte("null"), nil
+	}
+	b := make([]byte, 0, len(DateLayout)+2)
+	b = append(b, '"')
+	b = time.Time(d).AppendFormat(b, DateLayout)
+	return append(b, '"'), nil
+}
+
+// UnmarshalJSON reads what Time.UnmarshalJSON reads.
+func (d *Date) UnmarshalJSON(data []byte) error { return (*Time)(d).UnmarshalJSON(data) }
 
 // truncate keeps error messages short when a large value is malformed.
 func truncate(b []byte) []byte {

@@ -20,6 +20,14 @@ func TestParse(t *testing.T) {
 		{"2021-07-08T02:30:00", time.Date(2021, 7, 8, 2, 30, 0, 0, time.UTC)},
 		{"2021-07-08 02:30:00", time.Date(2021, 7, 8, 2, 30, 0, 0, time.UTC)},
 		{"2021-07-08", time.Date(2021, 7, 8, 0, 0, 0, 0, time.UTC)},
+		// The date forms the spec lists for dateOfBirth.
+		{"09/25/1990", time.Date(1990, 9, 25, 0, 0, 0, 0, time.UTC)},
+		{"1990/09/25", time.Date(1990, 9, 25, 0, 0, 0, 0, time.UTC)},
+		{"09-25-1990", time.Date(1990, 9, 25, 0, 0, 0, 0, time.UTC)},
+		{"1990.09.25", time.Date(1990, 9, 25, 0, 0, 0, 0, time.UTC)},
+		{"09.25.1990", time.Date(1990, 9, 25, 0, 0, 0, 0, time.UTC)},
+		{"1990_09_25", time.Date(1990, 9, 25, 0, 0, 0, 0, time.UTC)},
+		{"09_25_1990", time.Date(1990, 9, 25, 0, 0, 0, 0, time.UTC)},
 		{"", time.Time{}},
 	}
 	for _, tt := range tests {
@@ -32,7 +40,7 @@ func TestParse(t *testing.T) {
 			t.Errorf("Parse(%q) = %v, want %v in UTC", tt.in, got, tt.want)
 		}
 	}
-	for _, bad := range []string{"yesterday", "2021-13-01T00:00:00Z", "07/08/2021"} {
+	for _, bad := range []string{"yesterday", "2021-13-01T00:00:00Z", "25/09/1990", "1990-09-25x"} {
 		if _, err := Parse(bad); err == nil {
 			t.Errorf("Parse(%q) succeeded", bad)
 		}
@@ -104,5 +112,27 @@ func TestJSON(t *testing.T) {
 	}
 	if got, want := string(b), `{"at":null}`; got != want {
 		t.Errorf("Marshal(zero) = %s, want %s", got, want)
+	}
+}
+
+func TestDate(t *testing.T) {
+	t.Parallel()
+	berlin := time.FixedZone("CET", 3600)
+	for _, tc := range []struct {
+		in   time.Time
+		want string
+	}{
+		{time.Date(1990, 9, 25, 0, 0, 0, 0, time.UTC), `"1990-09-25"`},
+		{time.Date(1990, 9, 25, 0, 30, 0, 0, berlin), `"1990-09-25"`}, // its own date, not UTC's
+		{time.Time{}, `null`},
+	} {
+		b, err := json.Marshal(Date(tc.in))
+		if err != nil || string(b) != tc.want {
+			t.Errorf("Marshal(%v) = %s, %v; want %s", tc.in, b, err, tc.want)
+		}
+	}
+	var d Date
+	if err := json.Unmarshal([]byte(`"09/25/1990"`), &d); err != nil || !time.Time(d).Equal(time.Date(1990, 9, 25, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("Unmarshal = %v, %v", time.Time(d), err)
 	}
 }

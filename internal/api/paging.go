@@ -1,4 +1,4 @@
-package ghl
+package api
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 // memory, stops fetching as soon as the caller stops ranging, and yields an
 // error at most once, as the last value.
 //
-// Service packages build their All methods on it:
+// contacts builds its ListAll and SearchAll on it:
 //
 //	for c, err := range svc.All(ctx, opts) { ... }
 func Paginate[T, O any](ctx context.Context, opts O, fetch func(ctx context.Context, opts O) (items []T, next *O, err error)) iter.Seq2[T, error] {

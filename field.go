@@ -1,26 +1,26 @@
-package contacts
+package ghl
 
 import (
 	"bytes"
 	"encoding/json"
 )
 
-// Field is one field of UpdateParams, in one of three states:
+// Field is an optional field of the UpdateParams of packages contacts, tasks
+// and notes, in one of three states:
 //
 //   - unchanged: the zero Field. Nothing is sent; HighLevel keeps the value.
 //   - set: Set(v). v is sent, "" and empty lists included.
 //   - cleared: Null[T](). JSON null is sent, which HighLevel takes as "remove
-//     the value". Only fields the spec marks nullable accept it; for the
-//     others (PostalCode, Country, DND, DNDSettings, InboundDNDSettings,
-//     Tags) Update refuses Null before sending and you clear them with
-//     Set("") or Set([]string{}).
+//     the value". Only fields the spec marks nullable accept it; Update
+//     refuses Null for the others before sending, naming the field in a
+//     *ParamError (clear them with Set("") or an empty list).
 //
 // For example, to rename a contact, remove its email address and leave every
 // other field alone:
 //
 //	svc.Update(ctx, id, contacts.UpdateParams{
-//		FirstName: contacts.Set("Ada"),
-//		Email:     contacts.Null[string](),
+//		FirstName: ghl.Set("Ada"),
+//		Email:     ghl.Null[string](),
 //	})
 //
 // which sends {"firstName":"Ada","email":null}.
@@ -62,7 +62,7 @@ func (f Field[T]) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON makes null a cleared Field and any other value a set one, so
-// that UpdateParams decoded from JSON keep their meaning.
+// that params decoded from JSON keep their meaning.
 func (f *Field[T]) UnmarshalJSON(data []byte) error {
 	if string(bytes.TrimSpace(data)) == "null" {
 		*f = Null[T]()

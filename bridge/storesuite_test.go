@@ -1,0 +1,597 @@
+package bridge
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ghlkit/ghl/webhook"
+)
+
+// newStoreFunc opens an empty store whose expiries follow now; the test
+// closes it.
+type newStoreFunc func(t *testing.T, now func() time.Time) Store
+
+// runStoreSuite is the conformance suite every Store passes: BoltStore and
+// PGStore run the same tests.
+func runStoreSuite(t *testing.T, newStore newStoreFunc) {
+	tests := []struct {
+		name string
+		fn   func(*testing.T, newStoreFunc)
+	}{
+		{"Dedupe", suiteDedupe},
+		{"DedupeRace", suiteDedupeRace},
+		{"OutboxOrder", suiteOutboxOrder},
+		{"OutboxLease", suiteOutboxLease},
+		{"OutboxDeadAndStats", suiteOutboxDeadAndStats},
+		{"OutboxClaimRace", suiteOutboxClaimRace},
+		{"Threads", suiteThreads},
+		{"Subscriptions", suiteSubscriptions},
+		{"Completions", suiteCompletions},
+		{"OwnMarks", suiteOwnMarks},
+		{"Closed", suiteClosed},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.fn(t, newStore)
+		})
+	}
+}
+
+func enqueueT(t *testing.T, s Store, now time.Time, id, contact string) OutboxEvent {
+	t.Helper()
+	ev := OutboxEvent{WebhookID: id, Type: "TaskCreate", ContactID: contact, Payload: json.RawMessage(`{"id":"` + id + `"}`), Received: now, NextTry: now}
+	added, err := s.Enqueue(context.Background(), ev, now.Add(time.Hour))
+	if err != nil || !added {
+		t.Fatalf("Enqueue(%s) = %v, %v", id, added, err)
+	}
+	return ev
+}
+
+func claimT(t *testing.T, s Store, now time.Time, max int) []OutboxEvent {
+	t.Helper()
+	evs, err := s.Claim(context.Background(), now, max, time.Minute)
+	if err != nil {
+		t.Fatalf("Claim: %v", err)
+	}
+	return evs
+}
+
+func ids(evs []OutboxEvent) string {
+	var out []string
+	for _, ev := range evs {
+		out = append(out, ev.WebhookID)
+	}
+	return fmt.Sprint(out)
+}
+
+func suiteDedupe(t *testing.T, newStore newStoreFunc) {
+	ctx := context.Background()
+	clock := &testClock{t: time.Unix(1_700_000_000, 0)}
+	s := newStore(t, clock.now)
+
+	if err := s.Reserve(ctx, "a", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Reserve(ctx, "a", time.Minute); !errors.Is(err, webhook.ErrInProgress) {
+		t.Errorf("second Reserve = %v, want ErrInProgress", err)
+	}
+	if err := s.Release(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Reserve(ctx, "a", time.Minute); err != nil {
+		t.Errorf("Reserve after Release = %v", err)
+	}
+	if err := s.Commit(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Reserve(ctx, "a", time.Minute); !errors.Is(err, webhook.ErrDuplicate) {
+		t.Errorf("Reserve after Commit = %v, want ErrDuplicate", err)
+	}
+	if err := s.Release(ctx, "never-seen"); err != nil {
+		t.Errorf("Release of an unknown id = %v", err)
+	}
+	if err := s.Commit(ctx, "never-seen"); err != nil {
+		t.Errorf("Commit of an unknown id = %v", err)
+	}
+	if err := s.Reserve(ctx, "", time.Minute); err == nil {
+		t.Error("Reserve of an empty id accepted")
+	}
+
+	// Enqueue records the id in the outbox's transaction, also while it is
+	// reserved (by the caller).
+	if err := s.Reserve(ctx, "b", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	enqueueT(t, s, clock.now(), "b", "c1")
+	if added, err := s.Enqueue(ctx, OutboxEvent{WebhookID: "b", Payload: json.RawMessage(`{}`)}, clock.now().Add(time.Hour)); added || err != nil {
+		t.Errorf("second Enqueue = %v, %v; want not added", added, err)
+	}
+	if err := s.Commit(ctx, "b"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Reserve(ctx, "b", time.Minute); !errors.Is(err, webhook.ErrDuplicate) {
+		t.Errorf("Reserve of an enqueued id = %v", err)
+	}
+	if _, err := s.Enqueue(ctx, OutboxEvent{Payload: json.RawMessage(`{}`)}, clock.now()); err == nil {
+		t.Error("Enqueue without webhookId accepted")
+	}
+	if st, _ := s.OutboxStats(ctx); st.Pending != 1 {
+		t.Errorf("pending = %d, want 1", st.Pending)
+	}
+
+	// Expiry: a reservation after its ttl, a committed id after its time.
+	if err := s.Reserve(ctx, "c", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	clock.add(2 * time.Minute)
+	for id, want := range map[string]error{"a": nil, "b": webhook.ErrDuplicate, "c": nil} {
+		if err := s.Reserve(ctx, id, time.Minute); !errors.Is(err, want) && err != want {
+			t.Errorf("2 minutes on, Reserve(%s) = %v, want %v", id, err, want)
+		}
+	}
+	if err := s.Sweep(ctx, clock.now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Reserve(ctx, "b", time.Minute); !errors.Is(err, webhook.ErrDuplicate) {
+		t.Errorf("Sweep dropped a live id: Reserve(b) = %v", err)
+	}
+	clock.add(2 * time.Hour)
+	if err := s.Sweep(ctx, clock.now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Reserve(ctx, "b", time.Minute); err != nil {
+		t.Errorf("Reserve(b) after its time = %v", err)
+	}
+	// An expired id is no duplicate: Enqueue takes it again.
+	if added, err := s.Enqueue(ctx, OutboxEvent{WebhookID: "a", Payload: json.RawMessage(`{}`), NextTry: clock.now()}, clock.now().Add(time.Hour)); !added || err != nil {
+		t.Errorf("Enqueue of an expired id = %v, %v", added, err)
+	}
+}
+
+// suiteDedupeRace: of concurrent Reserve calls for one id, one wins; of
+// concurrent Enqueue calls for one id, one stores it.
+func suiteDedupeRace(t *testing.T, newStore newStoreFunc) {
+	ctx := context.Background()
+	s := newStore(t, nil)
+	var won, enq atomic.Int32
+	var wg sync.WaitGroup
+	for i := range 16 {
+		wg.Go(func() {
+			err := s.Reserve(ctx, "r", time.Minute)
+			switch {
+			case err == nil:
+				won.Add(1)
+			case !errors.Is(err, webhook.ErrInProgress):
+				t.Errorf("Reserve: %v", err)
+			}
+			added, err := s.Enqueue(ctx, OutboxEvent{WebhookID: "e", ContactID: fmt.Sprint("c", i), Payload: json.RawMessage(`{}`), NextTry: time.Now()}, time.Now().Add(time.Hour))
+			if err != nil {
+				t.Errorf("Enqueue: %v", err)
+			}
+			if added {
+				enq.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if won.Load() != 1 || enq.Load() != 1 {
+		t.Errorf("%d Reserve and %d Enqueue won, want 1 each", won.Load(), enq.Load())
+	}
+	if st, _ := s.OutboxStats(ctx); st.Pending != 1 {
+		t.Errorf("pending = %d, want 1", st.Pending)
+	}
+}
+
+func suiteOutboxOrder(t *testing.T, newStore newStoreFunc) {
+	ctx := context.Background()
+	now := time.Unix(1_700_000_000, 0)
+	s := newStore(t, func() time.Time { return now })
+	for i, c := range []string{"x", "y", "x", "z", "x", ""} {
+		enqueueT(t, s, now, fmt.Sprint("w", i), c)
+	}
+	if got := claimT(t, s, now.Add(-time.Second), 10); len(got) != 0 {
+		t.Errorf("Claim before anything is due = %s", ids(got))
+	}
+	// Only each contact's first event: x's w2 and w4 wait for w0.
+	got := claimT(t, s, now, 2)
+	if ids(got) != "[w0 w1]" || got[0].Seq == 0 || got[0].Seq >= got[1].Seq || got[0].Claims != 1 || string(got[0].Payload) != `{"id":"w0"}` || got[0].ContactID != "x" || !got[0].Received.Equal(now) {
+		t.Fatalf("Claim(max 2) = %+v", got)
+	}
+	seq := map[string]uint64{"w0": got[0].Seq, "w1": got[1].Seq}
+	rest := claimT(t, s, now, 10)
+	if ids(rest) != "[w3 w5]" {
+		t.Fatalf("second Claim = %s, want [w3 w5] (leased events and x's later ones left out)", ids(rest))
+	}
+	for _, ev := range rest {
+		seq[ev.WebhookID] = ev.Seq
+	}
+	// w0 fails: x's later events still wait, now for w0's retry.
+	err := s.Settle(ctx, []Outcome{
+		{Seq: seq["w0"], Claims: 1, NextTry: now.Add(time.Minute), Err: "boom", Posted: []string{"ch/"}},
+		{Seq: seq["w1"], Claims: 1, Delivered: true},
+		{Seq: seq["w3"], Claims: 1, Delivered: true},
+		{Seq: seq["w5"], Claims: 1, Delivered: true},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := claimT(t, s, now.Add(30*time.Second), 10); len(got) != 0 {
+		t.Errorf("Claim while x's first event waits = %s", ids(got))
+	}
+	got = claimT(t, s, now.Add(time.Minute), 10)
+	if ids(got) != "[w0]" || got[0].Attempts != 1 || got[0].LastError != "boom" || fmt.Sprint(got[0].Posted) != "[ch/]" || got[0].Claims != 2 {
+		t.Fatalf("Claim at w0's retry = %+v", got)
+	}
+	// Deferred: no attempt counted, due again at its NextTry.
+	if err := s.Settle(ctx, []Outcome{{Seq: seq["w0"], Claims: 2, Deferred: true, NextTry: now.Add(2 * time.Minute)}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := claimT(t, s, now.Add(time.Minute+time.Second), 10); len(got) != 0 {
+		t.Errorf("Claim before the deferred time = %s", ids(got))
+	}
+	got = claimT(t, s, now.Add(2*time.Minute), 10)
+	if ids(got) != "[w0]" || got[0].Attempts != 1 {
+		t.Fatalf("Claim after defer = %+v", got)
+	}
+	if err := s.Settle(ctx, []Outcome{{Seq: seq["w0"], Claims: got[0].Claims, Delivered: true}}); err != nil {
+		t.Fatal(err)
+	}
+	// Then x's events one at a time, in order.
+	for _, want := range []string{"w2", "w4"} {
+		got = claimT(t, s, now.Add(2*time.Minute), 10)
+		if ids(got) != "["+want+"]" {
+			t.Fatalf("Claim = %s, want [%s]", ids(got), want)
+		}
+		if err := s.Settle(ctx, []Outcome{{Seq: got[0].Seq, Claims: got[0].Claims, Delivered: true}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st, err := s.OutboxStats(ctx); err != nil || st != (OutboxStats{}) {
+		t.Errorf("stats of an empty outbox = %+v, %v", st, err)
+	}
+	// Settling an unknown event is harmless.
+	if err := s.Settle(ctx, []Outcome{{Seq: 999, Delivered: true}, {Seq: 998, NextTry: now}}); err != nil {
+		t.Error(err)
+	}
+	if got, err := s.Claim(ctx, now, 0, time.Minute); len(got) != 0 || err != nil {
+		t.Errorf("Claim(max 0) = %v, %v", got, err)
+	}
+}
+
+// suiteOutboxLease: a claim that is not settled expires, and the outcome
+// of the claim that lost it is then ignored; a release makes it due again.
+func suiteOutboxLease(t *testing.T, newStore newStoreFunc) {
+	ctx := context.Background()
+	now := time.Unix(1_700_000_000, 0)
+	s := newStore(t, func() time.Time { return now })
+	enqueueT(t, s, now, "a", "x")
+	enqueueT(t, s, now, "b", "x")
+	first := claimT(t, s, now, 10) // a, leased for a minute
+	if ids(first) != "[a]" {
+		t.Fatalf("Claim = %s", ids(first))
+	}
+	if got := claimT(t, s, now.Add(59*time.Second), 10); len(got) != 0 {
+		t.Errorf("Claim during the lease = %s", ids(got))
+	}
+	second := claimT(t, s, now.Add(61*time.Second), 10)
+	if ids(second) != "[a]" || second[0].Claims != 2 {
+		t.Fatalf("Claim after the lease = %+v", second)
+	}
+	// The first claimer's failure comes late: ignored.
+	if err := s.Settle(ctx, []Outcome{{Seq: first[0].Seq, Claims: 1, NextTry: now.Add(time.Hour), Err: "late"}}); err != nil {
+		t.Fatal(err)
+	}
+	// The second claimer releases it (shutting down): due at once, no
+	// attempt counted.
+	if err := s.Settle(ctx, []Outcome{{Seq: second[0].Seq, Claims: 2, Deferred: true, NextTry: now}}); err != nil {
+		t.Fatal(err)
+	}
+	third := claimT(t, s, now.Add(62*time.Second), 10)
+	if ids(third) != "[a]" || third[0].Attempts != 0 || third[0].LastError != "" || third[0].Claims != 3 {
+		t.Fatalf("Claim after release = %+v", third)
+	}
+	// A delivery is recorded whichever claim reports it.
+	if err := s.Settle(ctx, []Outcome{{Seq: first[0].Seq, Claims: 1, Delivered: true}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := claimT(t, s, now.Add(62*time.Second), 10); ids(got) != "[b]" {
+		t.Errorf("Claim after a's delivery = %s, want [b]", ids(got))
+	}
+}
+
+func suiteOutboxDeadAndStats(t *testing.T, newStore newStoreFunc) {
+	ctx := context.Background()
+	now := time.Unix(1_700_000_000, 0)
+	s := newStore(t, func() time.Time { return now })
+	enqueueT(t, s, now, "a", "x")
+	enqueueT(t, s, now.Add(time.Second), "b", "x")
+	enqueueT(t, s, now.Add(2*time.Second), "c", "y")
+	st, err := s.OutboxStats(ctx)
+	if err != nil || st.Pending != 3 || st.Retrying != 0 || st.Dead != 0 || !st.Oldest.Equal(now) {
+		t.Fatalf("stats = %+v, %v", st, err)
+	}
+	got := claimT(t, s, now.Add(2*time.Second), 10)
+	if ids(got) != "[a c]" {
+		t.Fatalf("Claim = %s", ids(got))
+	}
+	if err := s.Settle(ctx, []Outcome{{Seq: got[0].Seq, Claims: 1, NextTry: now.Add(time.Minute), Err: "503"}, {Seq: got[1].Seq, Claims: 1, NextTry: now.Add(time.Minute), Err: "503"}}); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := s.OutboxStats(ctx); st.Pending != 3 || st.Retrying != 2 {
+		t.Errorf("stats after two failures = %+v", st)
+	}
+	got = claimT(t, s, now.Add(time.Minute), 10)
+	// a is dead: b takes the lead at once.
+	if err := s.Settle(ctx, []Outcome{{Seq: got[0].Seq, Claims: 2, Dead: true, Err: "400", NextTry: now.Add(2 * time.Minute)}, {Seq: got[1].Seq, Claims: 2, NextTry: now.Add(2 * time.Minute), Err: "503"}}); err != nil {
+		t.Fatal(err)
+	}
+	st, _ = s.OutboxStats(ctx)
+	if st.Pending != 2 || st.Retrying != 1 || st.Dead != 1 || !st.Oldest.Equal(now.Add(time.Second)) {
+		t.Errorf("stats after a dead letter = %+v", st)
+	}
+	if got := claimT(t, s, now.Add(time.Minute), 10); ids(got) != "[b]" {
+		t.Errorf("Claim after x's first event died = %s, want [b]", ids(got))
+	}
+}
+
+// suiteOutboxClaimRace: concurrent claimers never get the same event or
+// two events of one contact at once, and every event is delivered once, in
+// its contact's order.
+func suiteOutboxClaimRace(t *testing.T, newStore newStoreFunc) {
+	ctx := context.Background()
+	now := time.Unix(1_700_000_000, 0)
+	s := newStore(t, func() time.Time { return now })
+	const contacts, per = 8, 12
+	for i := range per {
+		for c := range contacts {
+			enqueueT(t, s, now, fmt.Sprintf("c%d-%02d", c, i), fmt.Sprint("c", c))
+		}
+	}
+	var mu sync.Mutex
+	held := make(map[string]bool)      // contacts with an event in hand
+	order := make(map[string][]string) // contact → delivered webhookIds
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 100_000 {
+				evs, err := s.Claim(ctx, now, 3, time.Hour)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if len(evs) == 0 {
+					mu.Lock()
+					done := len(held) == 0
+					n := 0
+					for _, o := range order {
+						n += len(o)
+					}
+					mu.Unlock()
+					if done && n == contacts*per {
+						return
+					}
+					continue
+				}
+				mu.Lock()
+				for _, ev := range evs {
+					if held[ev.ContactID] {
+						t.Errorf("two events of %s in hand at once", ev.ContactID)
+					}
+					held[ev.ContactID] = true
+					order[ev.ContactID] = append(order[ev.ContactID], ev.WebhookID)
+				}
+				mu.Unlock()
+				var outs []Outcome
+				for _, ev := range evs {
+					outs = append(outs, Outcome{Seq: ev.Seq, Claims: ev.Claims, Delivered: true})
+				}
+				mu.Lock()
+				for _, ev := range evs {
+					delete(held, ev.ContactID)
+				}
+				mu.Unlock()
+				// Released from "held" before Settle: another claimer may
+				// not get the next event until Settle commits, so a
+				// violation of the order shows as a wrong order below.
+				if err := s.Settle(ctx, outs); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for c := range contacts {
+		key := fmt.Sprint("c", c)
+		var want []string
+		for i := range per {
+			want = append(want, fmt.Sprintf("c%d-%02d", c, i))
+		}
+		if !slices.Equal(order[key], want) {
+			t.Errorf("contact %s delivered %v, want %v", key, order[key], want)
+		}
+	}
+}
+
+func suiteThreads(t *testing.T, newStore newStoreFunc) {
+	ctx := context.Background()
+	s := newStore(t, nil)
+	if _, ok, err := s.Thread(ctx, "c1"); ok || err != nil {
+		t.Errorf("Thread of nobody = %v, %v", ok, err)
+	}
+	if err := s.SaveThread(ctx, "c1", Thread{ChannelID: "ch", RootID: "r1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddThreadNotes(ctx, "c1", "r1", map[string]string{"n1": "p1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddThreadNotes(ctx, "c1", "r1", map[string]string{"n3": "p3"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddThreadNotes(ctx, "c1", "old-root", map[string]string{"n2": "p2"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddThreadNotes(ctx, "nobody", "r1", map[string]string{"n2": "p2"}); err != nil {
+		t.Fatal(err)
+	}
+	th, ok, err := s.Thread(ctx, "c1")
+	if !ok || err != nil || th.ChannelID != "ch" || th.RootID != "r1" || fmt.Sprint(th.Notes) != "map[n1:p1 n3:p3]" {
+		t.Errorf("thread = %+v, %v, %v", th, ok, err)
+	}
+	if _, ok, _ := s.Thread(ctx, "nobody"); ok {
+		t.Error("AddThreadNotes created a thread")
+	}
+	// Replacing the thread drops its notes.
+	if err := s.SaveThread(ctx, "c1", Thread{ChannelID: "ch2", RootID: "r2"}); err != nil {
+		t.Fatal(err)
+	}
+	if th, _, _ := s.Thread(ctx, "c1"); th.RootID != "r2" || len(th.Notes) != 0 {
+		t.Errorf("replaced thread = %+v", th)
+	}
+	// An empty thread (forgotten) is still a record.
+	if err := s.SaveThread(ctx, "c1", Thread{}); err != nil {
+		t.Fatal(err)
+	}
+	if th, ok, _ := s.Thread(ctx, "c1"); !ok || th.RootID != "" {
+		t.Errorf("forgotten thread = %+v, %v", th, ok)
+	}
+}
+
+func suiteSubscriptions(t *testing.T, newStore newStoreFunc) {
+	ctx := context.Background()
+	s := newStore(t, nil)
+	if subs, err := s.Subscribers(ctx, "c1"); len(subs) != 0 || err != nil {
+		t.Errorf("subscribers of nobody = %v, %v", subs, err)
+	}
+	for i, ch := range []string{"b", "a", "a"} {
+		added, err := s.Subscribe(ctx, "c1", ch)
+		if err != nil || added != (i < 2) {
+			t.Errorf("Subscribe(%s) = %v, %v", ch, added, err)
+		}
+	}
+	s.Subscribe(ctx, "c10", "z") // a prefix of another contact's ID
+	if subs, _ := s.Subscribers(ctx, "c1"); fmt.Sprint(subs) != "[a b]" {
+		t.Errorf("subscribers = %v", subs)
+	}
+	if removed, _ := s.Unsubscribe(ctx, "c1", "a"); !removed {
+		t.Error("Unsubscribe a: not removed")
+	}
+	if removed, _ := s.Unsubscribe(ctx, "c1", "a"); removed {
+		t.Error("second Unsubscribe: removed")
+	}
+	if subs, _ := s.Subscribers(ctx, "c1"); fmt.Sprint(subs) != "[b]" {
+		t.Errorf("subscribers after Unsubscribe = %v", subs)
+	}
+}
+
+func suiteCompletions(t *testing.T, newStore newStoreFunc) {
+	ctx := context.Background()
+	at := time.Unix(1_700_000_000, 0).UTC()
+	s := newStore(t, nil)
+	if _, ok, err := s.Completion(ctx, "t1"); ok || err != nil {
+		t.Errorf("Completion of nothing = %v, %v", ok, err)
+	}
+	first := Completion{TaskID: "t1", ContactID: "c1", UserID: "u1", UserName: "alice", At: at}
+	if held, recorded, err := s.RecordCompletion(ctx, first); !recorded || err != nil || held != first {
+		t.Errorf("RecordCompletion = %+v %v %v", held, recorded, err)
+	}
+	if held, recorded, _ := s.RecordCompletion(ctx, Completion{TaskID: "t1", UserName: "bob"}); recorded || held.UserName != "alice" || !held.At.Equal(at) {
+		t.Errorf("second RecordCompletion = %+v %v", held, recorded)
+	}
+	if c, ok, _ := s.Completion(ctx, "t1"); !ok || c.UserName != "alice" || c.UserID != "u1" || c.ContactID != "c1" || !c.At.Equal(at) {
+		t.Errorf("Completion = %+v", c)
+	}
+	// Racing clicks: one completion holds, and every caller is told which.
+	var wg sync.WaitGroup
+	var recorded atomic.Int32
+	heldBy := make([]string, 16)
+	for i := range heldBy {
+		wg.Go(func() {
+			held, rec, err := s.RecordCompletion(ctx, Completion{TaskID: "t2", UserName: fmt.Sprint("user", i), At: at})
+			if err != nil {
+				t.Error(err)
+			}
+			if rec {
+				recorded.Add(1)
+			}
+			heldBy[i] = held.UserName
+		})
+	}
+	wg.Wait()
+	c, _, _ := s.Completion(ctx, "t2")
+	if recorded.Load() != 1 {
+		t.Errorf("%d racing completions recorded, want 1", recorded.Load())
+	}
+	for i, h := range heldBy {
+		if h != c.UserName {
+			t.Errorf("caller %d was told %s completed it; the store says %s", i, h, c.UserName)
+		}
+	}
+}
+
+func suiteOwnMarks(t *testing.T, newStore newStoreFunc) {
+	ctx := context.Background()
+	clock := &testClock{t: time.Unix(1_700_000_000, 0)}
+	s := newStore(t, clock.now)
+	key := ownKey("TaskCreate", "t2")
+	if own, err := s.IsOwn(ctx, key); own || err != nil {
+		t.Errorf("IsOwn of nothing = %v, %v", own, err)
+	}
+	if err := s.MarkOwn(ctx, key, clock.now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if own, _ := s.IsOwn(ctx, key); !own {
+		t.Error("not own after MarkOwn")
+	}
+	if own, _ := s.IsOwn(ctx, ownKey("TaskCreate", "t3")); own {
+		t.Error("another key is own")
+	}
+	clock.add(2 * time.Hour)
+	if own, _ := s.IsOwn(ctx, key); own {
+		t.Error("own after expiry")
+	}
+	if err := s.Sweep(ctx, clock.now()); err != nil {
+		t.Fatal(err)
+	}
+	s.MarkOwn(ctx, key, clock.now().Add(time.Hour))
+	if own, _ := s.IsOwn(ctx, key); !own {
+		t.Error("not own after a new MarkOwn")
+	}
+	if err := s.ForgetOwn(ctx, key); err != nil {
+		t.Fatal(err)
+	}
+	if own, _ := s.IsOwn(ctx, key); own {
+		t.Error("own after ForgetOwn")
+	}
+	if err := s.ForgetOwn(ctx, key); err != nil {
+		t.Errorf("ForgetOwn of nothing = %v", err)
+	}
+}
+
+func suiteClosed(t *testing.T, newStore newStoreFunc) {
+	ctx := context.Background()
+	s := newStore(t, nil)
+	if err := s.Ping(ctx); err != nil {
+		t.Fatalf("Ping = %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Ping(ctx); err == nil {
+		t.Error("Ping after Close succeeded")
+	}
+	if _, err := s.Enqueue(ctx, OutboxEvent{WebhookID: "x", Payload: json.RawMessage(`{}`)}, time.Now()); err == nil {
+		t.Error("Enqueue after Close succeeded")
+	}
+	if err := s.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+}
