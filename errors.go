@@ -80,7 +80,7 @@ func (e *APIError) Error() string {
 func (e *APIError) Is(target error) bool {
 	switch target {
 	case ErrNotFound:
-		return e.StatusCode == http.StatusNotFound
+		return e.notFound()
 	case ErrUnauthorized:
 		return e.StatusCode == http.StatusUnauthorized
 	case ErrRateLimited:
@@ -118,8 +118,32 @@ func newAPIError(method, path string, status int, body []byte, rate RateState) *
 	return e
 }
 
-// IsNotFound reports whether err says the record does not exist.
+// IsNotFound reports whether err says the record does not exist: an
+// *APIError for a 404, or for the 400 HighLevel's Contacts API answers when
+// a contact, task or note does not exist ({"statusCode":400,"message":
+// "Contact not found"}; the spec lists no 404 on those routes), or a lookup
+// that found nothing. errors.Is(err, ErrNotFound) is the same test.
 func IsNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
+
+// notFound reports whether HighLevel's answer says the record does not
+// exist: a 404, or a 400 whose message says a contact, task or note was not
+// found ("Contact not found", "Task not found.", "Note with id X not
+// found", in any case). Other 400s (a bad Version header, a duplicate
+// contact) are not.
+func (e *APIError) notFound() bool {
+	switch e.StatusCode {
+	case http.StatusNotFound:
+		return true
+	case http.StatusBadRequest:
+		msg := strings.TrimSuffix(strings.ToLower(strings.TrimSpace(e.Message)), ".")
+		if !strings.HasSuffix(msg, " not found") {
+			return false
+		}
+		record, _, _ := strings.Cut(msg, " ")
+		return record == "contact" || record == "task" || record == "note"
+	}
+	return false
+}
 
 // IsUnauthorized reports whether HighLevel refused the token (401).
 func IsUnauthorized(err error) bool { return errors.Is(err, ErrUnauthorized) }

@@ -90,7 +90,8 @@ func benchWebhooks(b *testing.B, rate int) {
 	e.run()
 
 	// Sign every payload up front: HighLevel signs, not the bridge.
-	signer := &webhook.Signer{Ed25519: webhook.TestSigner().Ed25519}
+	edKey, _ := ghltest.WebhookPrivateKeys()
+	signer := &webhook.Signer{Ed25519: edKey}
 	type delivery struct {
 		title string
 		body  []byte

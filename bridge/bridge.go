@@ -714,7 +714,11 @@ func (b *Bridge) serveHealth(w http.ResponseWriter, r *http.Request) {
 // routes builds the mux.
 func (b *Bridge) routes() error {
 	mux := http.NewServeMux()
-	mux.Handle("POST "+PathWebhook, webhook.Handler(b.verifier, b.acceptEvent, webhook.WithLogger(b.log)))
+	hook, err := webhook.NewHandler(b.verifier, b.acceptEvent, webhook.WithLogger(b.log))
+	if err != nil {
+		return err
+	}
+	mux.Handle("POST "+PathWebhook, hook)
 	mux.HandleFunc("GET "+PathHealth, b.serveHealth)
 	if err := b.chatRoutes(mux); err != nil {
 		return err

@@ -11,11 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ghlkit/ghl/webhook"
+	"github.com/ghlkit/ghl/ghltest"
 )
 
 func validEnv() map[string]string {
-	pub, _ := webhook.TestPublicKeys()
+	pub, _ := ghltest.WebhookPublicKeys()
 	return map[string]string{
 		EnvGHLToken:        "pit-secret-token",
 		EnvLocationID:      "loc1",

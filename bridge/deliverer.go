@@ -374,18 +374,20 @@ const eventProp = "ghlkit_event"
 // already and it is there: Mattermost deduplicates a pending_post_id only
 // for about 30 seconds, so after a failed attempt, or for an event left by a
 // process that stopped before recording its outcome (claimed before, or
-// received before this process started), the channel's posts
-// since the event arrived are searched for the marker first.
+// received before this process started), every post created in the
+// channel since the event arrived is searched for the marker first.
+// (Mattermost's "posts since" answer stops at 1,000 changed posts;
+// PostsCreatedSince pages past that, so a busy channel cannot hide the
+// earlier post.)
 func (b *Bridge) postOnce(ctx context.Context, ev OutboxEvent, p *mattermost.Post) (*mattermost.Post, error) {
 	if ev.Attempts > 0 || ev.Claims > 1 || ev.Received.Before(b.deliver.started) {
-		// A minute of margin for clocks that disagree.
-		list, err := b.mm.GetPostsSince(ctx, p.ChannelID, ev.Received.Add(-time.Minute))
-		if err != nil {
-			return nil, err
-		}
 		want, _ := json.Marshal(p.PendingPostID)
-		for _, id := range list.Order {
-			if got := list.Posts[id]; got.RootID == p.RootID && bytes.Equal(got.Props.Other[eventProp], want) {
+		// A minute of margin for clocks that disagree.
+		for got, err := range b.mm.PostsCreatedSince(ctx, p.ChannelID, ev.Received.Add(-time.Minute)) {
+			if err != nil {
+				return nil, err
+			}
+			if got.RootID == p.RootID && bytes.Equal(got.Props.Other[eventProp], want) {
 				b.log.LogAttrs(ctx, slog.LevelInfo, "bridge: an earlier attempt had posted the event; not posting it again",
 					slog.String("webhookId", ev.WebhookID), slog.String("postId", got.ID))
 				return &got, nil

@@ -63,7 +63,10 @@
 // seconds, so each event post also carries its pending_post_id in the
 // "ghlkit_event" prop. An attempt in doubt (after a failed attempt, or for an
 // event left by a process that stopped before recording its outcome) first
-// looks for that marker among the channel's posts since the event arrived,
-// and posts only when it is not there. One Bridge owns a state file; run one
+// looks for that marker among every post created in the channel since the
+// event arrived (paging past the 1,000 posts one Mattermost "since" answer
+// holds), and posts only when it is not there. A post of the earlier attempt
+// that someone deleted meanwhile is found only while fewer than 1,000 posts
+// of the channel changed since the event arrived. One Bridge owns a state file; run one
 // replica per location.
 package bridge

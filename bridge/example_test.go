@@ -14,7 +14,6 @@ import (
 	"github.com/ghlkit/ghl/bridge"
 	"github.com/ghlkit/ghl/ghltest"
 	"github.com/ghlkit/ghl/mattermost/mattermosttest"
-	"github.com/ghlkit/ghl/webhook"
 )
 
 // Example wires a Bridge to a fake HighLevel and a fake Mattermost, lists a
@@ -28,7 +27,7 @@ func Example() {
 	}
 	defer os.RemoveAll(dir)
 
-	hl := ghltest.NewServer(ghltest.WithWebhookSigner(webhook.TestSigner()))
+	hl := ghltest.NewServer()
 	defer hl.Close()
 	hl.AddToken("pit-token", "loc1", ghltest.ScopeContactsReadOnly, ghltest.ScopeContactsWrite)
 	ada := hl.AddContact(ghltest.Contact{LocationID: "loc1", FirstName: "Ada", LastName: "Lovelace", Email: "ada@example.com"})
@@ -45,7 +44,7 @@ func Example() {
 	mux := http.NewServeMux()
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
-	pub, _ := webhook.TestPublicKeys()
+	pub, _ := ghltest.WebhookPublicKeys()
 	cfg := bridge.Config{
 		GHLToken:         "pit-token",
 		LocationID:       "loc1",

@@ -95,7 +95,7 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 		o(&ec)
 	}
 	e := &env{t: t, logs: &syncBuffer{}}
-	e.hl = ghltest.NewServer(append([]ghltest.Option{ghltest.WithoutRateLimit(), ghltest.WithWebhookSigner(webhook.TestSigner())}, ec.hlOpts...)...)
+	e.hl = ghltest.NewServer(append([]ghltest.Option{ghltest.WithoutRateLimit()}, ec.hlOpts...)...)
 	t.Cleanup(e.hl.Close)
 	e.hl.AddToken(testToken, testLocation, ghltest.ScopeContactsReadOnly, ghltest.ScopeContactsWrite)
 	e.contact = e.hl.AddContact(ghltest.Contact{LocationID: testLocation, FirstName: "Ada", LastName: "Lovelace", Email: "ada@example.com", Phone: "+14155550100", Tags: []string{"vip"}})
@@ -121,7 +121,7 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	t.Cleanup(e.srv.Close)
 	cmdToken := e.mm.AddCommand("ghl", e.srv.URL+PathCommand)
 
-	pub, _ := webhook.TestPublicKeys()
+	pub, _ := ghltest.WebhookPublicKeys()
 	e.cfg = Config{
 		GHLToken:         testToken,
 		LocationID:       testLocation,
@@ -271,7 +271,8 @@ func postText(p mattermost.Post) string {
 // signedWebhook builds a webhook request signed with the test key.
 func signedWebhook(t testing.TB, url string, body []byte) *http.Request {
 	t.Helper()
-	h, err := webhook.TestSigner().Sign(body)
+	ed, rk := ghltest.WebhookPrivateKeys()
+	h, err := (&webhook.Signer{Ed25519: ed, RSA: rk}).Sign(body)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ghlkit/ghl"
 	"github.com/ghlkit/ghl/ghltest"
+	"github.com/ghlkit/ghl/mattermost"
 	"github.com/ghlkit/ghl/mattermost/mattermosttest"
 	"github.com/ghlkit/ghl/notes"
 	"github.com/ghlkit/ghl/tasks"
@@ -315,17 +317,7 @@ func TestNoDuplicateAfterTheDedupeWindow(t *testing.T) {
 	t.Parallel()
 	clock := &testClock{t: time.Now()}
 	e := newEnv(t, withMattermost(mattermosttest.WithClock(clock.now)))
-	e.mm.Fail(mattermosttest.Fault{Method: "POST", Path: "/api/v4/posts", AfterWrite: true, Count: -1})
-	// Until the restart the retries cannot look for the post either, so
-	// the event stays undelivered whatever the timing.
-	e.mm.Fail(mattermosttest.Fault{Method: "GET", Path: "/api/v4/channels/*", Status: http.StatusServiceUnavailable, Count: -1})
-	e.hl.AddTask(ghltest.Task{ContactID: e.contact.ID, Title: "Exactly once", DueDate: time.Now().Add(time.Hour)})
-	e.hl.FlushWebhooks()
-	e.waitFor("a failed attempt recorded", func() bool {
-		st, err := e.b.Store().OutboxStats(context.Background())
-		return err == nil && st.Retrying > 0
-	})
-	e.stop()
+	loseAttempts(t, e, "Exactly once")
 	if n := len(e.posts(e.channel.ID)); n != 1 {
 		t.Fatalf("%d posts made by the lost attempts, want 1", n)
 	}
@@ -341,6 +333,79 @@ func TestNoDuplicateAfterTheDedupeWindow(t *testing.T) {
 	}
 	if !strings.Contains(e.logs.String(), "an earlier attempt had posted the event") {
 		t.Errorf("the retry did not find the earlier post:\n%s", e.logs.String())
+	}
+}
+
+// loseAttempts makes a task titled title whose event post Mattermost
+// stores while every answer to it is lost, then stops the bridge with the
+// event still to deliver. Until the restart the retries cannot look for the
+// post either, so the event stays undelivered whatever the timing.
+func loseAttempts(t *testing.T, e *env, title string) {
+	t.Helper()
+	e.mm.Fail(mattermosttest.Fault{Method: "POST", Path: "/api/v4/posts", AfterWrite: true, Count: -1})
+	e.mm.Fail(mattermosttest.Fault{Method: "GET", Path: "/api/v4/channels/*", Status: http.StatusServiceUnavailable, Count: -1})
+	e.hl.AddTask(ghltest.Task{ContactID: e.contact.ID, Title: title, DueDate: time.Now().Add(time.Hour)})
+	e.hl.FlushWebhooks()
+	e.waitFor("a failed attempt recorded", func() bool {
+		st, err := e.b.Store().OutboxStats(context.Background())
+		return err == nil && st.Retrying > 0
+	})
+	e.stop()
+}
+
+// TestNoDuplicateBehindABusyChannel: Mattermost's "posts since" answer
+// holds at most 1,000 changed posts, the ones it finds first. With more
+// than that in the channel since the event arrived, the earlier attempt's
+// post is not in it; the lookup pages on until it has seen every post
+// since, finds the marker and does not post again.
+func TestNoDuplicateBehindABusyChannel(t *testing.T) {
+	t.Parallel()
+	clock := &testClock{t: time.Now()}
+	e := newEnv(t, withMattermost(mattermosttest.WithClock(clock.now)))
+	// A busy channel: more changed posts than one "since" answer holds,
+	// all made after the margin before the event and before its post.
+	for i := range mattermost.MaxPostsSince + 1 {
+		e.mm.AddPost(e.alice.ID, mattermost.Post{ChannelID: e.channel.ID, Message: "chatter " + strconv.Itoa(i)})
+	}
+	loseAttempts(t, e, "Exactly once")
+	isEvent := func(p mattermost.Post) bool { return strings.Contains(postText(p), "Exactly once") }
+	count := func() int {
+		n := 0
+		for _, p := range e.posts(e.channel.ID) {
+			if isEvent(p) {
+				n++
+			}
+		}
+		return n
+	}
+	if n := count(); n != 1 {
+		t.Fatalf("%d event posts made by the lost attempts, want 1", n)
+	}
+	// The premise: one "since" answer does not hold the post.
+	mc, err := mattermost.NewClient(e.mm.URL, e.botToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.mm.ClearFaults()
+	list, err := mc.GetPostsSince(context.Background(), e.channel.ID, clock.now().Add(-time.Minute))
+	if err != nil || len(list.Order) != mattermost.MaxPostsSince {
+		t.Fatalf("since: %d posts, %v", len(list.Order), err)
+	}
+	for _, id := range list.Order {
+		if isEvent(list.Posts[id]) {
+			t.Fatal("the capped answer holds the event post; the test proves nothing")
+		}
+	}
+
+	clock.add(time.Hour) // far past Mattermost's deduplication window
+	e.start()
+	e.run()
+	e.settle()
+	if n := count(); n != 1 {
+		t.Fatalf("%d event posts after the retry, want the first one only", n)
+	}
+	if !strings.Contains(e.logs.String(), "an earlier attempt had posted the event") {
+		t.Errorf("the retry did not find the earlier post")
 	}
 }
 

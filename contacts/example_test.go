@@ -14,7 +14,7 @@ import (
 // location token for "loc1" (also the client's default location).
 func exampleService() (*contacts.Service, *ghltest.Server) {
 	srv := ghltest.NewServer()
-	srv.AddToken("example-token", "loc1", ghltest.ScopeContactsWrite)
+	srv.AddToken("example-token", "loc1", ghltest.ScopeContactsReadOnly, ghltest.ScopeContactsWrite)
 	client, err := ghl.NewClient(
 		ghl.WithToken("example-token"),
 		ghl.WithBaseURL(srv.URL), // omit to talk to HighLevel itself

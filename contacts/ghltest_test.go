@@ -23,7 +23,7 @@ func newFake(t testing.TB, opts ...ghltest.Option) (*contacts.Service, *ghltest.
 	t.Helper()
 	srv := ghltest.NewServer(append([]ghltest.Option{ghltest.WithoutRateLimit()}, opts...)...)
 	t.Cleanup(srv.Close)
-	srv.AddToken(fakeToken, fakeLoc, ghltest.ScopeContactsWrite)
+	srv.AddToken(fakeToken, fakeLoc, ghltest.ScopeContactsReadOnly, ghltest.ScopeContactsWrite)
 	return contacts.New(fakeClient(t, srv, fakeToken)), srv
 }
 
@@ -127,8 +127,9 @@ func TestFakeLifecycle(t *testing.T) {
 		t.Errorf("Get after Delete: err = %v, want not found", err)
 	}
 	var apiErr *ghl.APIError
-	if err := svc.Delete(ctx, created.ID); !errors.As(err, &apiErr) || apiErr.StatusCode != 404 {
-		t.Errorf("second Delete: err = %v, want a 404", err)
+	// HighLevel answers 400 "Contact not found", never 404.
+	if err := svc.Delete(ctx, created.ID); !errors.As(err, &apiErr) || apiErr.StatusCode != 400 || !ghl.IsNotFound(err) {
+		t.Errorf("second Delete: err = %v, want a 400 not found", err)
 	}
 }
 

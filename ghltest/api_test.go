@@ -16,6 +16,7 @@ func TestAuthentication(t *testing.T) {
 	t.Parallel()
 	srv := newServer(t)
 	srv.AddToken("no-contacts", loc, "calendars.readonly")
+	srv.AddToken("write-only", loc, ghltest.ScopeContactsWrite)
 	c := srv.AddContact(ghltest.Contact{LocationID: loc, FirstName: "Ada"})
 	path := "/contacts/" + c.ID
 	const invalid = `{"statusCode":401,"message":"Invalid token: access token is invalid","error":"Unauthorized"}`
@@ -36,7 +37,11 @@ func TestAuthentication(t *testing.T) {
 		{"read-only token reads", "GET", tokRO, nil, nil, 200, ""},
 		{"read-only token writes", "PUT", tokRO, nil, map[string]any{"firstName": "B"}, 401, scope},
 		{"read-only token searches", "POST", tokRO, nil, nil, 200, ""},
-		{"write token reads", "GET", tokRW, nil, nil, 200, ""},
+		{"read-write token reads", "GET", tokRW, nil, nil, 200, ""},
+		// The scopes are separate: contacts.write alone does not read.
+		{"write-only token reads", "GET", "write-only", nil, nil, 401, scope},
+		{"write-only token searches", "POST", "write-only", nil, nil, 401, scope},
+		{"write-only token writes", "PUT", "write-only", nil, map[string]any{"lastName": "L"}, 200, ""},
 		{"token without contacts scopes", "GET", "no-contacts", nil, nil, 401, scope},
 	}
 	for _, tt := range tests {
@@ -131,13 +136,13 @@ func TestTasks(t *testing.T) {
 	if got := srv.Tasks(c.ID); len(got) != 0 {
 		t.Fatalf("tasks after delete = %+v", got)
 	}
-	wantJSON(t, do(t, srv, "GET", base+"/"+id, tokRO, nil), 404, `{"statusCode":404,"message":"Task not found","error":"Not Found"}`)
-	wantJSON(t, do(t, srv, "GET", "/contacts/nope/tasks", tokRO, nil), 404, `{"statusCode":404,"message":"Contact not found","error":"Not Found"}`)
+	wantJSON(t, do(t, srv, "GET", base+"/"+id, tokRO, nil), 400, `{"statusCode":400,"message":"Task not found"}`)
+	wantJSON(t, do(t, srv, "GET", "/contacts/nope/tasks", tokRO, nil), 400, `{"statusCode":400,"message":"Contact not found"}`)
 
 	// A task is only found under its own contact.
 	c2 := srv.AddContact(ghltest.Contact{LocationID: loc, FirstName: "Bob"})
 	t2 := srv.AddTask(ghltest.Task{ContactID: c2.ID, Title: "x"})
-	wantStatus(t, do(t, srv, "GET", base+"/"+t2.ID, tokRO, nil), 404)
+	wantStatus(t, do(t, srv, "GET", base+"/"+t2.ID, tokRO, nil), 400)
 	wantStatus(t, do(t, srv, "GET", "/contacts/"+c2.ID+"/tasks/"+t2.ID, tokRO, nil), 200)
 }
 
@@ -203,7 +208,7 @@ func TestNotes(t *testing.T) {
 	wantJSON(t, do(t, srv, "PUT", base+"/"+id, tokRW, map[string]any{"pinned": "yes"}), 422,
 		`{"statusCode":422,"message":["pinned must be a boolean value"],"error":"Unprocessable Entity"}`)
 	wantJSON(t, do(t, srv, "DELETE", base+"/"+id, tokRW, nil), 200, `{"succeded":true}`)
-	wantJSON(t, do(t, srv, "GET", base+"/"+id, tokRO, nil), 404, `{"statusCode":404,"message":"Note not found","error":"Not Found"}`)
+	wantJSON(t, do(t, srv, "GET", base+"/"+id, tokRO, nil), 400, `{"statusCode":400,"message":"Note not found"}`)
 	wantJSON(t, do(t, srv, "GET", base, tokRO, nil), 200, `{"notes":[]}`)
 }
 
@@ -245,12 +250,19 @@ func TestContactCRUD(t *testing.T) {
 	}
 	wantJSON(t, do(t, srv, "PUT", "/contacts/"+id, tokRW, map[string]any{"locationId": loc}), 422,
 		`{"statusCode":422,"message":["property locationId should not exist"],"error":"Unprocessable Entity"}`)
+	// UpdateContactDto has no companyName or gender, though the create DTO
+	// has: HighLevel refuses them on update, and nothing changes.
+	wantJSON(t, do(t, srv, "PUT", "/contacts/"+id, tokRW, map[string]any{"companyName": "Engines Ltd", "gender": "female", "firstName": "X"}), 422,
+		`{"statusCode":422,"message":["property companyName should not exist","property gender should not exist"],"error":"Unprocessable Entity"}`)
+	if got, _ := srv.Contact(id); got.FirstName != "Augusta" || got.CompanyName != stored.CompanyName {
+		t.Fatalf("refused update changed the contact: %+v", got)
+	}
 
 	wantJSON(t, do(t, srv, "DELETE", "/contacts/"+id, tokRW, nil), 200, `{"succeded":true}`)
 	if _, ok := srv.Contact(id); ok {
 		t.Fatal("contact still stored after delete")
 	}
-	wantJSON(t, do(t, srv, "GET", "/contacts/"+id, tokRO, nil), 404, `{"statusCode":404,"message":"Contact not found","error":"Not Found"}`)
+	wantJSON(t, do(t, srv, "GET", "/contacts/"+id, tokRO, nil), 400, `{"statusCode":400,"message":"Contact not found"}`)
 }
 
 func TestContactValidation(t *testing.T) {

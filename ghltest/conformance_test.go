@@ -234,4 +234,14 @@ func TestConformance(t *testing.T) {
 	if status, m := c.send(true, "POST", "/oauth/locationToken", lh, form("companyId", "co1", "locationId", loc)); status != 200 {
 		t.Fatalf("location token: %d %v", status, m)
 	}
+	// A spent refresh token: the spec's 400 body.
+	if status, m := c.send(true, "POST", "/oauth/token", fh, form("client_id", "app", "client_secret", "secret", "grant_type", "refresh_token", "refresh_token", tok["refresh_token"].(string))); status != 400 {
+		t.Fatalf("spent refresh token: %d %v", status, m)
+	}
+	srv.AddCompanyToken("agency-ro", "co1", ScopeOAuthReadOnly)
+	ih := http.Header{"Authorization": {"Bearer agency-ro"}, "Version": {APIVersion}}
+	status, m := c.send(true, "GET", "/oauth/installedLocations?companyId=co1&appId=app&skip=0&limit=10&isInstalled=true", ih, nil)
+	if status != 200 || m["count"] != float64(1) {
+		t.Fatalf("installed locations: %d %v", status, m)
+	}
 }

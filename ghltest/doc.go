@@ -16,9 +16,10 @@
 // Every path and method of HighLevel's apps/contacts.json, with HighLevel's
 // JSON shapes ({"contact": …}, {"tasks": […]}, {"note": …}, {"succeded":
 // true}), status codes (201 for creates, 200 otherwise) and error bodies
-// ({"statusCode": 404, "message": "Contact not found", "error": "Not
-// Found"}; 422 carries "message" as a list of strings). Unknown routes get
-// {"statusCode": 404, "message": "Cannot GET /path"}. A trailing slash is
+// ({"statusCode": 401, "message": "Invalid token: access token is
+// invalid", "error": "Unauthorized"}; 422 carries "message" as a list of
+// strings). Unknown routes get {"statusCode": 404, "message": "Cannot GET
+// /path"}. A trailing slash is
 // ignored, so GET /contacts and GET /contacts/ are the same route.
 //
 // Every Contacts request is checked in this order: fault injection,
@@ -26,22 +27,25 @@
 // missing, unknown, revoked or expired), rate limit (429), the Version
 // header (400 when missing or not 2021-07-28), the scope (401 "The token
 // is not authorized for this scope.", which is what HighLevel answers),
-// then the handler. Reads need contacts.readonly or contacts.write (write
-// implies read); writes need contacts.write; POST /contacts/search and
-// GET /contacts/search/duplicate are reads. The bulk routes, which the
+// then the handler. Reads need contacts.readonly and writes need
+// contacts.write; the scopes are separate, as in HighLevel, so a token
+// needs both to read and write. POST /contacts/search and GET
+// /contacts/search/duplicate are reads. The bulk routes, which the
 // spec lists without security, need contacts.write too.
 //
 // A token belongs to one location. A locationId (query or body) of another
 // location, or a contact of another location, gives 403 "The token does
 // not have access to this location.". A contact, task or note that does
-// not exist gives 404 ("Contact not found", "Task not found", "Note not
-// found"); HighLevel answers 400 or 404 depending on the route, the fake
-// always 404.
+// not exist gives what HighLevel answers, 400 {"statusCode": 400,
+// "message": "Contact not found"} ("Task not found", "Note not found"):
+// the spec lists no 404 on the Contacts routes. ghl.IsNotFound recognises
+// it.
 //
 // Validation follows HighLevel's NestJS pipes: missing or mistyped fields
 // and properties the DTO does not declare give 422 with messages such as
-// "title should not be empty" or "property foo should not exist". Contact
-// bodies accept the union of the create, update and upsert DTOs' fields.
+// "title should not be empty" or "property foo should not exist". Each
+// contact body accepts its own DTO's fields: an update with companyName,
+// gender or locationId, which UpdateContactDto lacks, gets 422.
 // Creating a contact (or changing one) to an email or phone another
 // contact of the location has gives 400 "This location does not allow
 // duplicated contacts." unless Location.AllowDuplicateContacts is set. As
@@ -89,16 +93,24 @@
 //
 // POST /oauth/token (form-encoded; client credentials in the form or with
 // HTTP Basic) supports the authorization_code and refresh_token grants
-// with user_type Location or Company, and POST /oauth/locationToken turns
-// an agency token into a location token. Register apps with
+// with user_type Location or Company, POST /oauth/locationToken turns an
+// agency token (oauth.write) into a location token, and GET
+// /oauth/installedLocations lists an agency's locations (its own, added
+// with AddLocation) and whether an app is installed in each (agency token
+// with oauth.readonly; companyId and appId required; skip, limit, query,
+// isInstalled and locationId filter; the fake has no trials, plans or app
+// versions, so onTrial=true, planId or versionId match nothing). Register
+// apps with
 // AddOAuthClient and installs with Authorize, which returns the
 // authorization code a redirect would carry. Refresh tokens rotate: each
 // refresh returns a new one and the used one is rejected afterwards with
-// 400 {"error": "invalid_grant"}; the access token it came with stays
-// valid until it expires. Access tokens last WithAccessTokenLifetime
-// (default a day) on the server's clock; RevokeToken invalidates one at
-// once. Any OAuth error body is {"error", "error_description"}, which
-// golang.org/x/oauth2 reports as *oauth2.RetrieveError. Faults apply to
+// 400 "Invalid grant: refresh token is invalid"; the access token it came
+// with stays valid until it expires. Access tokens last
+// WithAccessTokenLifetime (default a day) on the server's clock;
+// RevokeToken invalidates one at once. OAuth errors have the spec's shape,
+// {"statusCode", "message", "error"} (422s with a list of messages), which
+// golang.org/x/oauth2 reports as *oauth2.RetrieveError and package oauth
+// reads. Faults apply to
 // the OAuth endpoints too. TokenRequests counts calls to
 // /oauth/token, to assert that concurrent callers refreshed once.
 //
@@ -117,8 +129,8 @@
 // ContactDelete, TaskCreate, TaskComplete, TaskDelete, NoteCreate,
 // NoteUpdate, NoteDelete, AppointmentCreate, AppointmentDelete) with
 // "timestamp" (RFC 3339) and "webhookId", signed with the published test
-// keys of webhook.TestSigner (verify with WebhookPublicKeys, or
-// webhook.TestPublicKeys) unless WithWebhookSigner sets another signer.
+// keys of WebhookPrivateKeys (verify with WebhookPublicKeys) unless
+// WithWebhookSigner sets another signer.
 // Delivery is asynchronous; FlushWebhooks waits
 // for it and WebhookDeliveries reports it. FailWebhooks sends duplicates,
 // stale timestamps or bad signatures. SeedContacts emits nothing.

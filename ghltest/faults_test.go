@@ -120,7 +120,7 @@ func TestFaultLatency(t *testing.T) {
 	srv := newServer(t)
 	srv.Fail(ghltest.Fault{Path: "/contacts/**", Count: 1, Latency: 5 * time.Millisecond})
 	start := time.Now()
-	wantStatus(t, do(t, srv, "GET", "/contacts/nope", tokRW, nil), 404)
+	wantStatus(t, do(t, srv, "GET", "/contacts/nope", tokRW, nil), 400)
 	if d := time.Since(start); d < 5*time.Millisecond {
 		t.Fatalf("request took %v, want at least 5ms", d)
 	}

@@ -113,6 +113,12 @@ var contactStringFields = []string{
 	"postalCode", "website", "timezone", "source", "country", "companyName", "assignedTo",
 }
 
+// updateStringFields are the string fields of UpdateContactDto: those of
+// CreateContactDto but gender and companyName.
+var updateStringFields = slices.DeleteFunc(slices.Clone(contactStringFields), func(s string) bool {
+	return s == "gender" || s == "companyName"
+})
+
 func contactField(c *Contact, name string) *string {
 	switch name {
 	case "firstName":
@@ -176,11 +182,16 @@ const (
 	patchUpsert
 )
 
-// parseContact validates a contact body. Unknown properties are rejected
-// ("property x should not exist"), as HighLevel's whitelist validation
-// does; the accepted set is the union of the spec's contact DTOs.
+// parseContact validates a contact body. Properties the mode's DTO does not
+// declare are rejected ("property x should not exist"), as HighLevel's
+// whitelist validation does: UpdateContactDto has no locationId, gender or
+// companyName.
 func parseContact(f *fields, mode patchMode) *contactPatch {
-	allowed := append([]string{"dnd", "dndSettings", "inboundDndSettings", "tags", "customFields", "dateOfBirth"}, contactStringFields...)
+	strFields := contactStringFields
+	if mode == patchUpdate {
+		strFields = updateStringFields
+	}
+	allowed := append([]string{"dnd", "dndSettings", "inboundDndSettings", "tags", "customFields", "dateOfBirth"}, strFields...)
 	if mode != patchUpdate {
 		allowed = append(allowed, "locationId")
 	}
@@ -192,7 +203,7 @@ func parseContact(f *fields, mode patchMode) *contactPatch {
 	if mode != patchUpdate {
 		p.locationID, _ = f.str("locationId", true, false)
 	}
-	for _, name := range contactStringFields {
+	for _, name := range strFields {
 		if v, ok := f.str(name, false, true); ok {
 			p.strs[name] = strings.TrimSpace(v)
 		}

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -17,7 +19,10 @@ const authCodeLifetime = 10 * time.Minute
 // Install describes an app installation, from which Authorize issues an
 // authorization code.
 type Install struct {
-	// ClientID is the app; register it first with AddOAuthClient.
+	// ClientID is the app; register it first with AddOAuthClient. As in
+	// HighLevel, a client ID is the app's ID optionally followed by "-" and
+	// a suffix ("64f8c1e2a1b2c3d4e5f6a7b8-lmx0yz1a"): GET
+	// /oauth/installedLocations finds the install by that app ID.
 	ClientID string
 	// UserType is "Location" (the default) for a sub-account install or
 	// "Company" for an agency install.
@@ -40,9 +45,16 @@ type Install struct {
 }
 
 type oauthState struct {
-	clients map[string]string // client_id → client_secret
-	codes   map[string]*authCode
-	refresh map[string]*refreshToken
+	clients  map[string]string // client_id → client_secret
+	codes    map[string]*authCode
+	refresh  map[string]*refreshToken
+	installs []installRec // in the order Authorize recorded them
+}
+
+// installRec is an install and when it happened.
+type installRec struct {
+	in *Install
+	at time.Time
 }
 
 type authCode struct {
@@ -72,7 +84,8 @@ func (s *Server) AddOAuthClient(clientID, clientSecret string) {
 
 // Authorize records an install and returns the authorization code the
 // marketplace would append to the redirect URI. The code is single-use and
-// expires after ten minutes of the server's clock.
+// expires after ten minutes of the server's clock. The install counts for
+// GET /oauth/installedLocations from then on.
 func (s *Server) Authorize(in Install) string {
 	if in.UserType == "" {
 		in.UserType = "Location"
@@ -103,6 +116,7 @@ func (s *Server) Authorize(in Install) string {
 	}
 	code := s.secrets.nextN(40)
 	s.oauth.codes[code] = &authCode{in: &in, expires: s.clock().Add(authCodeLifetime)}
+	s.oauth.installs = append(s.oauth.installs, installRec{in: &in, at: s.clock()})
 	return code
 }
 
@@ -114,22 +128,16 @@ func (s *Server) TokenRequests() int {
 	return s.tokenRequests
 }
 
-// oauthError writes an RFC 6749 error body, which golang.org/x/oauth2
-// turns into *oauth2.RetrieveError.
-func oauthError(w http.ResponseWriter, status int, code, desc string) {
-	writeJSON(w, status, map[string]string{"error": code, "error_description": desc})
-}
-
 // readForm parses a form-encoded body; it writes 400 when it is not one.
 func readForm(w http.ResponseWriter, r *http.Request, body []byte) (url.Values, bool) {
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if mt != "application/x-www-form-urlencoded" {
-		oauthError(w, http.StatusBadRequest, "invalid_request", "Content-Type must be application/x-www-form-urlencoded")
+		writeError(w, http.StatusBadRequest, "Content-Type must be application/x-www-form-urlencoded")
 		return nil, false
 	}
 	form, err := url.ParseQuery(string(body))
 	if err != nil {
-		oauthError(w, http.StatusBadRequest, "invalid_request", "malformed form body")
+		writeError(w, http.StatusBadRequest, "malformed form body")
 		return nil, false
 	}
 	return form, true
@@ -153,7 +161,7 @@ func (s *Server) handleOAuthToken(w http.ResponseWriter, r *http.Request, body [
 	}
 	userType := form.Get("user_type")
 	if userType != "" && userType != "Location" && userType != "Company" {
-		oauthError(w, http.StatusBadRequest, "invalid_request", "user_type must be one of the following values: Company, Location")
+		writeError(w, http.StatusUnprocessableEntity, []string{"user_type must be one of the following values: Company, Location"})
 		return
 	}
 
@@ -161,7 +169,7 @@ func (s *Server) handleOAuthToken(w http.ResponseWriter, r *http.Request, body [
 	defer s.mu.Unlock()
 	want, known := s.oauth.clients[clientID]
 	if clientID == "" || !known || subtle.ConstantTimeCompare([]byte(want), []byte(secret)) != 1 {
-		oauthError(w, http.StatusUnauthorized, "invalid_client", "Invalid client: client credentials are invalid")
+		writeError(w, http.StatusUnauthorized, "Invalid client: client credentials are invalid")
 		return
 	}
 	var in *Install
@@ -170,10 +178,10 @@ func (s *Server) handleOAuthToken(w http.ResponseWriter, r *http.Request, body [
 		code, ok := s.oauth.codes[form.Get("code")]
 		switch {
 		case form.Get("code") == "" || !ok || code.used || !s.clock().Before(code.expires) || code.in.ClientID != clientID:
-			oauthError(w, http.StatusBadRequest, "invalid_grant", "Invalid grant: authorization code is invalid")
+			writeError(w, http.StatusBadRequest, "Invalid grant: authorization code is invalid")
 			return
 		case code.in.RedirectURI != "" && form.Get("redirect_uri") != code.in.RedirectURI:
-			oauthError(w, http.StatusBadRequest, "invalid_grant", "Invalid grant: redirect_uri does not match")
+			writeError(w, http.StatusBadRequest, "Invalid grant: redirect_uri does not match")
 			return
 		}
 		code.used = true
@@ -181,20 +189,17 @@ func (s *Server) handleOAuthToken(w http.ResponseWriter, r *http.Request, body [
 	case "refresh_token":
 		rt, ok := s.oauth.refresh[form.Get("refresh_token")]
 		if form.Get("refresh_token") == "" || !ok || rt.used || rt.in.ClientID != clientID {
-			oauthError(w, http.StatusBadRequest, "invalid_grant", "Invalid grant: refresh token is invalid")
+			writeError(w, http.StatusBadRequest, "Invalid grant: refresh token is invalid")
 			return
 		}
 		rt.used = true // rotation: a refresh token works once
 		in = rt.in
-	case "":
-		oauthError(w, http.StatusBadRequest, "invalid_request", "grant_type is required")
-		return
 	default:
-		oauthError(w, http.StatusBadRequest, "unsupported_grant_type", fmt.Sprintf("grant_type %q is not supported", gt))
+		writeError(w, http.StatusUnprocessableEntity, []string{"grant_type must be one of the following values: authorization_code, refresh_token"})
 		return
 	}
 	if userType != "" && userType != in.UserType {
-		oauthError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("user_type %s does not match the %s install", userType, in.UserType))
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("user_type %s does not match the %s install", userType, in.UserType))
 		return
 	}
 	tok := s.issueToken(in, in.UserType, in.LocationID)
@@ -256,23 +261,46 @@ func (s *Server) approvedLocations(in *Install) []string {
 	return out
 }
 
-// handleLocationToken serves POST /oauth/locationToken: an agency token
-// with oauth.write gets a token for one of its approved locations.
-func (s *Server) handleLocationToken(w http.ResponseWriter, r *http.Request, body []byte) {
-	if r.Method != http.MethodPost {
+// agencyCall checks a request to an agency endpoint: its method, a valid
+// bearer token, the Version header, and a Company token with scope. It
+// writes HighLevel's error and returns false when one fails.
+func (s *Server) agencyCall(w http.ResponseWriter, r *http.Request, method, scope string) (*token, bool) {
+	if r.Method != method {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("Cannot %s %s", r.Method, r.URL.Path))
-		return
+		return nil, false
 	}
 	agency, ok := s.authenticate(r)
 	if !ok {
 		writeError(w, http.StatusUnauthorized, msgInvalidToken)
-		return
+		return nil, false
 	}
 	if !checkVersion(w, r) {
-		return
+		return nil, false
 	}
-	if agency.userType != "Company" || !agency.has(ScopeOAuthWrite) {
+	if agency.userType != "Company" || !agency.has(scope) {
 		writeError(w, http.StatusUnauthorized, msgScope)
+		return nil, false
+	}
+	return agency, true
+}
+
+// required reports each of names missing from v with class-validator's
+// messages.
+func required(v url.Values, names ...string) []string {
+	var errs []string
+	for _, k := range names {
+		if v.Get(k) == "" {
+			errs = append(errs, k+" should not be empty", k+" must be a string")
+		}
+	}
+	return errs
+}
+
+// handleLocationToken serves POST /oauth/locationToken: an agency token
+// with oauth.write gets a token for one of its approved locations.
+func (s *Server) handleLocationToken(w http.ResponseWriter, r *http.Request, body []byte) {
+	agency, ok := s.agencyCall(w, r, http.MethodPost, ScopeOAuthWrite)
+	if !ok {
 		return
 	}
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
@@ -281,13 +309,7 @@ func (s *Server) handleLocationToken(w http.ResponseWriter, r *http.Request, bod
 		writeError(w, http.StatusUnprocessableEntity, []string{"body must be application/x-www-form-urlencoded"})
 		return
 	}
-	var errs []string
-	for _, k := range []string{"companyId", "locationId"} {
-		if form.Get(k) == "" {
-			errs = append(errs, k+" should not be empty", k+" must be a string")
-		}
-	}
-	if len(errs) > 0 {
+	if errs := required(form, "companyId", "locationId"); len(errs) > 0 {
 		writeError(w, http.StatusUnprocessableEntity, errs)
 		return
 	}
@@ -338,4 +360,105 @@ func redactForm(contentType string, body []byte) []byte {
 		}
 	}
 	return []byte(form.Encode())
+}
+
+// handleInstalledLocations serves GET /oauth/installedLocations: an agency
+// token with oauth.readonly lists its company's locations and whether an app
+// is installed in each.
+func (s *Server) handleInstalledLocations(w http.ResponseWriter, r *http.Request) {
+	agency, ok := s.agencyCall(w, r, http.MethodGet, ScopeOAuthReadOnly)
+	if !ok {
+		return
+	}
+	q := r.URL.Query()
+	errs := required(q, "companyId", "appId")
+	skip, limit := 0, 20
+	for k, dst := range map[string]*int{"skip": &skip, "limit": &limit} {
+		if v, ok := q[k]; ok {
+			n, err := strconv.Atoi(first(v))
+			if err != nil || n < 0 {
+				errs = append(errs, k+" must be a number string")
+				continue
+			}
+			*dst = n
+		}
+	}
+	bools := map[string]*bool{}
+	for _, k := range []string{"isInstalled", "onTrial"} {
+		if v, ok := q[k]; ok {
+			b, err := strconv.ParseBool(first(v))
+			if err != nil || (first(v) != "true" && first(v) != "false") {
+				errs = append(errs, k+" must be a boolean value")
+				continue
+			}
+			bools[k] = &b
+		}
+	}
+	if len(errs) > 0 {
+		slices.Sort(errs)
+		writeError(w, http.StatusUnprocessableEntity, errs)
+		return
+	}
+	companyID, appID := q.Get("companyId"), q.Get("appId")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if companyID != agency.companyID {
+		writeError(w, http.StatusBadRequest, "The companyId does not match the token")
+		return
+	}
+	type location struct {
+		ID          string `json:"_id"`
+		Name        string `json:"name"`
+		Address     string `json:"address"`
+		IsInstalled bool   `json:"isInstalled"`
+		InstalledAt string `json:"installedAt,omitempty"`
+	}
+	out := []location{}
+	for _, id := range sortedKeys(s.locations) {
+		l := s.locations[id].loc
+		if l.CompanyID != companyID {
+			continue
+		}
+		at, installed := s.installedAt(appID, l.ID)
+		loc := location{ID: l.ID, Name: l.Name, Address: l.Address, IsInstalled: installed}
+		if installed {
+			loc.InstalledAt = isoTime(at)
+		}
+		switch {
+		case q.Get("locationId") != "" && l.ID != q.Get("locationId"),
+			q.Get("query") != "" && !strings.Contains(strings.ToLower(l.Name), strings.ToLower(q.Get("query"))),
+			bools["isInstalled"] != nil && *bools["isInstalled"] != installed,
+			// The fake has no trials, plans or app versions: asking for
+			// them matches no location.
+			bools["onTrial"] != nil && *bools["onTrial"],
+			q.Get("planId") != "", q.Get("versionId") != "":
+			continue
+		}
+		out = append(out, loc)
+	}
+	count := len(out)
+	out = out[min(skip, len(out)):]
+	out = out[:min(limit, len(out))]
+	writeJSON(w, http.StatusOK, map[string]any{
+		"locations":                out,
+		"count":                    count,
+		"installToFutureLocations": false,
+	})
+}
+
+// installedAt reports whether the app appID is installed in locationID, and
+// since when: by a Location install there, or a Company install that
+// approved it. s.mu must be held.
+func (s *Server) installedAt(appID, locationID string) (time.Time, bool) {
+	for _, rec := range s.oauth.installs {
+		in := rec.in
+		if in.ClientID != appID && !strings.HasPrefix(in.ClientID, appID+"-") {
+			continue
+		}
+		if (in.UserType == "Location" && in.LocationID == locationID) ||
+			(in.UserType == "Company" && slices.Contains(s.approvedLocations(in), locationID)) {
+			return rec.at, true
+		}
+	}
+	return time.Time{}, false
 }

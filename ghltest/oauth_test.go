@@ -86,7 +86,7 @@ func TestOAuthAuthorizationCodeAndRefresh(t *testing.T) {
 
 	// The code is single-use.
 	r := postForm(t, srv, "/oauth/token", clientForm("authorization_code", "code", code, "redirect_uri", "https://app.example/cb"))
-	wantJSON(t, r, 400, `{"error":"invalid_grant","error_description":"Invalid grant: authorization code is invalid"}`)
+	wantJSON(t, r, 400, `{"statusCode":400,"message":"Invalid grant: authorization code is invalid","error":"Bad Request"}`)
 
 	// Refresh rotates; the used refresh token is rejected afterwards.
 	r2 := decodeToken(t, postForm(t, srv, "/oauth/token", clientForm("refresh_token", "refresh_token", tok.RefreshToken, "user_type", "Location")))
@@ -94,7 +94,7 @@ func TestOAuthAuthorizationCodeAndRefresh(t *testing.T) {
 		t.Fatalf("refresh did not rotate: %+v", r2)
 	}
 	r = postForm(t, srv, "/oauth/token", clientForm("refresh_token", "refresh_token", tok.RefreshToken))
-	wantJSON(t, r, 400, `{"error":"invalid_grant","error_description":"Invalid grant: refresh token is invalid"}`)
+	wantJSON(t, r, 400, `{"statusCode":400,"message":"Invalid grant: refresh token is invalid","error":"Bad Request"}`)
 	decodeToken(t, postForm(t, srv, "/oauth/token", clientForm("refresh_token", "refresh_token", r2.RefreshToken)))
 
 	// Access tokens expire with the clock.
@@ -125,28 +125,35 @@ func TestOAuthErrors(t *testing.T) {
 		return srv.Authorize(ghltest.Install{ClientID: "app", LocationID: loc, Scopes: []string{"contacts.readonly"}, RedirectURI: uri})
 	}
 	tests := []struct {
-		name   string
-		form   url.Values
-		status int
-		code   string
+		name    string
+		form    url.Values
+		status  int
+		message string
 	}{
-		{"wrong secret", url.Values{"client_id": {"app"}, "client_secret": {"bad"}, "grant_type": {"authorization_code"}, "code": {newCode("")}}, 401, "invalid_client"},
-		{"unknown client", url.Values{"client_id": {"nope"}, "client_secret": {"s3cret"}, "grant_type": {"authorization_code"}}, 401, "invalid_client"},
-		{"code of another client", url.Values{"client_id": {"other"}, "client_secret": {"x"}, "grant_type": {"authorization_code"}, "code": {newCode("")}}, 400, "invalid_grant"},
-		{"unknown code", clientForm("authorization_code", "code", "nope"), 400, "invalid_grant"},
-		{"redirect mismatch", clientForm("authorization_code", "code", newCode("https://a/cb"), "redirect_uri", "https://b/cb"), 400, "invalid_grant"},
-		{"unknown refresh", clientForm("refresh_token", "refresh_token", "nope"), 400, "invalid_grant"},
-		{"client credentials", clientForm("client_credentials"), 400, "unsupported_grant_type"},
-		{"no grant", clientForm(""), 400, "invalid_request"},
-		{"bad user_type", clientForm("authorization_code", "code", newCode(""), "user_type", "Agency"), 400, "invalid_request"},
-		{"user_type mismatch", clientForm("authorization_code", "code", newCode(""), "user_type", "Company"), 400, "invalid_request"},
+		{"wrong secret", url.Values{"client_id": {"app"}, "client_secret": {"bad"}, "grant_type": {"authorization_code"}, "code": {newCode("")}}, 401, "Invalid client: client credentials are invalid"},
+		{"unknown client", url.Values{"client_id": {"nope"}, "client_secret": {"s3cret"}, "grant_type": {"authorization_code"}}, 401, "Invalid client: client credentials are invalid"},
+		{"code of another client", url.Values{"client_id": {"other"}, "client_secret": {"x"}, "grant_type": {"authorization_code"}, "code": {newCode("")}}, 400, "Invalid grant: authorization code is invalid"},
+		{"unknown code", clientForm("authorization_code", "code", "nope"), 400, "Invalid grant: authorization code is invalid"},
+		{"redirect mismatch", clientForm("authorization_code", "code", newCode("https://a/cb"), "redirect_uri", "https://b/cb"), 400, "Invalid grant: redirect_uri does not match"},
+		{"unknown refresh", clientForm("refresh_token", "refresh_token", "nope"), 400, "Invalid grant: refresh token is invalid"},
+		{"client credentials", clientForm("client_credentials"), 422, "grant_type must be one of the following values: authorization_code, refresh_token"},
+		{"no grant", clientForm(""), 422, "grant_type must be one of the following values: authorization_code, refresh_token"},
+		{"bad user_type", clientForm("authorization_code", "code", newCode(""), "user_type", "Agency"), 422, "user_type must be one of the following values: Company, Location"},
+		{"user_type mismatch", clientForm("authorization_code", "code", newCode(""), "user_type", "Company"), 400, "user_type Company does not match the Location install"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := postForm(t, srv, "/oauth/token", tt.form)
 			wantStatus(t, r, tt.status)
-			if got := r.obj(t)["error"]; got != tt.code {
-				t.Fatalf("error = %v, want %s (%s)", got, tt.code, r.body)
+			// The spec's error shape: {statusCode, message, error}, the
+			// message a list for 422.
+			obj := r.obj(t)
+			msg := obj["message"]
+			if list, ok := msg.([]any); ok && tt.status == 422 && len(list) == 1 {
+				msg = list[0]
+			}
+			if obj["statusCode"] != float64(tt.status) || msg != tt.message || obj["error"] != http.StatusText(tt.status) {
+				t.Fatalf("body %s, want statusCode %d, message %q", r.body, tt.status, tt.message)
 			}
 		})
 	}
@@ -211,4 +218,75 @@ func TestOAuthLocationToken(t *testing.T) {
 	if n := srv.TokenRequests(); n != 1 {
 		t.Fatalf("TokenRequests = %d; /oauth/locationToken must not count", n)
 	}
+}
+
+func TestOAuthInstalledLocations(t *testing.T) {
+	t.Parallel()
+	clk := newClock()
+	srv := newServer(t, ghltest.WithClock(clk.Now))
+	const app = "64f8c1e2a1b2c3d4e5f6a7b8"
+	srv.AddOAuthClient(app+"-lmx0yz1a", "s3cret")
+	srv.AddOAuthClient("other-app", "x")
+	srv.AddLocation(ghltest.Location{ID: "locA", CompanyID: "co1", Name: "Alpha Dental", Address: "1 Main St"})
+	srv.AddLocation(ghltest.Location{ID: "locB", CompanyID: "co1", Name: "Beta Gym", Address: "2 Side St"})
+	srv.AddLocation(ghltest.Location{ID: "locC", CompanyID: "co1", Name: "Gamma Dental"})
+	srv.AddLocation(ghltest.Location{ID: "locX", CompanyID: "co2", Name: "Other agency"})
+	srv.Authorize(ghltest.Install{ClientID: app + "-lmx0yz1a", LocationID: "locA", CompanyID: "co1"})
+	clk.Advance(time.Hour)
+	srv.Authorize(ghltest.Install{ClientID: "other-app", LocationID: "locB", CompanyID: "co1"})
+	srv.AddCompanyToken("agency-ro", "co1", ghltest.ScopeOAuthReadOnly)
+	srv.AddCompanyToken("agency-w", "co1", ghltest.ScopeOAuthWrite)
+
+	get := func(tok, query string) result { return do(t, srv, "GET", "/oauth/installedLocations?"+query, tok, nil) }
+	base := "companyId=co1&appId=" + app
+	wantJSON(t, get("agency-ro", base), 200, `{"locations":[`+
+		`{"_id":"locA","name":"Alpha Dental","address":"1 Main St","isInstalled":true,"installedAt":"2024-05-06T07:08:09.000Z"},`+
+		`{"_id":"locB","name":"Beta Gym","address":"2 Side St","isInstalled":false},`+
+		`{"_id":"locC","name":"Gamma Dental","address":"","isInstalled":false}],`+
+		`"count":3,"installToFutureLocations":false}`)
+	for query, want := range map[string]string{
+		base + "&isInstalled=true":                       `["locA"]`,
+		base + "&isInstalled=false":                      `["locB","locC"]`,
+		base + "&query=dental":                           `["locA","locC"]`,
+		base + "&locationId=locB":                        `["locB"]`,
+		base + "&skip=1&limit=1":                         `["locB"]`,
+		base + "&onTrial=true":                           `[]`,
+		"companyId=co1&appId=other-app":                  `["locA","locB","locC"]`, // installed only in locB
+		"companyId=co1&appId=other-app&isInstalled=true": `["locB"]`,
+	} {
+		r := get("agency-ro", query)
+		wantStatus(t, r, 200)
+		var body struct {
+			Locations []struct {
+				ID          string `json:"_id"`
+				IsInstalled bool   `json:"isInstalled"`
+			} `json:"locations"`
+		}
+		if err := json.Unmarshal(r.body, &body); err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, l := range body.Locations {
+			if strings.Contains(query, "other-app") && l.IsInstalled != (l.ID == "locB") {
+				t.Errorf("%s: %s isInstalled %v", query, l.ID, l.IsInstalled)
+			}
+			ids = append(ids, l.ID)
+		}
+		if got, _ := json.Marshal(append([]string{}, ids...)); string(got) != want {
+			t.Errorf("%s: locations %s, want %s", query, got, want)
+		}
+	}
+	if c := get("agency-ro", base+"&skip=1&limit=1").obj(t)["count"]; c != float64(3) {
+		t.Errorf("count with paging = %v, want the total 3", c)
+	}
+
+	wantJSON(t, get("agency-ro", "limit=x&isInstalled=yes"), 422,
+		`{"statusCode":422,"message":["appId must be a string","appId should not be empty","companyId must be a string","companyId should not be empty","isInstalled must be a boolean value","limit must be a number string"],"error":"Unprocessable Entity"}`)
+	wantStatus(t, get("agency-ro", "companyId=co2&appId="+app), 400)
+	const scope = `{"statusCode":401,"message":"The token is not authorized for this scope.","error":"Unauthorized"}`
+	wantJSON(t, get("agency-w", base), 401, scope) // oauth.write is not oauth.readonly
+	wantJSON(t, get(tokRW, base), 401, scope)      // a location token
+	wantStatus(t, get("", base), 401)
+	wantStatus(t, do(t, srv, "GET", "/oauth/installedLocations?"+base, "agency-ro", nil, noVersion), 400)
+	wantStatus(t, do(t, srv, "POST", "/oauth/installedLocations?"+base, "agency-ro", nil), 404)
 }

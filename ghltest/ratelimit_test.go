@@ -91,7 +91,7 @@ func TestRateLimitDefaults(t *testing.T) {
 	t.Cleanup(srv.Close)
 	srv.AddToken(tokRO, loc, ghltest.ScopeContactsReadOnly)
 	r := do(t, srv, "GET", "/contacts/x", tokRO, nil)
-	wantStatus(t, r, 404) // limits apply to every authenticated response
+	wantStatus(t, r, 400) // not found; limits apply to every authenticated response
 	if got := rateHeaders(r); got != [5]string{"200000", "199999", "10000", "100", "99"} {
 		t.Fatalf("default headers %v", got)
 	}

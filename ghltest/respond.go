@@ -70,7 +70,15 @@ func (c *call) flush(w http.ResponseWriter) {
 func (c *call) error(status int, message any) {
 	c.json(status, apiError{StatusCode: status, Message: message, Error: http.StatusText(status)})
 }
-func (c *call) notFound(what string)     { c.error(http.StatusNotFound, what+" not found") }
+
+// notFound answers as HighLevel does for a contact, task or note that does
+// not exist: 400 {"statusCode":400,"message":"Contact not found"}, without
+// an "error" field. HighLevel's Contacts API never answers 404 for one (the
+// spec lists none); only unknown routes get 404.
+func (c *call) notFound(what string) {
+	c.json(http.StatusBadRequest, apiError{StatusCode: http.StatusBadRequest, Message: what + " not found"})
+}
+
 func (c *call) forbidden()               { c.error(http.StatusForbidden, msgLocationAccess) }
 func (c *call) invalid(msgs []string)    { c.error(http.StatusUnprocessableEntity, msgs) }
 func (c *call) param(name string) string { return c.params[name] }

@@ -30,7 +30,9 @@ const DefaultAccessTokenLifetime = 86399 * time.Second
 // maxBody caps request bodies; HighLevel rejects much smaller ones anyway.
 const maxBody = 10 << 20
 
-// Scopes the Contacts API knows. A write scope implies the read scope.
+// Scopes the Contacts API knows. They are separate, as in HighLevel: a token
+// with only contacts.write cannot read, one with only contacts.readonly
+// cannot write.
 const (
 	ScopeContactsReadOnly = "contacts.readonly"
 	ScopeContactsWrite    = "contacts.write"
@@ -89,7 +91,10 @@ func WithSeed(seed int64) Option {
 
 // WithClock sets the clock used for dates, token expiry, rate-limit windows
 // and webhook timestamps (default time.Now). Tests move a fake clock to
-// expire tokens or reset rate-limit windows without sleeping.
+// expire tokens or reset rate-limit windows without sleeping. It stays
+// because testing/synctest cannot stand in: the server is a real loopback
+// HTTP server, and a synctest bubble's clock does not advance while a
+// goroutine waits on the network.
 func WithClock(now func() time.Time) Option {
 	if now == nil {
 		panic("ghltest: WithClock: nil clock")
@@ -350,6 +355,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, body []byte) {
 	case "/oauth/locationToken":
 		s.handleLocationToken(w, r, body)
 		return
+	case "/oauth/installedLocations":
+		s.handleInstalledLocations(w, r)
+		return
 	}
 	rt, params, ok := matchRoute(r.Method, r.URL.EscapedPath())
 	if !ok {
@@ -371,7 +379,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, body []byte) {
 	if rt.write {
 		need = ScopeContactsWrite
 	}
-	if !tok.has(need) && !(need == ScopeContactsReadOnly && tok.has(ScopeContactsWrite)) {
+	// The scopes are separate, as in HighLevel: contacts.write does not
+	// grant reads.
+	if !tok.has(need) {
 		writeError(w, http.StatusUnauthorized, msgScope)
 		return
 	}

@@ -9,6 +9,7 @@ type Location struct {
 	ID        string `json:"id"`
 	CompanyID string `json:"companyId,omitempty"`
 	Name      string `json:"name,omitempty"`
+	Address   string `json:"address,omitempty"` // as GET /oauth/installedLocations shows it
 	// AllowDuplicateContacts mirrors HighLevel's "Allow Duplicate Contact"
 	// setting. It is off by default, as in HighLevel: creating a contact
 	// whose email or phone matches an existing one then fails with 400.

@@ -60,7 +60,8 @@ type hookConfig struct {
 // WithWebhookSigner sets the signer of emitted webhooks (a *webhook.Signer
 // with your own test keys, for example). By default webhooks are signed as
 // HighLevel does with the published test keys (X-GHL-Signature with Ed25519,
-// X-WH-Signature with RSA), whose public halves WebhookPublicKeys returns.
+// X-WH-Signature with RSA) of WebhookPrivateKeys, whose public halves
+// WebhookPublicKeys returns.
 // A nil signer sends webhooks unsigned.
 func WithWebhookSigner(sg WebhookSigner) Option {
 	return func(c *config) { c.hook = hookConfig{signer: sg, set: true} }
@@ -135,7 +136,7 @@ func newHookQueue(s *Server, cfg hookConfig) *hookQueue {
 		done:   make(chan struct{}),
 	}
 	if !cfg.set {
-		q.signer = defaultSigner()
+		q.signer = testKeySigner{}
 	}
 	q.cond = sync.NewCond(&q.mu)
 	go q.run()

@@ -71,10 +71,36 @@ func types(evs []map[string]any) []string {
 	return out
 }
 
+// testSigner is a *webhook.Signer with the published test keys.
+func testSigner() *webhook.Signer {
+	ed, rk := ghltest.WebhookPrivateKeys()
+	return &webhook.Signer{Ed25519: ed, RSA: rk}
+}
+
+func TestWebhookTestKeys(t *testing.T) {
+	t.Parallel()
+	a, _ := ghltest.WebhookPrivateKeys()
+	b, _ := ghltest.WebhookPrivateKeys()
+	a[0] ^= 0xff
+	if b[0] == a[0] {
+		t.Fatal("WebhookPrivateKeys shares its Ed25519 key between calls")
+	}
+	p1, _ := ghltest.WebhookPublicKeys()
+	p1[0] ^= 0xff
+	p2, rsaPub := ghltest.WebhookPublicKeys()
+	if p1[0] == p2[0] {
+		t.Fatal("WebhookPublicKeys shares its Ed25519 key between calls")
+	}
+	ed, rk := ghltest.WebhookPrivateKeys()
+	if !ed.Public().(ed25519.PublicKey).Equal(p2) || !rk.PublicKey.Equal(rsaPub) {
+		t.Fatal("WebhookPrivateKeys and WebhookPublicKeys are not pairs")
+	}
+}
+
 // verify checks both signatures with the standard library and the test
 // public keys.
 func verify(r received) (edOK, rsaOK bool) {
-	edPub, rsaPub := webhook.TestPublicKeys()
+	edPub, rsaPub := ghltest.WebhookPublicKeys()
 	if sig, err := base64.StdEncoding.DecodeString(r.header.Get("X-GHL-Signature")); err == nil {
 		edOK = ed25519.Verify(edPub, r.body, sig)
 	}
@@ -89,7 +115,7 @@ func TestWebhookEvents(t *testing.T) {
 	t.Parallel()
 	clk := newClock()
 	rc := newReceiver(t)
-	srv := newServer(t, ghltest.WithClock(clk.Now), ghltest.WithWebhookSigner(webhook.TestSigner()))
+	srv := newServer(t, ghltest.WithClock(clk.Now), ghltest.WithWebhookSigner(testSigner()))
 	srv.AddContact(ghltest.Contact{LocationID: loc, FirstName: "Before"}) // before the target: not sent
 	srv.SetWebhookTarget(rc.url)
 
@@ -191,7 +217,7 @@ func TestWebhookFaults(t *testing.T) {
 	t.Parallel()
 	clk := newClock()
 	rc := newReceiver(t)
-	srv := newServer(t, ghltest.WithClock(clk.Now), ghltest.WithWebhookSigner(webhook.TestSigner()))
+	srv := newServer(t, ghltest.WithClock(clk.Now), ghltest.WithWebhookSigner(testSigner()))
 	srv.SetWebhookTarget(rc.url)
 
 	srv.FailWebhooks(ghltest.WebhookFault{Duplicate: true, Count: 1})

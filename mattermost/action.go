@@ -36,12 +36,16 @@ func (r *ActionRequest) SelectedOption() string {
 	return s
 }
 
-// ActionResponse answers a click.
+// ActionResponse answers a click. Update.Message and EphemeralText are held
+// to MaxMessageRunes and Update.Props to MaxPropsRunes: ActionHandler
+// answers a response that breaks them with the generic apology (and logs
+// why) rather than one Mattermost would refuse.
 type ActionResponse struct {
 	// Update, if set, replaces the clicked post's message and props (so
 	// send the attachments again if they should stay).
 	Update *PostUpdate `json:"update,omitempty"`
-	// EphemeralText is shown to the user who clicked.
+	// EphemeralText is shown to the user who clicked, in the clicked
+	// post's thread.
 	EphemeralText    string `json:"ephemeral_text,omitempty"`
 	GotoLocation     string `json:"goto_location,omitempty"`
 	SkipSlackParsing bool   `json:"skip_slack_parsing,omitempty"`
@@ -136,7 +140,26 @@ func (h *ActionHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if resp == nil {
 		resp = &ActionResponse{}
 	}
+	if err := resp.validate(); err != nil {
+		writeJSON(w, http.StatusOK, &ActionResponse{EphemeralText: h.cfg.failure(r, "action "+action, err)})
+		return
+	}
 	writeJSON(w, http.StatusOK, resp)
+}
+
+// validate holds the response to the limits of the posts Mattermost makes
+// of it: the updated post and the ephemeral one.
+func (r *ActionResponse) validate() error {
+	if err := validateMessage("response.EphemeralText", r.EphemeralText); err != nil {
+		return err
+	}
+	if r.Update == nil {
+		return nil
+	}
+	if err := validateMessage("response.Update.Message", r.Update.Message); err != nil {
+		return err
+	}
+	return validateProps("response.Update.Props", r.Update.Props)
 }
 
 // decodeBody reads a JSON request body of at most maxRequestBody bytes,

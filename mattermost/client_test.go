@@ -263,7 +263,7 @@ func TestValidationBeforeRequest(t *testing.T) {
 		},
 		"dialog type": func() error {
 			return c.OpenDialog(ctx, &mattermost.OpenDialogRequest{TriggerID: "t", URL: "https://x.example", Dialog: mattermost.Dialog{Title: "t",
-				Elements: []mattermost.DialogElement{{Name: "a", DisplayName: "A", Type: "date"}}}})
+				Elements: []mattermost.DialogElement{{Name: "a", DisplayName: "A", Type: "datetime-local"}}}})
 		},
 		"nil ctx": func() error {
 			//lint:ignore SA1012 testing the nil check

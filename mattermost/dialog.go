@@ -4,18 +4,22 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
+	"time"
 )
 
-// Dialog submission types.
-const (
-	DialogSubmitted = "dialog_submission"
-	DialogCancelled = "dialog_cancelled"
-)
+// DialogSubmitted is the Type of every DialogSubmission Mattermost sends: a
+// submission, and a cancellation too (Cancelled tells them apart). The
+// server sets it for everything but a field refresh.
+const DialogSubmitted = "dialog_submission"
 
 // DialogSubmission is what Mattermost POSTs to a dialog's URL when the user
-// submits it, or cancels it if the dialog has NotifyOnCancel.
+// submits it, or cancels it if the dialog has NotifyOnCancel (then
+// Cancelled is true, Type is still DialogSubmitted and Submission is
+// empty).
 type DialogSubmission struct {
 	Type       string `json:"type"`
 	CallbackID string `json:"callback_id"`
@@ -174,9 +178,6 @@ func (h *DialogHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sub.Values = values
-	if sub.Type == DialogCancelled {
-		sub.Cancelled = true
-	}
 	resp, err := fn(r.Context(), &sub)
 	if sub.Cancelled {
 		if err != nil {
@@ -195,4 +196,200 @@ func (h *DialogHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, resp)
+}
+
+// ValidateDialog checks d against the limits Mattermost's server applies to
+// a dialog (see the Max* constants; lengths in bytes, as the server counts):
+// a title, unique element names, labels and help texts within bounds,
+// defaults and placeholders within the bound of their element type, a
+// select or radio default that is one of its options, a bool default of
+// "true" or "false", MinLength not above MaxLength (or, when MaxLength is 0,
+// the 150 or 3,000 characters Mattermost's clients allow a text or
+// textarea), and dates in the forms the server reads. Client.OpenDialog
+// calls it; a server given a dialog that fails it opens it anyway but logs a
+// warning, and its clients may fail to show it.
+func ValidateDialog(d *Dialog) error {
+	if d == nil {
+		return invalidParam("dialog", "must not be nil")
+	}
+	if d.Title == "" {
+		return invalidParam("dialog.Title", "must not be empty")
+	}
+	if err := maxBytes("dialog.Title", d.Title, MaxDialogTitle); err != nil {
+		return err
+	}
+	if d.IconURL != "" {
+		if err := validateAbsURL("dialog.IconURL", d.IconURL); err != nil {
+			return err
+		}
+	}
+	seen := make(map[string]bool, len(d.Elements))
+	for i := range d.Elements {
+		e := &d.Elements[i]
+		param := "dialog.Elements[" + strconv.Itoa(i) + "]"
+		if seen[e.Name] {
+			return invalidParam(param+".Name", "duplicate name "+quote(e.Name))
+		}
+		seen[e.Name] = true
+		if err := validateElement(param, e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func validateElement(param string, e *DialogElement) error {
+	if e.Name == "" {
+		return invalidParam(param+".Name", "must not be empty")
+	}
+	if e.DisplayName == "" {
+		return invalidParam(param+".DisplayName", "must not be empty")
+	}
+	for _, f := range []struct {
+		name, v string
+		max     int
+	}{
+		{".Name", e.Name, MaxElementName},
+		{".DisplayName", e.DisplayName, MaxElementLabel},
+		{".HelpText", e.HelpText, MaxElementHelpText},
+	} {
+		if err := maxBytes(param+f.name, f.v, f.max); err != nil {
+			return err
+		}
+	}
+	if e.MinLength < 0 || e.MaxLength < 0 {
+		return invalidParam(param, "MinLength and MaxLength must not be negative")
+	}
+	if maxLen := effectiveMaxLength(e); e.MinLength > maxLen {
+		return invalidParam(param+".MinLength", strconv.Itoa(e.MinLength)+" is above the maximum length "+strconv.Itoa(maxLen))
+	}
+	// textLimit bounds the default and the placeholder; 0 means the type
+	// has its own rules below.
+	textLimit := 0
+	switch e.Type {
+	case ElementText, ElementDate, ElementDatetime:
+		textLimit = MaxElementText
+	case ElementTextarea, ElementSelect:
+		textLimit = MaxElementTextarea
+	case ElementBool, ElementRadio:
+	default:
+		return invalidParam(param+".Type", "unknown element type "+quote(e.Type))
+	}
+	if textLimit > 0 {
+		if err := maxBytes(param+".Default", e.Default, textLimit); err != nil {
+			return err
+		}
+		if err := maxBytes(param+".Placeholder", e.Placeholder, textLimit); err != nil {
+			return err
+		}
+	}
+	switch e.Type {
+	case ElementText, ElementTextarea:
+		switch e.SubType {
+		case "", "text", SubtypeEmail, SubtypeNumber, SubtypePassword, SubtypeTel, SubtypeURL:
+		default:
+			return invalidParam(param+".SubType", "unknown subtype "+quote(e.SubType))
+		}
+	case ElementSelect:
+		switch e.DataSource {
+		case "":
+			return defaultInOptions(param, e)
+		case "users", "channels":
+		default:
+			return invalidParam(param+".DataSource", "must be empty, \"users\" or \"channels\"")
+		}
+	case ElementRadio:
+		return defaultInOptions(param, e)
+	case ElementBool:
+		if e.Default != "" && e.Default != "true" && e.Default != "false" {
+			return invalidParam(param+".Default", "a bool element's default must be \"true\" or \"false\"")
+		}
+		return maxBytes(param+".Placeholder", e.Placeholder, MaxElementBoolPrompt)
+	case ElementDate, ElementDatetime:
+		return validateDates(param, e)
+	}
+	return nil
+}
+
+// effectiveMaxLength is the longest input an element allows: MaxLength, or
+// what Mattermost's clients use when it is 0.
+func effectiveMaxLength(e *DialogElement) int {
+	switch {
+	case e.MaxLength > 0:
+		return e.MaxLength
+	case e.Type == ElementText:
+		return MaxElementText
+	case e.Type == ElementTextarea:
+		return MaxElementTextarea
+	}
+	return 0
+}
+
+func defaultInOptions(param string, e *DialogElement) error {
+	if e.Default == "" || slices.ContainsFunc(e.Options, func(o DialogOption) bool { return o.Value == e.Default }) {
+		return nil
+	}
+	return invalidParam(param+".Default", quote(e.Default)+" is not the value of one of the options")
+}
+
+func maxBytes(param, v string, max int) error {
+	if len(v) > max {
+		return invalidParam(param, "has "+strconv.Itoa(len(v))+" bytes, Mattermost allows "+strconv.Itoa(max))
+	}
+	return nil
+}
+
+// Date forms Mattermost reads in date and datetime elements.
+const dateLayout = "2006-01-02"
+
+var datetimeLayouts = []string{"2006-01-02T15:04:05Z", "2006-01-02T15:04:05-07:00", "2006-01-02T15:04:05", "2006-01-02T15:04"}
+
+func validateDates(param string, e *DialogElement) error {
+	if e.Default != "" {
+		ok := isRelativeDate(e.Default)
+		if e.Type == ElementDate {
+			ok = ok || isLayout(e.Default, dateLayout)
+		} else {
+			ok = ok || isLayout(e.Default, datetimeLayouts...)
+		}
+		if !ok {
+			return invalidParam(param+".Default", quote(e.Default)+" is not a date Mattermost reads (2006-01-02, 2006-01-02T15:04:05Z, \"today\", \"+7d\")")
+		}
+	}
+	for _, f := range []struct{ name, v string }{{".MinDate", e.MinDate}, {".MaxDate", e.MaxDate}} {
+		if f.v != "" && !isRelativeDate(f.v) && !isLayout(f.v, dateLayout) {
+			return invalidParam(param+f.name, quote(f.v)+" is not a date (2006-01-02, \"today\", \"+7d\")")
+		}
+	}
+	if e.Type == ElementDatetime && e.TimeInterval != 0 && (e.TimeInterval < 1 || e.TimeInterval > 1440 || 1440%e.TimeInterval != 0) {
+		return invalidParam(param+".TimeInterval", "must divide 1440 (minutes in a day)")
+	}
+	return nil
+}
+
+func isLayout(v string, layouts ...string) bool {
+	for _, l := range layouts {
+		if _, err := time.Parse(l, v); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// isRelativeDate reports the relative forms Mattermost accepts: "today",
+// "tomorrow", "yesterday", or a signed count of days, weeks, months or
+// hours ("+1d", "-2w", "+3M", "+12h").
+func isRelativeDate(v string) bool {
+	switch v {
+	case "today", "tomorrow", "yesterday":
+		return true
+	}
+	if len(v) < 3 || len(v) > 5 || (v[0] != '+' && v[0] != '-') {
+		return false
+	}
+	if !strings.ContainsRune("dwmhDWMH", rune(v[len(v)-1])) {
+		return false
+	}
+	_, err := strconv.Atoi(v[1 : len(v)-1])
+	return err == nil
 }

@@ -14,13 +14,19 @@
 //	c, err := mattermost.NewClient("https://chat.example.com", botToken)
 //	post, err := c.CreatePost(ctx, &mattermost.Post{ChannelID: ch, Message: "Hello"})
 //
-// Its calls are CreatePost, PatchPost, GetPost, GetThread,
-// CreateEphemeralPost, OpenDialog and Me, each taking a context first.
+// Its calls are CreatePost, PatchPost, GetPost, GetThread, GetPostsSince,
+// GetPostsPage, PostsCreatedSince, CreateEphemeralPost, OpenDialog and Me,
+// each taking a context first.
 // Incoming webhooks (POST /hooks/<key>) have their own WebhookPoster, and a
 // slash command's response_url its ResponseClient.
 //
 // Bad input is refused before anything is sent, with an error matching
-// ErrInvalidParam. Mattermost's error answers are *APIError:
+// ErrInvalidParam; that includes what Mattermost's server would refuse: a
+// message over MaxMessageRunes (posts, webhook text, slash command responses
+// and each of their extra responses, an action's update; refused, never
+// cut: split long text with SplitMessage), props over MaxPropsRunes, more
+// than MaxFileIDs files, and a dialog past the server's limits
+// (ValidateDialog). Mattermost's error answers are *APIError:
 //
 //	var apiErr *mattermost.APIError
 //	if errors.As(err, &apiErr) {
@@ -45,7 +51,10 @@
 // post it already created. A create whose connection dropped after
 // Mattermost stored it therefore returns that post on retry and never posts
 // twice. (Mattermost remembers the ids for about 30 seconds, per app
-// server.) Incoming webhooks and ephemeral posts have no such
+// server.) A retry that overlaps a create Mattermost is still saving gets a
+// "pending" 500, which is retried the same way; if the retries run out the
+// error matches ErrPostPending (repeat with the same pending_post_id, never
+// a new one). Incoming webhooks and ephemeral posts have no such
 // deduplication: when their outcome is unknown the error matches
 // ErrOutcomeUnknown and nothing is retried.
 //
@@ -116,8 +125,11 @@
 //	})
 //
 // DialogHandler.Open signs values into a dialog's state and opens it with a
-// trigger ID; its DialogFuncs receive the submission (or the cancellation)
-// and answer with per-field errors (FieldErrors) to keep the dialog open.
+// trigger ID, which is valid for the server's integration timeout (30
+// seconds by default on current servers, 3 on old ones); its DialogFuncs
+// receive the submission or the cancellation (both of type
+// "dialog_submission", the cancellation with Cancelled set) and answer with
+// per-field errors (FieldErrors) to keep the dialog open.
 //
 // The handlers are plain http.Handlers that share nothing: mount them on
 // any mux, wrap them in middleware, or build a bridge on top of them.

@@ -412,7 +412,8 @@ func TestActionButtonFlow(t *testing.T) {
 		t.Errorf("post after click: %+v", stored)
 	}
 	eph := e.srv.Ephemeral(e.alice.ID)
-	if len(eph) != 1 || eph[0].Post.Message != "Task t1 completed." || eph[0].Post.ChannelID != e.channel.ID {
+	// Mattermost threads the ephemeral text under the clicked post.
+	if len(eph) != 1 || eph[0].Post.Message != "Task t1 completed." || eph[0].Post.ChannelID != e.channel.ID || eph[0].Post.RootID != post.ID {
 		t.Errorf("ephemeral %+v", eph)
 	}
 	// The updated post has no button left to click.
@@ -646,7 +647,7 @@ func TestDialogFlow(t *testing.T) {
 		ok.UserID != e.alice.ID || ok.ChannelID != e.channel.ID || ok.Cancelled {
 		t.Errorf("submission %+v", ok)
 	}
-	if c := subs[2]; !c.Cancelled || c.Type != mattermost.DialogCancelled || c.Values["contact"] != "c1" {
+	if c := subs[2]; !c.Cancelled || c.Type != mattermost.DialogSubmitted || c.Values["contact"] != "c1" {
 		t.Errorf("cancel %+v", c)
 	}
 }
@@ -709,29 +710,56 @@ func TestDialogRefusesForgeries(t *testing.T) {
 
 func TestOpenDialogTriggerExpires(t *testing.T) {
 	t.Parallel()
-	var now atomic.Int64
-	now.Store(time.Now().UnixNano())
-	clock := func() time.Time { return time.Unix(0, now.Load()) }
-	e := newEnv(t, mattermosttest.WithClock(clock), mattermosttest.WithTriggerTTL(3*time.Second))
-	triggers := make(chan string, 1)
-	set := mattermost.NewCommandSet("/ghl")
-	_ = set.Add(mattermost.Command{Name: "x", Run: func(_ context.Context, inv *mattermost.Invocation) (*mattermost.CommandResponse, error) {
-		triggers <- inv.Request.TriggerID
-		return nil, nil
-	}})
-	e.slash(t, set)
-	if _, err := e.srv.As(e.alice.ID).SlashCommand(context.Background(), e.channel.ID, "/ghl x"); err != nil {
-		t.Fatal(err)
+	// A trigger ID is valid for the server's integration timeout (30 s by
+	// default; 3 s on old servers), and expires once more has passed.
+	tests := []struct {
+		name string
+		opts []mattermosttest.Option
+		wait time.Duration
+		ok   bool
+	}{
+		{"default, at 30s", nil, mattermosttest.DefaultTriggerTTL, true},
+		{"default, past 30s", nil, mattermosttest.DefaultTriggerTTL + time.Millisecond, false},
+		{"old server, at 3s", []mattermosttest.Option{mattermosttest.WithTriggerTTL(3 * time.Second)}, 3 * time.Second, true},
+		{"old server, past 3s", []mattermosttest.Option{mattermosttest.WithTriggerTTL(3 * time.Second)}, 3*time.Second + time.Millisecond, false},
 	}
-	trigger := <-triggers
-	now.Add(int64(3 * time.Second))
-	err := e.client.OpenDialog(context.Background(), &mattermost.OpenDialogRequest{TriggerID: trigger, URL: e.app.URL + "/dialog", Dialog: mattermost.Dialog{Title: "late"}})
-	var apiErr *mattermost.APIError
-	if !errors.As(err, &apiErr) || apiErr.StatusCode != 400 || apiErr.ID != "interactive_message.decode_trigger_id.expired" {
-		t.Errorf("err = %v", err)
+	if mattermosttest.DefaultTriggerTTL != 30*time.Second {
+		t.Fatalf("DefaultTriggerTTL = %v", mattermosttest.DefaultTriggerTTL)
 	}
-	if n := len(e.srv.Dialogs()); n != 0 {
-		t.Errorf("%d dialogs opened", n)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var now atomic.Int64
+			now.Store(time.Now().UnixNano())
+			clock := func() time.Time { return time.Unix(0, now.Load()) }
+			e := newEnv(t, append([]mattermosttest.Option{mattermosttest.WithClock(clock)}, tt.opts...)...)
+			triggers := make(chan string, 1)
+			set := mattermost.NewCommandSet("/ghl")
+			_ = set.Add(mattermost.Command{Name: "x", Run: func(_ context.Context, inv *mattermost.Invocation) (*mattermost.CommandResponse, error) {
+				triggers <- inv.Request.TriggerID
+				return nil, nil
+			}})
+			e.slash(t, set)
+			if _, err := e.srv.As(e.alice.ID).SlashCommand(context.Background(), e.channel.ID, "/ghl x"); err != nil {
+				t.Fatal(err)
+			}
+			trigger := <-triggers
+			now.Add(int64(tt.wait))
+			err := e.client.OpenDialog(context.Background(), &mattermost.OpenDialogRequest{TriggerID: trigger, URL: e.app.URL + "/dialog", Dialog: mattermost.Dialog{Title: "late"}})
+			if tt.ok {
+				if err != nil || len(e.srv.Dialogs()) != 1 {
+					t.Errorf("err = %v, %d dialogs", err, len(e.srv.Dialogs()))
+				}
+				return
+			}
+			var apiErr *mattermost.APIError
+			if !errors.As(err, &apiErr) || apiErr.StatusCode != 400 || apiErr.ID != "interactive_message.decode_trigger_id.expired" {
+				t.Errorf("err = %v", err)
+			}
+			if n := len(e.srv.Dialogs()); n != 0 {
+				t.Errorf("%d dialogs opened", n)
+			}
+		})
 	}
 }
 

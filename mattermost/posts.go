@@ -4,6 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
+	"fmt"
+	"iter"
 	"net/http"
 	"strconv"
 	"time"
@@ -42,9 +45,32 @@ func (c *Client) CreatePost(ctx context.Context, post *Post) (*Post, error) {
 	}
 	var out Post
 	if err := c.do(ctx, http.MethodPost, "/posts", &p, &out, true); err != nil {
+		if isPendingCreate(err) {
+			return nil, fmt.Errorf("%w (pending_post_id %s): %w", ErrPostPending, p.PendingPostID, err)
+		}
 		return nil, err
 	}
 	return &out, nil
+}
+
+// ErrPostPending is matched (errors.Is) by the error of a CreatePost that
+// Mattermost kept answering "500 api.post.deduplicate_create_post.pending":
+// an earlier create with the same pending_post_id was still being saved
+// (a retry overlapped it). It is not a failure of that create: CreatePost
+// retries this answer like any 5xx, and when its retries run out the post
+// may well exist. Repeat the create with the same PendingPostID (the error
+// names it; set one yourself with NewPendingPostID to keep it across
+// calls): Mattermost then returns the first post. A create with a new
+// pending_post_id would post twice.
+var ErrPostPending = errors.New("mattermost: an earlier create with this pending_post_id is still in progress; repeat it with the same pending_post_id")
+
+// pendingErrorID is the error Mattermost answers (500) to a create whose
+// pending_post_id an earlier create is still saving.
+const pendingErrorID = "api.post.deduplicate_create_post.pending"
+
+func isPendingCreate(err error) bool {
+	var apiErr *APIError
+	return errors.As(err, &apiErr) && apiErr.ID == pendingErrorID
 }
 
 func validatePost(p *Post) error {
@@ -57,7 +83,48 @@ func validatePost(p *Post) error {
 	if err := validateMessage("post.Message", p.Message); err != nil {
 		return err
 	}
-	return validateAttachments("post.Props.Attachments", p.Props.Attachments)
+	if err := validateFileIDs("post.FileIDs", p.FileIDs); err != nil {
+		return err
+	}
+	return validateProps("post.Props", p.Props)
+}
+
+func validateFileIDs(param string, ids []string) error {
+	if len(ids) > MaxFileIDs {
+		return invalidParam(param, "has "+strconv.Itoa(len(ids))+" files, Mattermost allows "+strconv.Itoa(MaxFileIDs)+" per post")
+	}
+	return nil
+}
+
+// validateProps checks the attachments' actions and the size of the props
+// as Mattermost measures it: the characters of their JSON as Go's
+// encoding/json writes it, HTML escaping included.
+func validateProps(param string, p Props) error {
+	if err := validateAttachments(param+".Attachments", p.Attachments); err != nil {
+		return err
+	}
+	if p.IsZero() {
+		return nil
+	}
+	raw, err := p.MarshalJSON()
+	if err != nil {
+		return invalidParam(param, "cannot be encoded: "+err.Error())
+	}
+	// The server re-encodes the props with HTML escaping, which makes
+	// '<', '>' and '&' six characters each (\u003c); marshalJSON already
+	// escapes U+2028 and U+2029.
+	n := 0
+	for _, r := range string(raw) {
+		if r == '<' || r == '>' || r == '&' {
+			n += 6
+		} else {
+			n++
+		}
+	}
+	if n > MaxPropsRunes {
+		return invalidParam(param, "encode to "+strconv.Itoa(n)+" characters of JSON, Mattermost allows "+strconv.Itoa(MaxPropsRunes))
+	}
+	return nil
 }
 
 func validateMessage(param, msg string) error {
@@ -107,7 +174,12 @@ func (c *Client) PatchPost(ctx context.Context, postID string, patch *PostPatch)
 		}
 	}
 	if patch.Props != nil {
-		if err := validateAttachments("patch.Props.Attachments", patch.Props.Attachments); err != nil {
+		if err := validateProps("patch.Props", *patch.Props); err != nil {
+			return nil, err
+		}
+	}
+	if patch.FileIDs != nil {
+		if err := validateFileIDs("patch.FileIDs", *patch.FileIDs); err != nil {
 			return nil, err
 		}
 	}
@@ -146,10 +218,20 @@ func (c *Client) GetThread(ctx context.Context, postID string) (*PostList, error
 	return &out, nil
 }
 
-// GetPostsSince returns the posts of a channel created or changed since t,
-// thread replies included (GET /api/v4/channels/{channel_id}/posts?since=ms).
-// A caller that lost track of whether a post was made, after a crash say,
-// looks for its marker there instead of posting again.
+// MaxPostsSince is the most posts Mattermost returns for a "since" query
+// (GetPostsSince).
+const MaxPostsSince = 1000
+
+// GetPostsSince returns the posts of a channel whose update_at is strictly
+// after since (GET /api/v4/channels/{channel_id}/posts?since=ms): posts
+// created, edited or deleted since then, thread replies included, deleted
+// posts with DeleteAt set. Order lists them newest first; Posts also holds
+// the root posts of replies in Order.
+//
+// Mattermost returns at most MaxPostsSince of them, and when more have
+// changed it picks which without any order: a list of MaxPostsSince posts
+// may leave out any post changed since. To see every post created since a
+// time, use PostsCreatedSince.
 func (c *Client) GetPostsSince(ctx context.Context, channelID string, since time.Time) (*PostList, error) {
 	id, err := pathSegment("channelID", channelID)
 	if err != nil {
@@ -158,12 +240,120 @@ func (c *Client) GetPostsSince(ctx context.Context, channelID string, since time
 	if since.IsZero() {
 		return nil, invalidParam("since", "must be set")
 	}
+	ms := since.UnixMilli()
+	if ms <= 0 {
+		// Mattermost reads since=0 as "no since" and returns the latest
+		// page instead.
+		return nil, invalidParam("since", "must be after 1970-01-01")
+	}
 	var out PostList
-	path := "/channels/" + id + "/posts?since=" + strconv.FormatInt(since.UnixMilli(), 10)
+	path := "/channels/" + id + "/posts?since=" + strconv.FormatInt(ms, 10)
 	if err := c.do(ctx, http.MethodGet, path, nil, &out, true); err != nil {
 		return nil, err
 	}
 	return &out, nil
+}
+
+// MaxPerPage is the largest page Mattermost serves; a larger per_page is
+// served as MaxPerPage.
+const MaxPerPage = 200
+
+// GetPostsPage returns one page of a channel's posts, newest first by
+// creation time, replies included and deleted posts left out
+// (GET /api/v4/channels/{channel_id}/posts?page=&per_page=). page counts
+// from 0; perPage is at most MaxPerPage. Posts also holds the root posts of
+// replies in Order; PrevPostID names the post just older than the page.
+func (c *Client) GetPostsPage(ctx context.Context, channelID string, page, perPage int) (*PostList, error) {
+	id, err := pathSegment("channelID", channelID)
+	if err != nil {
+		return nil, err
+	}
+	if page < 0 {
+		return nil, invalidParam("page", "must not be negative")
+	}
+	if perPage < 1 || perPage > MaxPerPage {
+		return nil, invalidParam("perPage", "must be from 1 to "+strconv.Itoa(MaxPerPage))
+	}
+	var out PostList
+	path := "/channels/" + id + "/posts?page=" + strconv.Itoa(page) + "&per_page=" + strconv.Itoa(perPage)
+	if err := c.do(ctx, http.MethodGet, path, nil, &out, true); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// PostsCreatedSince yields every post of a channel created after since,
+// thread replies included, each once, roughly newest first; it stops at the
+// first error (yielded once) or when the caller breaks. A caller that lost
+// track of whether it made a post, after a crash say, looks for its marker
+// here instead of posting again.
+//
+// It asks GetPostsSince first. When that list is complete (fewer than
+// MaxPostsSince posts changed) it is the answer, deleted posts included.
+// Otherwise it also pages through the channel (GetPostsPage) until it
+// reaches posts created before since, so no post is missed however many
+// changed; posts deleted since are then found only if the capped list
+// happened to hold them (a paged listing leaves deleted posts out). Posts
+// created while it pages shift later pages and are skipped as repeats; a
+// post deleted while it pages shifts them the other way and can hide the
+// one post at a page boundary.
+func (c *Client) PostsCreatedSince(ctx context.Context, channelID string, since time.Time) iter.Seq2[Post, error] {
+	return func(yield func(Post, error) bool) {
+		list, err := c.GetPostsSince(ctx, channelID, since)
+		if err != nil {
+			yield(Post{}, err)
+			return
+		}
+		ms := since.UnixMilli()
+		// seen holds the since list and the previous page: a post can only
+		// repeat from there (new posts push older ones onto the next page).
+		seen := make(map[string]bool, len(list.Order))
+		for _, id := range list.Order {
+			p, ok := list.Posts[id]
+			if !ok || seen[id] {
+				continue
+			}
+			seen[id] = true
+			if p.CreateAt > ms && !yield(p, nil) {
+				return
+			}
+		}
+		if len(list.Order) < MaxPostsSince {
+			return
+		}
+		sinceIDs := seen
+		prev := map[string]bool{}
+		for page := 0; ; page++ {
+			pl, err := c.GetPostsPage(ctx, channelID, page, MaxPerPage)
+			if err != nil {
+				yield(Post{}, err)
+				return
+			}
+			cur := make(map[string]bool, len(pl.Order))
+			older := false
+			for _, id := range pl.Order {
+				p, ok := pl.Posts[id]
+				if !ok {
+					continue
+				}
+				cur[id] = true
+				if p.CreateAt <= ms {
+					older = true
+					continue
+				}
+				if sinceIDs[id] || prev[id] {
+					continue
+				}
+				if !yield(p, nil) {
+					return
+				}
+			}
+			if older || len(pl.Order) < MaxPerPage {
+				return
+			}
+			prev = cur
+		}
+	}
 }
 
 // CreateEphemeralPost shows post to one user only (POST
@@ -203,8 +393,10 @@ func (c *Client) Me(ctx context.Context) (*User, error) {
 }
 
 // OpenDialog opens an interactive dialog for the user who caused
-// req.TriggerID (POST /api/v4/actions/dialogs/open). Trigger IDs expire
-// within seconds: call it while handling the slash command or click.
+// req.TriggerID (POST /api/v4/actions/dialogs/open). A trigger ID expires
+// after the server's integration timeout (30 seconds by default on current
+// servers, 3 on old ones): call it while handling the slash command or
+// click. The dialog is checked first (ValidateDialog).
 func (c *Client) OpenDialog(ctx context.Context, req *OpenDialogRequest) error {
 	if req == nil {
 		return invalidParam("req", "must not be nil")
@@ -219,41 +411,4 @@ func (c *Client) OpenDialog(ctx context.Context, req *OpenDialogRequest) error {
 		return err
 	}
 	return c.do(ctx, http.MethodPost, "/actions/dialogs/open", req, nil, false)
-}
-
-// ValidateDialog checks a dialog the way Mattermost does before opening it:
-// a title, and elements with unique non-empty names and known types.
-func ValidateDialog(d *Dialog) error {
-	if d == nil {
-		return invalidParam("dialog", "must not be nil")
-	}
-	if d.Title == "" {
-		return invalidParam("dialog.Title", "must not be empty")
-	}
-	seen := make(map[string]bool, len(d.Elements))
-	for i, e := range d.Elements {
-		param := "dialog.Elements[" + strconv.Itoa(i) + "]"
-		if e.Name == "" {
-			return invalidParam(param+".Name", "must not be empty")
-		}
-		if seen[e.Name] {
-			return invalidParam(param+".Name", "duplicate name "+quote(e.Name))
-		}
-		seen[e.Name] = true
-		if e.DisplayName == "" {
-			return invalidParam(param+".DisplayName", "must not be empty")
-		}
-		switch e.Type {
-		case ElementText, ElementTextarea, ElementSelect, ElementBool, ElementRadio:
-		default:
-			return invalidParam(param+".Type", "unknown element type "+quote(e.Type))
-		}
-		if e.MinLength < 0 || e.MaxLength < 0 || (e.MaxLength > 0 && e.MinLength > e.MaxLength) {
-			return invalidParam(param, "bad MinLength/MaxLength")
-		}
-		if e.Type == ElementRadio && len(e.Options) == 0 {
-			return invalidParam(param+".Options", "a radio element needs options")
-		}
-	}
-	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -28,8 +29,9 @@ type SlashCommand struct {
 	Text string
 	// Token is the command's shared secret. SlashHandler has checked it.
 	Token string
-	// TriggerID lets the handler open a dialog for this user, for a few
-	// seconds.
+	// TriggerID lets the handler open a dialog for this user, within the
+	// server's integration timeout (30 seconds by default, 3 on old
+	// servers).
 	TriggerID string
 	UserID    string
 	UserName  string
@@ -83,7 +85,12 @@ const (
 )
 
 // CommandResponse is a slash command's answer (also what response_url
-// accepts). An empty ResponseType means ephemeral.
+// accepts). An empty ResponseType means ephemeral. Text and the text of
+// each of ExtraResponses become posts and are held to MaxMessageRunes:
+// SlashHandler answers a response that breaks a post limit with the generic
+// apology (and logs why) instead of sending what Mattermost would refuse,
+// and ResponseClient.Post refuses it with ErrInvalidParam. Put long output
+// in ExtraResponses, cut with SplitMessage.
 type CommandResponse struct {
 	ResponseType     string             `json:"response_type,omitempty"`
 	Text             string             `json:"text,omitempty"`
@@ -242,6 +249,10 @@ func (h *SlashHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if resp == nil {
 		resp = &CommandResponse{}
 	}
+	if err := validateCommandResponse("response", resp); err != nil {
+		writeJSON(w, http.StatusOK, Ephemeral(h.cfg.failure(r, "slash command "+cmd.Command, err)))
+		return
+	}
 	writeJSON(w, http.StatusOK, resp)
 	if resp.deferred != nil {
 		// Send the acknowledgement before the work can post its result.
@@ -259,6 +270,9 @@ func (h *SlashHandler) startDeferred(r *http.Request, cmd *SlashCommand, work fu
 		defer h.wg.Done()
 		defer cancel()
 		resp, err := work(ctx)
+		if err == nil && resp != nil {
+			err = validateCommandResponse("deferred response", resp)
+		}
 		if err != nil {
 			resp = Ephemeral(h.cfg.failure(logReq, "deferred slash command "+cmd.Command, err))
 		}
@@ -306,7 +320,7 @@ func (c *ResponseClient) Post(ctx context.Context, responseURL string, resp *Com
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return invalidParam("responseURL", "must be an absolute http or https URL")
 	}
-	if err := validateMessage("resp.Text", resp.Text); err != nil {
+	if err := validateCommandResponse("resp", resp); err != nil {
 		return err
 	}
 	masked := u.Scheme + "://" + u.Host + "/" + redacted
@@ -314,4 +328,29 @@ func (c *ResponseClient) Post(ctx context.Context, responseURL string, resp *Com
 	s := newSender(c.cfg, responseURL, id, u.RawQuery)
 	_, err = s.send(ctx, call{method: http.MethodPost, url: responseURL, path: masked, body: resp})
 	return err
+}
+
+// validateCommandResponse holds a response and its extra responses to the
+// limits of the posts Mattermost makes of them.
+func validateCommandResponse(param string, r *CommandResponse) error {
+	if err := validateMessage(param+".Text", r.Text); err != nil {
+		return err
+	}
+	props := r.Props
+	if len(r.Attachments) > 0 {
+		// Mattermost puts them in the post's props.
+		props.Attachments = r.Attachments
+	}
+	if err := validateProps(param+".Props", props); err != nil {
+		return err
+	}
+	for i, x := range r.ExtraResponses {
+		if x == nil {
+			continue
+		}
+		if err := validateCommandResponse(param+".ExtraResponses["+strconv.Itoa(i)+"]", x); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -9,9 +9,24 @@ import (
 	"strconv"
 )
 
-// MaxMessageRunes is the longest post message Mattermost accepts (servers 5.0
-// and later). It counts characters (runes), not bytes.
-const MaxMessageRunes = 16383
+// Limits Mattermost puts on a post. The client refuses a post, patch,
+// webhook message or response that breaks one with an error matching
+// ErrInvalidParam, before sending it.
+const (
+	// MaxMessageRunes is the longest message Mattermost accepts (servers
+	// 5.0 and later), in characters (runes), not bytes. It applies to every
+	// text that becomes a post: a post's message, a webhook's text, a slash
+	// command response's text and each of its extra_responses, an action
+	// response's update.message. Longer text is refused, never cut: split
+	// it with SplitMessage.
+	MaxMessageRunes = 16383
+	// MaxPropsRunes bounds a post's props, counted as Mattermost counts
+	// them: the characters of their JSON encoding (with '<', '>' and '&'
+	// escaped as \u003c and so on, as Go's encoding/json writes them).
+	MaxPropsRunes = 800000
+	// MaxFileIDs is the most files one post may carry.
+	MaxFileIDs = 5
+)
 
 // Post is a Mattermost post as the REST API v4 sends and receives it.
 type Post struct {
@@ -219,13 +234,19 @@ type PostPatch struct {
 	FileIDs  *[]string `json:"file_ids,omitempty"`
 }
 
-// PostList is a set of posts and their order, as Mattermost returns threads.
+// PostList is a set of posts and their order, as Mattermost returns threads
+// and channel pages. Order lists the posts the request asked for; Posts may
+// hold more (the root posts of the replies in Order).
 type PostList struct {
-	Order      []string        `json:"order"`
-	Posts      map[string]Post `json:"posts"`
-	NextPostID string          `json:"next_post_id,omitempty"`
-	PrevPostID string          `json:"prev_post_id,omitempty"`
-	HasNext    bool            `json:"has_next,omitempty"`
+	Order []string        `json:"order"`
+	Posts map[string]Post `json:"posts"`
+	// NextPostID and PrevPostID are the posts just newer than the first in
+	// Order and just older than the last, for paging a channel; Mattermost
+	// always sends both keys, empty when there is no such post (and for a
+	// "since" query).
+	NextPostID string `json:"next_post_id"`
+	PrevPostID string `json:"prev_post_id"`
+	HasNext    bool   `json:"has_next,omitempty"`
 }
 
 // Chronological returns the posts oldest first (by create time, then ID), so
@@ -271,18 +292,31 @@ type User struct {
 
 // Dialog is an interactive dialog, opened with Client.OpenDialog.
 type Dialog struct {
-	CallbackID       string          `json:"callback_id,omitempty"`
-	Title            string          `json:"title"`
-	IntroductionText string          `json:"introduction_text,omitempty"`
-	IconURL          string          `json:"icon_url,omitempty"`
-	Elements         []DialogElement `json:"elements,omitempty"`
-	SubmitLabel      string          `json:"submit_label,omitempty"`
-	// NotifyOnCancel asks Mattermost to send a dialog_cancelled request when
-	// the user closes the dialog.
+	CallbackID       string `json:"callback_id,omitempty"`
+	Title            string `json:"title"`
+	IntroductionText string `json:"introduction_text,omitempty"`
+	IconURL          string `json:"icon_url,omitempty"`
+	// Elements is required by the API: a dialog without inputs is sent
+	// with "elements": [] (see MarshalJSON).
+	Elements    []DialogElement `json:"elements"`
+	SubmitLabel string          `json:"submit_label,omitempty"`
+	// NotifyOnCancel asks Mattermost to tell the dialog's URL when the user
+	// closes the dialog: a DialogSubmission with Cancelled set.
 	NotifyOnCancel bool `json:"notify_on_cancel,omitempty"`
 	// State is echoed back unchanged with the submission. Anything to trust
 	// in it must be signed: see Signer.DialogState.
 	State string `json:"state,omitempty"`
+}
+
+// MarshalJSON writes the dialog with "elements" always present (an empty
+// array when there are none), as the API requires.
+func (d Dialog) MarshalJSON() ([]byte, error) {
+	type plain Dialog // without this method
+	p := plain(d)
+	if p.Elements == nil {
+		p.Elements = []DialogElement{}
+	}
+	return marshalJSON(p)
 }
 
 // Dialog element types and text subtypes.
@@ -292,6 +326,10 @@ const (
 	ElementSelect   = "select"
 	ElementBool     = "bool"
 	ElementRadio    = "radio"
+	// ElementDate and ElementDatetime need a recent server (10.x); older
+	// ones do not show them.
+	ElementDate     = "date"
+	ElementDatetime = "datetime"
 
 	SubtypeEmail    = "email"
 	SubtypeNumber   = "number"
@@ -300,7 +338,22 @@ const (
 	SubtypeURL      = "url"
 )
 
-// DialogElement is one input of a dialog.
+// Dialog limits, as Mattermost's server checks them. Lengths count bytes of
+// UTF-8 (the server uses Go's len), so a title of 24 accented letters is
+// too long.
+const (
+	MaxDialogTitle       = 24
+	MaxElementName       = 300
+	MaxElementLabel      = 24 // display_name
+	MaxElementHelpText   = 150
+	MaxElementText       = 150  // text, date and datetime: default and placeholder
+	MaxElementTextarea   = 3000 // textarea and select: default and placeholder
+	MaxElementBoolPrompt = 150  // bool: placeholder
+)
+
+// DialogElement is one input of a dialog. MinLength and MaxLength bound what
+// the user types in a text or textarea element; Mattermost's clients use
+// 150 (text) and 3,000 (textarea) when MaxLength is 0.
 type DialogElement struct {
 	DisplayName string         `json:"display_name"`
 	Name        string         `json:"name"`
@@ -314,6 +367,12 @@ type DialogElement struct {
 	MaxLength   int            `json:"max_length,omitempty"`
 	DataSource  string         `json:"data_source,omitempty"`
 	Options     []DialogOption `json:"options,omitempty"`
+	// MinDate and MaxDate bound a date or datetime element ("2026-01-31",
+	// or relative: "today", "+7d"); TimeInterval is a datetime element's
+	// step in minutes (a divisor of 1440; 0 means Mattermost's 60).
+	MinDate      string `json:"min_date,omitempty"`
+	MaxDate      string `json:"max_date,omitempty"`
+	TimeInterval int    `json:"time_interval,omitempty"`
 }
 
 // DialogOption is one choice of a select or radio element.
@@ -324,8 +383,10 @@ type DialogOption struct {
 
 // OpenDialogRequest is the body of POST /actions/dialogs/open.
 type OpenDialogRequest struct {
-	// TriggerID comes with a slash command or a click and expires after a
-	// few seconds: open the dialog at once.
+	// TriggerID comes with a slash command or a click and expires after the
+	// server's integration timeout (ServiceSettings.
+	// OutgoingIntegrationRequestsTimeout: 30 seconds by default on current
+	// servers, 3 seconds on old ones): open the dialog at once.
 	TriggerID string `json:"trigger_id"`
 	// URL receives the submission (see DialogHandler).
 	URL    string `json:"url"`

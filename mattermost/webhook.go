@@ -9,6 +9,10 @@ import (
 
 // WebhookMessage is the body of an incoming-webhook post.
 type WebhookMessage struct {
+	// Text is at most MaxMessageRunes long. Mattermost would cut a longer
+	// one into several posts wherever the limit falls; Post refuses it, as
+	// every call of this package refuses long text: split it yourself with
+	// SplitMessage, at places that keep the Markdown whole.
 	Text string `json:"text,omitempty"`
 	// Channel overrides the webhook's channel, if the webhook allows it.
 	Channel     string       `json:"channel,omitempty"`
@@ -86,7 +90,12 @@ func (w *WebhookPoster) Post(ctx context.Context, msg *WebhookMessage) error {
 	if err := validateMessage("msg.Text", msg.Text); err != nil {
 		return err
 	}
-	if err := validateAttachments("msg.Attachments", msg.Attachments); err != nil {
+	props := msg.Props
+	if len(msg.Attachments) > 0 {
+		// Mattermost puts them in the post's props.
+		props.Attachments = msg.Attachments
+	}
+	if err := validateProps("msg.Props", props); err != nil {
 		return err
 	}
 	_, err := w.s.send(ctx, call{

@@ -68,7 +68,7 @@ func TestConformance(t *testing.T) {
 	spec := spectest.Load(t)
 	srv := ghltest.NewServer()
 	t.Cleanup(srv.Close)
-	srv.AddToken(serverToken, serverLocation, ghltest.ScopeContactsWrite)
+	srv.AddToken(serverToken, serverLocation, ghltest.ScopeContactsReadOnly, ghltest.ScopeContactsWrite)
 	contact := srv.AddContact(ghltest.Contact{LocationID: serverLocation, FirstName: "Ada"})
 	rec := &recorder{next: http.DefaultTransport}
 	c, err := ghl.NewClient(ghl.WithToken(serverToken), ghl.WithBaseURL(srv.URL), ghl.WithTransport(rec), ghl.WithoutRateLimit())

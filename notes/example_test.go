@@ -15,7 +15,7 @@ func Example() {
 	// ghl.NewClient(ghl.WithToken(token)) talks to HighLevel itself.
 	srv := ghltest.NewServer()
 	defer srv.Close()
-	srv.AddToken("example-token", "loc1", ghltest.ScopeContactsWrite)
+	srv.AddToken("example-token", "loc1", ghltest.ScopeContactsReadOnly, ghltest.ScopeContactsWrite)
 	contact := srv.AddContact(ghltest.Contact{LocationID: "loc1", FirstName: "Ada"})
 	client, err := ghl.NewClient(ghl.WithToken("example-token"), ghl.WithBaseURL(srv.URL))
 	if err != nil {

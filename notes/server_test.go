@@ -23,7 +23,7 @@ func setupServer(t *testing.T, opts ...ghltest.Option) (*ghltest.Server, *notes.
 	t.Helper()
 	srv := ghltest.NewServer(opts...)
 	t.Cleanup(srv.Close)
-	srv.AddToken(serverToken, serverLocation, ghltest.ScopeContactsWrite)
+	srv.AddToken(serverToken, serverLocation, ghltest.ScopeContactsReadOnly, ghltest.ScopeContactsWrite)
 	contact := srv.AddContact(ghltest.Contact{LocationID: serverLocation, FirstName: "Ada"})
 	c, err := ghl.NewClient(
 		ghl.WithToken(serverToken),
@@ -112,8 +112,9 @@ func TestNotFound(t *testing.T) {
 	for name, call := range calls {
 		err := call()
 		var apiErr *ghl.APIError
-		if !ghl.IsNotFound(err) || !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusNotFound {
-			t.Errorf("%s: err = %v, want a 404 *ghl.APIError", name, err)
+		// HighLevel answers 400 "... not found", never 404, on these routes.
+		if !ghl.IsNotFound(err) || !errors.As(err, &apiErr) || apiErr.StatusCode != http.StatusBadRequest {
+			t.Errorf("%s: err = %v, want a 400 not-found *ghl.APIError", name, err)
 		}
 	}
 	if got := srv.Notes(contact.ID); len(got) != 1 || got[0].Body != "x" {

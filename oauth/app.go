@@ -52,8 +52,9 @@ type Config struct {
 	// AuthURLStandard. AuthURL, when set, overrides both.
 	WhiteLabel bool
 	AuthURL    string
-	// BaseURL is where /oauth/token and /oauth/locationToken live (default
-	// DefaultBaseURL); point it at a ghltest server in tests.
+	// BaseURL is where /oauth/token, /oauth/locationToken and
+	// /oauth/installedLocations live (default DefaultBaseURL); point it at a
+	// ghltest server in tests.
 	BaseURL string
 	// Store keeps every token the app obtains, by location or company ID.
 	Store TokenStore
@@ -67,7 +68,11 @@ type Config struct {
 	// Logger receives refresh failures and failed saves (never secrets).
 	// Nil logs nothing.
 	Logger *slog.Logger
-	// Now is the clock (default time.Now); tests move it forward.
+	// Now is the clock of token expiry (default time.Now). Tests of an app
+	// against ghltest set it, with ghltest.WithClock, to move both clocks
+	// together: testing/synctest's fake clock does not serve there, since
+	// ghltest is a real loopback server whose connections a synctest bubble
+	// cannot wait on.
 	Now func() time.Time
 }
 
@@ -76,14 +81,15 @@ type Config struct {
 // per-key state that makes refreshes happen once per location at a time. It
 // is safe for concurrent use.
 type App struct {
-	o2          oauth2.Config
-	tokenURL    string
-	locationURL string
-	http        *http.Client
-	store       TokenStore
-	skew        time.Duration
-	logger      *slog.Logger
-	now         func() time.Time
+	o2           oauth2.Config
+	tokenURL     string
+	locationURL  string
+	installedURL string
+	http         *http.Client
+	store        TokenStore
+	skew         time.Duration
+	logger       *slog.Logger
+	now          func() time.Time
 
 	mu   sync.Mutex
 	keys map[string]*keyState
@@ -146,14 +152,15 @@ func NewApp(cfg Config) (*App, error) {
 				AuthStyle: oauth2.AuthStyleInParams,
 			},
 		},
-		tokenURL:    base + "/oauth/token",
-		locationURL: base + "/oauth/locationToken",
-		http:        cfg.HTTPClient,
-		store:       cfg.Store,
-		skew:        cfg.RefreshBefore,
-		logger:      cfg.Logger,
-		now:         cfg.Now,
-		keys:        make(map[string]*keyState),
+		tokenURL:     base + "/oauth/token",
+		locationURL:  base + "/oauth/locationToken",
+		installedURL: base + "/oauth/installedLocations",
+		http:         cfg.HTTPClient,
+		store:        cfg.Store,
+		skew:         cfg.RefreshBefore,
+		logger:       cfg.Logger,
+		now:          cfg.Now,
+		keys:         make(map[string]*keyState),
 	}
 	if a.http == nil {
 		a.http = &http.Client{Timeout: defaultTimeout}
@@ -217,6 +224,7 @@ func (a *App) Exchange(ctx context.Context, code string, userType UserType) (*To
 	issued := a.now()
 	ot, err := a.o2.Exchange(a.httpContext(ctx), code, oauth2.SetAuthURLParam("user_type", string(userType)))
 	if err != nil {
+		readRetrieveError(err)
 		return nil, wrapTokenErr(ctx, "exchanging authorization code", err)
 	}
 	tok := fromOAuth2(ot, issued)
@@ -287,8 +295,7 @@ func (a *App) refresh(ctx context.Context, key string, cur *Token) (*Token, erro
 	issued := a.now()
 	ot, err := cc.Token(a.httpContext(ctx))
 	if err != nil {
-		var re *oauth2.RetrieveError
-		if errors.As(err, &re) && re.ErrorCode == "invalid_grant" {
+		if re := readRetrieveError(err); re != nil && grantGone(re) {
 			return nil, fmt.Errorf("oauth: refreshing token for %q: %w: %w", key, ErrReinstallRequired, err)
 		}
 		return nil, wrapTokenErr(ctx, fmt.Sprintf("refreshing token for %q", key), err)
@@ -301,93 +308,145 @@ func (a *App) refresh(ctx context.Context, key string, cur *Token) (*Token, erro
 // mintLocationToken asks /oauth/locationToken for a location token with the
 // agency token of companyID.
 func (a *App) mintLocationToken(ctx context.Context, companyID, locationID string) (*Token, error) {
+	what := fmt.Sprintf("getting a token for location %q", locationID)
 	form := url.Values{"companyId": {companyID}, "locationId": {locationID}}.Encode()
+	body, issued, err := a.agencyRequest(ctx, companyID, what, func(ctx context.Context) (*http.Request, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.locationURL, strings.NewReader(form))
+		if err == nil {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		return req, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	var raw map[string]any
+	if err := json.Unmarshal(body, &raw); err != nil {
+		return nil, fmt.Errorf("oauth: %s: decoding response: %w", what, err)
+	}
+	ot := (&oauth2.Token{}).WithExtra(raw)
+	ot.AccessToken = extraString(ot, "access_token")
+	ot.TokenType = extraString(ot, "token_type")
+	ot.RefreshToken = extraString(ot, "refresh_token")
+	if ot.AccessToken == "" {
+		return nil, fmt.Errorf("oauth: %s: response has no access_token", what)
+	}
+	tok := fromOAuth2(ot, issued)
+	if tok.LocationID == "" {
+		tok.LocationID = locationID
+	}
+	if tok.LocationID != locationID {
+		return nil, fmt.Errorf("oauth: asked for a token for location %q, got one for %q", locationID, tok.LocationID)
+	}
+	if tok.CompanyID == "" {
+		tok.CompanyID = companyID
+	}
+	if tok.UserType == "" {
+		tok.UserType = UserTypeLocation
+	}
+	return tok, nil
+}
+
+// agencyRequest sends the request build makes, with the agency token of
+// companyID and the Version header. If HighLevel refuses the agency token
+// (401) it is renewed and the request made once more. It returns a 2xx
+// answer's body and when the request was sent; HighLevel's refusals wrap an
+// *oauth2.RetrieveError. what names the call in errors.
+func (a *App) agencyRequest(ctx context.Context, companyID, what string, build func(context.Context) (*http.Request, error)) ([]byte, time.Time, error) {
 	for attempt := 0; ; attempt++ {
 		agency, err := a.current(ctx, companyID)
 		if err != nil {
-			return nil, fmt.Errorf("oauth: agency token for company %q: %w", companyID, err)
+			return nil, time.Time{}, fmt.Errorf("oauth: agency token for company %q: %w", companyID, err)
 		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.locationURL, strings.NewReader(form))
+		req, err := build(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("oauth: location token: %w", err)
+			return nil, time.Time{}, fmt.Errorf("oauth: %s: %w", what, err)
 		}
 		req.Header.Set("Authorization", "Bearer "+agency.AccessToken)
 		req.Header.Set("Version", apiVersion)
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		req.Header.Set("Accept", "application/json")
-		issued := a.now()
+		sent := a.now()
 		resp, err := a.http.Do(req)
 		if err != nil {
-			return nil, wrapTokenErr(ctx, fmt.Sprintf("getting a token for location %q", locationID), err)
+			return nil, time.Time{}, wrapTokenErr(ctx, what, err)
 		}
 		body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 		resp.Body.Close()
 		if err != nil {
-			return nil, wrapTokenErr(ctx, fmt.Sprintf("getting a token for location %q", locationID), err)
+			return nil, time.Time{}, wrapTokenErr(ctx, what, err)
 		}
 		if resp.StatusCode == http.StatusUnauthorized && attempt == 0 {
 			a.invalidate(companyID, agency.AccessToken)
 			continue
 		}
 		if resp.StatusCode < 200 || resp.StatusCode > 299 {
-			return nil, fmt.Errorf("oauth: getting a token for location %q: %w", locationID, apiRetrieveError(resp, body))
+			return nil, time.Time{}, fmt.Errorf("oauth: %s: %w", what, apiRetrieveError(resp, body))
 		}
-		var raw map[string]any
-		if err := json.Unmarshal(body, &raw); err != nil {
-			return nil, fmt.Errorf("oauth: getting a token for location %q: decoding response: %w", locationID, err)
-		}
-		ot := (&oauth2.Token{}).WithExtra(raw)
-		ot.AccessToken = extraString(ot, "access_token")
-		ot.TokenType = extraString(ot, "token_type")
-		ot.RefreshToken = extraString(ot, "refresh_token")
-		if ot.AccessToken == "" {
-			return nil, fmt.Errorf("oauth: getting a token for location %q: response has no access_token", locationID)
-		}
-		tok := fromOAuth2(ot, issued)
-		if tok.LocationID == "" {
-			tok.LocationID = locationID
-		}
-		if tok.LocationID != locationID {
-			return nil, fmt.Errorf("oauth: asked for a token for location %q, got one for %q", locationID, tok.LocationID)
-		}
-		if tok.CompanyID == "" {
-			tok.CompanyID = companyID
-		}
-		if tok.UserType == "" {
-			tok.UserType = UserTypeLocation
-		}
-		return tok, nil
+		return body, sent, nil
 	}
 }
 
-// apiRetrieveError describes a failed /oauth/locationToken answer the way
-// x/oauth2 describes token endpoint failures, so callers need one errors.As.
-// HighLevel's body is {"statusCode":..,"message":..,"error":..}.
+// apiRetrieveError describes a failed answer of an agency call the way
+// x/oauth2 describes token endpoint failures, so callers need one
+// errors.As.
 func apiRetrieveError(resp *http.Response, body []byte) *oauth2.RetrieveError {
 	re := &oauth2.RetrieveError{Response: resp, Body: body}
-	var e struct {
-		Error   string `json:"error"`
-		Message any    `json:"message"`
-	}
-	if json.Unmarshal(body, &e) == nil {
-		re.ErrorCode = e.Error
-		switch m := e.Message.(type) {
-		case string:
-			re.ErrorDescription = m
-		case []any:
-			var parts []string
-			for _, p := range m {
-				if s, ok := p.(string); ok {
-					parts = append(parts, s)
-				}
-			}
-			re.ErrorDescription = strings.Join(parts, "; ")
-		}
-	}
+	re.ErrorCode, re.ErrorDescription = apiMessage(body)
 	if re.ErrorCode == "" {
 		re.ErrorCode = http.StatusText(resp.StatusCode)
 	}
 	return re
+}
+
+// apiMessage reads HighLevel's error body, which has the spec's shape
+// {"statusCode", "message", "error"}: message is a string, or a list of
+// strings (422), joined with "; ".
+func apiMessage(body []byte) (errName, message string) {
+	var e struct {
+		Error   string          `json:"error"`
+		Message json.RawMessage `json:"message"`
+	}
+	if json.Unmarshal(body, &e) != nil {
+		return "", ""
+	}
+	var list []string
+	if json.Unmarshal(e.Message, &message) != nil && json.Unmarshal(e.Message, &list) == nil {
+		message = strings.Join(list, "; ")
+	}
+	return e.Error, message
+}
+
+// readRetrieveError completes the *oauth2.RetrieveError in err, if any.
+// x/oauth2 reads RFC 6749's {"error", "error_description"}; HighLevel's
+// token endpoint answers with the spec's {"statusCode", "message",
+// "error"}, whose message would otherwise be lost: it becomes
+// ErrorDescription, and so part of the error's text.
+func readRetrieveError(err error) *oauth2.RetrieveError {
+	re, ok := errors.AsType[*oauth2.RetrieveError](err)
+	if !ok {
+		return nil
+	}
+	if re.ErrorDescription == "" {
+		_, re.ErrorDescription = apiMessage(re.Body)
+	}
+	return re
+}
+
+// grantGone reports whether HighLevel refused a refresh because the grant
+// no longer exists (the refresh token was spent, revoked or expired, or the
+// app was uninstalled), so that only a new install helps: RFC 6749's
+// invalid_grant, or a 400 or 401 whose message speaks of an invalid grant
+// or of the refresh token ("Invalid grant: refresh token is invalid"). A
+// refusal of the client credentials, or any other answer, is not.
+func grantGone(re *oauth2.RetrieveError) bool {
+	if re.ErrorCode == "invalid_grant" {
+		return true
+	}
+	if re.Response == nil || (re.Response.StatusCode != http.StatusBadRequest && re.Response.StatusCode != http.StatusUnauthorized) {
+		return false
+	}
+	msg := strings.ToLower(re.ErrorDescription)
+	return strings.Contains(msg, "invalid grant") || strings.Contains(msg, "refresh token")
 }
 
 // wrapTokenErr returns ctx.Err() when the context ended, else err with context.

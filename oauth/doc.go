@@ -37,13 +37,19 @@
 // Installed for an agency (UserTypeCompany), the app gets a company token.
 // App.LocationToken turns it into a token for one of the agency's locations
 // and stores that under the location ID; the location's TokenSource renews it
-// through the agency token.
+// through the agency token. App.InstalledLocations lists the agency's
+// locations and whether the app is installed in each.
 //
 // # Errors
 //
 // Errors from HighLevel's token endpoints wrap *oauth2.RetrieveError
-// (status, body). errors.Is(err, ErrReinstallRequired) means HighLevel
-// refused the refresh token: only a new install helps. ErrTokenNotSaved means
+// (status, body). HighLevel answers in the spec's shape {"statusCode",
+// "message", "error"} rather than RFC 6749's; its message is kept as the
+// RetrieveError's ErrorDescription, and so in the error's text.
+// errors.Is(err, ErrReinstallRequired) means HighLevel refused the refresh
+// token (spent, revoked or expired: invalid_grant, or a 400 or 401 whose
+// message says the grant or the refresh token is invalid): only a new
+// install helps. ErrTokenNotSaved means
 // the TokenStore failed after HighLevel rotated the token; see TokenSource for
 // exactly what happens then. ErrNotFound means nothing is stored for the key.
 //

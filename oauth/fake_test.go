@@ -37,6 +37,7 @@ type fakeHL struct {
 	// failNext answers the next n /oauth/token calls with this status.
 	failStatus int
 	failCount  int
+	failBody   string // the failure's body; default {"statusCode", "message": "boom"}
 	// locationRefresh makes /oauth/locationToken include a refresh token.
 	locationRefresh bool
 }
@@ -165,6 +166,12 @@ func (f *fakeHL) token(w http.ResponseWriter, r *http.Request) {
 	defer f.mu.Unlock()
 	if f.failCount > 0 {
 		f.failCount--
+		if f.failBody != "" {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(f.failStatus)
+			fmt.Fprint(w, f.failBody)
+			return
+		}
 		writeJSON(w, f.failStatus, map[string]any{"statusCode": f.failStatus, "message": "boom"})
 		return
 	}

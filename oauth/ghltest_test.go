@@ -172,9 +172,113 @@ func TestGHLTestCodeReplay(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := e.app.Exchange(context.Background(), code, oauth.UserTypeLocation)
+	// HighLevel's answer has the spec's shape {statusCode, message, error};
+	// its message is kept.
+	const msg = "Invalid grant: authorization code is invalid"
 	var re *oauth2.RetrieveError
-	if !errors.As(err, &re) || re.ErrorCode != "invalid_grant" {
-		t.Fatalf("replayed code: %v, want invalid_grant", err)
+	if !errors.As(err, &re) || re.Response.StatusCode != http.StatusBadRequest || re.ErrorDescription != msg || !strings.Contains(err.Error(), msg) {
+		t.Fatalf("replayed code: %v, want a 400 saying %q", err, msg)
+	}
+}
+
+// TestGHLTestSpentRefreshToken: a refresh token spent elsewhere is refused
+// with the spec's error shape; that is ErrReinstallRequired, message kept.
+func TestGHLTestSpentRefreshToken(t *testing.T) {
+	t.Parallel()
+	e := newGHLEnv(t, nil)
+	first := e.installLocation(t, readWrite...)
+	ts := e.source(t, e.app, "loc-1")
+	if code := e.rawRefresh(t, first.RefreshToken); code != http.StatusOK {
+		t.Fatalf("spending the refresh token elsewhere: %d", code)
+	}
+	e.clock.Add(25 * time.Hour)
+	_, err := ts.Token()
+	const msg = "Invalid grant: refresh token is invalid"
+	var re *oauth2.RetrieveError
+	if !errors.Is(err, oauth.ErrReinstallRequired) || !errors.As(err, &re) ||
+		re.Response.StatusCode != http.StatusBadRequest || re.ErrorDescription != msg || !strings.Contains(err.Error(), msg) {
+		t.Fatalf("err = %v, want ErrReinstallRequired keeping %q", err, msg)
+	}
+}
+
+func TestGHLTestInstalledLocations(t *testing.T) {
+	t.Parallel()
+	e := newGHLEnv(t, nil)
+	ctx := context.Background()
+	e.srv.AddLocation(ghltest.Location{ID: "loc-1", CompanyID: "co-1", Name: "Alpha", Address: "1 Main St"})
+	e.srv.AddLocation(ghltest.Location{ID: "loc-2", CompanyID: "co-1", Name: "Beta"})
+	e.installLocation(t, readWrite...) // the app is installed in loc-1
+	installedAt := e.clock.Now()
+	code := e.srv.Authorize(ghltest.Install{ClientID: ghlClientID, UserType: "Company", CompanyID: "co-1", RedirectURI: ghlRedirect,
+		Scopes: []string{ghltest.ScopeOAuthReadOnly}, ApprovedLocations: []string{"loc-1"}})
+	if _, err := e.app.Exchange(ctx, code, oauth.UserTypeCompany); err != nil {
+		t.Fatal(err)
+	}
+	e.srv.ResetRequests()
+
+	got, err := e.app.InstalledLocations(ctx, oauth.InstalledLocationsParams{CompanyID: "co-1", AppID: ghlClientID, Limit: 10, IsInstalled: new(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := oauth.InstalledLocations{Count: 1, Locations: []oauth.InstalledLocation{
+		{ID: "loc-1", Name: "Alpha", Address: "1 Main St", IsInstalled: true, InstalledAt: installedAt},
+	}}
+	if len(got.Locations) != 1 || got.Locations[0] != want.Locations[0] || got.Count != 1 || got.InstallToFutureLocations {
+		t.Fatalf("InstalledLocations = %+v, want %+v", got, want)
+	}
+	reqs := e.srv.Requests()
+	if len(reqs) != 1 {
+		t.Fatalf("%d requests, want 1", len(reqs))
+	}
+	r := reqs[0]
+	if r.Method != http.MethodGet || r.Path != "/oauth/installedLocations" || url.Values(r.Query).Encode() != "appId=client-ghl&companyId=co-1&isInstalled=true&limit=10" ||
+		r.Header.Get("Version") != "2021-07-28" || r.Header.Get("Authorization") != "Bearer REDACTED" || len(r.Body) != 0 {
+		t.Fatalf("request = %s %s?%s %v %q", r.Method, r.Path, r.Query, r.Header, r.Body)
+	}
+
+	all, err := e.app.InstalledLocations(ctx, oauth.InstalledLocationsParams{CompanyID: "co-1", AppID: ghlClientID})
+	if err != nil || all.Count != 2 || len(all.Locations) != 2 || all.Locations[1].IsInstalled || !all.Locations[1].InstalledAt.IsZero() {
+		t.Fatalf("all locations = %+v, %v", all, err)
+	}
+
+	// Bad input is refused before sending.
+	e.srv.ResetRequests()
+	for name, p := range map[string]oauth.InstalledLocationsParams{
+		"no company":     {AppID: ghlClientID},
+		"no app":         {CompanyID: "co-1"},
+		"negative skip":  {CompanyID: "co-1", AppID: ghlClientID, Skip: -1},
+		"negative limit": {CompanyID: "co-1", AppID: ghlClientID, Limit: -5},
+	} {
+		if _, err := e.app.InstalledLocations(ctx, p); !errors.Is(err, ghl.ErrInvalidParam) {
+			t.Errorf("%s: err = %v, want a *ghl.ParamError", name, err)
+		}
+	}
+	if n := len(e.srv.Requests()); n != 0 {
+		t.Fatalf("%d requests sent for bad input", n)
+	}
+	// A company the app holds no token for.
+	_, err = e.app.InstalledLocations(ctx, oauth.InstalledLocationsParams{CompanyID: "co-unknown", AppID: ghlClientID})
+	if !errors.Is(err, oauth.ErrNotFound) {
+		t.Fatalf("no agency token stored: %v, want ErrNotFound", err)
+	}
+}
+
+// TestGHLTestInstalledLocationsNeedsReadScope: an agency token without
+// oauth.readonly is refused with HighLevel's 401 (after one renewal), and
+// the message is kept.
+func TestGHLTestInstalledLocationsNeedsReadScope(t *testing.T) {
+	t.Parallel()
+	e := newGHLEnv(t, nil)
+	ctx := context.Background()
+	code := e.srv.Authorize(ghltest.Install{ClientID: ghlClientID, UserType: "Company", CompanyID: "co-1", RedirectURI: ghlRedirect,
+		Scopes: []string{ghltest.ScopeOAuthWrite}})
+	if _, err := e.app.Exchange(ctx, code, oauth.UserTypeCompany); err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.app.InstalledLocations(ctx, oauth.InstalledLocationsParams{CompanyID: "co-1", AppID: ghlClientID})
+	var re *oauth2.RetrieveError
+	if !errors.As(err, &re) || re.Response.StatusCode != http.StatusUnauthorized || re.ErrorDescription != "The token is not authorized for this scope." {
+		t.Fatalf("err = %v, want HighLevel's 401", err)
 	}
 }
 

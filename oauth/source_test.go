@@ -207,6 +207,52 @@ func TestRefreshFailureWhenExpired(t *testing.T) {
 	}
 }
 
+// TestRefreshRefusals: HighLevel's token errors, in the spec's shape
+// {statusCode, message, error} or RFC 6749's, keep their message, and only
+// a refused grant asks for a reinstall.
+func TestRefreshRefusals(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		status    int
+		body      string
+		message   string
+		reinstall bool
+	}{
+		{"spec shape, spent refresh token", 400, `{"statusCode":400,"message":"Invalid grant: refresh token is invalid","error":"Bad Request"}`, "Invalid grant: refresh token is invalid", true},
+		{"spec shape, 401 refresh token revoked", 401, `{"statusCode":401,"message":"Refresh token has been revoked","error":"Unauthorized"}`, "Refresh token has been revoked", true},
+		{"spec shape without error", 400, `{"statusCode":400,"message":"Invalid refresh token"}`, "Invalid refresh token", true},
+		{"RFC 6749 invalid_grant", 400, `{"error":"invalid_grant","error_description":"Invalid grant"}`, "Invalid grant", true},
+		{"spec shape, bad client", 401, `{"statusCode":401,"message":"Invalid client: client credentials are invalid","error":"Unauthorized"}`, "Invalid client: client credentials are invalid", false},
+		{"spec shape, 422 list", 422, `{"statusCode":422,"message":["refresh_token must be a string","user_type must be one of the following values: Company, Location"],"error":"Unprocessable Entity"}`, "refresh_token must be a string; user_type must be one of the following values: Company, Location", false},
+		{"spec shape, other 400", 400, `{"statusCode":400,"message":"Version header was not found","error":"Bad Request"}`, "Version header was not found", false},
+		{"server error naming the refresh token", 500, `{"statusCode":500,"message":"refresh token store down","error":"Internal Server Error"}`, "refresh token store down", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := setup(t)
+			e.install(t)
+			ts := e.source(t, "loc-1")
+			e.srv.mu.Lock()
+			e.srv.failStatus, e.srv.failCount, e.srv.failBody = tt.status, 1, tt.body
+			e.srv.mu.Unlock()
+			e.clock.Add(25 * time.Hour)
+			_, err := ts.Token()
+			var re *oauth2.RetrieveError
+			if !errors.As(err, &re) || re.Response.StatusCode != tt.status {
+				t.Fatalf("err = %v, want HighLevel's %d as *oauth2.RetrieveError", err, tt.status)
+			}
+			if re.ErrorDescription != tt.message || !strings.Contains(err.Error(), tt.message) {
+				t.Errorf("message %q in %q, want %q kept", re.ErrorDescription, err, tt.message)
+			}
+			if got := errors.Is(err, oauth.ErrReinstallRequired); got != tt.reinstall {
+				t.Errorf("ErrReinstallRequired = %v, want %v", got, tt.reinstall)
+			}
+		})
+	}
+}
+
 func TestReinstallRequired(t *testing.T) {
 	t.Parallel()
 	e := setup(t)

@@ -17,7 +17,7 @@ import (
 // ghl.NewClient(ghl.WithToken(token)) talks to HighLevel itself.
 func newExampleClient() (*ghltest.Server, *ghl.Client, string) {
 	srv := ghltest.NewServer()
-	srv.AddToken("example-token", "loc1", ghltest.ScopeContactsWrite)
+	srv.AddToken("example-token", "loc1", ghltest.ScopeContactsReadOnly, ghltest.ScopeContactsWrite)
 	contact := srv.AddContact(ghltest.Contact{LocationID: "loc1", FirstName: "Ada"})
 	c, err := ghl.NewClient(ghl.WithToken("example-token"), ghl.WithBaseURL(srv.URL))
 	if err != nil {

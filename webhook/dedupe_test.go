@@ -1,41 +1,24 @@
 package webhook
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
+
+	"github.com/ghlkit/ghl/ghltest"
 )
-
-// fakeClock is a settable clock for MemoryDedupe.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-func newTestDedupe(max int) (*MemoryDedupe, *fakeClock) {
-	c := &fakeClock{t: testNow}
-	return newMemoryDedupe(max, c.Now), c
-}
 
 func TestMemoryDedupeTwoPhase(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	m, _ := newTestDedupe(10)
+	m := NewMemoryDedupe(10)
 	if err := m.Reserve(ctx, "a", time.Minute); err != nil {
 		t.Fatal(err)
 	}
@@ -76,8 +59,12 @@ func TestMemoryDedupeTwoPhase(t *testing.T) {
 
 func TestMemoryDedupeExpiry(t *testing.T) {
 	t.Parallel()
+	synctest.Test(t, testMemoryDedupeExpiry)
+}
+
+func testMemoryDedupeExpiry(t *testing.T) {
 	ctx := context.Background()
-	m, clock := newTestDedupe(10)
+	m := NewMemoryDedupe(10)
 	if err := m.Reserve(ctx, "a", time.Minute); err != nil {
 		t.Fatal(err)
 	}
@@ -85,18 +72,18 @@ func TestMemoryDedupeExpiry(t *testing.T) {
 	if err := m.Reserve(ctx, "b", 3*time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	clock.Advance(time.Minute) // exactly a's expiry: still held
+	time.Sleep(time.Minute) // exactly a's expiry: still held
 	if err := m.Reserve(ctx, "a", time.Minute); !errors.Is(err, ErrDuplicate) {
 		t.Fatalf("at expiry: %v, want ErrDuplicate", err)
 	}
-	clock.Advance(time.Nanosecond)
+	time.Sleep(time.Nanosecond)
 	if err := m.Reserve(ctx, "a", time.Minute); err != nil {
 		t.Fatalf("after expiry: %v", err)
 	}
 	if err := m.Reserve(ctx, "b", time.Minute); !errors.Is(err, ErrInProgress) {
 		t.Fatalf("b before its expiry: %v, want ErrInProgress", err)
 	}
-	clock.Advance(3 * time.Minute)
+	time.Sleep(3 * time.Minute)
 	if n := m.Len(); n != 0 {
 		t.Fatalf("Len after everything expired = %d", n)
 	}
@@ -105,7 +92,7 @@ func TestMemoryDedupeExpiry(t *testing.T) {
 func TestMemoryDedupeBounded(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	m, _ := newTestDedupe(3)
+	m := NewMemoryDedupe(3)
 	// Expiries: b soonest, then a, c, d.
 	for id, ttl := range map[string]time.Duration{"a": 2 * time.Minute, "b": time.Minute, "c": 3 * time.Minute} {
 		if err := m.Reserve(ctx, id, ttl); err != nil {
@@ -136,8 +123,12 @@ func TestMemoryDedupeBounded(t *testing.T) {
 
 func TestMemoryDedupeHeapConsistency(t *testing.T) {
 	t.Parallel()
+	synctest.Test(t, testMemoryDedupeHeapConsistency)
+}
+
+func testMemoryDedupeHeapConsistency(t *testing.T) {
 	ctx := context.Background()
-	m, clock := newTestDedupe(50)
+	m := NewMemoryDedupe(50)
 	// Interleave reserves, releases and expiry; the map and the heap must
 	// always agree.
 	for i := range 500 {
@@ -146,7 +137,7 @@ func TestMemoryDedupeHeapConsistency(t *testing.T) {
 		case 3:
 			m.Release(ctx, fmt.Sprint((i*13)%70))
 		case 5:
-			clock.Advance(time.Second)
+			time.Sleep(time.Second)
 		}
 		_ = m.Reserve(ctx, id, time.Duration(i%11)*time.Second)
 		m.mu.Lock()
@@ -206,37 +197,101 @@ func TestMemoryDedupeCanceledContext(t *testing.T) {
 	}
 }
 
-func TestDefaultStoreUsesVerifierClock(t *testing.T) {
+// TestDedupeWindow runs the default Verifier (5-minute tolerance, the
+// default MemoryDedupe on time.Now) on synctest's fake clock.
+func TestDedupeWindow(t *testing.T) {
 	t.Parallel()
-	clock := &fakeClock{t: testNow}
-	edPub, _ := TestPublicKeys()
-	v, err := NewVerifier(WithEd25519PublicKeys(edPub), WithClock(clock.Now), WithTolerance(time.Minute))
+	synctest.Test(t, testDedupeWindow)
+}
+
+func testDedupeWindow(t *testing.T) {
+	edPub, _ := ghltest.WebhookPublicKeys()
+	v, err := NewVerifier(WithEd25519PublicKeys(edPub))
 	if err != nil {
 		t.Fatal(err)
 	}
 	store := v.dedupe.(*MemoryDedupe)
 	ctx := context.Background()
-	body := taskBody("clock", testNow)
+	ok := func(Event) error { return nil }
+	body := taskBody("clock", time.Now())
 	h := sign(t, body, true, false)
-	if _, err := v.Verify(ctx, body, h); err != nil {
+	if err := verifyAndProcess(ctx, v, body, h, ok); err != nil {
 		t.Fatal(err)
 	}
-	// Within the window the replay is a duplicate...
-	clock.Advance(time.Minute)
-	if _, err := v.Verify(ctx, body, h); !errors.Is(err, ErrDuplicate) {
-		t.Fatalf("replay within window: %v", err)
+	// Three minutes later HighLevel's redelivery is within the tolerance:
+	// the timestamp check passes it, the webhookId refuses it.
+	time.Sleep(3 * time.Minute)
+	if err := verifyAndProcess(ctx, v, body, h, ok); !errors.Is(err, ErrDuplicate) {
+		t.Fatalf("same webhookId 3 minutes later: %v, want ErrDuplicate", err)
 	}
-	// ...after it, the timestamp check rejects it, and the store has let go
-	// of the id once the margin passed.
-	clock.Advance(time.Millisecond)
-	if _, err := v.Verify(ctx, body, h); !errors.Is(err, ErrTooOld) {
-		t.Fatalf("replay after window: %v", err)
+	time.Sleep(2 * time.Minute) // exactly the tolerance: still a duplicate
+	if err := verifyAndProcess(ctx, v, body, h, ok); !errors.Is(err, ErrDuplicate) {
+		t.Fatalf("same webhookId at the tolerance: %v, want ErrDuplicate", err)
+	}
+	// After the window the timestamp check rejects it, and the store lets
+	// go of the id once the margin passed.
+	time.Sleep(time.Millisecond)
+	if _, err := v.Verify(body, h); !errors.Is(err, ErrTooOld) {
+		t.Fatalf("replay after window: %v, want ErrTooOld", err)
 	}
 	if store.Len() != 1 {
 		t.Fatalf("Len = %d inside the margin, want 1", store.Len())
 	}
-	clock.Advance(dedupeMargin)
+	time.Sleep(dedupeMargin)
 	if store.Len() != 0 {
 		t.Fatalf("Len = %d after the margin, want 0", store.Len())
+	}
+}
+
+// TestHandlerDedupeWindow is TestDedupeWindow through Handler: a failed
+// attempt leaves the redelivery to be processed, a processed one makes the
+// redelivery three minutes later a duplicate (200, not processed again).
+func TestHandlerDedupeWindow(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, testHandlerDedupeWindow)
+}
+
+func testHandlerDedupeWindow(t *testing.T) {
+	edPub, _ := ghltest.WebhookPublicKeys()
+	v, err := NewVerifier(WithEd25519PublicKeys(edPub))
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls, failNext := 0, true
+	hd := newHandler(t, v, func(context.Context, Event) error {
+		calls++
+		if failNext {
+			failNext = false
+			return errors.New("disk full")
+		}
+		return nil
+	})
+	body := taskBody("hclock", time.Now())
+	h := sign(t, body, true, false)
+	deliver := func() int {
+		r := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
+		for k, vals := range h {
+			r.Header[k] = vals
+		}
+		w := httptest.NewRecorder()
+		hd.ServeHTTP(w, r)
+		return w.Code
+	}
+	steps := []struct {
+		after     time.Duration
+		wantCode  int
+		wantCalls int
+	}{
+		{0, http.StatusInternalServerError, 1},  // processing failed
+		{time.Minute, http.StatusOK, 2},         // the redelivery is processed
+		{3 * time.Minute, http.StatusOK, 2},     // then a duplicate: acknowledged, not processed
+		{time.Minute, http.StatusOK, 2},         // 5 minutes after the timestamp: still a duplicate
+		{time.Second, http.StatusBadRequest, 2}, // past the tolerance: too old
+	}
+	for i, st := range steps {
+		time.Sleep(st.after)
+		if code := deliver(); code != st.wantCode || calls != st.wantCalls {
+			t.Fatalf("step %d: status %d after %d calls, want %d after %d", i, code, calls, st.wantCode, st.wantCalls)
+		}
 	}
 }

@@ -16,6 +16,11 @@
 //     (DefaultTolerance, 5 minutes, either way; else ErrTooOld), and its
 //     webhookId is remembered for that window by a DedupeStore (a repeat is
 //     ErrDuplicate). Only verified deliveries reach the store.
+//   - Remembering too early: a webhookId marked as seen before processing
+//     succeeded turns HighLevel's redelivery of a failed event into a
+//     "duplicate" that is never processed. Verify has no side effect;
+//     remembering is a separate, two-phase step (Reserve, then Commit or
+//     Release).
 //
 // # Signatures
 //
@@ -41,7 +46,9 @@
 // later (503) rather than acknowledged for work that may yet fail.
 //
 // Outside net/http, Verifier.Verify does the checks on a body and headers
-// you read yourself; call Verifier.Release when processing then fails.
+// you read yourself and remembers nothing. To process each event once,
+// follow it with Verifier.Reserve, then Verifier.Commit when processing
+// succeeded or Verifier.Release when it failed (see Verify's example).
 //
 // # Events
 //
@@ -55,8 +62,10 @@
 //
 // # Testing receivers
 //
-// Signer signs payloads as HighLevel does, and TestSigner / TestPublicKeys
-// give a fixed key pair for tests (published in this package's source, so
-// never trusted in production). ghltest's webhook emission uses the same
-// Signer.
+// Signer signs payloads as HighLevel does. ghltest.WebhookPrivateKeys and
+// ghltest.WebhookPublicKeys give a fixed key pair for tests (published in
+// ghltest's source, so never trusted in production), the one ghltest's fake
+// server signs its webhooks with. WithClock sets the clock of a test that
+// verifies a recorded delivery; for time passing, testing/synctest works
+// with the default clock.
 package webhook

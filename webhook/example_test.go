@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"time"
 
+	"github.com/ghlkit/ghl/ghltest"
 	"github.com/ghlkit/ghl/webhook"
 )
 
@@ -19,52 +20,79 @@ const payload = `{"type":"TaskCreate","locationId":"ve9EPM428h8vShlRW1KT","webho
 
 var sent = time.Date(2025, 1, 28, 14, 35, 1, 0, time.UTC)
 
-// Sign a payload with the published test keys, as a test of your own
-// receiver would, and verify it.
+// testSigner signs with ghltest's published test keys, as a test of your own
+// receiver would.
+func testSigner() *webhook.Signer {
+	ed, rk := ghltest.WebhookPrivateKeys()
+	return &webhook.Signer{Ed25519: ed, RSA: rk}
+}
+
+// Verify a delivery outside net/http, then process it once: Reserve before,
+// Commit after success, Release after a failure so HighLevel's redelivery is
+// processed.
 func ExampleVerifier_Verify() {
-	h, err := webhook.TestSigner().Sign([]byte(payload))
+	h, err := testSigner().Sign([]byte(payload))
 	if err != nil {
 		log.Fatal(err)
 	}
 
 	// In production: webhook.WithPublicKeys(os.Getenv("GHL_WEBHOOK_PUBLIC_KEY")).
-	edKey, _ := webhook.TestPublicKeys()
+	edKey, _ := ghltest.WebhookPublicKeys()
 	v, err := webhook.NewVerifier(
 		webhook.WithEd25519PublicKeys(edKey),
-		webhook.WithClock(func() time.Time { return sent }),
+		webhook.WithClock(func() time.Time { return sent }), // the payload's time
 	)
 	if err != nil {
 		log.Fatal(err)
 	}
 
 	ctx := context.Background()
-	e, err := v.Verify(ctx, []byte(payload), h)
-	if err != nil {
-		log.Fatal(err)
+	receive := func(body []byte, process func(webhook.Event) error) error {
+		e, err := v.Verify(body, h)
+		if err != nil {
+			return err
+		}
+		if err := v.Reserve(ctx, e); err != nil {
+			return err // ErrDuplicate: processed already; ErrInProgress: retry later
+		}
+		if err := process(e); err != nil {
+			_ = v.Release(context.WithoutCancel(ctx), e)
+			return err
+		}
+		return v.Commit(context.WithoutCancel(ctx), e)
 	}
-	switch e := e.(type) {
-	case *webhook.TaskCreate:
-		fmt.Printf("%s %q due %s\n", e.Type, e.Task.Title, e.Task.DueDate.Format(time.DateOnly))
+	show := func(e webhook.Event) error {
+		if e, ok := e.(*webhook.TaskCreate); ok {
+			fmt.Printf("%s %q due %s\n", e.Type, e.Task.Title, e.Task.DueDate.Format(time.DateOnly))
+		}
+		return nil
 	}
 
-	// The same delivery again is a replay.
-	_, err = v.Verify(ctx, []byte(payload), h)
+	// Processing fails: HighLevel's redelivery is processed.
+	err = receive([]byte(payload), func(webhook.Event) error { return errors.New("database down") })
+	fmt.Println(err)
+	fmt.Println(receive([]byte(payload), show))
+
+	// Processed: the same delivery again is a duplicate.
+	err = receive([]byte(payload), show)
 	fmt.Println(errors.Is(err, webhook.ErrDuplicate))
 
 	// One byte changed, and the signature no longer matches.
 	forged := bytes.Replace([]byte(payload), []byte("Renewal"), []byte("renewal"), 1)
-	_, err = v.Verify(ctx, forged, h)
+	_, err = v.Verify(forged, h)
 	fmt.Println(errors.Is(err, webhook.ErrBadSignature))
 	// Output:
+	// database down
 	// TaskCreate "Renewal call" due 2025-01-30
+	// <nil>
 	// true
 	// true
 }
 
 // Receive webhooks with Handler: it answers HighLevel with the right status
 // and calls the function once per event.
-func ExampleHandler() {
-	edKey, _ := webhook.TestPublicKeys()
+func ExampleNewHandler() {
+	edKey, _ := ghltest.WebhookPublicKeys()
 	v, err := webhook.NewVerifier(
 		webhook.WithEd25519PublicKeys(edKey),
 		webhook.WithClock(func() time.Time { return sent }),
@@ -72,7 +100,7 @@ func ExampleHandler() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	h := webhook.Handler(v, func(ctx context.Context, e webhook.Event) error {
+	h, err := webhook.NewHandler(v, func(ctx context.Context, e webhook.Event) error {
 		switch e := e.(type) {
 		case *webhook.TaskCreate:
 			fmt.Println("new task:", e.Task.Title)
@@ -83,6 +111,9 @@ func ExampleHandler() {
 		}
 		return nil // an error here answers 500, so HighLevel retries
 	})
+	if err != nil {
+		log.Fatal(err)
+	}
 	// In production: http.Handle("POST /webhooks/ghl", h)
 	srv := httptest.NewServer(h)
 	defer srv.Close()
@@ -99,7 +130,7 @@ func ExampleHandler() {
 		resp.Body.Close()
 		fmt.Println(resp.Status)
 	}
-	sig, err := webhook.TestSigner().Sign([]byte(payload))
+	sig, err := testSigner().Sign([]byte(payload))
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -18,62 +18,80 @@ const DefaultMaxBodyBytes = 1 << 20
 // another attempt of the same event.
 const retryAfterInProgress = 5 * time.Second
 
-// HandlerOption configures Handler.
-type HandlerOption func(*handler)
+// HandlerOption configures a Handler; see NewHandler.
+type HandlerOption func(*Handler) error
 
 // WithMaxBodyBytes caps the request body Handler reads; a larger body is
 // answered 413 unread. n must be positive.
 func WithMaxBodyBytes(n int64) HandlerOption {
-	if n <= 0 {
-		panic(fmt.Sprintf("webhook: WithMaxBodyBytes(%d): not positive", n))
+	return func(h *Handler) error {
+		if n <= 0 {
+			return fmt.Errorf("webhook: WithMaxBodyBytes(%d): not positive", n)
+		}
+		h.maxBody = n
+		return nil
 	}
-	return func(h *handler) { h.maxBody = n }
 }
 
 // WithLogger logs every delivery Handler does not answer 200 for, and
 // duplicates, with the reason, the event type and webhookId when known, and
-// never the body or a signature. Without it Handler logs nothing.
+// never the body or a signature. Without it, or with WithLogger(nil),
+// Handler logs nothing.
 func WithLogger(l *slog.Logger) HandlerOption {
-	return func(h *handler) { h.log = l }
+	return func(h *Handler) error {
+		h.log = l
+		return nil
+	}
 }
 
-// Handler returns an http.Handler that receives HighLevel webhooks: it
-// verifies each delivery with v and passes its event to fn, answering
+// Handler is an http.Handler that receives HighLevel webhooks: it verifies
+// each delivery with its Verifier, processes each event once (Reserve,
+// then Commit or Release) and passes it to its function, answering
 //
 //   - 405 to anything but POST;
 //   - 413 to a body over the cap (DefaultMaxBodyBytes, WithMaxBodyBytes);
 //   - 401 to a missing, malformed or wrong signature (or no key for it);
 //   - 400 to a body that is not a webhook, or whose timestamp is missing or
-//     outside the tolerance (a retry would fail the same way);
-//   - 200, without calling fn, to a webhookId already processed;
+//     outside the tolerance, or (deduplication on) whose webhookId is
+//     missing: a retry would fail the same way;
+//   - 200, without calling the function, to a webhookId already processed;
 //   - 503 with Retry-After to a webhookId being processed right now by
 //     another request, whose outcome is not known yet;
-//   - 500 when fn returns an error (or panics) or the DedupeStore fails;
-//     the webhookId is released, so HighLevel's retry is processed;
-//   - 200 once fn returned nil.
+//   - 500 when the function returns an error (or panics) or the
+//     DedupeStore fails; the webhookId is released, so HighLevel's retry is
+//     processed;
+//   - 200 once the function returned nil.
 //
-// fn runs with the request's context. Handler panics if v or fn is nil.
-func Handler(v *Verifier, fn func(ctx context.Context, e Event) error, opts ...HandlerOption) http.Handler {
-	if v == nil || fn == nil {
-		panic("webhook: Handler needs a Verifier and a function")
-	}
-	h := &handler{v: v, fn: fn, maxBody: DefaultMaxBodyBytes}
-	for _, opt := range opts {
-		if opt != nil {
-			opt(h)
-		}
-	}
-	return h
-}
-
-type handler struct {
+// The function runs with the request's context. Build a Handler with
+// NewHandler.
+type Handler struct {
 	v       *Verifier
 	fn      func(context.Context, Event) error
 	maxBody int64
 	log     *slog.Logger
 }
 
-func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// NewHandler returns a Handler that verifies deliveries with v and passes
+// their events to fn. It returns an error when v or fn is nil or an option
+// is invalid.
+func NewHandler(v *Verifier, fn func(ctx context.Context, e Event) error, opts ...HandlerOption) (*Handler, error) {
+	if v == nil || fn == nil {
+		return nil, errors.New("webhook: NewHandler needs a Verifier and a function")
+	}
+	h := &Handler{v: v, fn: fn, maxBody: DefaultMaxBodyBytes}
+	for _, opt := range opts {
+		if opt == nil {
+			continue
+		}
+		if err := opt(h); err != nil {
+			return nil, err
+		}
+	}
+	return h, nil
+}
+
+// ServeHTTP receives one delivery; see Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		h.fail(r, w, http.StatusMethodNotAllowed, nil, errors.New("method "+r.Method))
@@ -93,60 +111,52 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	e, ttl, err := h.v.check(body, r.Header)
+	e, err := h.v.Verify(body, r.Header)
 	if err != nil {
 		h.fail(r, w, statusFor(err), nil, err)
 		return
 	}
 	ctx := r.Context()
-	id := e.EventMeta().WebhookID
-	if h.v.dedupe != nil {
-		if err := h.v.reserve(ctx, id, ttl); err != nil {
-			switch {
-			case errors.Is(err, ErrDuplicate):
-				h.logf(ctx, slog.LevelInfo, "duplicate webhook acknowledged", e, http.StatusOK, err)
-				w.WriteHeader(http.StatusOK)
-			case errors.Is(err, ErrInProgress):
-				w.Header().Set("Retry-After", fmt.Sprint(int(retryAfterInProgress/time.Second)))
-				h.fail(r, w, http.StatusServiceUnavailable, e, err)
-			default:
-				h.fail(r, w, http.StatusInternalServerError, e, err)
-			}
-			return
+	if err := h.v.Reserve(ctx, e); err != nil {
+		switch {
+		case errors.Is(err, ErrDuplicate):
+			h.logf(ctx, slog.LevelInfo, "duplicate webhook acknowledged", e, http.StatusOK, err)
+			w.WriteHeader(http.StatusOK)
+		case errors.Is(err, ErrInProgress):
+			w.Header().Set("Retry-After", fmt.Sprint(int(retryAfterInProgress/time.Second)))
+			h.fail(r, w, http.StatusServiceUnavailable, e, err)
+		default:
+			h.fail(r, w, statusFor(err), e, err)
 		}
+		return
 	}
 
+	// Not the request's context from here: the webhookId must be committed
+	// or released even if the client went away, or HighLevel's retry would
+	// be dropped as a duplicate or told to wait for nothing.
 	if err := h.call(ctx, e); err != nil {
-		if h.v.dedupe != nil {
-			// Release even if the client went away, so HighLevel's retry
-			// is processed rather than dropped as a duplicate.
-			if rerr := h.v.dedupe.Release(context.WithoutCancel(ctx), id); rerr != nil {
-				err = fmt.Errorf("%w (and releasing the webhookId failed: %v)", err, rerr)
-			}
+		if rerr := h.v.Release(context.WithoutCancel(ctx), e); rerr != nil {
+			err = fmt.Errorf("%w (and releasing the webhookId failed: %v)", err, rerr)
 		}
 		h.fail(r, w, http.StatusInternalServerError, e, fmt.Errorf("handler: %w", err))
 		return
 	}
-	if h.v.dedupe != nil {
-		if err := h.v.dedupe.Commit(context.WithoutCancel(ctx), id); err != nil {
-			// The event was processed: acknowledge it. The reservation
-			// stays in progress until it expires, so a redelivery is told
-			// to retry rather than processed twice.
-			h.logf(ctx, slog.LevelWarn, "webhook processed but committing its webhookId failed", e, http.StatusOK, err)
-		}
+	if err := h.v.Commit(context.WithoutCancel(ctx), e); err != nil {
+		// The event was processed: acknowledge it. The reservation stays
+		// in progress until it expires, so a redelivery is told to retry
+		// rather than processed twice.
+		h.logf(ctx, slog.LevelWarn, "webhook processed but committing its webhookId failed", e, http.StatusOK, err)
 	}
 	w.WriteHeader(http.StatusOK)
 }
 
 // call runs fn, turning a panic into an error so the webhookId is released;
 // the panic is then re-raised for net/http to handle as usual.
-func (h *handler) call(ctx context.Context, e Event) (err error) {
+func (h *Handler) call(ctx context.Context, e Event) (err error) {
 	panicked := true
 	defer func() {
 		if panicked {
-			if h.v.dedupe != nil {
-				_ = h.v.dedupe.Release(context.WithoutCancel(ctx), e.EventMeta().WebhookID)
-			}
+			_ = h.v.Release(context.WithoutCancel(ctx), e)
 			h.logf(ctx, slog.LevelError, "webhook handler panicked", e, http.StatusInternalServerError, errors.New("panic"))
 		}
 	}()
@@ -155,7 +165,7 @@ func (h *handler) call(ctx context.Context, e Event) (err error) {
 	return err
 }
 
-// statusFor maps a rejection by Verifier.check to its HTTP status.
+// statusFor maps a rejection by Verify or Reserve to its HTTP status.
 func statusFor(err error) int {
 	switch {
 	case errors.Is(err, ErrNoSignature), errors.Is(err, ErrMalformedSignature),
@@ -168,7 +178,7 @@ func statusFor(err error) int {
 	}
 }
 
-func (h *handler) fail(r *http.Request, w http.ResponseWriter, status int, e Event, err error) {
+func (h *Handler) fail(r *http.Request, w http.ResponseWriter, status int, e Event, err error) {
 	level := slog.LevelWarn
 	if status >= 500 {
 		level = slog.LevelError
@@ -179,7 +189,7 @@ func (h *handler) fail(r *http.Request, w http.ResponseWriter, status int, e Eve
 
 // logf logs the outcome of one delivery. The error messages of this package
 // name headers, sizes and timestamps, never the body or a signature.
-func (h *handler) logf(ctx context.Context, level slog.Level, msg string, e Event, status int, err error) {
+func (h *Handler) logf(ctx context.Context, level slog.Level, msg string, e Event, status int, err error) {
 	if h.log == nil {
 		return
 	}

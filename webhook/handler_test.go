@@ -16,6 +16,16 @@ import (
 	"time"
 )
 
+// newHandler is NewHandler for tests.
+func newHandler(t testing.TB, v *Verifier, fn func(context.Context, Event) error, opts ...HandlerOption) *Handler {
+	t.Helper()
+	h, err := NewHandler(v, fn, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
 // recorder is the handler function of the tests: it records the events it
 // is given and fails while fail is set.
 type recorder struct {
@@ -96,7 +106,7 @@ func TestHandlerStatuses(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			rec := &recorder{}
-			srv := httptest.NewServer(Handler(newVerifier(t, true), rec.fn, WithMaxBodyBytes(2048)))
+			srv := httptest.NewServer(newHandler(t, newVerifier(t, true), rec.fn, WithMaxBodyBytes(2048)))
 			defer srv.Close()
 			method := tt.method
 			if method == "" {
@@ -129,7 +139,7 @@ func TestHandlerStatuses(t *testing.T) {
 func TestHandlerBodyOverCapWithoutContentLength(t *testing.T) {
 	t.Parallel()
 	rec := &recorder{}
-	h := Handler(newVerifier(t, false), rec.fn, WithMaxBodyBytes(100))
+	h := newHandler(t, newVerifier(t, false), rec.fn, WithMaxBodyBytes(100))
 	body := taskBody("chunked", testNow)
 	req := httptest.NewRequest(http.MethodPost, "/", io.MultiReader(bytes.NewReader(body)))
 	req.ContentLength = -1
@@ -146,7 +156,7 @@ func TestHandlerBodyOverCapWithoutContentLength(t *testing.T) {
 func TestHandlerDefaultCapIsOneMiB(t *testing.T) {
 	t.Parallel()
 	rec := &recorder{}
-	srv := httptest.NewServer(Handler(newVerifier(t, false), rec.fn))
+	srv := httptest.NewServer(newHandler(t, newVerifier(t, false), rec.fn))
 	defer srv.Close()
 	pad := func(n int) []byte {
 		b := taskBody("cap", testNow)
@@ -167,7 +177,7 @@ func TestHandlerDefaultCapIsOneMiB(t *testing.T) {
 func TestHandlerDuplicateFailureAndRetry(t *testing.T) {
 	t.Parallel()
 	rec := &recorder{}
-	srv := httptest.NewServer(Handler(newVerifier(t, false), rec.fn))
+	srv := httptest.NewServer(newHandler(t, newVerifier(t, false), rec.fn))
 	defer srv.Close()
 	body := taskBody("retry-1", testNow)
 	h := sign(t, body, true, false)
@@ -216,7 +226,7 @@ func TestHandlerConcurrentDeliveries(t *testing.T) {
 		}
 		return nil
 	}
-	srv := httptest.NewServer(Handler(newVerifier(t, false), fn))
+	srv := httptest.NewServer(newHandler(t, newVerifier(t, false), fn))
 	defer srv.Close()
 	body := taskBody("conc-1", testNow)
 	h := sign(t, body, true, false)
@@ -249,7 +259,7 @@ func TestHandlerConcurrentDeliveries(t *testing.T) {
 func TestHandlerExactlyOnceUnderLoad(t *testing.T) {
 	t.Parallel()
 	var calls atomic.Int32
-	srv := httptest.NewServer(Handler(newVerifier(t, false), func(context.Context, Event) error {
+	srv := httptest.NewServer(newHandler(t, newVerifier(t, false), func(context.Context, Event) error {
 		calls.Add(1)
 		return nil
 	}))
@@ -275,7 +285,7 @@ func TestHandlerPanicReleases(t *testing.T) {
 	t.Parallel()
 	store := NewMemoryDedupe(10)
 	v := newVerifier(t, false, WithDedupe(store))
-	h := Handler(v, func(context.Context, Event) error { panic("bug") })
+	h := newHandler(t, v, func(context.Context, Event) error { panic("bug") })
 	body := taskBody("panic", testNow)
 	req := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
 	for k, vals := range sign(t, body, true, false) {
@@ -298,7 +308,7 @@ func TestHandlerStoreFailure(t *testing.T) {
 	t.Parallel()
 	rec := &recorder{}
 	v := newVerifier(t, false, WithDedupe(&recordingStore{err: errors.New("redis down")}))
-	srv := httptest.NewServer(Handler(v, rec.fn))
+	srv := httptest.NewServer(newHandler(t, v, rec.fn))
 	defer srv.Close()
 	body := taskBody("store", testNow)
 	if resp := post(t, srv.URL, body, sign(t, body, true, false)); resp.StatusCode != 500 || rec.count() != 0 {
@@ -309,7 +319,7 @@ func TestHandlerStoreFailure(t *testing.T) {
 func TestHandlerWithoutDedupe(t *testing.T) {
 	t.Parallel()
 	rec := &recorder{}
-	srv := httptest.NewServer(Handler(newVerifier(t, false, WithoutDedupe()), rec.fn))
+	srv := httptest.NewServer(newHandler(t, newVerifier(t, false, WithoutDedupe()), rec.fn))
 	defer srv.Close()
 	body := taskBody("nodedupe", testNow)
 	h := sign(t, body, true, false)
@@ -327,7 +337,7 @@ func TestHandlerPassesRequestContext(t *testing.T) {
 	t.Parallel()
 	type key struct{}
 	var got any
-	inner := Handler(newVerifier(t, false), func(ctx context.Context, e Event) error {
+	inner := newHandler(t, newVerifier(t, false), func(ctx context.Context, e Event) error {
 		got = ctx.Value(key{})
 		return nil
 	})
@@ -349,7 +359,7 @@ func TestHandlerLogsReasonsNotSecrets(t *testing.T) {
 	var buf syncBuffer
 	logger := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	rec := &recorder{}
-	srv := httptest.NewServer(Handler(newVerifier(t, false), rec.fn, WithLogger(logger)))
+	srv := httptest.NewServer(newHandler(t, newVerifier(t, false), rec.fn, WithLogger(logger)))
 	defer srv.Close()
 
 	const secret = "SECRET-CONTACT-DATA"
@@ -399,20 +409,21 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func TestHandlerPanicsOnMisuse(t *testing.T) {
+func TestNewHandlerRefusesMisuse(t *testing.T) {
 	t.Parallel()
-	for name, f := range map[string]func(){
-		"nil verifier": func() { Handler(nil, func(context.Context, Event) error { return nil }) },
-		"nil fn":       func() { Handler(newVerifier(t, false), nil) },
-		"zero cap":     func() { WithMaxBodyBytes(0) },
+	ok := func(context.Context, Event) error { return nil }
+	for name, build := range map[string]func() (*Handler, error){
+		"nil verifier": func() (*Handler, error) { return NewHandler(nil, ok) },
+		"nil fn":       func() (*Handler, error) { return NewHandler(newVerifier(t, false), nil) },
+		"zero cap":     func() (*Handler, error) { return NewHandler(newVerifier(t, false), ok, WithMaxBodyBytes(0)) },
+		"negative cap": func() (*Handler, error) { return NewHandler(newVerifier(t, false), ok, WithMaxBodyBytes(-1)) },
 	} {
-		func() {
-			defer func() {
-				if recover() == nil {
-					t.Errorf("%s: no panic", name)
-				}
-			}()
-			f()
-		}()
+		if h, err := build(); err == nil || h != nil {
+			t.Errorf("%s: NewHandler = %v, %v; want an error", name, h, err)
+		}
+	}
+	// Nil options and a nil logger are no error: the logger logs nothing.
+	if _, err := NewHandler(newVerifier(t, false), ok, nil, WithLogger(nil)); err != nil {
+		t.Fatal(err)
 	}
 }

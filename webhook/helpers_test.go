@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ghlkit/ghl/ghltest"
 )
 
 // testNow is the fixed clock of most tests.
@@ -25,7 +27,7 @@ func taskBody(id string, ts time.Time) []byte {
 // when legacy is true) with the fixed clock.
 func newVerifier(t testing.TB, legacy bool, opts ...Option) *Verifier {
 	t.Helper()
-	ed, rsaPub := TestPublicKeys()
+	ed, rsaPub := ghltest.WebhookPublicKeys()
 	all := []Option{WithEd25519PublicKeys(ed), WithClock(func() time.Time { return testNow })}
 	if legacy {
 		all = append(all, WithLegacyRSA(rsaPub))
@@ -37,11 +39,17 @@ func newVerifier(t testing.TB, legacy bool, opts ...Option) *Verifier {
 	return v
 }
 
-// sign returns the headers of TestSigner for body, restricted to the schemes
+// testSigner signs with ghltest's published test keys.
+func testSigner() *Signer {
+	ed, rk := ghltest.WebhookPrivateKeys()
+	return &Signer{Ed25519: ed, RSA: rk}
+}
+
+// sign returns the headers of testSigner for body, restricted to the schemes
 // asked for.
 func sign(t testing.TB, body []byte, ed, legacy bool) http.Header {
 	t.Helper()
-	s := TestSigner()
+	s := testSigner()
 	if !ed {
 		s.Ed25519 = nil
 	}

@@ -7,12 +7,14 @@ import (
 	"encoding/pem"
 	"strings"
 	"testing"
+
+	"github.com/ghlkit/ghl/ghltest"
 )
 
 // testEd25519PublicKeyPEM returns the test Ed25519 public key as PEM.
 func testEd25519PublicKeyPEM(t testing.TB) string {
 	t.Helper()
-	pub, _ := TestPublicKeys()
+	pub, _ := ghltest.WebhookPublicKeys()
 	der, err := x509.MarshalPKIXPublicKey(pub)
 	if err != nil {
 		t.Fatal(err)
@@ -22,7 +24,7 @@ func testEd25519PublicKeyPEM(t testing.TB) string {
 
 func TestParseEd25519PublicKey(t *testing.T) {
 	t.Parallel()
-	pub, rsaPub := TestPublicKeys()
+	pub, rsaPub := ghltest.WebhookPublicKeys()
 	der, err := x509.MarshalPKIXPublicKey(pub)
 	if err != nil {
 		t.Fatal(err)
@@ -54,7 +56,7 @@ func TestParseEd25519PublicKey(t *testing.T) {
 		"garbage":             "not a key",
 		"RSA PEM":             HighLevelRSAPublicKeyPEM,
 		"RSA DER":             base64.StdEncoding.EncodeToString(rsaDER),
-		"private key PEM":     privateKeyPEM(t, TestSigner().Ed25519),
+		"private key PEM":     privateKeyPEM(t, testSigner().Ed25519),
 		"31 bytes":            base64.StdEncoding.EncodeToString(pub[:31]),
 		"broken PEM":          "-----BEGIN PUBLIC KEY-----\nAAAA",
 		"data after PEM":      pemKey + "trailing",
@@ -71,7 +73,7 @@ func TestParseEd25519PublicKey(t *testing.T) {
 
 func TestParseRSAPublicKey(t *testing.T) {
 	t.Parallel()
-	_, rsaPub := TestPublicKeys()
+	_, rsaPub := ghltest.WebhookPublicKeys()
 	pkix, err := x509.MarshalPKIXPublicKey(rsaPub)
 	if err != nil {
 		t.Fatal(err)
@@ -89,7 +91,7 @@ func TestParseRSAPublicKey(t *testing.T) {
 	for name, s := range map[string]string{
 		"empty":       "",
 		"Ed25519 PEM": testEd25519PublicKeyPEM(t),
-		"private key": privateKeyPEM(t, TestSigner().RSA),
+		"private key": privateKeyPEM(t, testSigner().RSA),
 		"trailing":    forms["PKIX"] + "x",
 	} {
 		if _, err := ParseRSAPublicKey(s); err == nil {

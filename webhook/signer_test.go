@@ -7,16 +7,18 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"testing"
+
+	"github.com/ghlkit/ghl/ghltest"
 )
 
 func TestSignerProducesVerifiableHeaders(t *testing.T) {
 	t.Parallel()
 	body := []byte(`{"type":"TaskCreate","webhookId":"w1"}`)
-	h, err := TestSigner().Sign(body)
+	h, err := testSigner().Sign(body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	edPub, rsaPub := TestPublicKeys()
+	edPub, rsaPub := ghltest.WebhookPublicKeys()
 	sig, err := base64.StdEncoding.DecodeString(h.Get("X-GHL-Signature"))
 	if err != nil || !ed25519.Verify(edPub, body, sig) {
 		t.Fatalf("X-GHL-Signature %q does not verify (%v)", h.Get("X-GHL-Signature"), err)
@@ -34,7 +36,7 @@ func TestSignerProducesVerifiableHeaders(t *testing.T) {
 func TestSignerSchemes(t *testing.T) {
 	t.Parallel()
 	body := []byte(`{"type":"NoteCreate"}`)
-	s := TestSigner()
+	s := testSigner()
 	edOnly, err := (&Signer{Ed25519: s.Ed25519}).Sign(body)
 	if err != nil {
 		t.Fatal(err)
@@ -63,23 +65,5 @@ func TestSignerSchemes(t *testing.T) {
 		if h, err := bad.Sign(body); err == nil {
 			t.Errorf("%s: Sign = %v, want an error", name, h)
 		}
-	}
-}
-
-func TestTestKeysAreCopies(t *testing.T) {
-	t.Parallel()
-	a, b := TestSigner(), TestSigner()
-	a.Ed25519[0] ^= 0xff
-	if b.Ed25519[0] == a.Ed25519[0] {
-		t.Fatal("TestSigner shares its Ed25519 key between calls")
-	}
-	p1, _ := TestPublicKeys()
-	p1[0] ^= 0xff
-	p2, _ := TestPublicKeys()
-	if p1[0] == p2[0] {
-		t.Fatal("TestPublicKeys shares its Ed25519 key between calls")
-	}
-	if !TestSigner().Ed25519.Public().(ed25519.PublicKey).Equal(p2) {
-		t.Fatal("TestSigner and TestPublicKeys are not a pair")
 	}
 }

@@ -24,12 +24,18 @@ const dedupeMargin = time.Minute
 
 // Verifier authenticates HighLevel webhook deliveries and decodes them.
 //
-// A delivery is accepted only if, in this order: its signature verifies on
-// the raw body bytes; the body is a well-formed webhook with a type, a
-// timestamp and a webhookId; the timestamp is within the tolerance of the
-// Verifier's clock; and its webhookId is not already held by the
-// DedupeStore. Nothing from the body is trusted or stored before the
-// signature verified.
+// Verify is pure: it accepts a delivery only if its signature verifies on the
+// raw body bytes, the body is a well-formed webhook with a type and a
+// timestamp, and the timestamp is within the tolerance of the Verifier's
+// clock. It remembers nothing, so calling it twice on one delivery gives the
+// same answer. Nothing from the body is trusted before the signature
+// verified.
+//
+// Processing each event once is an explicit step after Verify: Reserve claims
+// the event's webhookId in the Verifier's DedupeStore, then Commit once
+// processing succeeded or Release when it failed, so that HighLevel's
+// redelivery of a failed event is processed rather than dropped. Handler
+// does all of this.
 //
 // A Verifier is safe for concurrent use. Build one with NewVerifier; the zero
 // Verifier rejects everything with ErrNoKey.
@@ -58,8 +64,8 @@ type Option func(*config) error
 // key: HighLevel's Ed25519 public key (WithPublicKeys, WithEd25519PublicKeys)
 // or the legacy RSA scheme (WithLegacyRSA); otherwise it returns an error
 // wrapping ErrNoKey. Unless told otherwise it allows DefaultTolerance and
-// remembers webhookIds in a MemoryDedupe of DefaultDedupeSize that reads the
-// Verifier's clock.
+// its Reserve remembers webhookIds in a MemoryDedupe of DefaultDedupeSize
+// that reads the Verifier's clock.
 func NewVerifier(opts ...Option) (*Verifier, error) {
 	c := config{tolerance: DefaultTolerance, now: time.Now}
 	for _, opt := range opts {
@@ -105,7 +111,7 @@ func WithPublicKeys(keys ...string) Option {
 }
 
 // WithEd25519PublicKeys adds Ed25519 public keys already parsed, such as the
-// first result of TestPublicKeys in tests. The keys are copied.
+// first result of ghltest.WebhookPublicKeys in tests. The keys are copied.
 func WithEd25519PublicKeys(keys ...ed25519.PublicKey) Option {
 	return func(c *config) error {
 		if len(keys) == 0 {
@@ -157,7 +163,11 @@ func WithTolerance(d time.Duration) Option {
 	}
 }
 
-// WithClock replaces time.Now, for tests.
+// WithClock replaces time.Now as the clock timestamps are checked against
+// (and the default MemoryDedupe's). It exists for users' tests that verify a
+// recorded delivery: a payload HighLevel signed cannot be re-signed with a
+// fresh timestamp, so the test sets the clock to the payload's time instead.
+// Tests that only need time to pass can use testing/synctest without it.
 func WithClock(now func() time.Time) Option {
 	return func(c *config) error {
 		if now == nil {
@@ -168,8 +178,8 @@ func WithClock(now func() time.Time) Option {
 	}
 }
 
-// WithDedupe sets the store that remembers webhookIds, for example one shared
-// by several replicas.
+// WithDedupe sets the store Reserve, Commit and Release remember webhookIds
+// in, for example one shared by several replicas.
 func WithDedupe(s DedupeStore) Option {
 	return func(c *config) error {
 		if s == nil {
@@ -181,8 +191,9 @@ func WithDedupe(s DedupeStore) Option {
 }
 
 // WithoutDedupe turns off webhookId deduplication, for receivers that
-// deduplicate downstream. Replays within the tolerance window then pass, and
-// a missing webhookId is not an error.
+// deduplicate downstream: Reserve, Commit and Release then do nothing, so
+// replays within the tolerance window pass and a missing webhookId is not an
+// error.
 func WithoutDedupe() Option {
 	return func(c *config) error {
 		c.dedupe, c.dedupeSet = nil, true
@@ -190,50 +201,112 @@ func WithoutDedupe() Option {
 	}
 }
 
-// Verify authenticates one delivery from its raw body and headers, decodes
-// it, and records its webhookId as processed. It returns ErrDuplicate (or
-// ErrInProgress) for a webhookId already accepted within the tolerance
-// window.
+// Verify authenticates one delivery from its raw body and headers and
+// decodes it: signature, then payload, then timestamp. It has no side
+// effect; a replay of a delivery it accepted is accepted again until its
+// timestamp leaves the tolerance window. To process each event once, follow
+// it with Reserve and then Commit or Release:
 //
-// Because the webhookId is recorded as processed as soon as Verify returns
-// the event, a caller whose processing then fails must call Release, or
-// HighLevel's retry will be dropped as a duplicate. Handler does this
-// bookkeeping (and answers a retry that races an ongoing attempt correctly);
-// prefer it where an http.Handler fits.
-func (v *Verifier) Verify(ctx context.Context, body []byte, h http.Header) (Event, error) {
-	e, ttl, err := v.check(body, h)
+//	e, err := v.Verify(body, r.Header)
+//	if err != nil {
+//		// 401 for a signature error, 400 otherwise
+//	}
+//	if err := v.Reserve(ctx, e); err != nil {
+//		// ErrDuplicate: already processed, answer 200
+//		// ErrInProgress: another attempt is running, answer 503
+//	}
+//	done := context.WithoutCancel(ctx) // outlives a client hanging up
+//	if err := process(ctx, e); err != nil {
+//		v.Release(done, e) // HighLevel's redelivery will be processed
+//		// answer 500
+//	}
+//	v.Commit(done, e) // a redelivery is now ErrDuplicate
+func (v *Verifier) Verify(body []byte, h http.Header) (Event, error) {
+	if err := v.VerifySignature(body, h); err != nil {
+		return nil, err
+	}
+	e, err := Parse(body)
 	if err != nil {
 		return nil, err
 	}
-	if v.dedupe == nil {
-		return e, nil
+	m := e.EventMeta()
+	if m.Timestamp.IsZero() {
+		return nil, fmt.Errorf("%w: no timestamp", ErrMalformedPayload)
 	}
-	id := e.EventMeta().WebhookID
-	if err := v.reserve(ctx, id, ttl); err != nil {
-		return nil, err
-	}
-	if err := v.dedupe.Commit(context.WithoutCancel(ctx), id); err != nil {
-		_ = v.dedupe.Release(context.WithoutCancel(ctx), id)
-		return nil, fmt.Errorf("webhook: dedupe store: commit: %w", err)
+	switch age := v.now().Sub(m.Timestamp); {
+	case age > v.tolerance:
+		return nil, fmt.Errorf("%w: timestamp %s is %v old, tolerance %v", ErrTooOld, m.Timestamp.Format(time.RFC3339), age.Round(time.Second), v.tolerance)
+	case -age > v.tolerance:
+		return nil, fmt.Errorf("%w: timestamp %s is %v in the future, tolerance %v", ErrTooOld, m.Timestamp.Format(time.RFC3339), (-age).Round(time.Second), v.tolerance)
 	}
 	return e, nil
 }
 
-// Release forgets webhookID in the DedupeStore, so that HighLevel's next
-// delivery of that event is processed. Call it when processing an event
-// returned by Verify failed. It does nothing when deduplication is off.
-func (v *Verifier) Release(ctx context.Context, webhookID string) error {
-	if v == nil || v.dedupe == nil || webhookID == "" {
+// Reserve claims the webhookId of e, an event Verify returned, before it is
+// processed. It returns nil when the claim is new; an error wrapping
+// ErrDuplicate when the webhookId was committed (the event was processed:
+// acknowledge it without processing it again); an error wrapping
+// ErrInProgress when another attempt holds it uncommitted (ask HighLevel to
+// retry later); and ErrMalformedPayload when e has no webhookId. Other
+// errors mean the DedupeStore failed.
+//
+// The claim lasts as long as a replay of e could pass Verify's timestamp
+// check, plus a margin for clock differences. Follow a successful Reserve
+// with exactly one Commit or Release. With WithoutDedupe, Reserve returns
+// nil.
+func (v *Verifier) Reserve(ctx context.Context, e Event) error {
+	if v == nil || v.dedupe == nil {
 		return nil
 	}
-	if err := v.dedupe.Release(ctx, webhookID); err != nil {
+	m := e.EventMeta()
+	if m.WebhookID == "" {
+		return fmt.Errorf("%w: no webhookId", ErrMalformedPayload)
+	}
+	// After timestamp+tolerance the timestamp check alone rejects a replay,
+	// so the id need not be remembered longer.
+	ttl := max(m.Timestamp.Add(v.tolerance).Sub(v.now()), 0) + dedupeMargin
+	err := v.dedupe.Reserve(ctx, m.WebhookID, ttl)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, ErrDuplicate), errors.Is(err, ErrInProgress):
+		return fmt.Errorf("%w: webhookId %q", err, m.WebhookID)
+	default:
+		return fmt.Errorf("webhook: dedupe store: reserve: %w", err)
+	}
+}
+
+// Commit records that e, reserved by Reserve, was processed: until the claim
+// expires, Reserve of the same webhookId returns ErrDuplicate. Call it with a
+// context that outlives the request (context.WithoutCancel), so a client
+// hanging up does not leave the claim uncommitted. It does nothing when
+// deduplication is off.
+func (v *Verifier) Commit(ctx context.Context, e Event) error {
+	if v == nil || v.dedupe == nil || e.EventMeta().WebhookID == "" {
+		return nil
+	}
+	if err := v.dedupe.Commit(ctx, e.EventMeta().WebhookID); err != nil {
+		return fmt.Errorf("webhook: dedupe store: commit: %w", err)
+	}
+	return nil
+}
+
+// Release forgets the webhookId of e, so that HighLevel's next delivery of
+// that event is processed. Call it when processing an event that Reserve
+// claimed failed, with a context that outlives the request. It does nothing
+// when deduplication is off.
+func (v *Verifier) Release(ctx context.Context, e Event) error {
+	if v == nil || v.dedupe == nil || e.EventMeta().WebhookID == "" {
+		return nil
+	}
+	if err := v.dedupe.Release(ctx, e.EventMeta().WebhookID); err != nil {
 		return fmt.Errorf("webhook: dedupe store: release: %w", err)
 	}
 	return nil
 }
 
 // VerifySignature checks only the signature of body against h, by the rules
-// of Verify: no timestamp check, no decoding, no deduplication.
+// of Verify: no timestamp check, no decoding.
 func (v *Verifier) VerifySignature(body []byte, h http.Header) error {
 	if v == nil || (len(v.ed25519Keys) == 0 && len(v.rsaKeys) == 0) {
 		return fmt.Errorf("%w: Verifier has no key (build it with NewVerifier)", ErrNoKey)
@@ -254,49 +327,6 @@ func (v *Verifier) VerifySignature(body []byte, h http.Header) error {
 		return fmt.Errorf("%w: only the legacy %s header is present and the legacy scheme is off (WithLegacyRSA)", ErrNoSignature, HeaderLegacySignature)
 	default:
 		return fmt.Errorf("%w: neither %s nor %s header", ErrNoSignature, HeaderSignature, HeaderLegacySignature)
-	}
-}
-
-// check verifies the signature, decodes and applies the timestamp rules; it
-// returns the time the webhookId must be remembered.
-func (v *Verifier) check(body []byte, h http.Header) (Event, time.Duration, error) {
-	if err := v.VerifySignature(body, h); err != nil {
-		return nil, 0, err
-	}
-	e, err := Parse(body)
-	if err != nil {
-		return nil, 0, err
-	}
-	m := e.EventMeta()
-	if m.Timestamp.IsZero() {
-		return nil, 0, fmt.Errorf("%w: no timestamp", ErrMalformedPayload)
-	}
-	if v.dedupe != nil && m.WebhookID == "" {
-		return nil, 0, fmt.Errorf("%w: no webhookId", ErrMalformedPayload)
-	}
-	now := v.now()
-	switch age := now.Sub(m.Timestamp); {
-	case age > v.tolerance:
-		return nil, 0, fmt.Errorf("%w: timestamp %s is %v old, tolerance %v", ErrTooOld, m.Timestamp.Format(time.RFC3339), age.Round(time.Second), v.tolerance)
-	case -age > v.tolerance:
-		return nil, 0, fmt.Errorf("%w: timestamp %s is %v in the future, tolerance %v", ErrTooOld, m.Timestamp.Format(time.RFC3339), (-age).Round(time.Second), v.tolerance)
-	}
-	// After timestamp+tolerance the timestamp check alone rejects a replay,
-	// so the id need not be remembered longer.
-	return e, m.Timestamp.Add(v.tolerance).Sub(now) + dedupeMargin, nil
-}
-
-// reserve claims id in the store, passing ErrDuplicate and ErrInProgress
-// through and wrapping store failures.
-func (v *Verifier) reserve(ctx context.Context, id string, ttl time.Duration) error {
-	err := v.dedupe.Reserve(ctx, id, ttl)
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, ErrDuplicate), errors.Is(err, ErrInProgress):
-		return fmt.Errorf("%w: webhookId %q", err, id)
-	default:
-		return fmt.Errorf("webhook: dedupe store: reserve: %w", err)
 	}
 }
 

@@ -16,6 +16,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ghlkit/ghl/ghltest"
 )
 
 func TestVerifySignatureSchemes(t *testing.T) {
@@ -92,7 +94,7 @@ func TestVerifySignatureSchemes(t *testing.T) {
 		{name: "lower-case header key", body: body, h: http.Header{"x-ghl-signature": {edGood}}},
 		{name: "upper-case header key", legacy: true, body: body, h: http.Header{"X-WH-SIGNATURE": {rsaGood}}},
 	}
-	edPub, rsaPub := TestPublicKeys()
+	edPub, rsaPub := ghltest.WebhookPublicKeys()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -112,7 +114,7 @@ func TestVerifySignatureSchemes(t *testing.T) {
 				t.Fatalf("VerifySignature = %v, want %v", err, tt.want)
 			}
 			// Verify applies the same rule before anything else.
-			_, err = v.Verify(context.Background(), tt.body, tt.h)
+			_, err = v.Verify(tt.body, tt.h)
 			if tt.want != nil && !errors.Is(err, tt.want) {
 				t.Fatalf("Verify = %v, want %v", err, tt.want)
 			}
@@ -123,7 +125,7 @@ func TestVerifySignatureSchemes(t *testing.T) {
 func TestVerifyKeyRotation(t *testing.T) {
 	t.Parallel()
 	otherEd, _ := otherKeys()
-	edPub, _ := TestPublicKeys()
+	edPub, _ := ghltest.WebhookPublicKeys()
 	v, err := NewVerifier(
 		WithEd25519PublicKeys(otherEd.Public().(ed25519.PublicKey)),
 		WithEd25519PublicKeys(edPub),
@@ -133,12 +135,12 @@ func TestVerifyKeyRotation(t *testing.T) {
 		t.Fatal(err)
 	}
 	body := taskBody("rot-1", testNow)
-	if _, err := v.Verify(context.Background(), body, sign(t, body, true, false)); err != nil {
+	if _, err := v.Verify(body, sign(t, body, true, false)); err != nil {
 		t.Fatalf("signature by the second key: %v", err)
 	}
 	body = taskBody("rot-2", testNow)
 	h := http.Header{HeaderSignature: {base64.StdEncoding.EncodeToString(ed25519.Sign(otherEd, body))}}
-	if _, err := v.Verify(context.Background(), body, h); err != nil {
+	if _, err := v.Verify(body, h); err != nil {
 		t.Fatalf("signature by the first key: %v", err)
 	}
 }
@@ -151,7 +153,7 @@ func TestZeroVerifierRejects(t *testing.T) {
 		t.Fatalf("zero Verifier: %v, want ErrNoKey", err)
 	}
 	var nilV *Verifier
-	if _, err := nilV.Verify(context.Background(), body, sign(t, body, true, true)); !errors.Is(err, ErrNoKey) {
+	if _, err := nilV.Verify(body, sign(t, body, true, true)); !errors.Is(err, ErrNoKey) {
 		t.Fatalf("nil Verifier: %v, want ErrNoKey", err)
 	}
 }
@@ -177,8 +179,7 @@ func TestVerifyReplayRules(t *testing.T) {
 		{name: "no timestamp", body: []byte(`{"type":"NoteCreate","webhookId":"n"}`), want: ErrMalformedPayload},
 		{name: "null timestamp", body: []byte(`{"type":"NoteCreate","webhookId":"n","timestamp":null}`), want: ErrMalformedPayload},
 		{name: "bad timestamp", body: []byte(`{"type":"NoteCreate","webhookId":"n","timestamp":"yesterday"}`), want: ErrMalformedPayload},
-		{name: "no webhookId", body: []byte(`{"type":"NoteCreate","timestamp":"2025-01-28T14:35:00Z"}`), want: ErrMalformedPayload},
-		{name: "no webhookId, dedupe off", body: []byte(`{"type":"NoteCreate","timestamp":"2025-01-28T14:35:00Z"}`), opts: []Option{WithoutDedupe()}},
+		{name: "no webhookId", body: []byte(`{"type":"NoteCreate","timestamp":"2025-01-28T14:35:00Z"}`)},
 		{name: "not JSON", body: []byte(`type=NoteCreate`), want: ErrMalformedPayload},
 		{name: "JSON array", body: []byte(`[{"type":"NoteCreate"}]`), want: ErrMalformedPayload},
 		{name: "no type", body: []byte(`{"webhookId":"n","timestamp":"2025-01-28T14:35:00Z"}`), want: ErrMalformedPayload},
@@ -189,7 +190,7 @@ func TestVerifyReplayRules(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			v := newVerifier(t, false, tt.opts...)
-			e, err := v.Verify(context.Background(), tt.body, sign(t, tt.body, true, false))
+			e, err := v.Verify(tt.body, sign(t, tt.body, true, false))
 			if !errors.Is(err, tt.want) || (tt.want == nil) != (err == nil) {
 				t.Fatalf("Verify = %v, want %v", err, tt.want)
 			}
@@ -203,37 +204,128 @@ func TestVerifyReplayRules(t *testing.T) {
 	}
 }
 
-func TestVerifyDuplicateAndRelease(t *testing.T) {
+func TestVerifyIsPure(t *testing.T) {
+	t.Parallel()
+	store := &recordingStore{}
+	v := newVerifier(t, true, WithDedupe(store))
+	body := taskBody("pure-1", testNow)
+	h := sign(t, body, true, true)
+	for i := range 3 {
+		if _, err := v.Verify(body, h); err != nil {
+			t.Fatalf("Verify #%d of the same delivery: %v", i+1, err)
+		}
+	}
+	if calls := store.Calls(); len(calls) != 0 {
+		t.Fatalf("Verify touched the DedupeStore: %v", calls)
+	}
+}
+
+// verifyAndProcess is a caller of Verify, as the Verify documentation
+// shows: it reserves the event, runs process, and commits or releases.
+func verifyAndProcess(ctx context.Context, v *Verifier, body []byte, h http.Header, process func(Event) error) error {
+	e, err := v.Verify(body, h)
+	if err != nil {
+		return err
+	}
+	if err := v.Reserve(ctx, e); err != nil {
+		return err
+	}
+	if err := process(e); err != nil {
+		if rerr := v.Release(context.WithoutCancel(ctx), e); rerr != nil {
+			return errors.Join(err, rerr)
+		}
+		return err
+	}
+	return v.Commit(context.WithoutCancel(ctx), e)
+}
+
+func TestProcessingFailureAfterVerifyKeepsRedelivery(t *testing.T) {
 	t.Parallel()
 	v := newVerifier(t, true)
 	ctx := context.Background()
 	body := taskBody("dup-1", testNow)
 	h := sign(t, body, true, true)
-	e, err := v.Verify(ctx, body, h)
-	if err != nil {
-		t.Fatal(err)
+	boom := errors.New("database down")
+	fail := func(Event) error { return boom }
+	var processed int
+	succeed := func(Event) error { processed++; return nil }
+
+	// Processing fails after Verify: HighLevel's redelivery (same
+	// webhookId) is accepted and processed, as often as it keeps failing.
+	for range 2 {
+		if err := verifyAndProcess(ctx, v, body, h, fail); !errors.Is(err, boom) {
+			t.Fatalf("failing attempt = %v, want the processing error", err)
+		}
 	}
-	if _, err := v.Verify(ctx, body, h); !errors.Is(err, ErrDuplicate) {
-		t.Fatalf("replay: %v, want ErrDuplicate", err)
+	if err := verifyAndProcess(ctx, v, body, h, succeed); err != nil {
+		t.Fatalf("redelivery after a failure: %v", err)
 	}
-	// The legacy header of the same delivery is a replay too.
-	if _, err := v.Verify(ctx, body, sign(t, body, false, true)); !errors.Is(err, ErrDuplicate) {
-		t.Fatalf("replay via legacy header: %v, want ErrDuplicate", err)
+	// Processing succeeded: a redelivery is a duplicate, by either header.
+	if err := verifyAndProcess(ctx, v, body, h, succeed); !errors.Is(err, ErrDuplicate) {
+		t.Fatalf("redelivery after success: %v, want ErrDuplicate", err)
 	}
-	// Processing failed: release, and HighLevel's retry is accepted once.
-	if err := v.Release(ctx, e.EventMeta().WebhookID); err != nil {
-		t.Fatal(err)
+	if err := verifyAndProcess(ctx, v, body, sign(t, body, false, true), succeed); !errors.Is(err, ErrDuplicate) {
+		t.Fatalf("redelivery via legacy header: %v, want ErrDuplicate", err)
 	}
-	if _, err := v.Verify(ctx, body, h); err != nil {
-		t.Fatalf("retry after Release: %v", err)
-	}
-	if _, err := v.Verify(ctx, body, h); !errors.Is(err, ErrDuplicate) {
-		t.Fatalf("second retry: %v, want ErrDuplicate", err)
+	if processed != 1 {
+		t.Fatalf("processed %d times, want 1", processed)
 	}
 	// Another event is unaffected.
 	other := taskBody("dup-2", testNow)
-	if _, err := v.Verify(ctx, other, sign(t, other, true, false)); err != nil {
+	if err := verifyAndProcess(ctx, v, other, sign(t, other, true, false), succeed); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestReserveInProgress(t *testing.T) {
+	t.Parallel()
+	v := newVerifier(t, false)
+	ctx := context.Background()
+	body := taskBody("prog", testNow)
+	e, err := v.Verify(body, sign(t, body, true, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Reserve(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Reserve(ctx, e); !errors.Is(err, ErrInProgress) {
+		t.Fatalf("Reserve while held: %v, want ErrInProgress", err)
+	}
+	if err := v.Commit(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Reserve(ctx, e); !errors.Is(err, ErrDuplicate) {
+		t.Fatalf("Reserve after Commit: %v, want ErrDuplicate", err)
+	}
+}
+
+func TestReserveNeedsWebhookID(t *testing.T) {
+	t.Parallel()
+	body := []byte(`{"type":"NoteCreate","timestamp":"2025-01-28T14:35:00Z"}`)
+	h := sign(t, body, true, false)
+	ctx := context.Background()
+	for name, tt := range map[string]struct {
+		opts []Option
+		want error
+	}{
+		"dedupe on":  {want: ErrMalformedPayload},
+		"dedupe off": {opts: []Option{WithoutDedupe()}},
+	} {
+		v := newVerifier(t, false, tt.opts...)
+		e, err := v.Verify(body, h)
+		if err != nil {
+			t.Fatalf("%s: Verify: %v", name, err)
+		}
+		if err := v.Reserve(ctx, e); !errors.Is(err, tt.want) || (tt.want == nil) != (err == nil) {
+			t.Fatalf("%s: Reserve = %v, want %v", name, err, tt.want)
+		}
+		if err := v.Commit(ctx, e); err != nil {
+			t.Fatalf("%s: Commit: %v", name, err)
+		}
+		if err := v.Release(ctx, e); err != nil {
+			t.Fatalf("%s: Release: %v", name, err)
+		}
 	}
 }
 
@@ -288,14 +380,14 @@ func TestRejectedDeliveriesNeverTouchTheStore(t *testing.T) {
 		{[]byte(`{"type":"X"}`), sign(t, []byte(`{"type":"X"}`), true, false)},
 	}
 	for i, r := range rejects {
-		if _, err := v.Verify(ctx, r.body, r.h); err == nil {
+		if _, err := v.Verify(r.body, r.h); err == nil {
 			t.Fatalf("reject %d accepted", i)
 		}
 	}
 	if calls := store.Calls(); len(calls) != 0 {
 		t.Fatalf("store calls for rejected deliveries: %v", calls)
 	}
-	if _, err := v.Verify(ctx, body, good); err != nil {
+	if err := verifyAndProcess(ctx, v, body, good, func(Event) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := strings.Join(store.Calls(), ","), "reserve never,commit never"; got != want {
@@ -303,18 +395,22 @@ func TestRejectedDeliveriesNeverTouchTheStore(t *testing.T) {
 	}
 }
 
-func TestVerifyStoreFailure(t *testing.T) {
+func TestReserveStoreFailure(t *testing.T) {
 	t.Parallel()
 	boom := errors.New("redis down")
 	v := newVerifier(t, false, WithDedupe(&recordingStore{err: boom}))
 	body := taskBody("s", testNow)
-	_, err := v.Verify(context.Background(), body, sign(t, body, true, false))
+	e, err := v.Verify(body, sign(t, body, true, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = v.Reserve(context.Background(), e)
 	if !errors.Is(err, boom) || errors.Is(err, ErrDuplicate) {
-		t.Fatalf("Verify = %v, want the store's error", err)
+		t.Fatalf("Reserve = %v, want the store's error", err)
 	}
 }
 
-func TestVerifyConcurrentDeliveriesExactlyOnce(t *testing.T) {
+func TestReserveConcurrentDeliveriesExactlyOnce(t *testing.T) {
 	t.Parallel()
 	v := newVerifier(t, false)
 	body := taskBody("race", testNow)
@@ -329,7 +425,12 @@ func TestVerifyConcurrentDeliveriesExactlyOnce(t *testing.T) {
 	for range n {
 		wg.Go(func() {
 			<-start
-			_, err := v.Verify(context.Background(), body, h.Clone())
+			e, err := v.Verify(body, h.Clone())
+			if err != nil {
+				t.Errorf("Verify: %v", err)
+				return
+			}
+			err = v.Reserve(context.Background(), e)
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
@@ -352,7 +453,7 @@ func TestVerifyReturnsTypedEvent(t *testing.T) {
 	t.Parallel()
 	v := newVerifier(t, false)
 	body := taskBody("typed", testNow)
-	e, err := v.Verify(context.Background(), body, sign(t, body, true, false))
+	e, err := v.Verify(body, sign(t, body, true, false))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -370,7 +471,7 @@ func TestVerifyReturnsTypedEvent(t *testing.T) {
 
 func TestNewVerifierOptions(t *testing.T) {
 	t.Parallel()
-	edPub, rsaPub := TestPublicKeys()
+	edPub, rsaPub := ghltest.WebhookPublicKeys()
 	small, err := rsa.GenerateKey(rand.Reader, 1024)
 	if err != nil {
 		t.Fatal(err)

@@ -65,7 +65,7 @@ func runDemo(ctx context.Context, out io.Writer, logger *slog.Logger, serve bool
 
 	// A fake HighLevel with one contact, its tasks and notes. Its webhooks
 	// are signed with the published test key.
-	d.hl = ghltest.NewServer(ghltest.WithWebhookSigner(webhook.TestSigner()))
+	d.hl = ghltest.NewServer()
 	defer d.hl.Close()
 	d.ghlToken = "demo-" + randomHex(12)
 	d.hl.AddToken(d.ghlToken, demoLocation, ghltest.ScopeContactsReadOnly, ghltest.ScopeContactsWrite)
@@ -95,7 +95,7 @@ func runDemo(ctx context.Context, out io.Writer, logger *slog.Logger, serve bool
 	}
 	d.url = "http://" + ln.Addr().String()
 	d.cmdToken = d.mm.AddCommand("ghl", d.url+bridge.PathCommand)
-	pub, _ := webhook.TestPublicKeys()
+	pub, _ := ghltest.WebhookPublicKeys()
 	env := map[string]string{
 		bridge.EnvGHLToken:        d.ghlToken,
 		bridge.EnvLocationID:      demoLocation,

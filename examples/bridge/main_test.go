@@ -15,7 +15,6 @@ import (
 	"github.com/ghlkit/ghl/bridge"
 	"github.com/ghlkit/ghl/ghltest"
 	"github.com/ghlkit/ghl/mattermost/mattermosttest"
-	"github.com/ghlkit/ghl/webhook"
 )
 
 // syncBuffer is written by the program while the test reads it.
@@ -144,7 +143,7 @@ func TestServeConfigured(t *testing.T) {
 	mm := mattermosttest.NewServer()
 	defer mm.Close()
 	_, botToken := mm.AddBot("bridge")
-	pub, _ := webhook.TestPublicKeys()
+	pub, _ := ghltest.WebhookPublicKeys()
 	data := filepath.Join(t.TempDir(), "bridge.db")
 	env := map[string]string{
 		bridge.EnvGHLToken:        "pit-token-123",

@@ -62,7 +62,11 @@ func run(ctx context.Context, getenv func(string) string, out io.Writer) error {
 		addr = ":8081"
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	srv := &http.Server{Addr: addr, Handler: newMux(v, out, logger), ReadHeaderTimeout: 10 * time.Second}
+	mux, err := newMux(v, out, logger)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()
 		shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -78,16 +82,20 @@ func run(ctx context.Context, getenv func(string) string, out io.Writer) error {
 
 // newMux routes POST /ghl/webhook to the verifying handler, which prints
 // every event it accepts.
-func newMux(v *webhook.Verifier, out io.Writer, logger *slog.Logger) *http.ServeMux {
+func newMux(v *webhook.Verifier, out io.Writer, logger *slog.Logger) (*http.ServeMux, error) {
 	var mu sync.Mutex
-	mux := http.NewServeMux()
-	mux.Handle("/ghl/webhook", webhook.Handler(v, func(ctx context.Context, e webhook.Event) error {
+	h, err := webhook.NewHandler(v, func(ctx context.Context, e webhook.Event) error {
 		mu.Lock()
 		defer mu.Unlock()
 		fmt.Fprintln(out, describe(e))
 		return nil
-	}, webhook.WithLogger(logger)))
-	return mux
+	}, webhook.WithLogger(logger))
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/ghl/webhook", h)
+	return mux, nil
 }
 
 func describe(e webhook.Event) string {
@@ -118,7 +126,11 @@ func demo(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	receiver := &http.Server{Handler: newMux(v, out, slog.New(slog.DiscardHandler)), ReadHeaderTimeout: 10 * time.Second}
+	mux, err := newMux(v, out, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return err
+	}
+	receiver := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go receiver.Serve(ln)
 	defer receiver.Close()
 	target := "http://" + ln.Addr().String() + "/ghl/webhook"

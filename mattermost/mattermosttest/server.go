@@ -2,10 +2,12 @@ package mattermosttest
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/base32"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -23,8 +25,12 @@ import (
 const (
 	// DefaultDedupeWindow is how long a pending_post_id is remembered.
 	DefaultDedupeWindow = 30 * time.Second
-	// DefaultTriggerTTL is how long a trigger_id can open a dialog.
-	DefaultTriggerTTL = 3 * time.Second
+	// DefaultTriggerTTL is how long a trigger_id can open a dialog: the
+	// server's integration timeout (ServiceSettings.
+	// OutgoingIntegrationRequestsTimeout), 30 seconds by default on current
+	// servers. Old servers used a fixed 3 seconds: WithTriggerTTL(3 *
+	// time.Second) tests against those.
+	DefaultTriggerTTL = 30 * time.Second
 	// ResponseURLTTL and ResponseURLUses bound a slash command's
 	// response_url.
 	ResponseURLTTL  = 30 * time.Minute
@@ -103,6 +109,12 @@ type Fault struct {
 	// connection without sending the answer: the client cannot know whether
 	// it worked.
 	AfterWrite bool
+	// Hold, for POST /api/v4/posts (other requests ignore it), makes the
+	// create slow to save: it reserves its pending_post_id, then waits
+	// until Hold is closed (or the request is abandoned) before saving and
+	// answering. Meanwhile a create repeating that pending_post_id gets
+	// 500 api.post.deduplicate_create_post.pending, as on a real server.
+	Hold <-chan struct{}
 }
 
 // Option configures a Server.
@@ -114,7 +126,8 @@ func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = n
 // WithDedupeWindow sets how long pending_post_ids are remembered.
 func WithDedupeWindow(d time.Duration) Option { return func(s *Server) { s.dedupe = d } }
 
-// WithTriggerTTL sets how long a trigger_id can open a dialog.
+// WithTriggerTTL sets how long a trigger_id can open a dialog (the server's
+// integration timeout; DefaultTriggerTTL).
 func WithTriggerTTL(d time.Duration) Option { return func(s *Server) { s.triggerTTL = d } }
 
 // WithIntegrationClient sets the client the server uses to call
@@ -156,8 +169,7 @@ type Server struct {
 }
 
 type pendingEntry struct {
-	postID string
-	userID string
+	postID string // empty while the create is being saved
 	at     time.Time
 }
 
@@ -416,12 +428,19 @@ func clonePost(p *mattermost.Post) mattermost.Post {
 }
 
 // forClient returns p as the API sends it to clients: action integrations
-// are removed (Mattermost keeps them server-side).
+// are removed (Mattermost keeps them server-side). The copy shares only
+// what the server never changes in place (raw prop values, options).
 func forClient(p *mattermost.Post) mattermost.Post {
-	out := clonePost(p)
+	out := *p
+	out.Props.Other = maps.Clone(p.Props.Other)
+	out.FileIDs = slices.Clone(p.FileIDs)
+	out.Props.Attachments = slices.Clone(p.Props.Attachments)
 	for i := range out.Props.Attachments {
-		for j := range out.Props.Attachments[i].Actions {
-			out.Props.Attachments[i].Actions[j].Integration = nil
+		a := &out.Props.Attachments[i]
+		a.Fields = slices.Clone(a.Fields)
+		a.Actions = slices.Clone(a.Actions)
+		for j := range a.Actions {
+			a.Actions[j].Integration = nil
 		}
 	}
 	return out
@@ -519,11 +538,15 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 				}
 				appError(w, fault.Status, "api.test.fault", "Injected fault.")
 				return
+			case fault.Hold != nil:
+				r = r.WithContext(context.WithValue(r.Context(), holdKey{}, fault.Hold))
 			}
 		}
 		next.ServeHTTP(w, r)
 	})
 }
+
+type holdKey struct{}
 
 func (f *Fault) matches(r *http.Request) bool {
 	if f.Method != "" && !strings.EqualFold(f.Method, r.Method) {
@@ -618,27 +641,53 @@ func (s *Server) handleCreatePost(w http.ResponseWriter, r *http.Request, u User
 		return
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	now := s.now()
 	// Deduplication, as Mattermost does it: a repeated pending_post_id
-	// from the same user within the window returns the first post.
+	// within the window gets a 500 while the first create is still being
+	// saved, then the first post, unless the user may not read it (then
+	// the id is ignored).
 	if p.PendingPostID != "" {
-		if e, ok := s.pending[p.PendingPostID]; ok && now.Sub(e.at) < s.dedupe && e.userID == u.ID {
-			if first, ok := s.posts[e.postID]; ok {
-				writeJSON(w, http.StatusCreated, forClient(first))
+		if e, ok := s.pending[p.PendingPostID]; ok && now.Sub(e.at) < s.dedupe {
+			if e.postID == "" {
+				s.mu.Unlock()
+				appError(w, http.StatusInternalServerError, "api.post.deduplicate_create_post.pending", "Rejected post since another client is making the same request.")
+				return
+			}
+			if first, ok := s.posts[e.postID]; ok && s.canPostLocked(u.ID, first.ChannelID) {
+				out := forClient(first)
+				s.mu.Unlock()
+				writeJSON(w, http.StatusCreated, out)
 				return
 			}
 		}
 	}
 	if status, id, msg := s.checkNewPostLocked(&p, u.ID); status != 0 {
+		s.mu.Unlock()
 		appError(w, status, id, msg)
 		return
 	}
+	if hold, _ := r.Context().Value(holdKey{}).(<-chan struct{}); hold != nil && p.PendingPostID != "" {
+		s.pending[p.PendingPostID] = pendingEntry{at: now} // no post yet: being saved
+		s.mu.Unlock()
+		select {
+		case <-hold:
+		case <-r.Context().Done():
+			// A failed create forgets its pending_post_id, so that a
+			// retry can go through.
+			s.mu.Lock()
+			delete(s.pending, p.PendingPostID)
+			s.mu.Unlock()
+			return
+		}
+		s.mu.Lock()
+	}
 	stored := s.storePostLocked(p, u.ID)
 	if p.PendingPostID != "" {
-		s.pending[p.PendingPostID] = pendingEntry{postID: stored.ID, userID: u.ID, at: now}
+		s.pending[p.PendingPostID] = pendingEntry{postID: stored.ID, at: now}
 	}
-	writeJSON(w, http.StatusCreated, forClient(stored))
+	out := forClient(stored)
+	s.mu.Unlock()
+	writeJSON(w, http.StatusCreated, out)
 }
 
 // checkNewPostLocked validates a post as Mattermost does before storing it.
@@ -646,13 +695,32 @@ func (s *Server) checkNewPostLocked(p *mattermost.Post, userID string) (status i
 	if !s.canPostLocked(userID, p.ChannelID) {
 		return http.StatusForbidden, "api.context.permissions.app_error", "You do not have the appropriate permissions."
 	}
-	if utf8.RuneCountInString(p.Message) > mattermost.MaxMessageRunes {
-		return http.StatusBadRequest, "model.post.is_valid.msg.app_error", "Invalid message."
+	if status, id, msg := checkPostLimits(p.Message, p.Props, p.FileIDs); status != 0 {
+		return status, id, msg
 	}
 	if p.RootID != "" {
 		root, ok := s.posts[p.RootID]
 		if !ok || root.RootID != "" || root.ChannelID != p.ChannelID || root.DeleteAt != 0 {
 			return http.StatusBadRequest, "api.post.create_post.root_id.app_error", "Invalid RootId parameter."
+		}
+	}
+	return 0, "", ""
+}
+
+// checkPostLimits applies the size limits of Mattermost's Post.IsValid.
+func checkPostLimits(message string, props mattermost.Props, fileIDs []string) (status int, id, msg string) {
+	if utf8.RuneCountInString(message) > mattermost.MaxMessageRunes {
+		return http.StatusBadRequest, "model.post.is_valid.msg.app_error", "Invalid message."
+	}
+	if len(fileIDs) > mattermost.MaxFileIDs {
+		return http.StatusBadRequest, "model.post.is_valid.file_ids.app_error", "Invalid file ids."
+	}
+	// The server measures props as encoding/json writes them, HTML
+	// escaping included (json.Marshal escapes a Marshaler's output).
+	if !props.IsZero() {
+		raw, err := json.Marshal(props)
+		if err != nil || utf8.RuneCount(raw) > mattermost.MaxPropsRunes {
+			return http.StatusBadRequest, "model.post.is_valid.props.app_error", "Invalid props."
 		}
 	}
 	return 0, "", ""
@@ -719,34 +787,162 @@ func (s *Server) handleGetPost(w http.ResponseWriter, r *http.Request, u User) {
 	writeJSON(w, http.StatusOK, forClient(p))
 }
 
-// handleChannelPosts serves a channel's posts changed since the "since"
-// query parameter (Unix milliseconds), newest first, replies included, as
-// Mattermost does; without since it returns the whole channel.
+// MaxPostsSince is the most posts the server returns for a "since" query,
+// as Mattermost does (mattermost.MaxPostsSince).
+const MaxPostsSince = mattermost.MaxPostsSince
+
+// Paging defaults of GET /channels/{id}/posts, as on Mattermost.
+const (
+	defaultPerPage = 60
+	maxPerPage     = mattermost.MaxPerPage
+)
+
+// handleChannelPosts serves GET /channels/{id}/posts as Mattermost does.
+//
+// With since (Unix ms): the posts whose update_at is strictly after it,
+// deleted ones included, at most MaxPostsSince of them; like the server's
+// index scan, it takes the ones changed first when more changed. Order
+// lists them newest first by creation and Posts adds the roots of replies;
+// next_post_id and prev_post_id are empty.
+//
+// Otherwise: page (from 0) of per_page (default 60, at most 200) posts,
+// newest first by creation, deleted posts left out (include_deleted is for
+// system admins only: 403), with the cursor IDs of the posts just newer and
+// just older than the page. before and after are not served (501).
 func (s *Server) handleChannelPosts(w http.ResponseWriter, r *http.Request, u User) {
+	q := r.URL.Query()
 	var since int64
-	if v := r.URL.Query().Get("since"); v != "" {
+	if v := q.Get("since"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 0 {
+		if err != nil {
 			appError(w, http.StatusBadRequest, "api.context.invalid_url_param.app_error", "Invalid or missing since parameter in request URL.")
 			return
 		}
 		since = n
 	}
+	if b, _ := strconv.ParseBool(q.Get("include_deleted")); b {
+		appError(w, http.StatusForbidden, "api.context.permissions.app_error", "You do not have the appropriate permissions.")
+		return
+	}
+	if since <= 0 && (q.Get("before") != "" || q.Get("after") != "") {
+		appError(w, http.StatusNotImplemented, "mattermosttest.not_implemented", "mattermosttest does not serve before/after.")
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var found []mattermost.Post
+	channelID := r.PathValue("id")
+	var found []*mattermost.Post
+	if since > 0 {
+		for _, p := range s.posts {
+			if p.ChannelID == channelID && p.UpdateAt > since {
+				found = append(found, p)
+			}
+		}
+		slices.SortFunc(found, func(a, b *mattermost.Post) int {
+			if a.UpdateAt != b.UpdateAt {
+				return cmpInt(a.UpdateAt, b.UpdateAt)
+			}
+			return strings.Compare(a.ID, b.ID)
+		})
+		found = found[:min(len(found), MaxPostsSince)]
+		sortNewestFirst(found)
+		writeJSON(w, http.StatusOK, s.postListLocked(found, false))
+		return
+	}
+	page, err := strconv.Atoi(q.Get("page"))
+	if err != nil || page < 0 {
+		page = 0
+	}
+	perPage, err := strconv.Atoi(q.Get("per_page"))
+	if err != nil || perPage < 0 {
+		perPage = defaultPerPage
+	}
+	perPage = min(perPage, maxPerPage)
 	for _, p := range s.posts {
-		if p.ChannelID == r.PathValue("id") && p.DeleteAt == 0 && (p.CreateAt >= since || p.UpdateAt >= since) {
-			found = append(found, clonePost(p))
+		if p.ChannelID == channelID && p.DeleteAt == 0 {
+			found = append(found, p)
 		}
 	}
-	sortPosts(found)
-	list := mattermost.PostList{Order: []string{}, Posts: map[string]mattermost.Post{}}
-	for i := len(found) - 1; i >= 0; i-- {
-		list.Order = append(list.Order, found[i].ID)
-		list.Posts[found[i].ID] = forClient(&found[i])
+	sortNewestFirst(found)
+	start := min(page*perPage, len(found))
+	end := min(start+perPage, len(found))
+	list := s.postListLocked(found[start:end], true)
+	// The cursors name the live posts next to the page, as the server's
+	// AddCursorIdsForPostList does.
+	if start > 0 && end > start {
+		list.NextPostID = found[start-1].ID
+	}
+	if end < len(found) && end > start {
+		list.PrevPostID = found[end].ID
 	}
 	writeJSON(w, http.StatusOK, list)
+}
+
+// sortNewestFirst orders posts by creation time, newest first (ties by ID).
+func sortNewestFirst(ps []*mattermost.Post) {
+	slices.SortFunc(ps, func(a, b *mattermost.Post) int {
+		if a.CreateAt != b.CreateAt {
+			return cmpInt(b.CreateAt, a.CreateAt)
+		}
+		return strings.Compare(b.ID, a.ID)
+	})
+}
+
+// postListLocked builds a PostList of ps (in that order) with the root posts
+// of replies added to Posts, as the server adds them.
+func (s *Server) postListLocked(ps []*mattermost.Post, liveRootsOnly bool) mattermost.PostList {
+	list := mattermost.PostList{Order: []string{}, Posts: map[string]mattermost.Post{}}
+	for _, p := range ps {
+		list.Order = append(list.Order, p.ID)
+		list.Posts[p.ID] = forClient(p)
+	}
+	for i := range ps {
+		if ps[i].RootID == "" {
+			continue
+		}
+		if _, ok := list.Posts[ps[i].RootID]; ok {
+			continue
+		}
+		if root, ok := s.posts[ps[i].RootID]; ok && (!liveRootsOnly || root.DeleteAt == 0) {
+			list.Posts[root.ID] = forClient(root)
+		}
+	}
+	return list
+}
+
+func cmpInt(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// AddPost stores p as made by userID now, as a create through the API would
+// (new ID, timestamps, action IDs), but without its checks: for tests that
+// need a busy channel. It returns the stored post.
+func (s *Server) AddPost(userID string, p mattermost.Post) mattermost.Post {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return clonePost(s.storePostLocked(p, userID))
+}
+
+// DeletePost deletes a post as a user deleting it in Mattermost does: the
+// post stays stored with delete_at and update_at set to now, so a "since"
+// query still returns it, while reads and pages leave it out. It reports
+// whether the post existed and was not deleted yet.
+func (s *Server) DeletePost(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.posts[id]
+	if !ok || p.DeleteAt != 0 {
+		return false
+	}
+	now := s.millisLocked()
+	p.DeleteAt, p.UpdateAt = now, now
+	return true
 }
 
 func (s *Server) handleThread(w http.ResponseWriter, r *http.Request, u User) {
@@ -786,8 +982,18 @@ func (s *Server) handlePatchPost(w http.ResponseWriter, r *http.Request, u User)
 		appError(w, http.StatusForbidden, "api.context.permissions.app_error", "You do not have the appropriate permissions.")
 		return
 	}
-	if patch.Message != nil && utf8.RuneCountInString(*patch.Message) > mattermost.MaxMessageRunes {
-		appError(w, http.StatusBadRequest, "model.post.is_valid.msg.app_error", "Invalid message.")
+	after := *p
+	if patch.Message != nil {
+		after.Message = *patch.Message
+	}
+	if patch.Props != nil {
+		after.Props = *patch.Props
+	}
+	if patch.FileIDs != nil {
+		after.FileIDs = *patch.FileIDs
+	}
+	if status, id, msg := checkPostLimits(after.Message, after.Props, after.FileIDs); status != 0 {
+		appError(w, status, id, msg)
 		return
 	}
 	now := s.millisLocked()
@@ -818,8 +1024,11 @@ func (s *Server) handleOpenDialog(w http.ResponseWriter, r *http.Request, u User
 		appError(w, http.StatusBadRequest, "interactive_message.generate_trigger_id.url.app_error", "Invalid URL.")
 		return
 	}
+	// A real server opens a dialog that breaks its limits anyway, logging
+	// "Interactive dialog is invalid", and its clients may then fail to
+	// show it; the fake refuses it so that a test notices.
 	if err := mattermost.ValidateDialog(&req.Dialog); err != nil {
-		appError(w, http.StatusBadRequest, "api.interactive_dialog.invalid.app_error", "Invalid dialog: "+err.Error())
+		appError(w, http.StatusBadRequest, "api.interactive_dialog.invalid.app_error", "Interactive dialog is invalid: "+err.Error())
 		return
 	}
 	s.mu.Lock()
@@ -829,7 +1038,7 @@ func (s *Server) handleOpenDialog(w http.ResponseWriter, r *http.Request, u User
 		appError(w, http.StatusBadRequest, "interactive_message.decode_trigger_id.base64_decode_failed", "Failed to decode trigger ID for interactive dialog.")
 		return
 	}
-	if !s.now().Before(tr.expires) {
+	if s.now().After(tr.expires) {
 		appError(w, http.StatusBadRequest, "interactive_message.decode_trigger_id.expired", "Trigger ID for interactive dialog is expired.")
 		return
 	}
@@ -863,10 +1072,6 @@ func (s *Server) handleIncomingWebhook(w http.ResponseWriter, r *http.Request) {
 		appError(w, http.StatusBadRequest, "web.incoming_webhook.text.app_error", "No text specified.")
 		return
 	}
-	if utf8.RuneCountInString(msg.Text) > mattermost.MaxMessageRunes {
-		appError(w, http.StatusBadRequest, "model.post.is_valid.msg.app_error", "Invalid message.")
-		return
-	}
 	channelID := h.channelID
 	if msg.Channel != "" {
 		found := false
@@ -881,18 +1086,54 @@ func (s *Server) handleIncomingWebhook(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	p := mattermost.Post{ChannelID: channelID, Message: msg.Text, Props: msg.Props, Type: msg.Type}
-	p.Props.Attachments = msg.Attachments
-	_ = p.Props.Set("from_webhook", "true")
+	// Like Mattermost, a text over the message limit becomes several posts,
+	// cut every MaxMessageRunes characters wherever that falls; the
+	// attachments go on the last one.
+	base := mattermost.Post{ChannelID: channelID, Props: msg.Props, Type: msg.Type}
+	base.Props.Attachments = nil
+	_ = base.Props.Set("from_webhook", "true")
 	if msg.Username != "" {
-		_ = p.Props.Set("override_username", msg.Username)
+		_ = base.Props.Set("override_username", msg.Username)
 	}
 	if msg.IconURL != "" {
-		_ = p.Props.Set("override_icon_url", msg.IconURL)
+		_ = base.Props.Set("override_icon_url", msg.IconURL)
 	}
-	s.storePostLocked(p, h.userID)
+	parts := cutEvery(msg.Text, mattermost.MaxMessageRunes)
+	last := base
+	last.Message = parts[len(parts)-1]
+	last.Props.Attachments = msg.Attachments
+	for _, p := range []mattermost.Post{base, last} {
+		if status, id, m := checkPostLimits(p.Message, p.Props, nil); status != 0 {
+			appError(w, status, id, m)
+			return
+		}
+	}
+	for _, part := range parts[:len(parts)-1] {
+		p := base
+		p.Message = part
+		s.storePostLocked(p, h.userID)
+	}
+	s.storePostLocked(last, h.userID)
 	w.Header().Set("Content-Type", "text/plain")
 	_, _ = io.WriteString(w, "ok")
+}
+
+// cutEvery cuts s into pieces of n characters (the last may be shorter);
+// an empty s is one empty piece.
+func cutEvery(s string, n int) []string {
+	var out []string
+	for utf8.RuneCountInString(s) > n {
+		i, count := 0, 0
+		for i = range s {
+			if count == n {
+				break
+			}
+			count++
+		}
+		out = append(out, s[:i])
+		s = s[i:]
+	}
+	return append(out, s)
 }
 
 func (s *Server) handleResponseURL(w http.ResponseWriter, r *http.Request) {
@@ -934,8 +1175,8 @@ func (s *Server) applyCommandResponseLocked(resp *mattermost.CommandResponse, us
 		if len(cr.Attachments) > 0 {
 			p.Props.Attachments = cr.Attachments
 		}
-		if utf8.RuneCountInString(p.Message) > mattermost.MaxMessageRunes {
-			return "Invalid message."
+		if status, _, msg := checkPostLimits(p.Message, p.Props, nil); status != 0 {
+			return msg
 		}
 		if cr.ResponseType == mattermost.ResponseInChannel {
 			if cr.Username != "" {

@@ -8,11 +8,13 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ghlkit/ghl/mattermost"
 	"github.com/ghlkit/ghl/mattermost/mattermosttest"
@@ -188,17 +190,30 @@ func TestPendingPostIDDedupe(t *testing.T) {
 	if status != 201 || pa.ID == "" || pa.ID != pb.ID || pb.PendingPostID != "u:1" {
 		t.Errorf("repeat within window: %d %q vs %q", status, pa.ID, pb.ID)
 	}
-	// Another user's post with the same pending id is not handed out.
+	// Mattermost keys the ids by value alone: another user who may read
+	// the first post gets it back; one who may not has the id ignored.
+	createAs := func(token, body string) mattermost.Post {
+		req, _ := http.NewRequest(http.MethodPost, f.srv.URL+"/api/v4/posts", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var p mattermost.Post
+		_ = json.NewDecoder(resp.Body).Decode(&p)
+		return p
+	}
 	alice := f.srv.AddUser("alice")
 	f.srv.AddToken(alice.ID, "alice-token")
-	req, _ := http.NewRequest(http.MethodPost, f.srv.URL+"/api/v4/posts", strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer alice-token")
-	resp, _ := http.DefaultClient.Do(req)
-	var pc mattermost.Post
-	_ = json.NewDecoder(resp.Body).Decode(&pc)
-	resp.Body.Close()
-	if pc.ID == pa.ID || pc.UserID != alice.ID {
-		t.Errorf("other user's repeat returned %+v", pc)
+	if pc := createAs("alice-token", body); pc.ID != pa.ID {
+		t.Errorf("a reader's repeat returned %+v", pc)
+	}
+	private := f.srv.AddChannel("private", f.bot.ID)
+	privateBody := `{"channel_id":"` + private.ID + `","message":"secret","pending_post_id":"u:9"}`
+	first := createAs(f.token, privateBody)
+	if pm := createAs("alice-token", `{"channel_id":"`+f.channel.ID+`","message":"mine","pending_post_id":"u:9"}`); pm.ID == first.ID || pm.UserID != alice.ID || pm.Message != "mine" {
+		t.Errorf("an outsider's repeat returned %+v", pm)
 	}
 	// After the window, the same id creates a new post.
 	now.Add(int64(2 * time.Second))
@@ -209,7 +224,7 @@ func TestPendingPostIDDedupe(t *testing.T) {
 		t.Error("deduplicated after the window")
 	}
 	if n := len(f.srv.Posts(f.channel.ID)); n != 3 {
-		t.Errorf("%d posts, want 3", n)
+		t.Errorf("%d posts, want 3 (first, outsider's, after the window)", n)
 	}
 }
 
@@ -396,6 +411,31 @@ func TestSessionIntegrationFailure(t *testing.T) {
 	}
 }
 
+// openDialog opens d for user, as the bot, with the trigger of a slash
+// command the user typed; submissions go to url.
+func (f *fixture) openDialog(t *testing.T, user mattermosttest.User, url string, d mattermost.Dialog) mattermosttest.OpenedDialog {
+	t.Helper()
+	triggers := make(chan string, 1)
+	cmdApp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		triggers <- r.Form.Get("trigger_id")
+	}))
+	defer cmdApp.Close()
+	f.srv.AddCommand("open", cmdApp.URL)
+	if _, err := f.srv.As(user.ID).SlashCommand(context.Background(), f.channel.ID, "/open"); err != nil {
+		t.Fatal(err)
+	}
+	c, err := mattermost.NewClient(f.srv.URL, f.token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.OpenDialog(context.Background(), &mattermost.OpenDialogRequest{TriggerID: <-triggers, URL: url, Dialog: d}); err != nil {
+		t.Fatal(err)
+	}
+	opened := f.srv.Dialogs()
+	return opened[len(opened)-1]
+}
+
 func TestSubmitDialogInputChecks(t *testing.T) {
 	t.Parallel()
 	f := setup(t)
@@ -407,31 +447,17 @@ func TestSubmitDialogInputChecks(t *testing.T) {
 		got.Store(sub)
 	}))
 	defer app.Close()
-	// Open a dialog for alice through a slash command's trigger.
-	triggers := make(chan string, 1)
-	cmdApp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_ = r.ParseForm()
-		triggers <- r.Form.Get("trigger_id")
-	}))
-	defer cmdApp.Close()
-	f.srv.AddCommand("open", cmdApp.URL)
-	if _, err := f.srv.As(alice.ID).SlashCommand(context.Background(), f.channel.ID, "/open"); err != nil {
-		t.Fatal(err)
-	}
-	c, _ := mattermost.NewClient(f.srv.URL, f.token)
-	err := c.OpenDialog(context.Background(), &mattermost.OpenDialogRequest{TriggerID: <-triggers, URL: app.URL, Dialog: mattermost.Dialog{
+	d := f.openDialog(t, alice, app.URL, mattermost.Dialog{
 		CallbackID: "cb", Title: "T", State: "s",
 		Elements: []mattermost.DialogElement{
 			{DisplayName: "Name", Name: "name", Type: "text", MinLength: 2, MaxLength: 5},
 			{DisplayName: "Kind", Name: "kind", Type: "select", Options: []mattermost.DialogOption{{Text: "A", Value: "a"}}, Default: "a"},
 			{DisplayName: "Note", Name: "note", Type: "textarea", Optional: true},
 			{DisplayName: "Flag", Name: "flag", Type: "bool", Default: "true"},
+			{DisplayName: "Nick", Name: "nick", Type: "text", Optional: true},
+			{DisplayName: "Day", Name: "day", Type: "date", Optional: true},
 		},
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := f.srv.Dialogs()[0]
+	})
 	sess := f.srv.As(alice.ID)
 	for _, tt := range []struct {
 		values map[string]any
@@ -443,6 +469,11 @@ func TestSubmitDialogInputChecks(t *testing.T) {
 		{map[string]any{"name": "ok", "kind": "zzz"}, "kind"},
 		{map[string]any{"name": "ok", "flag": "yes"}, "flag"},
 		{map[string]any{"name": "ok", "nosuch": 1}, "nosuch"},
+		// Without max_length the webapp allows 150 (text) and 3,000
+		// (textarea) characters.
+		{map[string]any{"name": "ok", "nick": strings.Repeat("é", 151)}, "nick"},
+		{map[string]any{"name": "ok", "note": strings.Repeat("é", 3001)}, "note"},
+		{map[string]any{"name": "ok", "day": 20260301}, "day"},
 	} {
 		_, err := sess.SubmitDialog(context.Background(), d, tt.values)
 		var inErr *mattermosttest.InputError
@@ -452,6 +483,9 @@ func TestSubmitDialogInputChecks(t *testing.T) {
 	}
 	if got.Load() != nil {
 		t.Fatal("an invalid submission was sent")
+	}
+	if _, err := sess.SubmitDialog(context.Background(), d, map[string]any{"name": "Jo", "nick": strings.Repeat("é", 150), "note": strings.Repeat("é", 3000), "day": "2026-03-01"}); err != nil {
+		t.Fatalf("values at the limits: %v", err)
 	}
 	res, err := sess.SubmitDialog(context.Background(), d, map[string]any{"name": "Jo"})
 	if err != nil || !res.Closed {
@@ -504,6 +538,11 @@ func TestChannelPostsSince(t *testing.T) {
 	}
 	advance(time.Minute)
 	cut := now
+	atCut, err := c.CreatePost(ctx, &mattermost.Post{ChannelID: f.channel.ID, Message: "at the cut"})
+	if err != nil || atCut.UpdateAt != cut.UnixMilli() {
+		t.Fatalf("post at the cut: %+v %v", atCut, err)
+	}
+	advance(time.Millisecond)
 	var marked mattermost.Post
 	marked.ChannelID, marked.RootID, marked.Message = f.channel.ID, old.ID, "reply"
 	if err := marked.Props.Set("ghlkit_event", "w1"); err != nil {
@@ -513,23 +552,137 @@ func TestChannelPostsSince(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	gone, err := c.CreatePost(ctx, &mattermost.Post{ChannelID: f.channel.ID, Message: "deleted later"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	advance(time.Second)
+	if !f.srv.DeletePost(gone.ID) || f.srv.DeletePost(gone.ID) {
+		t.Fatal("DeletePost")
+	}
 	other := f.srv.AddChannel("elsewhere")
 	if _, err := c.CreatePost(ctx, &mattermost.Post{ChannelID: other.ID, Message: "not here"}); err != nil {
 		t.Fatal(err)
 	}
-	list, err := c.GetPostsSince(ctx, f.channel.ID, cut)
-	if err != nil {
+
+	// update_at strictly after since: the post made at the cut is out;
+	// the deleted post is in, with delete_at set; the reply's root is in
+	// Posts but not in Order.
+	status, body := f.do(t, http.MethodGet, "/api/v4/channels/"+f.channel.ID+"/posts?since="+strconv.FormatInt(cut.UnixMilli(), 10), "")
+	if status != http.StatusOK {
+		t.Fatalf("since: %d %s", status, body)
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(body, &raw); err != nil {
 		t.Fatal(err)
 	}
-	if len(list.Order) != 1 || list.Order[0] != reply.ID || string(list.Posts[reply.ID].Props.Other["ghlkit_event"]) != `"w1"` {
-		t.Fatalf("since %v: %+v", cut, list)
+	if string(raw["next_post_id"]) != `""` || string(raw["prev_post_id"]) != `""` {
+		t.Errorf("cursor keys: next %s prev %s", raw["next_post_id"], raw["prev_post_id"])
+	}
+	var list mattermost.PostList
+	if err := json.Unmarshal(body, &list); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(list.Order, ",") != gone.ID+","+reply.ID {
+		t.Fatalf("order %v, want deleted %s then reply %s", list.Order, gone.ID, reply.ID)
+	}
+	if d := list.Posts[gone.ID]; d.DeleteAt == 0 || d.UpdateAt != d.DeleteAt {
+		t.Errorf("deleted post %+v", d)
+	}
+	if _, ok := list.Posts[old.ID]; !ok || len(list.Posts) != 3 {
+		t.Errorf("posts %v: want the reply's root too", list.Posts)
+	}
+	if string(list.Posts[reply.ID].Props.Other["ghlkit_event"]) != `"w1"` {
+		t.Errorf("marker lost: %+v", list.Posts[reply.ID])
 	}
 	all, err := c.GetPostsSince(ctx, f.channel.ID, cut.Add(-time.Hour))
-	if err != nil || len(all.Order) != 2 || all.Order[0] != reply.ID {
+	if err != nil || len(all.Order) != 4 || all.Order[3] != old.ID {
 		t.Fatalf("all: %+v, %v", all, err)
+	}
+	// Reads and pages leave the deleted post out.
+	if _, err := c.GetPost(ctx, gone.ID); !mattermost.IsNotFound(err) {
+		t.Errorf("deleted post read: %v", err)
+	}
+	page, err := c.GetPostsPage(ctx, f.channel.ID, 0, 10)
+	if err != nil || strings.Join(page.Order, ",") != reply.ID+","+atCut.ID+","+old.ID {
+		t.Fatalf("page: %+v %v", page, err)
 	}
 	if status, _ := f.do(t, http.MethodGet, "/api/v4/channels/"+f.channel.ID+"/posts?since=soon", ""); status != http.StatusBadRequest {
 		t.Errorf("bad since answered %d", status)
+	}
+	if status, _ := f.do(t, http.MethodGet, "/api/v4/channels/"+f.channel.ID+"/posts?include_deleted=true", ""); status != http.StatusForbidden {
+		t.Errorf("include_deleted as a bot answered %d, want 403", status)
+	}
+}
+
+func TestChannelPostsSinceCap(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	c, err := mattermost.NewClient(f.srv.URL, f.token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	start := time.Now().Add(-time.Second)
+	var ids []string
+	for i := range mattermosttest.MaxPostsSince + 5 {
+		ids = append(ids, f.srv.AddPost(f.bot.ID, mattermost.Post{ChannelID: f.channel.ID, Message: "m" + strconv.Itoa(i)}).ID)
+	}
+	list, err := c.GetPostsSince(ctx, f.channel.ID, start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Order) != mattermost.MaxPostsSince || len(list.Posts) != mattermost.MaxPostsSince {
+		t.Fatalf("%d posts in order, %d in posts; want the cap %d", len(list.Order), len(list.Posts), mattermost.MaxPostsSince)
+	}
+	// The fake keeps the ones changed first, newest first: the last five
+	// posts are missing.
+	if list.Order[0] != ids[mattermost.MaxPostsSince-1] || list.Order[len(list.Order)-1] != ids[0] {
+		t.Errorf("order from %s to %s", list.Order[0], list.Order[len(list.Order)-1])
+	}
+	for _, id := range ids[mattermost.MaxPostsSince:] {
+		if _, ok := list.Posts[id]; ok {
+			t.Errorf("post %s past the cap returned", id)
+		}
+	}
+}
+
+func TestChannelPostsPages(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	var ids []string // oldest first
+	for i := range 7 {
+		ids = append(ids, f.srv.AddPost(f.bot.ID, mattermost.Post{ChannelID: f.channel.ID, Message: "m" + strconv.Itoa(i)}).ID)
+	}
+	tests := []struct {
+		query      string
+		order      []string
+		next, prev string
+	}{
+		{"page=0&per_page=3", []string{ids[6], ids[5], ids[4]}, "", ids[3]},
+		{"page=1&per_page=3", []string{ids[3], ids[2], ids[1]}, ids[4], ids[0]},
+		{"page=2&per_page=3", []string{ids[0]}, ids[1], ""},
+		{"page=3&per_page=3", nil, "", ""},
+		{"per_page=500", []string{ids[6], ids[5], ids[4], ids[3], ids[2], ids[1], ids[0]}, "", ""}, // clamped to 200
+		{"page=-1&per_page=2", []string{ids[6], ids[5]}, "", ids[4]},
+	}
+	for _, tt := range tests {
+		status, body := f.do(t, http.MethodGet, "/api/v4/channels/"+f.channel.ID+"/posts?"+tt.query, "")
+		var list mattermost.PostList
+		if err := json.Unmarshal(body, &list); status != 200 || err != nil {
+			t.Fatalf("%s: %d %s", tt.query, status, body)
+		}
+		if strings.Join(list.Order, ",") != strings.Join(tt.order, ",") || list.NextPostID != tt.next || list.PrevPostID != tt.prev {
+			t.Errorf("%s: order %v next %q prev %q; want %v %q %q", tt.query, list.Order, list.NextPostID, list.PrevPostID, tt.order, tt.next, tt.prev)
+		}
+		if !bytes.Contains(body, []byte(`"next_post_id":`)) || !bytes.Contains(body, []byte(`"prev_post_id":`)) {
+			t.Errorf("%s: cursor keys missing in %s", tt.query, body)
+		}
+	}
+	// A thread carries the keys too.
+	_, body := f.do(t, http.MethodGet, "/api/v4/posts/"+ids[0]+"/thread", "")
+	if !bytes.Contains(body, []byte(`"next_post_id":""`)) || !bytes.Contains(body, []byte(`"prev_post_id":""`)) {
+		t.Errorf("thread without cursor keys: %s", body)
 	}
 }
 
@@ -580,5 +733,134 @@ func TestWithIntegrationClient(t *testing.T) {
 	}
 	if ct.n.Load() != 1 {
 		t.Errorf("integration client carried %d requests, want 1", ct.n.Load())
+	}
+}
+
+// TestCancelDialogWire: Mattermost sends a cancellation as it sends a
+// submission, "type": "dialog_submission", with "cancelled": true.
+func TestCancelDialogWire(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	alice := f.srv.AddUser("alice")
+	bodies := make(chan []byte, 1)
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		bodies <- b
+	}))
+	defer app.Close()
+	d := f.openDialog(t, alice, app.URL, mattermost.Dialog{CallbackID: "cb", Title: "T", State: "s", NotifyOnCancel: true})
+	res, err := f.srv.As(alice.ID).CancelDialog(context.Background(), d)
+	if err != nil || !res.Sent || !res.Closed {
+		t.Fatalf("cancel %+v %v", res, err)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(<-bodies, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got["type"] != "dialog_submission" || got["cancelled"] != true || got["callback_id"] != "cb" || got["state"] != "s" || got["user_id"] != alice.ID {
+		t.Errorf("cancellation %v", got)
+	}
+}
+
+// TestOpenDialogLimits: the fake holds a dialog to Mattermost's limits
+// whoever sends it (here raw JSON, no client checks).
+func TestOpenDialogLimits(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	tests := []struct {
+		name, dialog string
+		valid        bool
+	}{
+		{"no elements", `{"title":"T","elements":[]}`, true},
+		{"title of 24 bytes", `{"title":"` + strings.Repeat("t", 24) + `"}`, true},
+		{"title of 25 bytes", `{"title":"` + strings.Repeat("t", 25) + `"}`, false},
+		{"date and datetime", `{"title":"T","elements":[{"display_name":"D","name":"d","type":"date","default":"today"},{"display_name":"W","name":"w","type":"datetime","default":"2026-03-01T10:00:00Z","time_interval":30}]}`, true},
+		{"bad date", `{"title":"T","elements":[{"display_name":"D","name":"d","type":"date","default":"March"}]}`, false},
+		{"label of 25", `{"title":"T","elements":[{"display_name":"` + strings.Repeat("l", 25) + `","name":"n","type":"text"}]}`, false},
+		{"help of 151", `{"title":"T","elements":[{"display_name":"L","name":"n","type":"text","help_text":"` + strings.Repeat("h", 151) + `"}]}`, false},
+		{"radio default off the options", `{"title":"T","elements":[{"display_name":"L","name":"n","type":"radio","default":"x","options":[{"text":"A","value":"a"}]}]}`, false},
+		{"bool default yes", `{"title":"T","elements":[{"display_name":"L","name":"n","type":"bool","default":"yes"}]}`, false},
+		{"min above max", `{"title":"T","elements":[{"display_name":"L","name":"n","type":"text","min_length":9,"max_length":3}]}`, false},
+		{"textarea placeholder of 3001", `{"title":"T","elements":[{"display_name":"L","name":"n","type":"textarea","placeholder":"` + strings.Repeat("p", 3001) + `"}]}`, false},
+	}
+	for _, tt := range tests {
+		// The trigger is bogus: a dialog that passes the limits fails on it.
+		status, body := f.do(t, http.MethodPost, "/api/v4/actions/dialogs/open", `{"trigger_id":"nope","url":"https://app.example/d","dialog":`+tt.dialog+`}`)
+		var e struct{ ID string }
+		_ = json.Unmarshal(body, &e)
+		wantID := "api.interactive_dialog.invalid.app_error"
+		if tt.valid {
+			wantID = "interactive_message.decode_trigger_id.base64_decode_failed"
+		}
+		if status != http.StatusBadRequest || e.ID != wantID {
+			t.Errorf("%s: %d %s, want %s", tt.name, status, e.ID, wantID)
+		}
+	}
+}
+
+// TestActionEphemeralTextIsThreaded: Mattermost shows an action's
+// ephemeral_text in the clicked post's thread: under the post itself, or
+// under its root when the post is a reply.
+func TestActionEphemeralTextIsThreaded(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	alice := f.srv.AddUser("alice")
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"ephemeral_text":"noted"}`)
+	}))
+	defer app.Close()
+	withButton := func(rootID string) mattermost.Post {
+		p := mattermost.Post{ChannelID: f.channel.ID, RootID: rootID, Message: "m"}
+		p.Props.Attachments = []mattermost.Attachment{{Actions: []mattermost.Action{{ID: "ok", Name: "OK", Integration: &mattermost.Integration{URL: app.URL}}}}}
+		return f.srv.AddPost(f.bot.ID, p)
+	}
+	root := withButton("")
+	reply := withButton(root.ID)
+	for _, clicked := range []mattermost.Post{root, reply} {
+		if _, err := f.srv.As(alice.ID).ClickButton(context.Background(), clicked.ID, "OK"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eph := f.srv.Ephemeral(alice.ID)
+	if len(eph) != 2 || eph[0].Post.RootID != root.ID || eph[1].Post.RootID != root.ID || eph[0].Post.Message != "noted" {
+		t.Errorf("ephemeral posts %+v", eph)
+	}
+}
+
+// TestIncomingWebhookSplitsLongText: an incoming webhook's text over the
+// message limit becomes several posts, cut every MaxMessageRunes
+// characters, with the attachments on the last one, as on a real server.
+// (package mattermost refuses such text before sending it.)
+func TestIncomingWebhookSplitsLongText(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	hook := f.srv.AddWebhook(f.channel.ID)
+	text := strings.Repeat("é", 2*mattermost.MaxMessageRunes+10)
+	body, _ := json.Marshal(map[string]any{"text": text, "attachments": []map[string]string{{"title": "A"}}})
+	resp, err := http.Post(hook, "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	posts := f.srv.Posts(f.channel.ID)
+	if len(posts) != 3 {
+		t.Fatalf("%d posts, want 3", len(posts))
+	}
+	var joined strings.Builder
+	for i, p := range posts {
+		joined.WriteString(p.Message)
+		if n := utf8.RuneCountInString(p.Message); i < 2 && n != mattermost.MaxMessageRunes || i == 2 && n != 10 {
+			t.Errorf("post %d has %d characters", i, n)
+		}
+		if hasAtt := len(p.Props.Attachments) == 1; hasAtt != (i == 2) || string(p.Props.Other["from_webhook"]) != `"true"` {
+			t.Errorf("post %d: attachments %v, props %v", i, p.Props.Attachments, p.Props.Other)
+		}
+	}
+	if joined.String() != text {
+		t.Error("the parts do not add up to the text")
 	}
 }

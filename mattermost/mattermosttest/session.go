@@ -289,8 +289,13 @@ func (u *Session) click(ctx context.Context, postID, name, selected string) (*Ac
 		stored.UpdateAt, stored.EditAt = now, now
 	}
 	if t := res.Response.EphemeralText; t != "" {
+		// Mattermost threads it under the clicked post.
+		root := stored.RootID
+		if root == "" {
+			root = stored.ID
+		}
 		ep := mattermost.Post{
-			ID: NewID(), UserID: usr.ID, ChannelID: stored.ChannelID, RootID: stored.RootID,
+			ID: NewID(), UserID: usr.ID, ChannelID: stored.ChannelID, RootID: root,
 			Message: t, Type: "system_ephemeral", CreateAt: s.millisLocked(),
 		}
 		s.ephemeral = append(s.ephemeral, EphemeralPost{UserID: usr.ID, Post: ep})
@@ -353,12 +358,14 @@ func (u *Session) SubmitDialog(ctx context.Context, d OpenedDialog, values map[s
 }
 
 // CancelDialog closes d. Mattermost tells the integration only when the
-// dialog asked for it (notify_on_cancel); otherwise nothing is sent.
+// dialog asked for it (notify_on_cancel); otherwise nothing is sent. The
+// server sends a cancellation as it sends a submission, type
+// "dialog_submission", with "cancelled": true and no values.
 func (u *Session) CancelDialog(ctx context.Context, d OpenedDialog) (*DialogResult, error) {
 	if !d.Dialog.NotifyOnCancel {
 		return &DialogResult{Closed: true}, nil
 	}
-	return u.sendDialog(ctx, d, &mattermost.DialogSubmission{Type: mattermost.DialogCancelled, Cancelled: true})
+	return u.sendDialog(ctx, d, &mattermost.DialogSubmission{Type: mattermost.DialogSubmitted, Cancelled: true})
 }
 
 func (u *Session) sendDialog(ctx context.Context, d OpenedDialog, sub *mattermost.DialogSubmission) (*DialogResult, error) {
@@ -423,14 +430,31 @@ func checkDialogInput(d *mattermost.Dialog, values map[string]any) (map[string]a
 				continue
 			}
 		case mattermost.ElementText, mattermost.ElementTextarea:
-			if str, ok := v.(string); ok {
-				n := utf8.RuneCountInString(str)
-				if e.MinLength > 0 && n < e.MinLength {
-					errs[e.Name] = "Must be at least " + strconv.Itoa(e.MinLength) + " characters."
+			str, ok := v.(string)
+			if !ok {
+				errs[e.Name] = "must be text"
+				continue
+			}
+			// The webapp caps input at max_length, or 150 (text) and
+			// 3,000 (textarea) characters without one.
+			maxLen := e.MaxLength
+			if maxLen == 0 {
+				maxLen = mattermost.MaxElementText
+				if e.Type == mattermost.ElementTextarea {
+					maxLen = mattermost.MaxElementTextarea
 				}
-				if e.MaxLength > 0 && n > e.MaxLength {
-					errs[e.Name] = "Must be at most " + strconv.Itoa(e.MaxLength) + " characters."
-				}
+			}
+			n := utf8.RuneCountInString(str)
+			if e.MinLength > 0 && n < e.MinLength {
+				errs[e.Name] = "Must be at least " + strconv.Itoa(e.MinLength) + " characters."
+			}
+			if n > maxLen {
+				errs[e.Name] = "Must be at most " + strconv.Itoa(maxLen) + " characters."
+			}
+		case mattermost.ElementDate, mattermost.ElementDatetime:
+			if _, ok := v.(string); !ok {
+				errs[e.Name] = "must be a date string"
+				continue
 			}
 		case mattermost.ElementSelect, mattermost.ElementRadio:
 			str, _ := v.(string)

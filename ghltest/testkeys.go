@@ -1,12 +1,12 @@
-package whsign
+package ghltest
 
 // DO NOT USE THESE KEYS IN PRODUCTION.
 //
 // The private keys below are published on purpose, in source code anyone can
 // read: they exist only so that tests (yours, ghltest's, ours) can produce
-// webhooks that a Verifier configured with TestPublicKeys accepts. Anyone can
-// forge a signature with them. Never configure a production Verifier with
-// TestPublicKeys; use the public keys HighLevel gives you.
+// webhooks that a webhook.Verifier configured with WebhookPublicKeys accepts.
+// Anyone can forge a signature with them. Never configure a production
+// Verifier with WebhookPublicKeys; use the public keys HighLevel gives you.
 //
 // Generated once with:
 //
@@ -19,7 +19,10 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
+	"net/http"
 	"sync"
+
+	"github.com/ghlkit/ghl/internal/whsign"
 )
 
 // testEd25519PrivateKeyPEM is the PUBLISHED, TEST-ONLY Ed25519 private key (PKCS#8).
@@ -78,40 +81,47 @@ var testKeys = sync.OnceValues(func() (ed25519.PrivateKey, *rsa.PrivateKey) {
 func parsePKCS8(s string) (any, error) {
 	block, _ := pem.Decode([]byte(s))
 	if block == nil || block.Type != "PRIVATE KEY" {
-		return nil, fmt.Errorf("webhook: embedded test key is not a PEM PRIVATE KEY")
+		return nil, fmt.Errorf("ghltest: embedded test key is not a PEM PRIVATE KEY")
 	}
 	k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
 	if err != nil {
-		return nil, fmt.Errorf("webhook: embedded test key: %w", err)
+		return nil, fmt.Errorf("ghltest: embedded test key: %w", err)
 	}
 	return k, nil
 }
 
-// TestSigner returns a Signer holding a fixed, published, test-only Ed25519
-// and RSA key pair, so tests can produce webhooks that a Verifier built from
-// TestPublicKeys accepts.
+// WebhookPrivateKeys returns the published, test-only Ed25519 and RSA
+// private keys the server signs its webhooks with by default, so that a test
+// can sign payloads of its own for a receiver:
+//
+//	ed, rk := ghltest.WebhookPrivateKeys()
+//	h, err := (&webhook.Signer{Ed25519: ed, RSA: rk}).Sign(body)
 //
 // The private keys are in this package's source code for anyone to read:
-// never trust them in production.
-//
-// Each call returns a new Signer with its own copy of the Ed25519 key; the
-// RSA key is shared and must not be modified.
-func TestSigner() *Signer {
+// never trust them in production. The Ed25519 key is a fresh copy on each
+// call; the RSA key is shared and must not be modified.
+func WebhookPrivateKeys() (ed25519.PrivateKey, *rsa.PrivateKey) {
 	edKey, rsaKey := testKeys()
-	return &Signer{
-		Ed25519: append(ed25519.PrivateKey(nil), edKey...),
-		RSA:     rsaKey,
-	}
+	return append(ed25519.PrivateKey(nil), edKey...), rsaKey
 }
 
-// TestPublicKeys returns the public halves of TestSigner's keys, to configure
-// a Verifier in tests. The Ed25519 key is a fresh copy; the RSA key is shared
-// and must not be modified.
+// WebhookPublicKeys returns the public halves of WebhookPrivateKeys, which
+// verify the webhooks the server signs by default: Ed25519 for
+// X-GHL-Signature and RSA for the legacy X-WH-Signature. The Ed25519 key is
+// a fresh copy on each call; the RSA key is shared and must not be modified.
 //
 // Never configure a production Verifier with these keys: their private
 // halves are public.
-func TestPublicKeys() (ed25519.PublicKey, *rsa.PublicKey) {
+func WebhookPublicKeys() (ed25519.PublicKey, *rsa.PublicKey) {
 	edKey, rsaKey := testKeys()
 	pub := edKey.Public().(ed25519.PublicKey)
 	return append(ed25519.PublicKey(nil), pub...), &rsaKey.PublicKey
+}
+
+// testKeySigner signs with the published test keys.
+type testKeySigner struct{}
+
+func (testKeySigner) Sign(body []byte) (http.Header, error) {
+	edKey, rsaKey := testKeys()
+	return whsign.Sign(edKey, rsaKey, body)
 }
