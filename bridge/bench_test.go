@@ -2,11 +2,13 @@ package bridge
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -27,6 +29,7 @@ type postTimer struct {
 	mu   sync.Mutex
 	at   map[string]time.Time
 	n    atomic.Int64
+	dups atomic.Int64 // events posted more than once
 	done chan struct{}
 	want int64
 }
@@ -52,6 +55,8 @@ func (p *postTimer) RoundTrip(req *http.Request) (*http.Response, error) {
 			if p.n.Add(1) == p.want {
 				close(p.done)
 			}
+		} else {
+			p.dups.Add(1)
 		}
 		p.mu.Unlock()
 	}
@@ -65,14 +70,23 @@ func (p *postTimer) RoundTrip(req *http.Request) (*http.Response, error) {
 // created, and the p50 and p99 latency from sending a webhook to its post
 // being created. "max" sends as fast as 8 parallel senders can (latency
 // then includes the queue that builds up); "rate=1000" offers a steady
-// 1,000 events/s, the target load.
+// 1,000 events/s, the target load. "bbolt" is one bridge on its state
+// file; "postgres-2" is two replicas on one PostgreSQL database (webhooks
+// alternate between them; both deliver), which needs
+// GHLKIT_TEST_DATABASE_URL.
 func BenchmarkWebhookToMattermost(b *testing.B) {
-	b.Run("max", func(b *testing.B) { benchWebhooks(b, 0) })
-	b.Run("rate=1000", func(b *testing.B) { benchWebhooks(b, 1000) })
+	for _, store := range []string{"bbolt", "postgres-2"} {
+		b.Run(store+"/max", func(b *testing.B) { benchWebhooks(b, store, 0) })
+		b.Run(store+"/rate=1000", func(b *testing.B) { benchWebhooks(b, store, 1000) })
+	}
 }
 
-func benchWebhooks(b *testing.B, rate int) {
-	e := newEnv(b, withoutRun(), withoutWebhookTarget())
+func benchWebhooks(b *testing.B, store string, rate int) {
+	opts := []envOption{withoutRun(), withoutWebhookTarget()}
+	if store != "bbolt" {
+		opts = append(opts, withDatabase(newTestSchema(b)))
+	}
+	e := newEnv(b, opts...)
 	const contacts = 16
 	ids := make([]string, contacts)
 	ids[0] = e.contact.ID
@@ -88,6 +102,26 @@ func benchWebhooks(b *testing.B, rate int) {
 	}
 	e.start(WithGHLClient(gc), WithMattermostClient(mc), WithDeliveryPolicy(DeliveryPolicy{}), WithLogger(slog.New(slog.DiscardHandler)))
 	e.run()
+	urls := []string{e.srv.URL + PathWebhook}
+	if store != "bbolt" {
+		// The second replica: its own Bridge, clients, server and
+		// deliverer, on the same database.
+		gc2, _ := e.clients()
+		mc2, err := mattermost.NewClient(e.mm.URL, e.botToken, mattermost.WithTransport(timer))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b2, err := New(e.cfg, WithGHLClient(gc2), WithMattermostClient(mc2), WithLogger(slog.New(slog.DiscardHandler)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		srv2 := httptest.NewServer(b2)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); b2.Run(ctx) }()
+		b.Cleanup(func() { cancel(); <-done; srv2.Close(); b2.Close() })
+		urls = append(urls, srv2.URL+PathWebhook)
+	}
 
 	// Sign every payload up front: HighLevel signs, not the bridge.
 	edKey, _ := ghltest.WebhookPrivateKeys()
@@ -110,12 +144,14 @@ func benchWebhooks(b *testing.B, rate int) {
 		ds[i] = delivery{title, body, h}
 	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
-	url := e.srv.URL + PathWebhook
 	sent := make([]time.Time, b.N)
 
 	b.ResetTimer()
-	store := e.b.Store().(*BoltStore)
-	commits0 := store.commits.Load()
+	bolt, _ := e.b.Store().(*BoltStore)
+	var commits0 int64
+	if bolt != nil {
+		commits0 = bolt.commits.Load()
+	}
 	start := time.Now()
 	// Senders take event numbers from next, as fast as they can or, with a
 	// rate, when the schedule says.
@@ -135,7 +171,7 @@ func benchWebhooks(b *testing.B, rate int) {
 	for range 8 { // HighLevel delivers in parallel
 		wg.Go(func() {
 			for i := range next {
-				req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(ds[i].body))
+				req, _ := http.NewRequest(http.MethodPost, urls[i%len(urls)], bytes.NewReader(ds[i].body))
 				req.Header = ds[i].h.Clone()
 				sent[i] = time.Now()
 				resp, err := client.Do(req)
@@ -169,10 +205,13 @@ func benchWebhooks(b *testing.B, rate int) {
 	timer.mu.Unlock()
 	slices.Sort(lat)
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "events/s")
-	b.ReportMetric(float64(store.commits.Load()-commits0)/float64(b.N), "commits/event")
+	if bolt != nil {
+		b.ReportMetric(float64(bolt.commits.Load()-commits0)/float64(b.N), "commits/event")
+	}
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
-	if got := len(e.posts(e.channel.ID)); got != b.N {
-		b.Errorf("%d posts for %d events", got, b.N)
+	// None lost, none doubled.
+	if got := len(e.posts(e.channel.ID)); got != b.N || timer.dups.Load() != 0 {
+		b.Errorf("%d posts (%d events posted twice) for %d events", got, timer.dups.Load(), b.N)
 	}
 }

@@ -2,8 +2,8 @@ package bridge
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -64,12 +64,15 @@ type Bridge struct {
 	mux      *http.ServeMux
 	deliver  *deliverer
 	own      *ownWrites
-	locks    keyedMutex
 	hl       sourceState
 	format   *mattermost.Formatter
 	names    nameCache
 	dialogs  *mattermost.DialogHandler
+	destFail destFailures
+	ignored  ignoredCounters
 	stop     context.CancelFunc // ends the OAuth token source's context
+	oauthTS  *oauth.TokenSource // nil unless OAuth: tells the granted scopes
+	ops      *opsState          // probes, readiness, access mode, metrics (health.go)
 
 	runMu     sync.Mutex
 	running   bool
@@ -119,7 +122,8 @@ func WithMattermostClient(c *mattermost.Client) Option {
 	}
 }
 
-// WithStore keeps the state in s instead of a BoltStore at DataPath. The
+// WithStore keeps the state in s instead of the store the configuration
+// names (PostgreSQL at DatabaseURL, or a BoltStore at DataPath). The
 // Bridge does not close a store it was given.
 func WithStore(s Store) Option {
 	return func(o *options) error {
@@ -143,14 +147,12 @@ func WithClock(now func() time.Time) Option {
 	}
 }
 
-// WithLogger logs to l (default: nothing is logged). Secrets are never
-// logged.
+// WithLogger logs to l; nil, the default, logs nothing. Every line names
+// its component ("bridge", "webhook", "highlevel", "mattermost", "oauth").
+// Secrets are never logged.
 func WithLogger(l *slog.Logger) Option {
 	return func(o *options) error {
-		if l == nil {
-			return errors.New("bridge: WithLogger: nil logger")
-		}
-		o.log = l
+		o.log = l // nil: log nothing, the default
 		return nil
 	}
 }
@@ -189,14 +191,11 @@ func WithSignerOptions(opts ...mattermost.SignerOption) Option {
 // WithTrigger sets the slash command trigger shown in help ("/ghl").
 func WithTrigger(trigger string) Option {
 	return func(o *options) error {
-		trigger = strings.TrimSpace(trigger)
-		if trigger == "" || strings.ContainsAny(trigger, " \t\n") {
-			return fmt.Errorf("bridge: WithTrigger: %q is not a trigger word", trigger)
+		t, err := normalizeTrigger(trigger)
+		if err != nil {
+			return fmt.Errorf("bridge: WithTrigger: %w", err)
 		}
-		if !strings.HasPrefix(trigger, "/") {
-			trigger = "/" + trigger
-		}
-		o.trigger = trigger
+		o.trigger = t
 		return nil
 	}
 }
@@ -214,8 +213,9 @@ func WithHTTPClient(hc *http.Client) Option {
 }
 
 // New builds a Bridge from cfg and opts. It validates what it needs of cfg
-// (a *ConfigError lists every problem) and opens the state file unless
-// WithStore is given. Call Run to deliver HighLevel events and Close when
+// (a *ConfigError lists every problem) and opens the store unless WithStore
+// is given: PostgreSQL at DatabaseURL when set (migrating its schema), else
+// the bbolt file at DataPath. Call Run to deliver HighLevel events and Close when
 // done.
 func New(cfg Config, opts ...Option) (*Bridge, error) {
 	var o options
@@ -239,14 +239,20 @@ func New(cfg Config, opts ...Option) (*Bridge, error) {
 	}
 	if o.trigger == "" {
 		o.trigger = DefaultTrigger
+		if cfg.Trigger != "" {
+			o.trigger, _ = normalizeTrigger(cfg.Trigger) // checked by problemsFor
+		}
 	}
 	b := &Bridge{
 		cfg:     cfg,
 		trigger: o.trigger,
 		now:     o.now,
-		log:     o.log,
+		log:     component(o.log, "bridge"),
 		own:     newOwnWrites(),
+		ops:     newOpsState(),
 	}
+	b.ops.metrics = newMetrics()
+	b.ops.logBase = o.log
 	bg, stop := context.WithCancel(context.Background())
 	b.stop = stop
 	fail := func(err error) (*Bridge, error) {
@@ -257,19 +263,39 @@ func New(cfg Config, opts ...Option) (*Bridge, error) {
 		return nil, err
 	}
 
-	b.ghl = o.ghl
-	if b.ghl == nil {
-		c, err := newGHLClient(bg, cfg, o)
+	// The store first: it keeps the OAuth tokens.
+	b.store = o.store
+	switch {
+	case b.store != nil:
+	case cfg.DatabaseURL != "":
+		ctx, cancel := context.WithTimeout(bg, time.Minute)
+		s, err := OpenPGStore(ctx, string(cfg.DatabaseURL), o.now)
+		cancel()
 		if err != nil {
 			return fail(err)
 		}
-		b.ghl = c
+		b.store, b.ownStore = s, true
+	default:
+		s, err := OpenBoltStore(cfg.DataPath, o.now)
+		if err != nil {
+			return fail(err)
+		}
+		b.store, b.ownStore = s, true
+	}
+
+	b.ghl = o.ghl
+	if b.ghl == nil {
+		c, ts, err := newGHLClient(bg, cfg, o, b.store, ghl.WithObserver(b.ops.metrics.observeHighLevel))
+		if err != nil {
+			return fail(err)
+		}
+		b.ghl, b.oauthTS = c, ts
 	}
 	b.tasks, b.notes, b.contacts = tasks.New(b.ghl), notes.New(b.ghl), contacts.New(b.ghl)
 
 	b.mm = o.mm
 	if b.mm == nil {
-		mmOpts := []mattermost.Option{mattermost.WithLogger(o.log)}
+		mmOpts := []mattermost.Option{mattermost.WithLogger(component(o.log, "mattermost")), mattermost.WithObserver(b.ops.metrics.observeMattermost)}
 		if o.httpClient != nil {
 			mmOpts = append(mmOpts, mattermost.WithHTTPClient(o.httpClient))
 		}
@@ -280,18 +306,9 @@ func New(cfg Config, opts ...Option) (*Bridge, error) {
 		b.mm = c
 	}
 
-	b.store = o.store
-	if b.store == nil {
-		s, err := OpenBoltStore(cfg.DataPath, o.now)
-		if err != nil {
-			return fail(err)
-		}
-		b.store, b.ownStore = s, true
-	}
-
 	vopts := []webhook.Option{webhook.WithClock(o.now), webhook.WithDedupe(b.store)}
 	if cfg.WebhookPublicKey != "" {
-		vopts = append(vopts, webhook.WithPublicKeys(cfg.WebhookPublicKey))
+		vopts = append(vopts, webhook.WithPublicKeys(webhookKeys(cfg.WebhookPublicKey)...))
 	}
 	if cfg.WebhookLegacyRSA {
 		vopts = append(vopts, webhook.WithLegacyRSA())
@@ -302,7 +319,15 @@ func New(cfg Config, opts ...Option) (*Bridge, error) {
 	}
 	b.verifier = v
 
-	signer, err := mattermost.NewSigner([]byte(cfg.Secret), append([]mattermost.SignerOption{mattermost.WithSignerClock(o.now)}, o.signerOpt...)...)
+	sopts := []mattermost.SignerOption{mattermost.WithSignerClock(o.now)}
+	if len(cfg.PreviousSecrets) > 0 {
+		prev := make([][]byte, len(cfg.PreviousSecrets))
+		for i, p := range cfg.PreviousSecrets {
+			prev[i] = []byte(p)
+		}
+		sopts = append(sopts, mattermost.WithPreviousSecrets(prev...))
+	}
+	signer, err := mattermost.NewSigner([]byte(cfg.Secret), append(sopts, o.signerOpt...)...)
 	if err != nil {
 		return fail(fmt.Errorf("bridge: signer: %w", err))
 	}
@@ -310,6 +335,7 @@ func New(cfg Config, opts ...Option) (*Bridge, error) {
 
 	b.format = b.newFormatter()
 	b.deliver = newDeliverer(b, o.delivery)
+	b.ops.metrics.register(b)
 	if err := b.routes(); err != nil {
 		return fail(err)
 	}
@@ -317,57 +343,57 @@ func New(cfg Config, opts ...Option) (*Bridge, error) {
 }
 
 // newGHLClient builds the HighLevel client from the configuration.
-func newGHLClient(bg context.Context, cfg Config, o options) (*ghl.Client, error) {
+func newGHLClient(bg context.Context, cfg Config, o options, st Store, extra ...ghl.Option) (*ghl.Client, *oauth.TokenSource, error) {
 	copts := []ghl.Option{
 		ghl.WithBaseURL(cfg.GHLBaseURL),
 		ghl.WithLocationID(cfg.LocationID),
-		ghl.WithLogger(o.log),
+		ghl.WithLogger(component(o.log, "highlevel")),
 	}
+	copts = append(copts, extra...)
 	if o.httpClient != nil {
 		copts = append(copts, ghl.WithHTTPClient(o.httpClient))
 	}
+	var ts *oauth.TokenSource
 	if cfg.OAuth == nil {
 		copts = append(copts, ghl.WithToken(string(cfg.GHLToken)))
 	} else {
-		key, err := base64.StdEncoding.DecodeString(string(cfg.OAuth.TokenKey))
+		ctx, cancel := context.WithTimeout(bg, time.Minute)
+		tokens, where, err := openOAuthStore(ctx, cfg, st, o.log)
+		cancel()
 		if err != nil {
-			return nil, fmt.Errorf("bridge: %s is not base64", EnvTokenKey)
-		}
-		fs, err := oauth.NewFileStore(cfg.OAuth.TokenDir, oauth.EncryptionKey{ID: 1, Key: key})
-		if err != nil {
-			return nil, fmt.Errorf("bridge: OAuth token store: %w", err)
+			return nil, nil, fmt.Errorf("bridge: OAuth token store: %w", err)
 		}
 		app, err := oauth.NewApp(oauth.Config{
 			ClientID:     cfg.OAuth.ClientID,
 			ClientSecret: string(cfg.OAuth.ClientSecret),
 			BaseURL:      cfg.GHLBaseURL,
-			Store:        fs,
+			Store:        tokens,
 			HTTPClient:   o.httpClient,
-			Logger:       o.log,
+			Logger:       component(o.log, "oauth"),
 			Now:          o.now,
 		})
 		if err != nil {
-			return nil, fmt.Errorf("bridge: OAuth: %w", err)
+			return nil, nil, fmt.Errorf("bridge: OAuth: %w", err)
 		}
 		// Fail at start, not at the first command, when nothing was
 		// installed for the location.
-		if _, err := fs.Load(bg, cfg.LocationID); err != nil {
+		if _, err := tokens.Load(bg, cfg.LocationID); err != nil {
 			if errors.Is(err, oauth.ErrNotFound) {
-				return nil, fmt.Errorf("bridge: no OAuth token stored for location %s in %s: install the app first", cfg.LocationID, cfg.OAuth.TokenDir)
+				return nil, nil, fmt.Errorf("bridge: no OAuth token stored for location %s in %s: install the app first", cfg.LocationID, where)
 			}
-			return nil, fmt.Errorf("bridge: reading the OAuth token of location %s: %w", cfg.LocationID, err)
+			return nil, nil, fmt.Errorf("bridge: reading the OAuth token of location %s: %w", cfg.LocationID, err)
 		}
-		ts, err := app.TokenSource(bg, cfg.LocationID)
+		ts, err = app.TokenSource(bg, cfg.LocationID)
 		if err != nil {
-			return nil, fmt.Errorf("bridge: OAuth token source: %w", err)
+			return nil, nil, fmt.Errorf("bridge: OAuth token source: %w", err)
 		}
 		copts = append(copts, ghl.WithTokenSource(ts))
 	}
 	c, err := ghl.NewClient(copts...)
 	if err != nil {
-		return nil, fmt.Errorf("bridge: HighLevel client: %w", err)
+		return nil, nil, fmt.Errorf("bridge: HighLevel client: %w", err)
 	}
-	return c, nil
+	return c, ts, nil
 }
 
 // problemsFor checks what New needs: the parts of the configuration that
@@ -380,7 +406,7 @@ func (c *Config) problemsFor(haveGHL, haveMM, haveStore bool) []string {
 		switch {
 		case haveGHL && (name == EnvGHLToken || name == EnvGHLBaseURL || strings.HasPrefix(name, "GHL_CLIENT_") || strings.HasPrefix(name, "GHL_TOKEN_")):
 		case haveMM && (name == EnvMattermostURL || name == EnvMattermostToken):
-		case haveStore && name == EnvData:
+		case haveStore && (name == EnvData || name == EnvDatabaseURL):
 		default:
 			out = append(out, p)
 		}
@@ -410,6 +436,16 @@ func (b *Bridge) Run(ctx context.Context) error {
 		b.running = false
 		b.runMu.Unlock()
 		close(done)
+	}()
+	probeCtx, stopProbing := context.WithCancel(ctx)
+	probed := make(chan struct{})
+	go func() {
+		defer close(probed)
+		b.probeLoop(probeCtx)
+	}()
+	defer func() {
+		stopProbing()
+		<-probed
 	}()
 	return b.deliver.run(ctx)
 }
@@ -446,13 +482,24 @@ func (b *Bridge) Store() Store { return b.store }
 // the event is on disk: the webhook handler answers 200 after that.
 func (b *Bridge) acceptEvent(ctx context.Context, e webhook.Event) error {
 	m := e.EventMeta()
-	if m.LocationID != "" && b.cfg.LocationID != "" && m.LocationID != b.cfg.LocationID {
-		b.log.LogAttrs(ctx, slog.LevelInfo, "bridge: ignoring a webhook of another location",
+	// HighLevel signs every app's webhooks with one key: the location is
+	// what ties a webhook to this bridge. Others are answered (so
+	// HighLevel does not retry them) and counted, never posted.
+	switch {
+	case m.LocationID == "":
+		b.ignored.noLocation.Add(1)
+		b.log.LogAttrs(ctx, slog.LevelWarn, "bridge: ignoring a webhook without locationId",
+			slog.String("type", m.Type), slog.String("webhookId", m.WebhookID))
+		return nil
+	case m.LocationID != b.cfg.LocationID:
+		b.ignored.otherLocation.Add(1)
+		b.log.LogAttrs(ctx, slog.LevelWarn, "bridge: ignoring a webhook of another location",
 			slog.String("type", m.Type), slog.String("webhookId", m.WebhookID), slog.String("locationId", m.LocationID))
 		return nil
 	}
 	contactID, ok := eventContact(e)
 	if !ok {
+		b.ignored.otherType.Add(1)
 		b.log.LogAttrs(ctx, slog.LevelDebug, "bridge: ignoring a webhook type the bridge does not post",
 			slog.String("type", m.Type), slog.String("webhookId", m.WebhookID))
 		return nil
@@ -510,8 +557,20 @@ func eventContact(e webhook.Event) (string, bool) {
 
 // --- own changes ---
 
-// ownKey identifies a change made from chat, as its webhook will show it.
-func ownKey(eventType, id string) string { return eventType + "/" + id }
+// ownKey identifies a change made from chat, as its webhook will show it:
+// the event type, the object's ID and, when given, the values the bridge
+// set (hashed), so that a mark matches only that exact change.
+func ownKey(eventType, id string, change ...string) string {
+	k := eventType + "/" + id
+	if len(change) > 0 {
+		sum := sha256.Sum256([]byte(strings.Join(change, "\x00")))
+		k += "/" + hex.EncodeToString(sum[:8])
+	}
+	return k
+}
+
+// completedChange is the change of a completion made from chat.
+const completedChange = "completed=true"
 
 // ownKeyFor returns the own-change key of an event, or "".
 func ownKeyFor(e webhook.Event) string {
@@ -519,9 +578,20 @@ func ownKeyFor(e webhook.Event) string {
 	case *webhook.TaskCreate:
 		return ownKey(webhook.TypeTaskCreate, e.Task.ID)
 	case *webhook.TaskComplete:
-		return ownKey(webhook.TypeTaskComplete, e.Task.ID)
+		if !e.Task.Completed {
+			return ""
+		}
+		return ownKey(webhook.TypeTaskComplete, e.Task.ID, completedChange)
 	case *webhook.NoteCreate:
 		return ownKey(webhook.TypeNoteCreate, e.Note.ID)
+	case *webhook.NoteUpdate:
+		return ownNoteUpdateKey(e.Note.ID, e.Note.Body)
+	case *webhook.ContactUpdate:
+		return ownContactUpdateKey(&e.Contact)
+	case *webhook.ContactTagUpdate:
+		return ownTagsKey(e.Contact.ID, e.Contact.Tags)
+	case *webhook.ContactCreate:
+		return ownCreateKey(&e.Contact)
 	}
 	return ""
 }
@@ -571,41 +641,6 @@ func (o *ownWrites) busy(contactID string) bool {
 	return o.m[contactID] != nil
 }
 
-// keyedMutex serialises work on one key (a task being completed).
-type keyedMutex struct {
-	mu sync.Mutex
-	m  map[string]*keyedEntry
-}
-
-type keyedEntry struct {
-	mu sync.Mutex
-	n  int
-}
-
-func (k *keyedMutex) lock(key string) func() {
-	k.mu.Lock()
-	if k.m == nil {
-		k.m = make(map[string]*keyedEntry)
-	}
-	e := k.m[key]
-	if e == nil {
-		e = &keyedEntry{}
-		k.m[key] = e
-	}
-	e.n++
-	k.mu.Unlock()
-	e.mu.Lock()
-	return func() {
-		e.mu.Unlock()
-		k.mu.Lock()
-		e.n--
-		if e.n == 0 {
-			delete(k.m, key)
-		}
-		k.mu.Unlock()
-	}
-}
-
 // --- health ---
 
 // sourceState tracks the outcome of the latest HighLevel calls.
@@ -628,10 +663,12 @@ func (s *sourceState) observe(now time.Time, err error) {
 	s.consecutive++
 }
 
-// Health is the body of GET /healthz.
+// Health is what GET /healthz shows the admin (see serveHealth): without
+// the admin token only Status is served, always with status 200.
 type Health struct {
 	// Status is "ok", "degraded" (HighLevel or Mattermost failing: events
-	// wait in the outbox) or "unavailable" (the store is unusable: 503).
+	// wait in the outbox) or "unavailable" (the store is unusable;
+	// /readyz then answers 503).
 	Status     string           `json:"status"`
 	Store      StoreHealth      `json:"store"`
 	HighLevel  HighLevelHealth  `json:"highlevel"`
@@ -699,27 +736,48 @@ func (b *Bridge) Health(ctx context.Context) Health {
 	return h
 }
 
-func (b *Bridge) serveHealth(w http.ResponseWriter, r *http.Request) {
-	h := b.Health(r.Context())
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	if h.Status == "unavailable" {
-		w.WriteHeader(http.StatusServiceUnavailable)
+// retryLater answers 503 with Retry-After where h answers 500. The webhook
+// handler answers 500 when the store fails (reserving the webhookId,
+// storing the event): nothing was acknowledged, and 503 tells HighLevel to
+// deliver it again once the database is back.
+func retryLater(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(&retryLaterWriter{ResponseWriter: w}, r)
+	})
+}
+
+type retryLaterWriter struct {
+	http.ResponseWriter
+	wrote bool
+}
+
+func (w *retryLaterWriter) WriteHeader(code int) {
+	if !w.wrote && code == http.StatusInternalServerError {
+		code = http.StatusServiceUnavailable
+		w.Header().Set("Retry-After", "30")
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(h)
+	w.wrote = true
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *retryLaterWriter) Write(p []byte) (int, error) {
+	w.wrote = true
+	return w.ResponseWriter.Write(p)
 }
 
 // routes builds the mux.
 func (b *Bridge) routes() error {
 	mux := http.NewServeMux()
-	hook, err := webhook.NewHandler(b.verifier, b.acceptEvent, webhook.WithLogger(b.log))
+	hook, err := webhook.NewHandler(b.verifier, b.acceptEvent, webhook.WithLogger(component(b.ops.logBase, "webhook")), webhook.WithOutcome(b.webhookOutcome))
 	if err != nil {
 		return err
 	}
-	mux.Handle("POST "+PathWebhook, hook)
+	mux.Handle("POST "+PathWebhook, retryLater(hook))
 	mux.HandleFunc("GET "+PathHealth, b.serveHealth)
+	mux.HandleFunc("GET "+PathReady, b.serveReady)
+	if b.cfg.MetricsAddr == "" {
+		mux.HandleFunc("GET "+PathMetrics, b.serveMetrics)
+	}
 	if err := b.chatRoutes(mux); err != nil {
 		return err
 	}

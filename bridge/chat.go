@@ -37,7 +37,12 @@ func (b *Bridge) chatRoutes(mux *http.ServeMux) error {
 	cmds := []mattermost.Command{
 		{Name: "contact", Help: "Show a contact's card (the contact is an ID, an email or a phone number).", Args: onlyContact, Run: b.cmdContact},
 		{Name: "tasks", Help: "List the contact's tasks in this channel, each open one with a Complete button.", Args: onlyContact, Run: b.cmdTasks},
-		{Name: "notes", Help: "Post the contact's notes in its thread; run again to add only new ones.", Args: onlyContact, Run: b.cmdNotes},
+		{
+			Name: "notes", Help: "Post the contact's notes in its thread; run again to add only new ones. Elsewhere than the thread's channel, shows them to you only.",
+			Args:  onlyContact,
+			Flags: []mattermost.FlagSpec{{Name: "move", Bool: true, Help: "move the contact's thread (and its events) to this channel; channel or bridge admins only"}},
+			Run:   b.cmdNotes,
+		},
 		{
 			Name: "task add", Help: "Create a task (due tomorrow 09:00 unless --due). Without a title, opens a form.",
 			Args: []mattermost.ArgSpec{contactArg, {Name: "title", Optional: true, Rest: true}},
@@ -49,10 +54,13 @@ func (b *Bridge) chatRoutes(mux *http.ServeMux) error {
 		},
 		{Name: "task done", Help: "Mark a task complete.", Args: []mattermost.ArgSpec{contactArg, {Name: "taskId"}}, Run: b.cmdTaskDone},
 		{Name: "note add", Help: "Add a note to the contact and post it in its thread.", Args: []mattermost.ArgSpec{contactArg, {Name: "text", Rest: true}}, Run: b.cmdNoteAdd},
-		{Name: "subscribe", Help: "Post the contact's HighLevel events in this channel.", Args: onlyContact, Run: b.cmdSubscribe},
-		{Name: "unsubscribe", Help: "Stop posting the contact's events in this channel.", Args: onlyContact, Run: b.cmdUnsubscribe},
+		{Name: "subscribe", Help: "Post the contact's HighLevel events in this channel (channel or bridge admins only).", Args: onlyContact, Run: b.cmdSubscribe},
+		{Name: "unsubscribe", Help: "Stop posting the contact's events in this channel (channel or bridge admins only).", Args: onlyContact, Run: b.cmdUnsubscribe},
 	}
-	for _, c := range cmds {
+	examples := b.commandExamples()
+	for _, c := range append(cmds, b.editCommands()...) {
+		c.Example = examples[c.Name]
+		c.Run = handle(b, c.Name, writeCommands[c.Name], c.Run) // readonly.go
 		if err := set.Add(c); err != nil {
 			return fmt.Errorf("bridge: command %q: %w", c.Name, err)
 		}
@@ -62,7 +70,7 @@ func (b *Bridge) chatRoutes(mux *http.ServeMux) error {
 		tokens[i] = string(t)
 	}
 	hopts := []mattermost.HandlerOption{mattermost.WithHandlerLogger(b.log)}
-	slash, err := mattermost.NewSlashHandler(tokens, set.Dispatch, hopts...)
+	slash, err := mattermost.NewSlashHandler(tokens, b.slashInChannels(set.Dispatch), hopts...)
 	if err != nil {
 		return fmt.Errorf("bridge: slash command handler: %w", err)
 	}
@@ -70,12 +78,13 @@ func (b *Bridge) chatRoutes(mux *http.ServeMux) error {
 	if err != nil {
 		return fmt.Errorf("bridge: action handler: %w", err)
 	}
-	actions.Handle(actionComplete, b.actionComplete)
+	actions.Handle(actionComplete, handle(b, "complete button", true, b.actionInChannels(b.actionComplete)))
 	dialogs, err := mattermost.NewDialogHandler(b.signer, hopts...)
 	if err != nil {
 		return fmt.Errorf("bridge: dialog handler: %w", err)
 	}
-	dialogs.Handle(dialogTaskAdd, b.dialogTaskAdd)
+	dialogs.Handle(dialogTaskAdd, handle(b, "task dialog", true, b.dialogInChannels(b.dialogTaskAdd)))
+	b.editRoutes(actions, dialogs)
 	b.dialogs = dialogs
 	// Mattermost may be set to send slash commands as GET: the handler
 	// takes both and refuses other methods.
@@ -241,11 +250,11 @@ func (b *Bridge) cmdTasks(ctx context.Context, inv *mattermost.Invocation) (*mat
 	if err := b.hlCall("Listing the tasks", err); err != nil {
 		return nil, err
 	}
-	msgs, err := b.renderTaskList(ctx, c, list, nil)
+	msgs, err := b.renderTaskList(ctx, inv.Request.ChannelID, c, list, nil)
 	if err != nil {
 		return nil, err
 	}
-	return responses(mattermost.ResponseInChannel, msgs), nil
+	return b.show(ctx, inv.Request, msgs)
 }
 
 func (b *Bridge) cmdNotes(ctx context.Context, inv *mattermost.Invocation) (*mattermost.CommandResponse, error) {
@@ -260,7 +269,22 @@ func (b *Bridge) cmdNotes(ctx context.Context, inv *mattermost.Invocation) (*mat
 		return nil, err
 	}
 	slices.SortStableFunc(list, func(x, y notes.Note) int { return x.DateAdded.Compare(y.DateAdded) })
-	th, added, err := b.postNotes(ctx, c, inv.Request.ChannelID, list)
+	sc := inv.Request
+	mayPost, err := b.mayThreadHere(ctx, c.ID, sc.ChannelID)
+	if err != nil {
+		return nil, err
+	}
+	if inv.Bool("move") && !mayPost {
+		// Moving the thread moves the contact's events: an admin's call.
+		if err := b.routeHere(ctx, sc.UserID, sc.ChannelID); err != nil {
+			return nil, err
+		}
+		mayPost = true
+	}
+	if !mayPost {
+		return b.showNotes(ctx, c, list)
+	}
+	th, added, err := b.postNotes(ctx, c, sc.ChannelID, list)
 	if err != nil {
 		return nil, err
 	}
@@ -273,6 +297,33 @@ func (b *Bridge) cmdNotes(ctx context.Context, inv *mattermost.Invocation) (*mat
 	default:
 		return mattermost.Ephemeral(fmt.Sprintf("Posted %s for %s in the notes thread.", plural(added, "new note", "new notes"), mattermost.EscapeInline(name)) + b.threadLink(th)), nil
 	}
+}
+
+// notesShown is how many of a contact's latest notes showNotes shows.
+const notesShown = 20
+
+// showNotes shows the contact's latest notes to the user only: in a
+// channel where the thread may not be posted, nothing is moved.
+func (b *Bridge) showNotes(ctx context.Context, c *contacts.Contact, list []notes.Note) (*mattermost.CommandResponse, error) {
+	name := mattermost.EscapeInline(mattermost.ContactName(c))
+	if len(list) == 0 {
+		return mattermost.Ephemeral(name + " has no notes yet."), nil
+	}
+	head := "Notes of " + name + ", shown to you only"
+	if len(list) > notesShown {
+		head += fmt.Sprintf(" (the latest %d of %d)", notesShown, len(list))
+		list = list[len(list)-notesShown:]
+	}
+	head += "."
+	if th, ok, err := b.store.Thread(ctx, c.ID); err == nil && ok {
+		head += " Their thread is elsewhere" + b.threadLink(th) + "."
+	}
+	head += " To post them here as the contact's thread (its task and note events follow it), a channel admin runs `" + b.trigger + " notes " + mattermost.PlainText(c.ID) + " --move`."
+	msgs := []mattermost.Message{{Text: head}}
+	for i := range list {
+		msgs = append(msgs, b.renderNote(c, &list[i], ""))
+	}
+	return responses(mattermost.ResponseEphemeral, msgs), nil
 }
 
 func (b *Bridge) threadLink(th Thread) string {
@@ -317,7 +368,11 @@ func (b *Bridge) thread(ctx context.Context, c *contacts.Contact, channelID stri
 // at once, so a failure half-way leaves a thread that the next run
 // completes without repeating anything.
 func (b *Bridge) postNotes(ctx context.Context, c *contacts.Contact, channelID string, list []notes.Note) (Thread, int, error) {
-	defer b.locks.lock("notes/" + c.ID)()
+	unlock, err := b.store.Lock(ctx, "notes/"+c.ID)
+	if err != nil {
+		return Thread{}, 0, err
+	}
+	defer unlock()
 	th, err := b.thread(ctx, c, channelID, false)
 	if err != nil {
 		return th, 0, err
@@ -426,11 +481,11 @@ func (b *Bridge) cmdTaskAdd(ctx context.Context, inv *mattermost.Invocation) (*m
 	if err != nil {
 		return nil, err
 	}
-	msg, err := b.renderTaskCreated(c, t, inv.Request.UserName, note)
+	msg, err := b.renderTaskCreated(inv.Request.ChannelID, c, t, inv.Request.UserName, note)
 	if err != nil {
 		return nil, err
 	}
-	return msg.CommandResponse(mattermost.ResponseInChannel), nil
+	return b.show(ctx, inv.Request, []mattermost.Message{msg})
 }
 
 // createTask creates a task and marks it as the bridge's own. When
@@ -512,7 +567,9 @@ func (b *Bridge) openTaskDialog(ctx context.Context, sc *mattermost.SlashCommand
 	}
 	// The submission names only the user ID: keep the username, signed.
 	values := map[string]string{"contact_id": c.ID, "channel_id": sc.ChannelID, "user_name": sc.UserName}
-	if err := b.dialogs.Open(ctx, b.mm, sc.TriggerID, b.publicURL(PathDialog), d, values); err != nil {
+	// Only the user who opened it may submit it, once, from that channel.
+	bind := mattermost.Binding{ChannelID: sc.ChannelID, UserID: sc.UserID}
+	if err := b.dialogs.Open(ctx, b.mm, sc.TriggerID, b.publicURL(PathDialog), d, values, bind); err != nil {
 		return nil, mattermostUserError("Opening the form", err)
 	}
 	return nil, nil
@@ -538,7 +595,11 @@ func (b *Bridge) dialogTaskAdd(ctx context.Context, sub *mattermost.DialogSubmis
 		due = d
 	}
 	if len(errs) > 0 {
+		// The nonce is not spent: the user fixes the form and submits it.
 		return mattermost.FieldErrors(errs), nil
+	}
+	if err := b.verifyUse(ctx, sub.Token, sub.ChannelID, sub.UserID); err != nil {
+		return nil, err
 	}
 	contactID, channelID := sub.Values["contact_id"], sub.Values["channel_id"]
 	c, err := b.contacts.Get(ctx, contactID)
@@ -552,7 +613,7 @@ func (b *Bridge) dialogTaskAdd(ctx context.Context, sub *mattermost.DialogSubmis
 	if err != nil {
 		return nil, err
 	}
-	msg, err := b.renderTaskCreated(c, t, user, note)
+	msg, err := b.renderTaskCreated(channelID, c, t, user, note)
 	if err == nil {
 		_, err = b.mm.CreatePost(ctx, msg.Post(channelID, ""))
 	}
@@ -604,7 +665,18 @@ func (b *Bridge) cmdNoteAdd(ctx context.Context, inv *mattermost.Invocation) (*m
 	if err != nil {
 		return nil, err
 	}
-	th, _, err := b.postNotes(ctx, c, b.noteChannel(ctx, c.ID, inv.Request.ChannelID), []notes.Note{*n})
+	name := mattermost.EscapeInline(mattermost.ContactName(c))
+	channelID, err := b.noteChannel(ctx, c.ID, inv.Request.ChannelID)
+	if err == nil && channelID == "" {
+		// No thread, and starting one here would move the contact's
+		// events: its webhook announces the note where they go.
+		_ = b.store.ForgetOwn(context.WithoutCancel(ctx), ownKey(webhook.TypeNoteCreate, n.ID))
+		return mattermost.Ephemeral(fmt.Sprintf("Note %s added to %s; it will be posted where the contact's HighLevel events go.", code(n.ID), name)), nil
+	}
+	var th Thread
+	if err == nil {
+		th, _, err = b.postNotes(ctx, c, channelID, []notes.Note{*n})
+	}
 	if err != nil {
 		_ = b.store.ForgetOwn(context.WithoutCancel(ctx), ownKey(webhook.TypeNoteCreate, n.ID))
 		return nil, &mattermost.UserError{
@@ -612,7 +684,7 @@ func (b *Bridge) cmdNoteAdd(ctx context.Context, inv *mattermost.Invocation) (*m
 			Err:     err,
 		}
 	}
-	msg := fmt.Sprintf("Note %s added to %s.", code(n.ID), mattermost.EscapeInline(mattermost.ContactName(c)))
+	msg := fmt.Sprintf("Note %s added to %s.", code(n.ID), name)
 	if note != "" {
 		msg += " " + note
 	}
@@ -620,12 +692,18 @@ func (b *Bridge) cmdNoteAdd(ctx context.Context, inv *mattermost.Invocation) (*m
 }
 
 // noteChannel is the channel of the contact's thread if it has one, else
-// the channel the command came from.
-func (b *Bridge) noteChannel(ctx context.Context, contactID, fallback string) string {
-	if th, ok, err := b.store.Thread(ctx, contactID); err == nil && ok {
-		return th.ChannelID
+// the channel the command came from if the thread may start there (see
+// mayThreadHere), else "".
+func (b *Bridge) noteChannel(ctx context.Context, contactID, here string) (string, error) {
+	if th, ok, err := b.store.Thread(ctx, contactID); err != nil {
+		return "", err
+	} else if ok && th.RootID != "" {
+		return th.ChannelID, nil
 	}
-	return fallback
+	if ok, err := b.mayThreadHere(ctx, contactID, here); err != nil || !ok {
+		return "", err
+	}
+	return here, nil
 }
 
 // createNote creates a note and marks it as the bridge's own, looking it
@@ -665,11 +743,15 @@ func (b *Bridge) createNote(ctx context.Context, c *contacts.Contact, text strin
 func (b *Bridge) cmdSubscribe(ctx context.Context, inv *mattermost.Invocation) (*mattermost.CommandResponse, error) {
 	ctx, cancel := context.WithTimeout(ctx, commandTimeout)
 	defer cancel()
+	sc := inv.Request
+	if err := b.routeHere(ctx, sc.UserID, sc.ChannelID); err != nil {
+		return nil, err
+	}
 	c, err := b.resolveContact(ctx, inv.Arg("contact"))
 	if err != nil {
 		return nil, err
 	}
-	added, err := b.store.Subscribe(ctx, c.ID, inv.Request.ChannelID)
+	added, err := b.store.Subscribe(ctx, c.ID, sc.ChannelID)
 	if err != nil {
 		return nil, err
 	}
@@ -683,6 +765,9 @@ func (b *Bridge) cmdSubscribe(ctx context.Context, inv *mattermost.Invocation) (
 func (b *Bridge) cmdUnsubscribe(ctx context.Context, inv *mattermost.Invocation) (*mattermost.CommandResponse, error) {
 	ctx, cancel := context.WithTimeout(ctx, commandTimeout)
 	defer cancel()
+	if err := b.authorize(ctx, inv.Request.UserID, inv.Request.ChannelID); err != nil {
+		return nil, err
+	}
 	c, err := b.resolveContact(ctx, inv.Arg("contact"))
 	if err != nil {
 		return nil, err

@@ -27,41 +27,51 @@ func (b *Bridge) completeTask(ctx context.Context, contactID, taskID, userID, us
 	if taskID == "" {
 		return nil, mattermost.UserErrorf("Give the task's ID.")
 	}
-	defer b.locks.lock("task/" + taskID)()
-
-	if held, ok, err := b.store.Completion(ctx, taskID); err != nil {
+	// In the store: the replicas sharing it take turns too.
+	unlock, err := b.store.Lock(ctx, "task/"+taskID)
+	if err != nil {
 		return nil, err
-	} else if ok && held.ContactID == contactID {
-		t, err := b.tasks.Get(ctx, contactID, taskID)
-		if err != nil {
-			// The answer stands without the details.
-			b.hlCall("Reading the task", err)
-			t = &tasks.Task{ID: taskID, ContactID: contactID, Completed: true}
-		} else {
-			b.hl.observe(b.now(), nil)
-		}
-		return &completion{task: t, by: held, already: true}, nil
 	}
+	defer unlock()
 
+	held, hasHeld, err := b.store.Completion(ctx, taskID)
+	if err != nil {
+		return nil, err
+	}
+	hasHeld = hasHeld && held.ContactID == contactID
 	t, err := b.tasks.Get(ctx, contactID, taskID)
-	if ghl.IsNotFound(err) {
+	switch {
+	case ghl.IsNotFound(err):
 		b.hl.observe(b.now(), nil)
 		return nil, mattermost.UserErrorf("The contact has no task with ID %s.", code(taskID))
+	case err != nil && hasHeld:
+		// The answer stands without the details.
+		b.hlCall("Reading the task", err)
+		return &completion{task: &tasks.Task{ID: taskID, ContactID: contactID, Completed: true}, by: held, already: true}, nil
+	case err != nil:
+		return nil, b.hlCall("Reading the task", err)
 	}
-	if err := b.hlCall("Reading the task", err); err != nil {
-		return nil, err
-	}
+	b.hl.observe(b.now(), nil)
 	if t.Completed {
-		held, _, err := b.store.RecordCompletion(ctx, Completion{TaskID: taskID, ContactID: contactID, At: b.now()})
-		if err != nil {
-			return nil, err
+		if !hasHeld {
+			if held, _, err = b.store.RecordCompletion(ctx, Completion{TaskID: taskID, ContactID: contactID, At: b.now()}); err != nil {
+				return nil, err
+			}
 		}
 		return &completion{task: t, by: held, already: true}, nil
+	}
+	if hasHeld {
+		// HighLevel's state wins: the task was reopened there, so the
+		// old completion no longer holds and it may be completed again.
+		if err := b.store.DropCompletion(ctx, taskID); err != nil {
+			return nil, err
+		}
+		b.log.LogAttrs(ctx, slog.LevelInfo, "bridge: a task completed before is open again in HighLevel; completing it again", slog.String("taskId", taskID))
 	}
 
 	end := b.ownWrite(contactID)
 	defer end()
-	key := ownKey(webhook.TypeTaskComplete, taskID)
+	key := ownKey(webhook.TypeTaskComplete, taskID, completedChange)
 	// Marked before the write: HighLevel may send the webhook before it
 	// answers.
 	if err := b.store.MarkOwn(ctx, key, b.now().Add(ownFor)); err != nil {
@@ -90,7 +100,16 @@ func (b *Bridge) actionComplete(ctx context.Context, req *mattermost.ActionReque
 	if contactID == "" || taskID == "" {
 		return nil, mattermost.UserErrorf("This button is broken; run the command again.")
 	}
-	res, err := b.completeTask(ctx, contactID, taskID, req.UserID, req.UserName)
+	if err := b.verifyUse(ctx, req.Token, req.ChannelID, req.UserID); err != nil {
+		return nil, err
+	}
+	// Record the user Mattermost names for the click's user_id, not the
+	// request's unsigned user_name.
+	who, err := b.clickUser(ctx, req.UserID, req.ChannelID)
+	if err != nil {
+		return nil, err
+	}
+	res, err := b.completeTask(ctx, contactID, taskID, who.ID, who.Username)
 	if err != nil {
 		return nil, err
 	}

@@ -39,7 +39,9 @@ type DeliveryPolicy struct {
 	// MaxRejections is how many times Mattermost may reject an event as
 	// invalid (400, 404: a deleted channel) before it is moved to the dead
 	// letters (default 5). Outages, 401, 403, 429 and 5xx never kill an
-	// event: it waits until Mattermost takes it.
+	// event: it waits until Mattermost takes it. A destination other than
+	// the default channel that answers 403 or 404 is skipped for the event
+	// instead, and suspended after repeated refusals (see Suspension).
 	MaxRejections int
 	// AttemptTimeout bounds one delivery attempt (default 30s).
 	AttemptTimeout time.Duration
@@ -79,7 +81,7 @@ func (p DeliveryPolicy) withDefaults() DeliveryPolicy {
 	}
 	// An attempt must end before its lease does, or another replica could
 	// take the event over while it is being posted.
-	p.Lease = max(p.Lease, p.AttemptTimeout+time.Second)
+	p.Lease = max(p.Lease, p.AttemptTimeout*3/2)
 	return p
 }
 
@@ -214,6 +216,7 @@ func (d *deliverer) work(ctx context.Context) {
 		d.mu.Unlock()
 
 		o, ok := d.deliver(ctx, ev)
+		d.b.ops.metrics.delivery(d.b.now(), ev, o, ok)
 		if !ok {
 			d.release(ctx, ev)
 			continue
@@ -411,7 +414,9 @@ func (b *Bridge) deliverEvent(ctx context.Context, ev OutboxEvent) ([]string, er
 		return done, errDeferred
 	}
 	if key := ownKeyFor(e); key != "" {
-		own, err := b.store.IsOwn(ctx, key)
+		// Taken, not just read: the mark hides this one webhook, and a
+		// later genuine change of the same kind is posted.
+		own, err := b.store.TakeOwn(ctx, key)
 		if err != nil {
 			return done, err
 		}
@@ -422,7 +427,12 @@ func (b *Bridge) deliverEvent(ctx context.Context, ev OutboxEvent) ([]string, er
 		}
 	}
 	if tc, ok := e.(*webhook.TaskComplete); ok {
-		// Remember it, so a Complete click on an old list says so.
+		// Remember it, so a Complete click on an old list says so. A
+		// completion in HighLevel replaces one recorded from chat: the
+		// task was reopened and completed again there.
+		if err := b.store.DropCompletion(ctx, tc.Task.ID); err != nil {
+			return done, err
+		}
 		_, _, err := b.store.RecordCompletion(ctx, Completion{TaskID: tc.Task.ID, ContactID: tc.Task.ContactID, At: tc.Timestamp})
 		if err != nil {
 			return done, err
@@ -437,7 +447,13 @@ func (b *Bridge) deliverEvent(ctx context.Context, ev OutboxEvent) ([]string, er
 			slog.String("type", ev.Type), slog.String("webhookId", ev.WebhookID))
 		return done, nil
 	}
-	for _, p := range posts {
+	// Destinations are isolated: one that refuses the bot's posts (403,
+	// 404) is given up for this event, and counted towards its
+	// suspension, without holding back the others or the contact's later
+	// events. When every destination refused, the default channel has it.
+	refused := 0
+	for i := 0; i < len(posts); i++ {
+		p := posts[i]
 		target := p.ChannelID + "/" + p.RootID
 		if slices.Contains(done, target) {
 			continue
@@ -454,10 +470,22 @@ func (b *Bridge) deliverEvent(ctx context.Context, ev OutboxEvent) ([]string, er
 				return done, serr
 			}
 			b.log.LogAttrs(ctx, slog.LevelWarn, "bridge: a contact's thread is gone; posting to its channel instead", slog.String("contactId", ev.ContactID))
+			return done, err
+		}
+		if err != nil && destinationRefused(err) && p.ChannelID != b.cfg.ChannelID {
+			b.destinationFailed(ctx, p.ChannelID, err)
+			done = append(done, target)
+			if refused++; refused == len(posts) && b.cfg.ChannelID != "" {
+				if fp, ok := b.eventPost(ctx, e, b.cfg.ChannelID); ok {
+					posts = append(posts, fp)
+				}
+			}
+			continue
 		}
 		if err != nil {
 			return done, err
 		}
+		b.destFail.ok(p.ChannelID)
 		done = append(done, target)
 		if n, ok := e.(*webhook.NoteCreate); ok && p.RootID != "" {
 			if err := b.store.AddThreadNotes(ctx, n.Note.ContactID, p.RootID, map[string]string{n.Note.ID: created.ID}); err != nil {

@@ -12,7 +12,8 @@ import (
 // eventPosts routes a HighLevel event and renders its posts: task and note
 // events go to the contact's thread when it has one, else to the channels
 // subscribed to the contact, else to the default channel; contact events go
-// to the subscribed channels, else the default channel. No route: no posts.
+// to the subscribed channels, else the default channel. Suspended
+// destinations are left out. No route: no posts.
 func (b *Bridge) eventPosts(ctx context.Context, e webhook.Event) ([]*mattermost.Post, error) {
 	contactID, _ := eventContact(e)
 	threaded := false
@@ -20,31 +21,54 @@ func (b *Bridge) eventPosts(ctx context.Context, e webhook.Event) ([]*mattermost
 	case *webhook.TaskCreate, *webhook.TaskComplete, *webhook.NoteCreate, *webhook.NoteUpdate:
 		threaded = true
 	}
-	msg, ok := b.renderEvent(ctx, e)
-	if !ok {
-		return nil, nil
+	suspended, err := b.suspendedSet(ctx)
+	if err != nil {
+		return nil, err
 	}
 	if threaded {
 		th, ok, err := b.store.Thread(ctx, contactID)
 		if err != nil {
 			return nil, err
 		}
-		if ok && th.RootID != "" {
+		if ok && th.RootID != "" && !suspended[th.ChannelID] && b.channelAllowed(th.ChannelID) {
+			msg, ok := b.renderEvent(ctx, th.ChannelID, e)
+			if !ok {
+				return nil, nil
+			}
 			return []*mattermost.Post{msg.Post(th.ChannelID, th.RootID)}, nil
 		}
 	}
-	channels, err := b.store.Subscribers(ctx, contactID)
+	subs, err := b.store.Subscribers(ctx, contactID)
 	if err != nil {
 		return nil, err
+	}
+	var channels []string
+	for _, ch := range subs {
+		if !suspended[ch] && b.channelAllowed(ch) {
+			channels = append(channels, ch)
+		}
 	}
 	if len(channels) == 0 && b.cfg.ChannelID != "" {
 		channels = []string{b.cfg.ChannelID}
 	}
 	posts := make([]*mattermost.Post, 0, len(channels))
 	for _, ch := range channels {
-		posts = append(posts, msg.Post(ch, ""))
+		p, ok := b.eventPost(ctx, e, ch)
+		if !ok {
+			return nil, nil
+		}
+		posts = append(posts, p)
 	}
 	return posts, nil
+}
+
+// eventPost renders e for a channel (its buttons are valid there only).
+func (b *Bridge) eventPost(ctx context.Context, e webhook.Event, channelID string) (*mattermost.Post, bool) {
+	msg, ok := b.renderEvent(ctx, channelID, e)
+	if !ok {
+		return nil, false
+	}
+	return msg.Post(channelID, ""), true
 }
 
 // nameCache remembers contact names seen in commands and contact events, so

@@ -58,14 +58,19 @@ type envConfig struct {
 	mmOpts    []mattermosttest.Option
 	noRun     bool
 	noWebhook bool
+	dbURL     string
 }
 
 func withMattermost(opts ...mattermosttest.Option) envOption {
 	return func(c *envConfig) { c.mmOpts = append(c.mmOpts, opts...) }
 }
 
-func withoutRun() envOption           { return func(c *envConfig) { c.noRun = true } }
-func withoutWebhookTarget() envOption { return func(c *envConfig) { c.noWebhook = true } }
+func withoutRun() envOption { return func(c *envConfig) { c.noRun = true } }
+
+// withDatabase keeps the bridge's state in PostgreSQL at dbURL
+// (BRIDGE_DATABASE_URL) instead of a bbolt file.
+func withDatabase(dbURL string) envOption { return func(c *envConfig) { c.dbURL = dbURL } }
+func withoutWebhookTarget() envOption     { return func(c *envConfig) { c.noWebhook = true } }
 
 // syncBuffer collects logs from several goroutines.
 type syncBuffer struct {
@@ -134,6 +139,7 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 		PublicURL:        e.srv.URL,
 		Secret:           testSecret,
 		DataPath:         filepath.Join(t.TempDir(), "bridge.db"),
+		DatabaseURL:      Secret(ec.dbURL),
 	}
 	e.start()
 	if !ec.noRun {
@@ -194,6 +200,13 @@ func (e *env) run() {
 			e.t.Errorf("Run: %v", err)
 		}
 	}()
+	// Run probes HighLevel and Mattermost first: wait for it, and forget
+	// its requests, so that tests count only their own.
+	e.waitFor("the start probes", func() bool {
+		_, probed := b.ops.failing()
+		return probed
+	})
+	e.hl.ResetRequests()
 }
 
 // stop ends the deliverer and closes the bridge, as a shutdown does.

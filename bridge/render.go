@@ -65,11 +65,12 @@ func completeActionID(taskID string) string {
 	return "complete" + taskID
 }
 
-// completeButton returns a signed Complete button for a task.
-func (b *Bridge) completeButton(contactID string, t *tasks.Task, view, name string) (mattermost.Action, error) {
+// completeButton returns a signed Complete button for a task, valid only
+// in channelID (where it is posted).
+func (b *Bridge) completeButton(channelID, contactID string, t *tasks.Task, view, name string) (mattermost.Action, error) {
 	in, err := b.signer.Integration(b.publicURL(PathAction), actionComplete, map[string]string{
 		"contact_id": contactID, "task_id": t.ID, "view": view,
-	})
+	}, mattermost.Binding{ChannelID: channelID})
 	if err != nil {
 		return mattermost.Action{}, err
 	}
@@ -133,7 +134,8 @@ func (b *Bridge) renderContact(c *contacts.Contact) mattermost.Message {
 // renderTaskList renders the contact's tasks with one Complete button per
 // open task (in an attachment of the last message). done, when set, is a
 // task just completed from the list: a line names who did it.
-func (b *Bridge) renderTaskList(_ context.Context, c *contacts.Contact, list []tasks.Task, done *completion) ([]mattermost.Message, error) {
+// The buttons are valid in channelID only.
+func (b *Bridge) renderTaskList(_ context.Context, channelID string, c *contacts.Contact, list []tasks.Task, done *completion) ([]mattermost.Message, error) {
 	b.names.put(c.ID, mattermost.ContactName(c))
 	msgs := b.format.TaskList(c, list)
 	last := &msgs[len(msgs)-1]
@@ -145,17 +147,28 @@ func (b *Bridge) renderTaskList(_ context.Context, c *contacts.Contact, list []t
 		if list[i].Completed {
 			continue
 		}
-		a, err := b.completeButton(c.ID, &list[i], viewList, buttonName(list[i].Title))
+		a, err := b.completeButton(channelID, c.ID, &list[i], viewList, buttonName(list[i].Title))
 		if err != nil {
 			return nil, err
 		}
 		buttons = append(buttons, a)
 	}
+	text := "Complete a task:"
+	if len(buttons) == 0 {
+		text = "Edit a task:"
+	}
+	if len(list) > 0 {
+		menu, err := b.editMenu(channelID, c.ID, list)
+		if err != nil {
+			return nil, err
+		}
+		buttons = append(buttons, menu)
+	}
 	if len(buttons) > 0 {
 		last.Attachments = append(last.Attachments, mattermost.Attachment{
 			Fallback: "Complete a task",
 			Color:    mattermost.ColorOpen,
-			Text:     "Complete a task:",
+			Text:     text,
 			Actions:  buttons,
 		})
 	}
@@ -175,21 +188,21 @@ func (b *Bridge) renderNote(_ *contacts.Contact, n *notes.Note, heading string) 
 }
 
 // renderTaskCreated confirms a task created from chat, with its Complete
-// button; note, when set, is added in italics.
-func (b *Bridge) renderTaskCreated(c *contacts.Contact, t *tasks.Task, by, note string) (mattermost.Message, error) {
+// button (valid in channelID); note, when set, is added in italics.
+func (b *Bridge) renderTaskCreated(channelID string, c *contacts.Contact, t *tasks.Task, by, note string) (mattermost.Message, error) {
 	m := b.format.TaskCreated(*t, by)
 	m.Text += " for " + b.contactLink(c)
 	if note != "" {
 		m.Text += "\n_" + note + "_"
 	}
 	if !t.Completed && len(m.Attachments) > 0 {
-		a, err := b.completeButton(c.ID, t, viewTask, "Complete")
+		a, err := b.completeButton(channelID, c.ID, t, viewTask, "Complete")
 		if err != nil {
 			return m, err
 		}
 		m.Attachments[0].Actions = append(m.Attachments[0].Actions, a)
 	}
-	return m, nil
+	return m, b.addEditButton(&m, channelID, c.ID, t, viewTask)
 }
 
 // renderTaskCompleted confirms a completion, or says the task already was.
@@ -211,6 +224,9 @@ func (b *Bridge) updatedPost(ctx context.Context, req *mattermost.ActionRequest,
 		if res.by.UserName == "" {
 			m.Text += " in HighLevel"
 		}
+		if err := b.addEditButton(&m, req.ChannelID, req.Values["contact_id"], res.task, viewTask); err != nil {
+			return nil
+		}
 		return &mattermost.PostUpdate{Message: m.Text, Props: mattermost.Props{Attachments: m.Attachments}}
 	}
 	contactID := req.Values["contact_id"]
@@ -224,7 +240,7 @@ func (b *Bridge) updatedPost(ctx context.Context, req *mattermost.ActionRequest,
 		b.hlCall("Listing the tasks", err)
 		return nil
 	}
-	msgs, err := b.renderTaskList(ctx, c, list, res)
+	msgs, err := b.renderTaskList(ctx, req.ChannelID, c, list, res)
 	if err != nil {
 		return nil
 	}
@@ -233,9 +249,9 @@ func (b *Bridge) updatedPost(ctx context.Context, req *mattermost.ActionRequest,
 	return &mattermost.PostUpdate{Message: m.Text, Props: mattermost.Props{Attachments: m.Attachments}}
 }
 
-// renderEvent renders a HighLevel event; ok is false for types the bridge
-// does not post.
-func (b *Bridge) renderEvent(ctx context.Context, e webhook.Event) (mattermost.Message, bool) {
+// renderEvent renders a HighLevel event for channelID (its buttons are
+// valid there only); ok is false for types the bridge does not post.
+func (b *Bridge) renderEvent(ctx context.Context, channelID string, e webhook.Event) (mattermost.Message, bool) {
 	loc := e.EventMeta().LocationID
 	switch e := e.(type) {
 	case *webhook.TaskCreate:
@@ -243,10 +259,11 @@ func (b *Bridge) renderEvent(ctx context.Context, e webhook.Event) (mattermost.M
 		m := b.format.Task(e.Task)
 		m.Text = "➕ New task in HighLevel for " + b.contactLink(c) + ": **" + mattermost.EscapeInline(cmp.Or(e.Task.Title, "(untitled)")) + "**"
 		if !e.Task.Completed && len(m.Attachments) > 0 {
-			if a, err := b.completeButton(e.Task.ContactID, &e.Task, viewTask, "Complete"); err == nil {
+			if a, err := b.completeButton(channelID, e.Task.ContactID, &e.Task, viewTask, "Complete"); err == nil {
 				m.Attachments[0].Actions = append(m.Attachments[0].Actions, a)
 			}
 		}
+		_ = b.addEditButton(&m, channelID, e.Task.ContactID, &e.Task, viewTask)
 		return m, true
 	case *webhook.TaskComplete:
 		c := b.contactFor(ctx, e.Task.ContactID, loc)

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"sync"
@@ -84,10 +83,38 @@ type Store interface {
 	MarkOwn(ctx context.Context, key string, until time.Time) error
 	// ForgetOwn removes a mark (the change failed after all).
 	ForgetOwn(ctx context.Context, key string) error
-	// IsOwn reports whether key is marked and not expired.
+	// IsOwn reports whether key is marked and not expired, taken or not.
 	IsOwn(ctx context.Context, key string) (bool, error)
 
-	// Sweep deletes expired webhookIds and marks.
+	// Lock serialises work on key (a task being completed, a notes thread
+	// being written) across every bridge sharing the store, until the
+	// returned unlock is called. It waits until ctx is done.
+	Lock(ctx context.Context, key string) (unlock func(), err error)
+
+	// One-time tokens (dialog states, confirmation buttons).
+
+	// UseNonce records key (mattermost.Token.NonceKey: derived from the
+	// decoded token, never its text) as used until until; fresh is false,
+	// and nothing changes, when it was used already.
+	UseNonce(ctx context.Context, key string, until time.Time) (fresh bool, err error)
+	// TakeOwn consumes a mark made by MarkOwn: own is true once per mark
+	// (its webhook), false after, so a later genuine change is posted.
+	// IsOwn still reports a taken mark until it expires.
+	TakeOwn(ctx context.Context, key string) (own bool, err error)
+	// DropCompletion forgets a task's completion (HighLevel shows the
+	// task open again).
+	DropCompletion(ctx context.Context, taskID string) error
+	// SuspendDestination stops routing events to s.ChannelID (Mattermost
+	// refuses the bot's posts there), replacing an earlier suspension.
+	SuspendDestination(ctx context.Context, s Suspension) error
+	// ResumeDestination routes events to channelID again; resumed is false
+	// when it was not suspended.
+	ResumeDestination(ctx context.Context, channelID string) (resumed bool, err error)
+	// Suspensions lists the suspended destinations, by channel ID.
+	Suspensions(ctx context.Context) ([]Suspension, error)
+
+	// Sweep deletes expired webhookIds, marks and nonces, completions
+	// older than CompletionsKept and dead letters older than DeadKept.
 	Sweep(ctx context.Context, now time.Time) error
 	// Ping reports whether the store is usable.
 	Ping(ctx context.Context) error
@@ -170,7 +197,7 @@ var (
 	bByContact = []byte("outbox_contacts")
 	// bMeta holds the layout version and the outbox counters.
 	bMeta   = []byte("meta")
-	buckets = [][]byte{bThreads, bSubs, bOutbox, bDead, bSeen, bDone, bOwn, bDue, bByContact, bMeta}
+	buckets = append([][]byte{bThreads, bSubs, bOutbox, bDead, bSeen, bDone, bOwn, bDue, bByContact, bMeta}, trustBuckets...)
 )
 
 // Keys of bMeta.
@@ -203,6 +230,8 @@ type BoltStore struct {
 	lastErr  error        // last failed write, cleared by a good one
 	commits  atomic.Int64 // transactions committed, for the benchmark
 
+	locks keyedMutex // Lock: one process holds the file
+
 	// Leases live in memory: only one process opens the file, so a lease
 	// cannot outlive its claimer.
 	leaseMu sync.Mutex
@@ -229,10 +258,8 @@ func OpenBoltStore(path string, now func() time.Time) (*BoltStore, error) {
 	if now == nil {
 		now = time.Now
 	}
-	if dir := filepath.Dir(path); dir != "" {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return nil, fmt.Errorf("bridge: state file directory: %w", err)
-		}
+	if err := prepareStateDir(path); err != nil {
+		return nil, err
 	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
 	if err != nil {
@@ -240,6 +267,11 @@ func OpenBoltStore(path string, now func() time.Time) (*BoltStore, error) {
 			return nil, fmt.Errorf("bridge: state file %s is in use by another process", path)
 		}
 		return nil, fmt.Errorf("bridge: opening state file %s: %w", path, err)
+	}
+	// bolt.Open leaves an existing file's mode as it was.
+	if err := os.Chmod(path, 0o600); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("bridge: state file %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, b := range buckets {
@@ -732,46 +764,48 @@ func (s *BoltStore) Enqueue(ctx context.Context, ev OutboxEvent, seenUntil time.
 	}
 	var added bool
 	err := s.update(ctx, func(tx *bolt.Tx) error {
-		added = false
-		seen := tx.Bucket(bSeen)
-		if s.live(seen.Get([]byte(ev.WebhookID))) {
-			return nil
-		}
-		out := tx.Bucket(bOutbox)
-		n, err := out.NextSequence()
-		if err != nil {
-			return err
-		}
-		e := ev
-		e.Seq, e.Claims = n, 0
-		v, err := encodeEvent(e)
-		if err != nil {
-			return err
-		}
-		if err := out.Put(seqKey(n), v); err != nil {
-			return err
-		}
-		// First of its contact: it can be claimed.
-		if e.ContactID == "" || firstOfContact(tx, e.ContactID) == 0 {
-			if err := tx.Bucket(bDue).Put(dueKey(e.NextTry, n), nil); err != nil {
-				return err
-			}
-		}
-		if e.ContactID != "" {
-			if err := tx.Bucket(bByContact).Put(contactKey(e.ContactID, n), nil); err != nil {
-				return err
-			}
-		}
-		if err := addCount(tx.Bucket(bMeta), mPending, 1); err != nil {
-			return err
-		}
-		if err := seen.Put([]byte(ev.WebhookID), encodeTime(seenUntil)); err != nil {
-			return err
-		}
-		added = true
-		return nil
+		var err error
+		added, err = s.enqueueTx(tx, ev, seenUntil)
+		return err
 	})
-	return added && err == nil, err
+	return err == nil && added, err
+}
+
+// enqueueTx is Enqueue within tx.
+func (s *BoltStore) enqueueTx(tx *bolt.Tx, ev OutboxEvent, seenUntil time.Time) (bool, error) {
+	seen := tx.Bucket(bSeen)
+	if s.live(seen.Get([]byte(ev.WebhookID))) {
+		return false, nil
+	}
+	out := tx.Bucket(bOutbox)
+	n, err := out.NextSequence()
+	if err != nil {
+		return false, err
+	}
+	e := ev
+	e.Seq, e.Claims = n, 0
+	v, err := encodeEvent(e)
+	if err != nil {
+		return false, err
+	}
+	if err := out.Put(seqKey(n), v); err != nil {
+		return false, err
+	}
+	// First of its contact: it can be claimed.
+	if e.ContactID == "" || firstOfContact(tx, e.ContactID) == 0 {
+		if err := tx.Bucket(bDue).Put(dueKey(e.NextTry, n), nil); err != nil {
+			return false, err
+		}
+	}
+	if e.ContactID != "" {
+		if err := tx.Bucket(bByContact).Put(contactKey(e.ContactID, n), nil); err != nil {
+			return false, err
+		}
+	}
+	if err := addCount(tx.Bucket(bMeta), mPending, 1); err != nil {
+		return false, err
+	}
+	return true, seen.Put([]byte(ev.WebhookID), encodeTime(seenUntil))
 }
 
 // Claim implements Store. It reads the due index from its start, so it
@@ -863,7 +897,11 @@ func (s *BoltStore) Settle(ctx context.Context, outcomes []Outcome) error {
 				ev.Posted = o.Posted
 			}
 			if o.Dead {
-				nv, err := encodeEvent(ev)
+				// Recorded with its next try: the time it would have been
+				// tried again, which its pruning counts from.
+				rec := ev
+				rec.NextTry = o.NextTry
+				nv, err := encodeEvent(rec)
 				if err != nil {
 					return err
 				}
@@ -946,15 +984,20 @@ func (s *BoltStore) removeEvent(tx *bolt.Tx, ev OutboxEvent) error {
 	if next == 0 {
 		return nil
 	}
-	v := tx.Bucket(bOutbox).Get(seqKey(next))
-	if v == nil {
-		return fmt.Errorf("outbox index names event %d, which is missing", next)
-	}
-	nev, err := decodeEvent(v)
+	nev, err := indexedEvent(tx, next)
 	if err != nil {
 		return err
 	}
 	return tx.Bucket(bDue).Put(dueKey(nev.NextTry, next), nil)
+}
+
+// indexedEvent reads the outbox event seq that an index names.
+func indexedEvent(tx *bolt.Tx, seq uint64) (OutboxEvent, error) {
+	v := tx.Bucket(bOutbox).Get(seqKey(seq))
+	if v == nil {
+		return OutboxEvent{}, fmt.Errorf("outbox index names event %d, which is missing", seq)
+	}
+	return decodeEvent(v)
 }
 
 // OutboxStats implements Store: the counters, and the first event by seq
@@ -1029,6 +1072,11 @@ func (s *BoltStore) RecordCompletion(ctx context.Context, c Completion) (Complet
 		recorded = true
 		return b.Put([]byte(c.TaskID), v)
 	})
+	if err != nil {
+		// held and recorded may still be written by a commit that ends
+		// after ctx: do not read them.
+		return Completion{}, false, err
+	}
 	return held, recorded, err
 }
 
@@ -1044,6 +1092,9 @@ func (s *BoltStore) MarkOwn(ctx context.Context, key string, until time.Time) er
 // ForgetOwn implements Store.
 func (s *BoltStore) ForgetOwn(ctx context.Context, key string) error {
 	return s.update(ctx, func(tx *bolt.Tx) error {
+		if err := tx.Bucket(bOwn).Delete([]byte(takenPrefix + key)); err != nil {
+			return err
+		}
 		return tx.Bucket(bOwn).Delete([]byte(key))
 	})
 }
@@ -1052,17 +1103,65 @@ func (s *BoltStore) ForgetOwn(ctx context.Context, key string) error {
 func (s *BoltStore) IsOwn(ctx context.Context, key string) (bool, error) {
 	var own bool
 	err := s.view(ctx, func(tx *bolt.Tx) error {
-		own = s.live(tx.Bucket(bOwn).Get([]byte(key)))
+		b := tx.Bucket(bOwn)
+		own = s.live(b.Get([]byte(key))) || s.live(b.Get([]byte(takenPrefix+key)))
 		return nil
 	})
 	return own, err
 }
 
+// Lock implements Store: one process holds the file, so an in-process lock
+// is enough.
+func (s *BoltStore) Lock(ctx context.Context, key string) (func(), error) {
+	return s.locks.lock(ctx, key)
+}
+
+// keyedMutex serialises work on one key.
+type keyedMutex struct {
+	mu sync.Mutex
+	m  map[string]chan struct{} // held key → closed when it is unlocked
+}
+
+// lock waits for key (or for ctx to end) and returns its unlock.
+func (k *keyedMutex) lock(ctx context.Context, key string) (func(), error) {
+	for {
+		k.mu.Lock()
+		if k.m == nil {
+			k.m = make(map[string]chan struct{})
+		}
+		held, ok := k.m[key]
+		if !ok {
+			done := make(chan struct{})
+			k.m[key] = done
+			k.mu.Unlock()
+			var once sync.Once
+			return func() {
+				once.Do(func() {
+					k.mu.Lock()
+					delete(k.m, key)
+					k.mu.Unlock()
+					close(done)
+				})
+			}, nil
+		}
+		k.mu.Unlock()
+		select {
+		case <-held:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
 // Sweep implements Store.
 func (s *BoltStore) Sweep(ctx context.Context, now time.Time) error {
-	var expired [2][][]byte
+	if err := s.sweepAged(ctx, now); err != nil {
+		return err
+	}
+	expiring := append([][]byte{bSeen, bOwn}, trustExpiring...)
+	expired := make([][][]byte, len(expiring))
 	err := s.view(ctx, func(tx *bolt.Tx) error {
-		for i, name := range [][]byte{bSeen, bOwn} {
+		for i, name := range expiring {
 			err := tx.Bucket(name).ForEach(func(k, v []byte) error {
 				if len(v) != 8 || !now.Before(decodeTime(v)) {
 					expired[i] = append(expired[i], slices.Clone(k))
@@ -1075,11 +1174,15 @@ func (s *BoltStore) Sweep(ctx context.Context, now time.Time) error {
 		}
 		return nil
 	})
-	if err != nil || len(expired[0])+len(expired[1]) == 0 {
+	n := 0
+	for _, keys := range expired {
+		n += len(keys)
+	}
+	if err != nil || n == 0 {
 		return err
 	}
 	return s.update(ctx, func(tx *bolt.Tx) error {
-		for i, name := range [][]byte{bSeen, bOwn} {
+		for i, name := range expiring {
 			b := tx.Bucket(name)
 			for _, k := range expired[i] {
 				// Re-check: the key may have been renewed meanwhile.

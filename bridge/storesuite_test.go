@@ -35,7 +35,13 @@ func runStoreSuite(t *testing.T, newStore newStoreFunc) {
 		{"Subscriptions", suiteSubscriptions},
 		{"Completions", suiteCompletions},
 		{"OwnMarks", suiteOwnMarks},
+		{"Lock", suiteLock},
 		{"Closed", suiteClosed},
+		// store_trust_test.go
+		{"Nonces", suiteNonces},
+		{"OwnMarksTaken", suiteOwnMarksTaken},
+		{"CompletionDropAndPrune", suiteCompletionDropAndPrune},
+		{"Suspensions", suiteSuspensions},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -340,6 +346,20 @@ func suiteOutboxDeadAndStats(t *testing.T, newStore newStoreFunc) {
 	if got := claimT(t, s, now.Add(time.Minute), 10); ids(got) != "[b]" {
 		t.Errorf("Claim after x's first event died = %s, want [b]", ids(got))
 	}
+	// The dead letter is pruned DeadKept after its last attempt (its next
+	// try), and the count follows.
+	if err := s.Sweep(ctx, now.Add(2*time.Minute+DeadKept)); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := s.OutboxStats(ctx); st.Dead != 1 {
+		t.Errorf("dead = %d after a sweep before DeadKept, want 1", st.Dead)
+	}
+	if err := s.Sweep(ctx, now.Add(3*time.Minute+DeadKept)); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := s.OutboxStats(ctx); st.Dead != 0 || st.Pending != 2 {
+		t.Errorf("stats after the dead letter's pruning = %+v, want 0 dead, 2 pending", st)
+	}
 }
 
 // suiteOutboxClaimRace: concurrent claimers never get the same event or
@@ -594,4 +614,54 @@ func suiteClosed(t *testing.T, newStore newStoreFunc) {
 	if err := s.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
 	}
+}
+
+func suiteLock(t *testing.T, newStore newStoreFunc) {
+	ctx := context.Background()
+	s := newStore(t, nil)
+	unlock, err := s.Lock(ctx, "task/1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan struct{})
+	go func() {
+		defer close(got)
+		u, err := s.Lock(ctx, "task/1")
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		u()
+	}()
+	// Another key is free meanwhile.
+	other, err := s.Lock(ctx, "task/2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other()
+	select {
+	case <-got:
+		t.Fatal("a second Lock of a held key returned")
+	case <-time.After(20 * time.Millisecond):
+	}
+	unlock()
+	unlock() // a second call does nothing
+	<-got
+	// Waiting ends with ctx.
+	unlock, err = s.Lock(ctx, "task/1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancel()
+	if u, err := s.Lock(wctx, "task/1"); err == nil {
+		u()
+		t.Error("Lock of a held key returned before ctx ended")
+	}
+	unlock()
+	u, err := s.Lock(ctx, "task/1")
+	if err != nil {
+		t.Fatalf("Lock after a cancelled wait: %v", err)
+	}
+	u()
 }

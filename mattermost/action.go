@@ -24,9 +24,11 @@ type ActionRequest struct {
 	Context     map[string]any `json:"context"`
 
 	// Action and Values are the signed action name and values, set by
-	// ActionHandler after it verified the context.
+	// ActionHandler after it verified the context; Token is all the
+	// context binds (channel, user, nonce).
 	Action string            `json:"-"`
 	Values map[string]string `json:"-"`
+	Token  *Token            `json:"-"`
 }
 
 // SelectedOption returns the option a user picked in a select menu
@@ -64,9 +66,10 @@ type ActionFunc func(ctx context.Context, req *ActionRequest) (*ActionResponse, 
 
 // ActionHandler is the http.Handler for button clicks. It accepts only
 // clicks whose context was made by its Signer (Signer.Integration):
-// a missing or altered context gets 403, and an expired one an ephemeral
-// "expired" note; the ActionFunc is not called for any of them. Verified
-// clicks are routed by the signed action name.
+// a missing or altered context gets 403, an expired one an ephemeral
+// "expired" note, and one bound to another channel or user an ephemeral
+// refusal; the ActionFunc is not called for any of them. Verified clicks
+// are routed by the signed action name.
 type ActionHandler struct {
 	signer *Signer
 	cfg    *handlerConfig
@@ -113,16 +116,24 @@ func (h *ActionHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !decodeBody(w, r, &req) {
 		return
 	}
-	action, values, err := h.signer.VerifyContext(req.Context)
+	tok, err := h.signer.VerifyContext(req.Context)
+	if err == nil {
+		err = tok.Check(req.ChannelID, req.UserID)
+	}
 	switch {
 	case errors.Is(err, ErrExpired):
 		writeJSON(w, http.StatusOK, &ActionResponse{EphemeralText: ExpiredActionText})
+		return
+	case errors.Is(err, ErrWrongChannel), errors.Is(err, ErrWrongUser):
+		h.cfg.warn(r, "mattermost: action refused", "reason", err.Error(), "user_id", req.UserID, "channel_id", req.ChannelID)
+		writeJSON(w, http.StatusOK, &ActionResponse{EphemeralText: RefusalText(err)})
 		return
 	case err != nil:
 		h.cfg.warn(r, "mattermost: action refused", "reason", err.Error(), "user_id", req.UserID)
 		refuse(w, http.StatusForbidden)
 		return
 	}
+	action := tok.Name
 	h.mu.RLock()
 	fn := h.routes[action]
 	h.mu.RUnlock()
@@ -131,7 +142,7 @@ func (h *ActionHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, &ActionResponse{EphemeralText: "This button is no longer supported."})
 		return
 	}
-	req.Action, req.Values = action, values
+	req.Action, req.Values, req.Token = action, tok.Values, tok
 	resp, err := fn(r.Context(), &req)
 	if err != nil {
 		writeJSON(w, http.StatusOK, &ActionResponse{EphemeralText: h.cfg.failure(r, "action "+action, err)})

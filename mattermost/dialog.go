@@ -34,8 +34,10 @@ type DialogSubmission struct {
 	Cancelled  bool           `json:"cancelled"`
 
 	// Values are the values signed into the state, set by DialogHandler
-	// after it verified the state.
+	// after it verified the state; Token is all the state binds (channel,
+	// user, one-time nonce: the DialogFunc records Token.NonceKey).
 	Values map[string]string `json:"-"`
+	Token  *Token            `json:"-"`
 }
 
 // String returns a submitted value as text ("" when absent; numbers and
@@ -91,8 +93,10 @@ type DialogFunc func(ctx context.Context, sub *DialogSubmission) (*DialogRespons
 // DialogHandler is the http.Handler for dialog submissions. It accepts only
 // submissions whose state was made by its Signer for the same callback ID
 // (Signer.DialogState, or DialogHandler.Open): others get 403 and the
-// DialogFunc is not called; an expired state keeps the dialog open with a
-// general error. Verified submissions are routed by callback ID.
+// DialogFunc is not called; an expired state, or one bound to another user
+// or channel, keeps the dialog open with a general error. Verified
+// submissions are routed by callback ID. The state is one-time: the
+// DialogFunc must record sub.Token.NonceKey before it writes anything.
 type DialogHandler struct {
 	signer *Signer
 	cfg    *handlerConfig
@@ -126,14 +130,15 @@ func (h *DialogHandler) Handle(callbackID string, fn DialogFunc) {
 	h.routes[callbackID] = fn
 }
 
-// Open signs values into d's state (bound to d.CallbackID) and opens d for
-// the user behind triggerID, sending the submission to url (where this
-// handler is served).
-func (h *DialogHandler) Open(ctx context.Context, c *Client, triggerID, url string, d Dialog, values map[string]string) error {
+// Open signs values into d's state (bound to d.CallbackID, to bind's
+// channel and user, and to a one-time nonce) and opens d for the user
+// behind triggerID, sending the submission to url (where this handler is
+// served).
+func (h *DialogHandler) Open(ctx context.Context, c *Client, triggerID, url string, d Dialog, values map[string]string, bind Binding) error {
 	if c == nil {
 		return invalidParam("c", "must not be nil")
 	}
-	state, err := h.signer.DialogState(d.CallbackID, values)
+	state, err := h.signer.DialogState(d.CallbackID, values, bind)
 	if err != nil {
 		return err
 	}
@@ -152,9 +157,12 @@ func (h *DialogHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !decodeBody(w, r, &sub) {
 		return
 	}
-	name, values, err := h.signer.Verify(KindDialog, sub.State)
-	if err == nil && name != sub.CallbackID {
+	tok, err := h.signer.VerifyToken(KindDialog, sub.State)
+	if err == nil && tok.Name != sub.CallbackID {
 		err = ErrBadSignature
+	}
+	if err == nil {
+		err = tok.Check(sub.ChannelID, sub.UserID)
 	}
 	switch {
 	case errors.Is(err, ErrExpired):
@@ -163,6 +171,14 @@ func (h *DialogHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		writeJSON(w, http.StatusOK, &DialogResponse{Error: ExpiredDialogText})
+		return
+	case errors.Is(err, ErrWrongChannel), errors.Is(err, ErrWrongUser):
+		h.cfg.warn(r, "mattermost: dialog submission refused", "reason", err.Error(), "user_id", sub.UserID, "channel_id", sub.ChannelID)
+		if sub.Cancelled {
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+		writeJSON(w, http.StatusOK, &DialogResponse{Error: RefusalText(err)})
 		return
 	case err != nil:
 		h.cfg.warn(r, "mattermost: dialog submission refused", "reason", err.Error(), "user_id", sub.UserID)
@@ -177,7 +193,7 @@ func (h *DialogHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, &DialogResponse{Error: "This form is no longer supported."})
 		return
 	}
-	sub.Values = values
+	sub.Values, sub.Token = tok.Values, tok
 	resp, err := fn(r.Context(), &sub)
 	if sub.Cancelled {
 		if err != nil {

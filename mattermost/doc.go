@@ -109,11 +109,15 @@
 // bound to the action name or dialog callback ID), and ActionHandler and
 // DialogHandler accept only requests whose signature verifies: a missing or
 // altered context or state gets 403, an expired one a polite message, and in
-// neither case is the integrator's function called.
+// neither case is the integrator's function called. A Binding ties a token
+// to where and for whom it is valid: a button to the channel it is posted
+// in, a dialog to the user who opened it, and to one use (the receiver
+// records Token.NonceKey); the handlers refuse a token used elsewhere, with
+// the reason (RefusalText).
 //
 //	signer, err := mattermost.NewSigner(secret) // 32+ random bytes
 //	in, err := signer.Integration("https://bridge.example.com/mattermost/action", "complete",
-//		map[string]string{"task": taskID, "contact": contactID})
+//		map[string]string{"task": taskID, "contact": contactID}, mattermost.Binding{ChannelID: channelID})
 //	// put in into an Action of a post's attachment
 //
 //	actions, err := mattermost.NewActionHandler(signer)

@@ -22,8 +22,12 @@ const zwsp = "\u200b"
 //     followed by a zero-width space, so it shows unchanged but notifies no
 //     one. An '@' inside a word (an email address) is left alone: Mattermost
 //     only sees mentions at the start of a word.
-//   - Control characters other than newline and tab are removed; "\r\n" and
-//     "\r" become "\n".
+//   - Control characters other than newline and tab are removed, and so
+//     are invisible format characters (Unicode category Cf: bidirectional
+//     controls such as U+202E, which can display a file name reversed,
+//     zero-width characters, U+FEFF, soft hyphens); "\r\n" and "\r" become
+//     "\n". The only invisible character in the output is the zero-width
+//     space the escaper itself puts after an '@'.
 //
 // Newlines are kept; use EscapeInline for text that must stay on one line.
 func EscapeMarkdown(s string) string {
@@ -54,8 +58,8 @@ func EscapeInline(s string) string {
 
 // PlainText prepares untrusted text for places Mattermost shows without
 // Markdown (an attachment's fallback, author_name and footer, notification
-// text): one line, no control characters, and no mentions. Nothing is
-// backslash-escaped.
+// text): one line, no control or invisible format characters (as for
+// EscapeMarkdown), and no mentions. Nothing is backslash-escaped.
 func PlainText(s string) string {
 	s = oneLine(s)
 	var b strings.Builder
@@ -95,11 +99,15 @@ func normalizeNewlines(s string) string {
 	return strings.NewReplacer("\r", "\n", "\u2028", "\n", "\u2029", "\n").Replace(s)
 }
 
+// isControl reports the characters removed from untrusted text: controls
+// (but newline and tab), invalid UTF-8, and invisible format characters
+// (category Cf, bidirectional controls included), which could make text
+// display otherwise than it reads.
 func isControl(r rune) bool {
 	if r == '\n' || r == '\t' {
 		return false
 	}
-	return unicode.IsControl(r) || r == utf8.RuneError || r == '\ufeff'
+	return unicode.IsControl(r) || r == utf8.RuneError || unicode.Is(unicode.Cf, r)
 }
 
 // mentionStart reports whether an '@' after prev could begin a mention:

@@ -168,7 +168,7 @@ func ExampleActionHandler() {
 	})
 	mux.Handle("/action", actions)
 
-	in, err := signer.Integration(app.URL+"/action", "complete", map[string]string{"task": "t1"})
+	in, err := signer.Integration(app.URL+"/action", "complete", map[string]string{"task": "t1"}, mattermost.Binding{ChannelID: channel.ID})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -210,15 +211,39 @@ func TestSlashCommandRefusesBadTokens(t *testing.T) {
 			t.Errorf("%s: content type %q", tt.name, resp.Header.Get("Content-Type"))
 		}
 	}
-	// A GET with the form in the query (a command configured for GET) works.
+	// A GET with the form in the query (a command configured for GET)
+	// works with the token in the Authorization header, as Mattermost
+	// sends it; a token in the query string alone is not read.
 	q := cmd(tok).Values().Encode()
 	resp, err := e.app.Client().Get(e.app.URL + "/command?" + q)
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("GET with the token in the query only: %d, want 401", resp.StatusCode)
+	}
+	req, _ := http.NewRequest(http.MethodGet, e.app.URL+"/command?"+q, nil)
+	req.Header.Set("Authorization", "Token "+tok)
+	resp, err = e.app.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
 	if resp.StatusCode != 200 {
-		t.Errorf("GET: %d", resp.StatusCode)
+		t.Errorf("GET with the Authorization header: %d", resp.StatusCode)
+	}
+	// POST with the token in the query string only: refused too.
+	noTok := cmd("")
+	req, _ = http.NewRequest(http.MethodPost, e.app.URL+"/command?token="+url.QueryEscape(tok), strings.NewReader(noTok.Values().Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err = e.app.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("POST with the token in the query: %d, want 401", resp.StatusCode)
 	}
 }
 
@@ -350,7 +375,7 @@ func TestDeferTimeoutBoundsDeferredWork(t *testing.T) {
 // buttonPost creates, as the bot, a post with a signed "Complete" button.
 func (e *env) buttonPost(t *testing.T, values map[string]string) *mattermost.Post {
 	t.Helper()
-	in, err := e.signer.Integration(e.app.URL+"/action", "complete", values)
+	in, err := e.signer.Integration(e.app.URL+"/action", "complete", values, mattermost.Binding{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -433,11 +458,11 @@ func TestActionRefusesForgeries(t *testing.T) {
 	})
 	e.mux.Handle("/action", ah)
 
-	good, _ := e.signer.Integration(e.app.URL+"/action", "complete", map[string]string{"task": "t1"})
+	good, _ := e.signer.Integration(e.app.URL+"/action", "complete", map[string]string{"task": "t1"}, mattermost.Binding{})
 	goodTok := good.Context[mattermost.ContextKey].(string)
 	other, _ := mattermost.NewSigner([]byte("another secret of 32 bytes......"))
-	otherIn, _ := other.Integration(e.app.URL+"/action", "complete", map[string]string{"task": "t1"})
-	state, _ := e.signer.DialogState("complete", map[string]string{"task": "t1"})
+	otherIn, _ := other.Integration(e.app.URL+"/action", "complete", map[string]string{"task": "t1"}, mattermost.Binding{})
+	state, _ := e.signer.DialogState("complete", map[string]string{"task": "t1"}, mattermost.Binding{})
 	// Swap the signed payload for one naming another task, keeping the MAC.
 	parts := strings.Split(goodTok, ".")
 	forged, _ := e.signer.Sign(mattermost.KindAction, "complete", map[string]string{"task": "t2"}, time.Hour)
@@ -516,7 +541,7 @@ func TestActionHandlerUnknownActionAndErrors(t *testing.T) {
 	if err != nil || res.Response.EphemeralText != "That task is already done." {
 		t.Errorf("user error: %+v %v", res.Response, err)
 	}
-	in, _ := e.signer.Integration(e.app.URL+"/action", "retired", nil)
+	in, _ := e.signer.Integration(e.app.URL+"/action", "retired", nil, mattermost.Binding{})
 	p := &mattermost.Post{ChannelID: e.channel.ID, Message: "old"}
 	p.Props.Attachments = []mattermost.Attachment{{Actions: []mattermost.Action{{Name: "Old", Integration: in}}}}
 	old, err := e.client.CreatePost(context.Background(), p)
@@ -539,7 +564,7 @@ func TestSelectOption(t *testing.T) {
 		return nil, nil
 	})
 	e.mux.Handle("/action", ah)
-	in, _ := e.signer.Integration(e.app.URL+"/action", "assign", map[string]string{"task": "t9"})
+	in, _ := e.signer.Integration(e.app.URL+"/action", "assign", map[string]string{"task": "t9"}, mattermost.Binding{})
 	p := &mattermost.Post{ChannelID: e.channel.ID, Message: "assign"}
 	p.Props.Attachments = []mattermost.Attachment{{Actions: []mattermost.Action{{ID: "who", Name: "Assign", Type: mattermost.ActionTypeSelect,
 		Options: []mattermost.ActionOption{{Text: "Bob", Value: "u_bob"}}, Integration: in}}}}
@@ -576,7 +601,7 @@ func dialogEnv(t *testing.T, fn mattermost.DialogFunc, opts ...mattermosttest.Op
 				{DisplayName: "Urgent", Name: "urgent", Type: mattermost.ElementBool, Default: "false"},
 			},
 		}
-		if err := dh.Open(ctx, e.client, inv.Request.TriggerID, e.app.URL+"/dialog", d, map[string]string{"contact": inv.Arg("contact")}); err != nil {
+		if err := dh.Open(ctx, e.client, inv.Request.TriggerID, e.app.URL+"/dialog", d, map[string]string{"contact": inv.Arg("contact")}, mattermost.Binding{ChannelID: inv.Request.ChannelID, UserID: inv.Request.UserID}); err != nil {
 			return nil, err
 		}
 		return nil, nil
@@ -659,9 +684,9 @@ func TestDialogRefusesForgeries(t *testing.T) {
 		calls.Add(1)
 		return nil, nil
 	})
-	good, _ := e.signer.DialogState("create_task", map[string]string{"contact": "c1"})
-	otherCallback, _ := e.signer.DialogState("delete_contact", map[string]string{"contact": "c1"})
-	action, _ := e.signer.Integration(e.app.URL+"/x", "create_task", nil)
+	good, _ := e.signer.DialogState("create_task", map[string]string{"contact": "c1"}, mattermost.Binding{})
+	otherCallback, _ := e.signer.DialogState("delete_contact", map[string]string{"contact": "c1"}, mattermost.Binding{})
+	action, _ := e.signer.Integration(e.app.URL+"/x", "create_task", nil, mattermost.Binding{})
 	tests := []struct {
 		name, callback, state string
 		status                int

@@ -2,6 +2,7 @@ package mattermost
 
 import (
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -20,6 +21,16 @@ var (
 	ErrBadSignature = errors.New("mattermost: bad signature")
 	// ErrExpired: the signature is genuine but its time is up.
 	ErrExpired = errors.New("mattermost: signature expired")
+	// ErrWrongChannel: the token is genuine but bound to another channel
+	// (a button's context replayed from elsewhere).
+	ErrWrongChannel = errors.New("mattermost: signed for another channel")
+	// ErrWrongUser: the token is genuine but bound to another user (a
+	// dialog opened by someone else).
+	ErrWrongUser = errors.New("mattermost: signed for another user")
+	// ErrAlreadyUsed: the token is one-time and was used already (a
+	// replayed dialog submission). Token.Check cannot tell: the receiver
+	// records nonces (Token.NonceKey) and returns it.
+	ErrAlreadyUsed = errors.New("mattermost: already used")
 )
 
 // ContextKey is the key under which Signer.Integration puts the signed
@@ -125,26 +136,111 @@ func NewSigner(secret []byte, opts ...SignerOption) (*Signer, error) {
 	return s, nil
 }
 
+// Binding says where, for whom and how often a signed token is valid. A
+// token without a binding is a capability anyone who sees it can use any
+// number of times, anywhere: bind what can be bound.
+type Binding struct {
+	// ChannelID, if set, is the only channel the token is valid in: the
+	// channel a button is posted in, or a dialog opened from.
+	ChannelID string
+	// UserID, if set, is the only user who may use the token.
+	UserID string
+	// OneTime puts a random nonce in the token; the receiver records it
+	// when the token is used (Token.NonceKey) and refuses it after.
+	OneTime bool
+}
+
+// Token is a verified signed token: what Sign bound into it.
+type Token struct {
+	Kind      string
+	Name      string
+	Values    map[string]string
+	ChannelID string // "" when not bound to a channel
+	UserID    string // "" when not bound to a user
+	// Nonce is the token's one-time nonce ("" when it may be used more
+	// than once), as decoded from its signed payload.
+	Nonce   string
+	Expires time.Time
+}
+
+// Check reports whether the token may be used in channelID by userID:
+// ErrWrongChannel or ErrWrongUser when it is bound elsewhere. One-time
+// use is the receiver's to check (NonceKey).
+func (t *Token) Check(channelID, userID string) error {
+	if t.ChannelID != "" && t.ChannelID != channelID {
+		return ErrWrongChannel
+	}
+	if t.UserID != "" && t.UserID != userID {
+		return ErrWrongUser
+	}
+	return nil
+}
+
+// RefusalText tells a user why a genuine token was refused (ErrWrongChannel,
+// ErrWrongUser, ErrAlreadyUsed), and "" for other errors.
+func RefusalText(err error) string {
+	switch {
+	case errors.Is(err, ErrWrongChannel):
+		return "This button belongs to another channel; use it where it was posted."
+	case errors.Is(err, ErrWrongUser):
+		return "This was made for another user; only they can use it."
+	case errors.Is(err, ErrAlreadyUsed):
+		return "This was already used; nothing was done again. Run the command again if you need to."
+	}
+	return ""
+}
+
+// NonceKey is the key under which a receiver records that a one-time
+// token was used, until t.Expires; "" when the token is not one-time. It
+// comes from the signed payload as decoded, never from the token's text,
+// so that two spellings of one token share a key.
+func (t *Token) NonceKey() string {
+	if t.Nonce == "" {
+		return ""
+	}
+	return t.Kind + "/" + t.Nonce
+}
+
 // signedPayload is what a token carries.
 type signedPayload struct {
 	Kind    string            `json:"k"`
 	Name    string            `json:"n"`
 	Values  map[string]string `json:"v,omitempty"`
+	Channel string            `json:"c,omitempty"`
+	User    string            `json:"u,omitempty"`
+	Nonce   string            `json:"o,omitempty"`
 	Expires int64             `json:"e"` // Unix seconds
+}
+
+// newNonce returns 128 random bits as text.
+func newNonce() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
+	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
 const tokenPrefix = "v1."
 
-// Sign returns a token binding kind, name and values until ttl from now.
+// Sign returns a token binding kind, name and values until ttl from now,
+// valid anywhere for anyone (SignBound binds it).
 // Tokens are URL-safe text: "v1.<payload>.<mac>".
 func (s *Signer) Sign(kind, name string, values map[string]string, ttl time.Duration) (string, error) {
+	return s.SignBound(kind, name, values, Binding{}, ttl)
+}
+
+// SignBound is Sign with the token bound to a channel, a user and one use
+// as bind says.
+func (s *Signer) SignBound(kind, name string, values map[string]string, bind Binding, ttl time.Duration) (string, error) {
 	if kind == "" {
 		return "", invalidParam("kind", "must not be empty")
 	}
 	if ttl <= 0 {
 		return "", invalidParam("ttl", "must be positive")
 	}
-	p := signedPayload{Kind: kind, Name: name, Values: values, Expires: s.now().Add(ttl).Unix()}
+	p := signedPayload{Kind: kind, Name: name, Values: values, Channel: bind.ChannelID, User: bind.UserID, Expires: s.now().Add(ttl).Unix()}
+	if bind.OneTime {
+		p.Nonce = newNonce()
+	}
 	raw, err := json.Marshal(p)
 	if err != nil {
 		return "", err
@@ -166,16 +262,25 @@ func mac(key []byte, body string) []byte {
 // altered, malformed or made for another kind, ErrExpired when its time is
 // up.
 func (s *Signer) Verify(kind, token string) (name string, values map[string]string, err error) {
+	t, err := s.VerifyToken(kind, token)
+	if err != nil {
+		return "", nil, err
+	}
+	return t.Name, t.Values, nil
+}
+
+// VerifyToken is Verify returning all the token binds (see Token.Check).
+func (s *Signer) VerifyToken(kind, token string) (*Token, error) {
 	if token == "" {
-		return "", nil, ErrUnsigned
+		return nil, ErrUnsigned
 	}
 	rest, ok := strings.CutPrefix(token, tokenPrefix)
 	if !ok {
-		return "", nil, ErrBadSignature
+		return nil, ErrBadSignature
 	}
 	body, sig, ok := strings.Cut(rest, ".")
 	if !ok {
-		return "", nil, ErrBadSignature
+		return nil, ErrBadSignature
 	}
 	// Strict: a token has exactly one spelling. The lenient decoder ignores
 	// the unused low bits of the last character, so several strings would
@@ -183,7 +288,7 @@ func (s *Signer) Verify(kind, token string) (name string, values map[string]stri
 	// bypassed by re-spelling one.
 	got, err := base64.RawURLEncoding.Strict().DecodeString(sig)
 	if err != nil {
-		return "", nil, ErrBadSignature
+		return nil, ErrBadSignature
 	}
 	valid := false
 	for _, k := range s.keys {
@@ -192,33 +297,38 @@ func (s *Signer) Verify(kind, token string) (name string, values map[string]stri
 		}
 	}
 	if !valid {
-		return "", nil, ErrBadSignature
+		return nil, ErrBadSignature
 	}
 	raw, err := base64.RawURLEncoding.Strict().DecodeString(body)
 	if err != nil {
-		return "", nil, ErrBadSignature
+		return nil, ErrBadSignature
 	}
 	var p signedPayload
 	if err := json.Unmarshal(raw, &p); err != nil || p.Kind != kind {
-		return "", nil, ErrBadSignature
+		return nil, ErrBadSignature
 	}
 	if !s.now().Before(time.Unix(p.Expires, 0)) {
-		return "", nil, ErrExpired
+		return nil, ErrExpired
 	}
-	return p.Name, p.Values, nil
+	return &Token{
+		Kind: p.Kind, Name: p.Name, Values: p.Values,
+		ChannelID: p.Channel, UserID: p.User, Nonce: p.Nonce,
+		Expires: time.Unix(p.Expires, 0),
+	}, nil
 }
 
 // Integration returns a button integration that sends clicks to url with
 // the action name and values signed into its context (valid for the action
-// TTL). ActionHandler verifies it and routes by action.
-func (s *Signer) Integration(url, action string, values map[string]string) (*Integration, error) {
+// TTL), bound as bind says: set bind.ChannelID to the channel the button is
+// posted in. ActionHandler verifies it and routes by action.
+func (s *Signer) Integration(url, action string, values map[string]string, bind Binding) (*Integration, error) {
 	if err := validateAbsURL("url", url); err != nil {
 		return nil, err
 	}
 	if action == "" {
 		return nil, invalidParam("action", "must not be empty")
 	}
-	tok, err := s.Sign(KindAction, action, values, s.actionTTL)
+	tok, err := s.SignBound(KindAction, action, values, bind, s.actionTTL)
 	if err != nil {
 		return nil, err
 	}
@@ -226,24 +336,27 @@ func (s *Signer) Integration(url, action string, values map[string]string) (*Int
 }
 
 // VerifyContext checks an integration context made by Integration and
-// returns the action name and values.
-func (s *Signer) VerifyContext(ctx map[string]any) (action string, values map[string]string, err error) {
+// returns the signed token (its Name is the action).
+func (s *Signer) VerifyContext(ctx map[string]any) (*Token, error) {
 	raw, present := ctx[ContextKey]
 	if !present {
-		return "", nil, ErrUnsigned
+		return nil, ErrUnsigned
 	}
 	tok, ok := raw.(string)
 	if !ok {
-		return "", nil, ErrBadSignature
+		return nil, ErrBadSignature
 	}
-	return s.Verify(KindAction, tok)
+	return s.VerifyToken(KindAction, tok)
 }
 
 // DialogState returns a dialog state that binds values to the dialog's
-// callbackID (valid for the dialog TTL). DialogHandler verifies it.
-func (s *Signer) DialogState(callbackID string, values map[string]string) (string, error) {
+// callbackID (valid for the dialog TTL) and to bind; a dialog state is
+// always one-time (bind.OneTime is implied): a submission is a write, and
+// the receiver records its nonce. DialogHandler verifies it.
+func (s *Signer) DialogState(callbackID string, values map[string]string, bind Binding) (string, error) {
 	if callbackID == "" {
 		return "", invalidParam("callbackID", "must not be empty")
 	}
-	return s.Sign(KindDialog, callbackID, values, s.dialogTTL)
+	bind.OneTime = true
+	return s.SignBound(KindDialog, callbackID, values, bind, s.dialogTTL)
 }

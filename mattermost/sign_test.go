@@ -128,43 +128,43 @@ func TestSignerIntegrationAndState(t *testing.T) {
 	t.Parallel()
 	clock := &fakeClock{time.Date(2024, 7, 1, 12, 0, 0, 0, time.UTC)}
 	s := newTestSigner(t, clock, WithActionTTL(2*time.Hour), WithDialogTTL(time.Minute))
-	in, err := s.Integration("https://bridge.example/mm/action", "complete", map[string]string{"task": "t1"})
+	in, err := s.Integration("https://bridge.example/mm/action", "complete", map[string]string{"task": "t1"}, Binding{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if in.URL != "https://bridge.example/mm/action" || len(in.Context) != 1 {
 		t.Fatalf("integration = %+v", in)
 	}
-	action, values, err := s.VerifyContext(in.Context)
-	if err != nil || action != "complete" || values["task"] != "t1" {
-		t.Fatalf("VerifyContext = %q %v %v", action, values, err)
+	tok, err := s.VerifyContext(in.Context)
+	if err != nil || tok.Name != "complete" || tok.Values["task"] != "t1" {
+		t.Fatalf("VerifyContext = %+v %v", tok, err)
 	}
-	if _, _, err := s.VerifyContext(map[string]any{}); !errors.Is(err, ErrUnsigned) {
+	if _, err := s.VerifyContext(map[string]any{}); !errors.Is(err, ErrUnsigned) {
 		t.Errorf("missing context key: %v", err)
 	}
-	if _, _, err := s.VerifyContext(map[string]any{ContextKey: 42.0}); !errors.Is(err, ErrBadSignature) {
+	if _, err := s.VerifyContext(map[string]any{ContextKey: 42.0}); !errors.Is(err, ErrBadSignature) {
 		t.Errorf("non-string token: %v", err)
 	}
-	if _, _, err := s.VerifyContext(nil); !errors.Is(err, ErrUnsigned) {
+	if _, err := s.VerifyContext(nil); !errors.Is(err, ErrUnsigned) {
 		t.Errorf("nil context: %v", err)
 	}
-	state, err := s.DialogState("create_task", map[string]string{"contact": "c1"})
+	state, err := s.DialogState("create_task", map[string]string{"contact": "c1"}, Binding{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// A dialog state is not a button context, nor the reverse.
-	if _, _, err := s.VerifyContext(map[string]any{ContextKey: state}); !errors.Is(err, ErrBadSignature) {
+	if _, err := s.VerifyContext(map[string]any{ContextKey: state}); !errors.Is(err, ErrBadSignature) {
 		t.Errorf("dialog state accepted as a button context: %v", err)
 	}
 	clock.t = clock.t.Add(time.Minute)
 	if _, _, err := s.Verify(KindDialog, state); !errors.Is(err, ErrExpired) {
 		t.Errorf("dialog TTL: %v", err)
 	}
-	if _, _, err := s.VerifyContext(in.Context); err != nil {
+	if _, err := s.VerifyContext(in.Context); err != nil {
 		t.Errorf("action TTL: %v", err)
 	}
 	clock.t = clock.t.Add(2 * time.Hour)
-	if _, _, err := s.VerifyContext(in.Context); !errors.Is(err, ErrExpired) {
+	if _, err := s.VerifyContext(in.Context); !errors.Is(err, ErrExpired) {
 		t.Errorf("action expired: %v", err)
 	}
 }
@@ -184,16 +184,16 @@ func TestNewSignerRejects(t *testing.T) {
 		}
 	}
 	s, _ := NewSigner(testSecret)
-	if _, err := s.Integration("not a url", "a", nil); !errors.Is(err, ErrInvalidParam) {
+	if _, err := s.Integration("not a url", "a", nil, Binding{}); !errors.Is(err, ErrInvalidParam) {
 		t.Errorf("bad URL: %v", err)
 	}
-	if _, err := s.Integration("https://x.example", "", nil); !errors.Is(err, ErrInvalidParam) {
+	if _, err := s.Integration("https://x.example", "", nil, Binding{}); !errors.Is(err, ErrInvalidParam) {
 		t.Errorf("empty action: %v", err)
 	}
 	if _, err := s.Sign("", "a", nil, time.Hour); !errors.Is(err, ErrInvalidParam) {
 		t.Errorf("empty kind: %v", err)
 	}
-	if _, err := s.DialogState("", nil); !errors.Is(err, ErrInvalidParam) {
+	if _, err := s.DialogState("", nil, Binding{}); !errors.Is(err, ErrInvalidParam) {
 		t.Errorf("empty callback: %v", err)
 	}
 }
@@ -276,4 +276,68 @@ func respellings(t testing.TB, tok string) []string {
 		out = append(out, "v1."+body+"."+other)
 	}
 	return out
+}
+
+func TestSignerBinding(t *testing.T) {
+	t.Parallel()
+	clock := &fakeClock{time.Date(2024, 7, 1, 12, 0, 0, 0, time.UTC)}
+	s := newTestSigner(t, clock)
+	in, err := s.Integration("https://bridge.example/a", "complete", map[string]string{"task": "t1"}, Binding{ChannelID: "chan1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := s.VerifyContext(in.Context)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.ChannelID != "chan1" || tok.UserID != "" || tok.Nonce != "" || tok.NonceKey() != "" {
+		t.Fatalf("button token = %+v", tok)
+	}
+	if err := tok.Check("chan1", "anyone"); err != nil {
+		t.Errorf("own channel: %v", err)
+	}
+	if err := tok.Check("chan2", "anyone"); !errors.Is(err, ErrWrongChannel) {
+		t.Errorf("other channel: %v, want ErrWrongChannel", err)
+	}
+	if !tok.Expires.Equal(clock.t.Add(7 * 24 * time.Hour)) {
+		t.Errorf("Expires = %v", tok.Expires)
+	}
+
+	// A dialog state is always one-time, with a new nonce each time.
+	st1, err := s.DialogState("create_task", nil, Binding{ChannelID: "chan1", UserID: "alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st2, _ := s.DialogState("create_task", nil, Binding{ChannelID: "chan1", UserID: "alice"})
+	t1, err := s.VerifyToken(KindDialog, st1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t2, _ := s.VerifyToken(KindDialog, st2)
+	if t1.Nonce == "" || t1.Nonce == t2.Nonce || t1.NonceKey() != KindDialog+"/"+t1.Nonce {
+		t.Fatalf("nonces %q %q, key %q", t1.Nonce, t2.Nonce, t1.NonceKey())
+	}
+	if err := t1.Check("chan1", "bob"); !errors.Is(err, ErrWrongUser) {
+		t.Errorf("other user: %v, want ErrWrongUser", err)
+	}
+	if err := t1.Check("chan1", "alice"); err != nil {
+		t.Errorf("opening user: %v", err)
+	}
+	// The binding is signed: moving it to another channel breaks the MAC.
+	forged := strings.Replace(st1, "v1.", "v1.", 1)
+	body, sig, _ := strings.Cut(strings.TrimPrefix(forged, "v1."), ".")
+	raw, _ := base64.RawURLEncoding.DecodeString(body)
+	raw = []byte(strings.Replace(string(raw), `"c":"chan1"`, `"c":"chan9"`, 1))
+	forged = "v1." + base64.RawURLEncoding.EncodeToString(raw) + "." + sig
+	if _, err := s.VerifyToken(KindDialog, forged); !errors.Is(err, ErrBadSignature) {
+		t.Errorf("rebound token: %v, want ErrBadSignature", err)
+	}
+	for _, err := range []error{ErrWrongChannel, ErrWrongUser, ErrAlreadyUsed} {
+		if RefusalText(err) == "" {
+			t.Errorf("no refusal text for %v", err)
+		}
+	}
+	if RefusalText(ErrBadSignature) != "" {
+		t.Error("refusal text for a forgery")
+	}
 }

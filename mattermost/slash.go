@@ -38,7 +38,10 @@ type SlashCommand struct {
 }
 
 // ParseSlashCommand reads a slash command request's form (body or query).
-// It does not check the token: SlashHandler does.
+// The token is read from the body only: a token in a URL ends up in access
+// logs and browser histories, and Mattermost sends it in the Authorization
+// header too (the one place a GET command carries it). It does not check
+// the token: SlashHandler does.
 func ParseSlashCommand(r *http.Request) (*SlashCommand, error) {
 	if err := r.ParseForm(); err != nil {
 		return nil, fmt.Errorf("mattermost: reading slash command form: %w", err)
@@ -52,7 +55,7 @@ func ParseSlashCommand(r *http.Request) (*SlashCommand, error) {
 		TeamDomain:  f.Get("team_domain"),
 		TeamID:      f.Get("team_id"),
 		Text:        f.Get("text"),
-		Token:       f.Get("token"),
+		Token:       r.PostForm.Get("token"),
 		TriggerID:   f.Get("trigger_id"),
 		UserID:      f.Get("user_id"),
 		UserName:    f.Get("user_name"),

@@ -166,6 +166,7 @@ type Server struct {
 	latency    time.Duration
 	requests   []Request
 	lastMillis int64
+	admins     adminState // system and channel admins (members.go)
 }
 
 type pendingEntry struct {
@@ -467,6 +468,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /api/v4/posts/{id}/thread", s.auth(s.handleThread))
 	mux.HandleFunc("GET /api/v4/channels/{id}/posts", s.auth(s.handleChannelPosts))
 	mux.HandleFunc("POST /api/v4/actions/dialogs/open", s.auth(s.handleOpenDialog))
+	s.memberRoutes(mux)
 	mux.HandleFunc("POST /hooks/commands/{id}", s.handleResponseURL)
 	mux.HandleFunc("POST /hooks/{key}", s.handleIncomingWebhook)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -623,7 +625,7 @@ func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 }
 
 func (s *Server) handleMe(w http.ResponseWriter, r *http.Request, u User) {
-	writeJSON(w, http.StatusOK, mattermost.User{ID: u.ID, Username: u.Username, IsBot: u.IsBot, Roles: "system_user"})
+	writeJSON(w, http.StatusOK, s.apiUser(u))
 }
 
 // canPostLocked reports whether userID may post in channelID.

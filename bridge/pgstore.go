@@ -1,0 +1,701 @@
+package bridge
+
+import (
+	"cmp"
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/ghlkit/ghl/webhook"
+)
+
+// PGStore is a Store on PostgreSQL (BRIDGE_DATABASE_URL), shared by any
+// number of bridge replicas: webhookIds, the outbox (claimed under leases
+// with FOR UPDATE SKIP LOCKED), threads, subscriptions, completions and
+// own-change marks are the same for all. Its tables are created and
+// upgraded at start by embedded, numbered migrations (see pgmigrations/).
+type PGStore struct {
+	pool   *pgxpool.Pool
+	locks  *pgxpool.Pool // connections holding Lock's advisory locks
+	now    func() time.Time
+	closed atomic.Bool
+}
+
+// OpenPGStore connects to the PostgreSQL database at url (postgres://…;
+// a search_path parameter puts the tables in that schema) and applies the
+// migrations this bridge knows and the database lacks, one replica at a
+// time. now is the clock for expiries (nil: time.Now).
+func OpenPGStore(ctx context.Context, url string, now func() time.Time) (*PGStore, error) {
+	s, err := openPG(ctx, url, now)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.migrate(ctx, len(pgMigrations)); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func openPG(ctx context.Context, url string, now func() time.Time) (*PGStore, error) {
+	if now == nil {
+		now = time.Now
+	}
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		// pgx's message may quote the URL, password included.
+		return nil, errors.New("bridge: the database URL does not parse (postgres://user:password@host:port/database)")
+	}
+	if !strings.Contains(url, "pool_max_conns") {
+		// pgx's default (the number of CPUs, at least 4) is too few for a
+		// bridge answering webhooks while it delivers.
+		cfg.MaxConns = 16
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("bridge: database: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("bridge: connecting to the database at %s:%d: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, err)
+	}
+	// Lock holds a connection for as long as the lock: a pool of its own,
+	// so that waiting for locks never starves the queries the holders make.
+	lcfg := cfg.Copy()
+	lcfg.MaxConns, lcfg.MinConns = 8, 0
+	locks, err := pgxpool.NewWithConfig(ctx, lcfg)
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("bridge: database: %w", err)
+	}
+	return &PGStore{pool: pool, locks: locks, now: now}, nil
+}
+
+// --- migrations ---
+
+//go:embed pgmigrations/*.sql
+var pgMigrationFiles embed.FS
+
+type pgMigration struct {
+	version int
+	name    string
+	sql     string
+}
+
+// pgMigrations are the embedded migrations, by version: file N_name.sql is
+// version N. They are forward-only, and each leaves the schema usable by
+// the bridge versions before it (they add, they do not remove), so that
+// replicas can be upgraded one at a time.
+var pgMigrations = loadPGMigrations(pgMigrationFiles)
+
+func loadPGMigrations(fsys fs.FS) []pgMigration {
+	names, err := fs.Glob(fsys, "pgmigrations/*.sql")
+	if err != nil {
+		panic(err)
+	}
+	var out []pgMigration
+	for _, n := range names {
+		base := path.Base(n)
+		num, _, ok := strings.Cut(base, "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || v <= 0 {
+			panic("bridge: migration " + base + " is not named N_name.sql")
+		}
+		b, err := fs.ReadFile(fsys, n)
+		if err != nil {
+			panic(err)
+		}
+		out = append(out, pgMigration{version: v, name: base, sql: string(b)})
+	}
+	slices.SortFunc(out, func(a, b pgMigration) int { return cmp.Compare(a.version, b.version) })
+	for i, m := range out {
+		if m.version != i+1 {
+			panic(fmt.Sprintf("bridge: migrations must be numbered 1, 2, 3…: %s is number %d", m.name, i+1))
+		}
+	}
+	return out
+}
+
+// lockKey derives an advisory lock key from the schema the tables live in
+// and a purpose, so that bridges in different schemas of one database do
+// not wait for each other.
+const lockKey = `hashtextextended(current_schema() || '/ghlkit-bridge/' || $1, 0)`
+
+// migrate applies the migrations up to version upTo under a session
+// advisory lock: replicas starting together apply each once, in order, the
+// others waiting. Each migration commits with its version record.
+func (s *PGStore) migrate(ctx context.Context, upTo int) error {
+	// A connection of its own, closed at the end: closing the session
+	// frees the lock whatever happened (a cancelled wait may still have
+	// been granted it).
+	conn, err := pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig)
+	if err != nil {
+		return fmt.Errorf("bridge: database: %w", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock(`+lockKey+`)`, "migrate"); err != nil {
+		return fmt.Errorf("bridge: database: taking the migration lock: %w", err)
+	}
+	_, err = conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS bridge_migrations (
+		version    integer PRIMARY KEY,
+		name       text NOT NULL,
+		applied_at timestamptz NOT NULL DEFAULT now())`)
+	if err != nil {
+		return fmt.Errorf("bridge: database: %w", err)
+	}
+	var have int
+	if err := conn.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM bridge_migrations`).Scan(&have); err != nil {
+		return fmt.Errorf("bridge: database: reading the schema version: %w", err)
+	}
+	for _, m := range pgMigrations {
+		if m.version <= have || m.version > upTo {
+			continue
+		}
+		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, m.sql); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, `INSERT INTO bridge_migrations (version, name) VALUES ($1, $2)`, m.version, m.name)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("bridge: database: migration %s: %w", m.name, err)
+		}
+	}
+	return nil
+}
+
+// SchemaVersion returns the latest migration applied to the database.
+func (s *PGStore) SchemaVersion(ctx context.Context) (int, error) {
+	var v int
+	err := s.pool.QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM bridge_migrations`).Scan(&v)
+	return v, err
+}
+
+// Close implements Store.
+func (s *PGStore) Close() error {
+	if s.closed.Swap(true) {
+		return nil
+	}
+	s.pool.Close()
+	s.locks.Close()
+	return nil
+}
+
+// Lock implements Store with a session advisory lock, held on a
+// connection of its own until unlock.
+func (s *PGStore) Lock(ctx context.Context, key string) (func(), error) {
+	if s.closed.Load() {
+		return nil, errors.New("bridge: store is closed")
+	}
+	conn, err := s.locks.Acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock(`+lockKey+`)`, "lock/"+key); err != nil {
+		// Cancelled while waiting, the lock may still have been granted:
+		// only closing the session surely frees it.
+		conn.Conn().Close(context.Background())
+		conn.Release()
+		return nil, err
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if _, err := conn.Exec(ctx, `SELECT pg_advisory_unlock(`+lockKey+`)`, "lock/"+key); err != nil {
+				// Closing the session is what frees the lock then.
+				conn.Conn().Close(ctx)
+			}
+			conn.Release()
+		})
+	}, nil
+}
+
+// Ping implements Store.
+func (s *PGStore) Ping(ctx context.Context) error {
+	if s.closed.Load() {
+		return errors.New("bridge: store is closed")
+	}
+	return s.pool.Ping(ctx)
+}
+
+func (s *PGStore) tx(ctx context.Context, fn func(pgx.Tx) error) error {
+	if s.closed.Load() {
+		return errors.New("bridge: store is closed")
+	}
+	return pgx.BeginFunc(ctx, s.pool, fn)
+}
+
+// --- webhook.DedupeStore ---
+
+// Reserve implements webhook.DedupeStore: the reservation is a row, so that
+// a replica's reservation holds for the others; it expires after ttl when
+// its holder dies.
+func (s *PGStore) Reserve(ctx context.Context, id string, ttl time.Duration) error {
+	if id == "" {
+		return errors.New("bridge: empty webhookId")
+	}
+	now := s.now()
+	reserved, committed := false, false
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `INSERT INTO bridge_webhooks (id, expires_at, committed) VALUES ($1, $2, false)
+			ON CONFLICT (id) DO UPDATE SET expires_at = EXCLUDED.expires_at, committed = false
+			WHERE bridge_webhooks.expires_at <= $3`, id, now.Add(ttl), now)
+		if err != nil {
+			return err
+		}
+		if reserved = tag.RowsAffected() == 1; reserved {
+			return nil
+		}
+		err = tx.QueryRow(ctx, `SELECT committed FROM bridge_webhooks WHERE id = $1`, id).Scan(&committed)
+		if errors.Is(err, pgx.ErrNoRows) { // released meanwhile
+			return nil
+		}
+		return err
+	})
+	switch {
+	case err != nil:
+		return err
+	case reserved:
+		return nil
+	case committed:
+		return webhook.ErrDuplicate
+	}
+	return webhook.ErrInProgress
+}
+
+// Commit implements webhook.DedupeStore. Enqueue has usually committed the
+// id already, in the outbox's transaction; then nothing changes.
+func (s *PGStore) Commit(ctx context.Context, id string) error {
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `UPDATE bridge_webhooks SET committed = true WHERE id = $1 AND NOT committed AND expires_at > $2`, id, s.now())
+		return err
+	})
+}
+
+// Release implements webhook.DedupeStore.
+func (s *PGStore) Release(ctx context.Context, id string) error {
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `DELETE FROM bridge_webhooks WHERE id = $1`, id)
+		return err
+	})
+}
+
+// --- threads ---
+
+// Thread implements Store.
+func (s *PGStore) Thread(ctx context.Context, contactID string) (Thread, bool, error) {
+	var t Thread
+	if s.closed.Load() {
+		return t, false, errors.New("bridge: store is closed")
+	}
+	err := s.pool.QueryRow(ctx, `SELECT channel_id, root_id, notes FROM bridge_threads WHERE contact_id = $1`, contactID).Scan(&t.ChannelID, &t.RootID, &t.Notes)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Thread{}, false, nil
+	}
+	if err != nil {
+		return Thread{}, false, err
+	}
+	if len(t.Notes) == 0 {
+		t.Notes = nil
+	}
+	return t, true, nil
+}
+
+// SaveThread implements Store.
+func (s *PGStore) SaveThread(ctx context.Context, contactID string, t Thread) error {
+	notes := t.Notes
+	if notes == nil {
+		notes = map[string]string{}
+	}
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO bridge_threads (contact_id, channel_id, root_id, notes) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (contact_id) DO UPDATE SET channel_id = EXCLUDED.channel_id, root_id = EXCLUDED.root_id, notes = EXCLUDED.notes`,
+			contactID, t.ChannelID, t.RootID, notes)
+		return err
+	})
+}
+
+// AddThreadNotes implements Store.
+func (s *PGStore) AddThreadNotes(ctx context.Context, contactID, rootID string, notes map[string]string) error {
+	if len(notes) == 0 {
+		return nil
+	}
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `UPDATE bridge_threads SET notes = notes || $3 WHERE contact_id = $1 AND root_id = $2`, contactID, rootID, notes)
+		return err
+	})
+}
+
+// --- subscriptions ---
+
+// Subscribe implements Store.
+func (s *PGStore) Subscribe(ctx context.Context, contactID, channelID string) (bool, error) {
+	var added bool
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `INSERT INTO bridge_subscriptions (contact_id, channel_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, contactID, channelID, s.now())
+		added = tag.RowsAffected() == 1
+		return err
+	})
+	return added, err
+}
+
+// Unsubscribe implements Store.
+func (s *PGStore) Unsubscribe(ctx context.Context, contactID, channelID string) (bool, error) {
+	var removed bool
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM bridge_subscriptions WHERE contact_id = $1 AND channel_id = $2`, contactID, channelID)
+		removed = tag.RowsAffected() == 1
+		return err
+	})
+	return removed, err
+}
+
+// Subscribers implements Store.
+func (s *PGStore) Subscribers(ctx context.Context, contactID string) ([]string, error) {
+	if s.closed.Load() {
+		return nil, errors.New("bridge: store is closed")
+	}
+	rows, _ := s.pool.Query(ctx, `SELECT channel_id FROM bridge_subscriptions WHERE contact_id = $1 ORDER BY channel_id COLLATE "C"`, contactID)
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if len(out) == 0 {
+		out = nil
+	}
+	return out, err
+}
+
+// --- outbox ---
+
+// pgShards is the number of rows bridge_outbox_counts spreads its counters
+// over.
+const pgShards = 16
+
+// lockContact serialises the transactions that decide which event of a
+// contact leads (Enqueue, and Settle removing the leader): without it, an
+// event enqueued while the leader is removed could be left without a lead.
+func lockContact(ctx context.Context, tx pgx.Tx, contactID string) error {
+	_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(`+lockKey+`)`, "contact/"+contactID)
+	return err
+}
+
+// Enqueue implements Store: the webhookId is recorded, unless already
+// accepted and live, in the transaction that stores the event, so a 200
+// answered after it means stored.
+func (s *PGStore) Enqueue(ctx context.Context, ev OutboxEvent, seenUntil time.Time) (bool, error) {
+	if ev.WebhookID == "" {
+		return false, errors.New("bridge: outbox event without webhookId")
+	}
+	var added bool
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		added = false
+		tag, err := tx.Exec(ctx, `INSERT INTO bridge_webhooks (id, expires_at, committed) VALUES ($1, $2, true)
+			ON CONFLICT (id) DO UPDATE SET expires_at = EXCLUDED.expires_at, committed = true
+			WHERE NOT bridge_webhooks.committed OR bridge_webhooks.expires_at <= $3`, ev.WebhookID, seenUntil, s.now())
+		if err != nil || tag.RowsAffected() == 0 {
+			return err // already accepted
+		}
+		lead := true
+		if ev.ContactID != "" {
+			if err := lockContact(ctx, tx, ev.ContactID); err != nil {
+				return err
+			}
+			err := tx.QueryRow(ctx, `SELECT NOT EXISTS (SELECT 1 FROM bridge_outbox WHERE contact_id = $1)`, ev.ContactID).Scan(&lead)
+			if err != nil {
+				return err
+			}
+		}
+		var seq int64
+		err = tx.QueryRow(ctx, `INSERT INTO bridge_outbox (webhook_id, type, contact_id, payload, received, next_try, lead)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING seq`,
+			ev.WebhookID, ev.Type, ev.ContactID, []byte(ev.Payload), ev.Received, ev.NextTry, lead).Scan(&seq)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE bridge_outbox_counts SET pending = pending + 1 WHERE shard = $1`, seq%pgShards); err != nil {
+			return err
+		}
+		added = true
+		return nil
+	})
+	return added && err == nil, err
+}
+
+func scanEvent(row pgx.CollectableRow) (OutboxEvent, error) {
+	var ev OutboxEvent
+	var seq int64
+	var payload []byte
+	err := row.Scan(&seq, &ev.WebhookID, &ev.Type, &ev.ContactID, &payload, &ev.Received, &ev.Attempts, &ev.NextTry, &ev.LastError, &ev.Posted, &ev.Claims)
+	ev.Seq, ev.Payload = uint64(seq), payload
+	if len(ev.Posted) == 0 {
+		ev.Posted = nil
+	}
+	return ev, err
+}
+
+// Claim implements Store. Leading events due by now are taken from the
+// next-try index, skipping rows another replica is claiming at this moment
+// (FOR UPDATE SKIP LOCKED); the lease is their next try moved to
+// now+lease, so a claimer that dies leaves them due again then. The events
+// are returned with the next try they had.
+func (s *PGStore) Claim(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]OutboxEvent, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	var out []OutboxEvent
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		rows, _ := tx.Query(ctx, `WITH c AS (
+				SELECT seq, next_try FROM bridge_outbox WHERE lead AND next_try <= $1
+				ORDER BY next_try, seq LIMIT $2 FOR UPDATE SKIP LOCKED)
+			UPDATE bridge_outbox o SET next_try = $3, claims = o.claims + 1 FROM c WHERE o.seq = c.seq
+			RETURNING o.seq, o.webhook_id, o.type, o.contact_id, o.payload, o.received, o.attempts, c.next_try, o.last_error, o.posted, o.claims`,
+			now, limit, now.Add(lease))
+		var err error
+		out, err = pgx.CollectRows(rows, scanEvent)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, func(a, b OutboxEvent) int {
+		return cmp.Or(a.NextTry.Compare(b.NextTry), cmp.Compare(a.Seq, b.Seq))
+	})
+	return out, nil
+}
+
+// Settle implements Store.
+func (s *PGStore) Settle(ctx context.Context, outcomes []Outcome) error {
+	if len(outcomes) == 0 {
+		return nil
+	}
+	seqs := make([]int64, len(outcomes))
+	for i, o := range outcomes {
+		seqs[i] = int64(o.Seq)
+	}
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		// Lock the contacts whose leader may leave, in one order.
+		rows, _ := tx.Query(ctx, `SELECT DISTINCT contact_id FROM bridge_outbox WHERE seq = ANY($1) AND contact_id <> '' ORDER BY 1`, seqs)
+		contacts, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return err
+		}
+		for _, c := range contacts {
+			if err := lockContact(ctx, tx, c); err != nil {
+				return err
+			}
+		}
+		var delta [pgShards][3]int64 // pending, retrying, dead
+		for _, o := range outcomes {
+			shard := o.Seq % pgShards
+			if o.Delivered || o.Dead {
+				var contact string
+				var attempts int
+				var lead bool
+				q := `DELETE FROM bridge_outbox WHERE seq = $1 RETURNING contact_id, attempts, lead`
+				args := []any{int64(o.Seq)}
+				if o.Dead {
+					q = `WITH d AS (DELETE FROM bridge_outbox WHERE seq = $1 AND ($2 = 0 OR claims = $2) RETURNING *),
+						i AS (INSERT INTO bridge_dead (seq, webhook_id, type, contact_id, payload, received, attempts, last_error, posted, died_at, next_try)
+							SELECT seq, webhook_id, type, contact_id, payload, received, attempts + 1, $3, $4, $5, $6 FROM d)
+						SELECT contact_id, attempts, lead FROM d`
+					args = append(args, o.Claims, o.Err, nonNil(o.Posted), s.now(), o.NextTry)
+				}
+				err := tx.QueryRow(ctx, q, args...).Scan(&contact, &attempts, &lead)
+				if errors.Is(err, pgx.ErrNoRows) {
+					continue
+				}
+				if err != nil {
+					return err
+				}
+				delta[shard][0]--
+				if attempts > 0 {
+					delta[shard][1]--
+				}
+				if o.Dead {
+					delta[shard][2]++
+				}
+				if lead && contact != "" {
+					_, err := tx.Exec(ctx, `UPDATE bridge_outbox SET lead = true WHERE seq = (
+						SELECT seq FROM bridge_outbox WHERE contact_id = $1 ORDER BY seq LIMIT 1)`, contact)
+					if err != nil {
+						return err
+					}
+				}
+				continue
+			}
+			if o.Deferred {
+				_, err := tx.Exec(ctx, `UPDATE bridge_outbox SET next_try = $2 WHERE seq = $1 AND ($3 = 0 OR claims = $3)`, int64(o.Seq), o.NextTry, o.Claims)
+				if err != nil {
+					return err
+				}
+				continue
+			}
+			var attempts int
+			err := tx.QueryRow(ctx, `UPDATE bridge_outbox SET attempts = attempts + 1, next_try = $2, last_error = $3, posted = $4
+				WHERE seq = $1 AND ($5 = 0 OR claims = $5) RETURNING attempts`, int64(o.Seq), o.NextTry, o.Err, nonNil(o.Posted), o.Claims).Scan(&attempts)
+			if errors.Is(err, pgx.ErrNoRows) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if attempts == 1 {
+				delta[shard][1]++
+			}
+		}
+		for shard, d := range delta {
+			if d == [3]int64{} {
+				continue
+			}
+			_, err := tx.Exec(ctx, `UPDATE bridge_outbox_counts SET pending = pending + $2, retrying = retrying + $3, dead = dead + $4 WHERE shard = $1`, shard, d[0], d[1], d[2])
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// OutboxStats implements Store: the counters' sums, and the first event by
+// seq for the oldest.
+func (s *PGStore) OutboxStats(ctx context.Context) (OutboxStats, error) {
+	var st OutboxStats
+	if s.closed.Load() {
+		return st, errors.New("bridge: store is closed")
+	}
+	var oldest *time.Time
+	err := s.pool.QueryRow(ctx, `SELECT sum(pending), sum(retrying), sum(dead),
+		(SELECT received FROM bridge_outbox ORDER BY seq LIMIT 1) FROM bridge_outbox_counts`).Scan(&st.Pending, &st.Retrying, &st.Dead, &oldest)
+	if oldest != nil {
+		st.Oldest = *oldest
+	}
+	return st, err
+}
+
+// DeadEvents returns the events that could not be posted, oldest first.
+func (s *PGStore) DeadEvents(ctx context.Context) ([]OutboxEvent, error) {
+	rows, _ := s.pool.Query(ctx, `SELECT seq, webhook_id, type, contact_id, payload, received, attempts, next_try, last_error, posted, 0 FROM bridge_dead ORDER BY seq`)
+	return pgx.CollectRows(rows, scanEvent)
+}
+
+// --- completions ---
+
+// Completion implements Store.
+func (s *PGStore) Completion(ctx context.Context, taskID string) (Completion, bool, error) {
+	if s.closed.Load() {
+		return Completion{}, false, errors.New("bridge: store is closed")
+	}
+	c, err := s.completion(ctx, s.pool, taskID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Completion{}, false, nil
+	}
+	return c, err == nil, err
+}
+
+func (s *PGStore) completion(ctx context.Context, q interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}, taskID string) (Completion, error) {
+	var c Completion
+	err := q.QueryRow(ctx, `SELECT task_id, contact_id, user_id, user_name, at FROM bridge_completions WHERE task_id = $1`, taskID).
+		Scan(&c.TaskID, &c.ContactID, &c.UserID, &c.UserName, &c.At)
+	return c, err
+}
+
+// RecordCompletion implements Store: of replicas recording a completion of
+// one task at once, one succeeds and the others are told its completion.
+func (s *PGStore) RecordCompletion(ctx context.Context, c Completion) (Completion, bool, error) {
+	held, recorded := c, false
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `INSERT INTO bridge_completions (task_id, contact_id, user_id, user_name, at) VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (task_id) DO NOTHING`, c.TaskID, c.ContactID, c.UserID, c.UserName, c.At)
+		if err != nil {
+			return err
+		}
+		if recorded = tag.RowsAffected() == 1; recorded {
+			held = c
+			return nil
+		}
+		held, err = s.completion(ctx, tx, c.TaskID)
+		return err
+	})
+	return held, recorded, err
+}
+
+// --- own changes ---
+
+// MarkOwn implements Store.
+func (s *PGStore) MarkOwn(ctx context.Context, key string, until time.Time) error {
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO bridge_own (key, expires_at) VALUES ($1, $2)
+			ON CONFLICT (key) DO UPDATE SET expires_at = EXCLUDED.expires_at, taken = false`, key, until)
+		return err
+	})
+}
+
+// ForgetOwn implements Store.
+func (s *PGStore) ForgetOwn(ctx context.Context, key string) error {
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `DELETE FROM bridge_own WHERE key = $1`, key)
+		return err
+	})
+}
+
+// IsOwn implements Store.
+func (s *PGStore) IsOwn(ctx context.Context, key string) (bool, error) {
+	if s.closed.Load() {
+		return false, errors.New("bridge: store is closed")
+	}
+	var own bool
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM bridge_own WHERE key = $1 AND expires_at > $2)`, key, s.now()).Scan(&own)
+	return own, err
+}
+
+// Sweep implements Store. One replica sweeps at a time: the others find
+// the lock taken and return at once.
+func (s *PGStore) Sweep(ctx context.Context, now time.Time) error {
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		var got bool
+		if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock(`+lockKey+`)`, "sweep").Scan(&got); err != nil || !got {
+			return err
+		}
+		for _, q := range []string{
+			`DELETE FROM bridge_webhooks WHERE expires_at <= $1`,
+			`DELETE FROM bridge_own WHERE expires_at <= $1`,
+			`DELETE FROM bridge_nonces WHERE expires_at <= $1`,
+		} {
+			if _, err := tx.Exec(ctx, q, now); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM bridge_completions WHERE at < $1`, now.Add(-CompletionsKept)); err != nil {
+			return err
+		}
+		// Dead letters, with their counters.
+		_, err := tx.Exec(ctx, `WITH d AS (DELETE FROM bridge_dead WHERE greatest(next_try, received) < $1 RETURNING seq)
+			UPDATE bridge_outbox_counts SET dead = dead - x.n
+			FROM (SELECT seq % 16 AS shard, count(*) AS n FROM d GROUP BY 1) x WHERE bridge_outbox_counts.shard = x.shard`, now.Add(-DeadKept))
+		return err
+	})
+}
+
+var _ Store = (*PGStore)(nil)

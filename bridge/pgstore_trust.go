@@ -1,0 +1,84 @@
+package bridge
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// UseNonce implements Store: of replicas using one nonce at once, one
+// finds it fresh.
+func (s *PGStore) UseNonce(ctx context.Context, key string, until time.Time) (bool, error) {
+	if key == "" {
+		return false, errors.New("bridge: empty nonce key")
+	}
+	var fresh bool
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `INSERT INTO bridge_nonces (key, expires_at) VALUES ($1, $2) ON CONFLICT DO NOTHING`, key, until)
+		fresh = tag.RowsAffected() == 1
+		return err
+	})
+	return fresh && err == nil, err
+}
+
+// TakeOwn implements Store: one replica takes a mark.
+func (s *PGStore) TakeOwn(ctx context.Context, key string) (bool, error) {
+	var own bool
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE bridge_own SET taken = true WHERE key = $1 AND NOT taken AND expires_at > $2`, key, s.now())
+		own = tag.RowsAffected() == 1
+		return err
+	})
+	return own && err == nil, err
+}
+
+// DropCompletion implements Store.
+func (s *PGStore) DropCompletion(ctx context.Context, taskID string) error {
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `DELETE FROM bridge_completions WHERE task_id = $1`, taskID)
+		return err
+	})
+}
+
+// SuspendDestination implements Store.
+func (s *PGStore) SuspendDestination(ctx context.Context, sp Suspension) error {
+	if sp.ChannelID == "" {
+		return errors.New("bridge: suspension without a channel")
+	}
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO bridge_suspensions (channel_id, since, failures, reason) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (channel_id) DO UPDATE SET since = EXCLUDED.since, failures = EXCLUDED.failures, reason = EXCLUDED.reason`,
+			sp.ChannelID, sp.Since, sp.Failures, sp.Reason)
+		return err
+	})
+}
+
+// ResumeDestination implements Store.
+func (s *PGStore) ResumeDestination(ctx context.Context, channelID string) (bool, error) {
+	var resumed bool
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM bridge_suspensions WHERE channel_id = $1`, channelID)
+		resumed = tag.RowsAffected() == 1
+		return err
+	})
+	return resumed && err == nil, err
+}
+
+// Suspensions implements Store.
+func (s *PGStore) Suspensions(ctx context.Context) ([]Suspension, error) {
+	if s.closed.Load() {
+		return nil, errors.New("bridge: store is closed")
+	}
+	rows, _ := s.pool.Query(ctx, `SELECT channel_id, since, failures, reason FROM bridge_suspensions ORDER BY channel_id COLLATE "C"`)
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Suspension, error) {
+		var sp Suspension
+		err := row.Scan(&sp.ChannelID, &sp.Since, &sp.Failures, &sp.Reason)
+		return sp, err
+	})
+	if len(out) == 0 {
+		out = nil
+	}
+	return out, err
+}
