@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ghlkit/ghl/contacts"
 	"github.com/ghlkit/ghl/ghltest"
@@ -122,5 +123,40 @@ func BenchmarkVerifySmall(b *testing.B) {
 		if _, err := v.Verify(body, h); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkVerifyVsEd25519 alternates Verify (signature, one-pass decode,
+// timestamp) and the bare signature check of BenchmarkEd25519Verify on the
+// 2 KiB ContactUpdate, in blocks small enough that both meet the same load
+// on a shared machine, and reports Verify's time as a multiple of the
+// signature check's (verify-ratio; the target is at most 1.6).
+func BenchmarkVerifyVsEd25519(b *testing.B) {
+	const block = 20
+	body := benchBody(b)
+	h := sign(b, body, true, false)
+	v := newVerifier(b, false, WithoutDedupe())
+	pub, _ := ghltest.WebhookPublicKeys()
+	var verify, bare time.Duration
+	b.ReportAllocs()
+	for b.Loop() {
+		start := time.Now()
+		for range block {
+			if _, err := v.Verify(body, h); err != nil {
+				b.Fatal(err)
+			}
+		}
+		verify += time.Since(start)
+		start = time.Now()
+		for range block {
+			sig, err := base64.StdEncoding.DecodeString(h.Get(HeaderSignature))
+			if err != nil || !ed25519.Verify(pub, body, sig) {
+				b.Fatal("does not verify")
+			}
+		}
+		bare += time.Since(start)
+	}
+	if bare > 0 {
+		b.ReportMetric(float64(verify)/float64(bare), "verify-ratio")
 	}
 }
