@@ -397,7 +397,8 @@ func firstOfContact(tx *bolt.Tx, contactID string) uint64 {
 // update runs fn in a write transaction shared with the writes queued
 // meanwhile, and returns once the transaction is durable. fn may run more
 // than once (when another write of its batch fails), so it must only touch
-// the transaction.
+// the transaction; and it may run after update returned ctx's error, so
+// callers read what fn sets only when update returned nil.
 func (s *BoltStore) update(ctx context.Context, fn func(*bolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -723,7 +724,10 @@ func (s *BoltStore) Subscribe(ctx context.Context, contactID, channelID string) 
 		}
 		return b.Put(k, encodeTime(s.now()))
 	})
-	return added, err
+	if err != nil {
+		return false, err
+	}
+	return added, nil
 }
 
 // Unsubscribe implements Store.
@@ -738,7 +742,10 @@ func (s *BoltStore) Unsubscribe(ctx context.Context, contactID, channelID string
 		}
 		return b.Delete(k)
 	})
-	return removed, err
+	if err != nil {
+		return false, err
+	}
+	return removed, nil
 }
 
 // Subscribers implements Store.
@@ -768,7 +775,10 @@ func (s *BoltStore) Enqueue(ctx context.Context, ev OutboxEvent, seenUntil time.
 		added, err = s.enqueueTx(tx, ev, seenUntil)
 		return err
 	})
-	return added && err == nil, err
+	if err != nil {
+		return false, err // fn may still run: its result is not ours to read
+	}
+	return added, nil
 }
 
 // enqueueTx is Enqueue within tx.
@@ -1067,7 +1077,10 @@ func (s *BoltStore) RecordCompletion(ctx context.Context, c Completion) (Complet
 		recorded = true
 		return b.Put([]byte(c.TaskID), v)
 	})
-	return held, recorded, err
+	if err != nil {
+		return c, false, err
+	}
+	return held, recorded, nil
 }
 
 // --- own changes ---

@@ -39,7 +39,10 @@ func (s *BoltStore) UseNonce(ctx context.Context, key string, until time.Time) (
 		}
 		return b.Put([]byte(key), encodeTime(until))
 	})
-	return fresh && err == nil, err
+	if err != nil {
+		return false, err // fn may still run: its result is not ours to read
+	}
+	return fresh, nil
 }
 
 // Suspension is a destination channel the bridge stopped posting to, after
@@ -78,7 +81,10 @@ func (s *BoltStore) ResumeDestination(ctx context.Context, channelID string) (bo
 		}
 		return b.Delete([]byte(channelID))
 	})
-	return resumed && err == nil, err
+	if err != nil {
+		return false, err // fn may still run: its result is not ours to read
+	}
+	return resumed, nil
 }
 
 // Suspensions implements Store.
@@ -124,7 +130,10 @@ func (s *BoltStore) TakeOwn(ctx context.Context, key string) (bool, error) {
 		}
 		return b.Put([]byte(takenPrefix+key), v)
 	})
-	return own && err == nil, err
+	if err != nil {
+		return false, err // fn may still run: its result is not ours to read
+	}
+	return own, nil
 }
 
 // DropCompletion implements Store.
