@@ -99,7 +99,7 @@ func NewClient(opts ...Option) (*Client, error) {
 		baseURL:    s.baseURL.String(),
 		apiVersion: s.apiVersion,
 		tokens:     tokens,
-		http:       httpretry.NewClient(hc, s.retry, s.logger),
+		http:       httpretry.NewClient(hc, s.retry, s.hooks()),
 		logger:     s.logger,
 		locationID: s.locationID,
 	}, nil
@@ -233,7 +233,7 @@ func (c *Client) send(ctx context.Context, method, rawURL, path string, body []b
 	if body != nil {
 		raw = body
 	}
-	req, err := retryablehttp.NewRequestWithContext(ctx, method, rawURL, raw)
+	req, err := retryablehttp.NewRequestWithContext(httpretry.Track(ctx), method, rawURL, raw)
 	if err != nil {
 		return nil, fmt.Errorf("ghl: building %s %s: %w", method, path, err)
 	}

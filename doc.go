@@ -76,6 +76,13 @@
 // The client logs nothing unless given a *slog.Logger with WithLogger;
 // WithLogger(nil) also logs nothing.
 //
+// # Metrics and tracing
+//
+// WithObserver calls a function after every attempt of every request,
+// retries included, with its method, route template ("/contacts/{id}/tasks",
+// no IDs or query), status, attempt number and duration, so that a program
+// feeds its own metrics library; the SDK depends on none.
+//
 // # Testing
 //
 // Package github.com/ghlkit/ghl/ghltest runs an in-memory HighLevel on

@@ -30,6 +30,7 @@ type settings struct {
 	rateMax     int
 	rateEvery   time.Duration
 	locationID  string
+	observer    func(RequestInfo) // observer.go
 }
 
 // WithToken authenticates with a static bearer token: a Private Integration

@@ -3,9 +3,7 @@ package bridge
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -73,6 +71,8 @@ type Bridge struct {
 	destFail destFailures
 	ignored  ignoredCounters
 	stop     context.CancelFunc // ends the OAuth token source's context
+	oauthTS  *oauth.TokenSource // nil unless OAuth: tells the granted scopes
+	ops      *opsState          // probes, readiness, access mode, metrics (health.go)
 
 	runMu     sync.Mutex
 	running   bool
@@ -147,14 +147,12 @@ func WithClock(now func() time.Time) Option {
 	}
 }
 
-// WithLogger logs to l (default: nothing is logged). Secrets are never
-// logged.
+// WithLogger logs to l; nil, the default, logs nothing. Every line names
+// its component ("bridge", "webhook", "highlevel", "mattermost", "oauth").
+// Secrets are never logged.
 func WithLogger(l *slog.Logger) Option {
 	return func(o *options) error {
-		if l == nil {
-			return errors.New("bridge: WithLogger: nil logger")
-		}
-		o.log = l
+		o.log = l // nil: log nothing, the default
 		return nil
 	}
 }
@@ -193,14 +191,11 @@ func WithSignerOptions(opts ...mattermost.SignerOption) Option {
 // WithTrigger sets the slash command trigger shown in help ("/ghl").
 func WithTrigger(trigger string) Option {
 	return func(o *options) error {
-		trigger = strings.TrimSpace(trigger)
-		if trigger == "" || strings.ContainsAny(trigger, " \t\n") {
-			return fmt.Errorf("bridge: WithTrigger: %q is not a trigger word", trigger)
+		t, err := normalizeTrigger(trigger)
+		if err != nil {
+			return fmt.Errorf("bridge: WithTrigger: %w", err)
 		}
-		if !strings.HasPrefix(trigger, "/") {
-			trigger = "/" + trigger
-		}
-		o.trigger = trigger
+		o.trigger = t
 		return nil
 	}
 }
@@ -244,14 +239,20 @@ func New(cfg Config, opts ...Option) (*Bridge, error) {
 	}
 	if o.trigger == "" {
 		o.trigger = DefaultTrigger
+		if cfg.Trigger != "" {
+			o.trigger, _ = normalizeTrigger(cfg.Trigger) // checked by problemsFor
+		}
 	}
 	b := &Bridge{
 		cfg:     cfg,
 		trigger: o.trigger,
 		now:     o.now,
-		log:     o.log,
+		log:     component(o.log, "bridge"),
 		own:     newOwnWrites(),
+		ops:     newOpsState(),
 	}
+	b.ops.metrics = newMetrics()
+	b.ops.logBase = o.log
 	bg, stop := context.WithCancel(context.Background())
 	b.stop = stop
 	fail := func(err error) (*Bridge, error) {
@@ -262,29 +263,7 @@ func New(cfg Config, opts ...Option) (*Bridge, error) {
 		return nil, err
 	}
 
-	b.ghl = o.ghl
-	if b.ghl == nil {
-		c, err := newGHLClient(bg, cfg, o)
-		if err != nil {
-			return fail(err)
-		}
-		b.ghl = c
-	}
-	b.tasks, b.notes, b.contacts = tasks.New(b.ghl), notes.New(b.ghl), contacts.New(b.ghl)
-
-	b.mm = o.mm
-	if b.mm == nil {
-		mmOpts := []mattermost.Option{mattermost.WithLogger(o.log)}
-		if o.httpClient != nil {
-			mmOpts = append(mmOpts, mattermost.WithHTTPClient(o.httpClient))
-		}
-		c, err := mattermost.NewClient(cfg.MattermostURL, string(cfg.MattermostToken), mmOpts...)
-		if err != nil {
-			return fail(fmt.Errorf("bridge: Mattermost client: %w", err))
-		}
-		b.mm = c
-	}
-
+	// The store first: it keeps the OAuth tokens.
 	b.store = o.store
 	switch {
 	case b.store != nil:
@@ -304,9 +283,32 @@ func New(cfg Config, opts ...Option) (*Bridge, error) {
 		b.store, b.ownStore = s, true
 	}
 
+	b.ghl = o.ghl
+	if b.ghl == nil {
+		c, ts, err := newGHLClient(bg, cfg, o, b.store, ghl.WithObserver(b.ops.metrics.observeHighLevel))
+		if err != nil {
+			return fail(err)
+		}
+		b.ghl, b.oauthTS = c, ts
+	}
+	b.tasks, b.notes, b.contacts = tasks.New(b.ghl), notes.New(b.ghl), contacts.New(b.ghl)
+
+	b.mm = o.mm
+	if b.mm == nil {
+		mmOpts := []mattermost.Option{mattermost.WithLogger(component(o.log, "mattermost")), mattermost.WithObserver(b.ops.metrics.observeMattermost)}
+		if o.httpClient != nil {
+			mmOpts = append(mmOpts, mattermost.WithHTTPClient(o.httpClient))
+		}
+		c, err := mattermost.NewClient(cfg.MattermostURL, string(cfg.MattermostToken), mmOpts...)
+		if err != nil {
+			return fail(fmt.Errorf("bridge: Mattermost client: %w", err))
+		}
+		b.mm = c
+	}
+
 	vopts := []webhook.Option{webhook.WithClock(o.now), webhook.WithDedupe(b.store)}
 	if cfg.WebhookPublicKey != "" {
-		vopts = append(vopts, webhook.WithPublicKeys(cfg.WebhookPublicKey))
+		vopts = append(vopts, webhook.WithPublicKeys(webhookKeys(cfg.WebhookPublicKey)...))
 	}
 	if cfg.WebhookLegacyRSA {
 		vopts = append(vopts, webhook.WithLegacyRSA())
@@ -317,7 +319,15 @@ func New(cfg Config, opts ...Option) (*Bridge, error) {
 	}
 	b.verifier = v
 
-	signer, err := mattermost.NewSigner([]byte(cfg.Secret), append([]mattermost.SignerOption{mattermost.WithSignerClock(o.now)}, o.signerOpt...)...)
+	sopts := []mattermost.SignerOption{mattermost.WithSignerClock(o.now)}
+	if len(cfg.PreviousSecrets) > 0 {
+		prev := make([][]byte, len(cfg.PreviousSecrets))
+		for i, p := range cfg.PreviousSecrets {
+			prev[i] = []byte(p)
+		}
+		sopts = append(sopts, mattermost.WithPreviousSecrets(prev...))
+	}
+	signer, err := mattermost.NewSigner([]byte(cfg.Secret), append(sopts, o.signerOpt...)...)
 	if err != nil {
 		return fail(fmt.Errorf("bridge: signer: %w", err))
 	}
@@ -325,6 +335,7 @@ func New(cfg Config, opts ...Option) (*Bridge, error) {
 
 	b.format = b.newFormatter()
 	b.deliver = newDeliverer(b, o.delivery)
+	b.ops.metrics.register(b)
 	if err := b.routes(); err != nil {
 		return fail(err)
 	}
@@ -332,57 +343,57 @@ func New(cfg Config, opts ...Option) (*Bridge, error) {
 }
 
 // newGHLClient builds the HighLevel client from the configuration.
-func newGHLClient(bg context.Context, cfg Config, o options) (*ghl.Client, error) {
+func newGHLClient(bg context.Context, cfg Config, o options, st Store, extra ...ghl.Option) (*ghl.Client, *oauth.TokenSource, error) {
 	copts := []ghl.Option{
 		ghl.WithBaseURL(cfg.GHLBaseURL),
 		ghl.WithLocationID(cfg.LocationID),
-		ghl.WithLogger(o.log),
+		ghl.WithLogger(component(o.log, "highlevel")),
 	}
+	copts = append(copts, extra...)
 	if o.httpClient != nil {
 		copts = append(copts, ghl.WithHTTPClient(o.httpClient))
 	}
+	var ts *oauth.TokenSource
 	if cfg.OAuth == nil {
 		copts = append(copts, ghl.WithToken(string(cfg.GHLToken)))
 	} else {
-		key, err := base64.StdEncoding.DecodeString(string(cfg.OAuth.TokenKey))
+		ctx, cancel := context.WithTimeout(bg, time.Minute)
+		tokens, where, err := openOAuthStore(ctx, cfg, st, o.log)
+		cancel()
 		if err != nil {
-			return nil, fmt.Errorf("bridge: %s is not base64", EnvTokenKey)
-		}
-		fs, err := oauth.NewFileStore(cfg.OAuth.TokenDir, oauth.EncryptionKey{ID: 1, Key: key})
-		if err != nil {
-			return nil, fmt.Errorf("bridge: OAuth token store: %w", err)
+			return nil, nil, fmt.Errorf("bridge: OAuth token store: %w", err)
 		}
 		app, err := oauth.NewApp(oauth.Config{
 			ClientID:     cfg.OAuth.ClientID,
 			ClientSecret: string(cfg.OAuth.ClientSecret),
 			BaseURL:      cfg.GHLBaseURL,
-			Store:        fs,
+			Store:        tokens,
 			HTTPClient:   o.httpClient,
-			Logger:       o.log,
+			Logger:       component(o.log, "oauth"),
 			Now:          o.now,
 		})
 		if err != nil {
-			return nil, fmt.Errorf("bridge: OAuth: %w", err)
+			return nil, nil, fmt.Errorf("bridge: OAuth: %w", err)
 		}
 		// Fail at start, not at the first command, when nothing was
 		// installed for the location.
-		if _, err := fs.Load(bg, cfg.LocationID); err != nil {
+		if _, err := tokens.Load(bg, cfg.LocationID); err != nil {
 			if errors.Is(err, oauth.ErrNotFound) {
-				return nil, fmt.Errorf("bridge: no OAuth token stored for location %s in %s: install the app first", cfg.LocationID, cfg.OAuth.TokenDir)
+				return nil, nil, fmt.Errorf("bridge: no OAuth token stored for location %s in %s: install the app first", cfg.LocationID, where)
 			}
-			return nil, fmt.Errorf("bridge: reading the OAuth token of location %s: %w", cfg.LocationID, err)
+			return nil, nil, fmt.Errorf("bridge: reading the OAuth token of location %s: %w", cfg.LocationID, err)
 		}
-		ts, err := app.TokenSource(bg, cfg.LocationID)
+		ts, err = app.TokenSource(bg, cfg.LocationID)
 		if err != nil {
-			return nil, fmt.Errorf("bridge: OAuth token source: %w", err)
+			return nil, nil, fmt.Errorf("bridge: OAuth token source: %w", err)
 		}
 		copts = append(copts, ghl.WithTokenSource(ts))
 	}
 	c, err := ghl.NewClient(copts...)
 	if err != nil {
-		return nil, fmt.Errorf("bridge: HighLevel client: %w", err)
+		return nil, nil, fmt.Errorf("bridge: HighLevel client: %w", err)
 	}
-	return c, nil
+	return c, ts, nil
 }
 
 // problemsFor checks what New needs: the parts of the configuration that
@@ -425,6 +436,16 @@ func (b *Bridge) Run(ctx context.Context) error {
 		b.running = false
 		b.runMu.Unlock()
 		close(done)
+	}()
+	probeCtx, stopProbing := context.WithCancel(ctx)
+	probed := make(chan struct{})
+	go func() {
+		defer close(probed)
+		b.probeLoop(probeCtx)
+	}()
+	defer func() {
+		stopProbing()
+		<-probed
 	}()
 	return b.deliver.run(ctx)
 }
@@ -563,6 +584,14 @@ func ownKeyFor(e webhook.Event) string {
 		return ownKey(webhook.TypeTaskComplete, e.Task.ID, completedChange)
 	case *webhook.NoteCreate:
 		return ownKey(webhook.TypeNoteCreate, e.Note.ID)
+	case *webhook.NoteUpdate:
+		return ownNoteUpdateKey(e.Note.ID, e.Note.Body)
+	case *webhook.ContactUpdate:
+		return ownContactUpdateKey(&e.Contact)
+	case *webhook.ContactTagUpdate:
+		return ownTagsKey(e.Contact.ID, e.Contact.Tags)
+	case *webhook.ContactCreate:
+		return ownCreateKey(&e.Contact)
 	}
 	return ""
 }
@@ -634,10 +663,12 @@ func (s *sourceState) observe(now time.Time, err error) {
 	s.consecutive++
 }
 
-// Health is the body of GET /healthz.
+// Health is what GET /healthz shows the admin (see serveHealth): without
+// the admin token only Status is served, always with status 200.
 type Health struct {
 	// Status is "ok", "degraded" (HighLevel or Mattermost failing: events
-	// wait in the outbox) or "unavailable" (the store is unusable: 503).
+	// wait in the outbox) or "unavailable" (the store is unusable;
+	// /readyz then answers 503).
 	Status     string           `json:"status"`
 	Store      StoreHealth      `json:"store"`
 	HighLevel  HighLevelHealth  `json:"highlevel"`
@@ -705,18 +736,6 @@ func (b *Bridge) Health(ctx context.Context) Health {
 	return h
 }
 
-func (b *Bridge) serveHealth(w http.ResponseWriter, r *http.Request) {
-	h := b.Health(r.Context())
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	if h.Status == "unavailable" {
-		w.WriteHeader(http.StatusServiceUnavailable)
-	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(h)
-}
-
 // retryLater answers 503 with Retry-After where h answers 500. The webhook
 // handler answers 500 when the store fails (reserving the webhookId,
 // storing the event): nothing was acknowledged, and 503 tells HighLevel to
@@ -749,12 +768,16 @@ func (w *retryLaterWriter) Write(p []byte) (int, error) {
 // routes builds the mux.
 func (b *Bridge) routes() error {
 	mux := http.NewServeMux()
-	hook, err := webhook.NewHandler(b.verifier, b.acceptEvent, webhook.WithLogger(b.log))
+	hook, err := webhook.NewHandler(b.verifier, b.acceptEvent, webhook.WithLogger(component(b.ops.logBase, "webhook")), webhook.WithOutcome(b.webhookOutcome))
 	if err != nil {
 		return err
 	}
 	mux.Handle("POST "+PathWebhook, retryLater(hook))
 	mux.HandleFunc("GET "+PathHealth, b.serveHealth)
+	mux.HandleFunc("GET "+PathReady, b.serveReady)
+	if b.cfg.MetricsAddr == "" {
+		mux.HandleFunc("GET "+PathMetrics, b.serveMetrics)
+	}
 	if err := b.chatRoutes(mux); err != nil {
 		return err
 	}

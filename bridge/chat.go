@@ -57,7 +57,10 @@ func (b *Bridge) chatRoutes(mux *http.ServeMux) error {
 		{Name: "subscribe", Help: "Post the contact's HighLevel events in this channel (channel or bridge admins only).", Args: onlyContact, Run: b.cmdSubscribe},
 		{Name: "unsubscribe", Help: "Stop posting the contact's events in this channel (channel or bridge admins only).", Args: onlyContact, Run: b.cmdUnsubscribe},
 	}
-	for _, c := range cmds {
+	examples := b.commandExamples()
+	for _, c := range append(cmds, b.editCommands()...) {
+		c.Example = examples[c.Name]
+		c.Run = handle(b, c.Name, writeCommands[c.Name], c.Run) // readonly.go
 		if err := set.Add(c); err != nil {
 			return fmt.Errorf("bridge: command %q: %w", c.Name, err)
 		}
@@ -75,12 +78,13 @@ func (b *Bridge) chatRoutes(mux *http.ServeMux) error {
 	if err != nil {
 		return fmt.Errorf("bridge: action handler: %w", err)
 	}
-	actions.Handle(actionComplete, b.actionInChannels(b.actionComplete))
+	actions.Handle(actionComplete, handle(b, "complete button", true, b.actionInChannels(b.actionComplete)))
 	dialogs, err := mattermost.NewDialogHandler(b.signer, hopts...)
 	if err != nil {
 		return fmt.Errorf("bridge: dialog handler: %w", err)
 	}
-	dialogs.Handle(dialogTaskAdd, b.dialogInChannels(b.dialogTaskAdd))
+	dialogs.Handle(dialogTaskAdd, handle(b, "task dialog", true, b.dialogInChannels(b.dialogTaskAdd)))
+	b.editRoutes(actions, dialogs)
 	b.dialogs = dialogs
 	// Mattermost may be set to send slash commands as GET: the handler
 	// takes both and refuses other methods.
@@ -250,7 +254,7 @@ func (b *Bridge) cmdTasks(ctx context.Context, inv *mattermost.Invocation) (*mat
 	if err != nil {
 		return nil, err
 	}
-	return responses(mattermost.ResponseInChannel, msgs), nil
+	return b.show(ctx, inv.Request, msgs)
 }
 
 func (b *Bridge) cmdNotes(ctx context.Context, inv *mattermost.Invocation) (*mattermost.CommandResponse, error) {
@@ -481,7 +485,7 @@ func (b *Bridge) cmdTaskAdd(ctx context.Context, inv *mattermost.Invocation) (*m
 	if err != nil {
 		return nil, err
 	}
-	return msg.CommandResponse(mattermost.ResponseInChannel), nil
+	return b.show(ctx, inv.Request, []mattermost.Message{msg})
 }
 
 // createTask creates a task and marks it as the bridge's own. When

@@ -17,13 +17,35 @@ func TestHelp(t *testing.T) {
 	if res.Response.ResponseType != mattermost.ResponseEphemeral {
 		t.Errorf("help response type = %q, want ephemeral", res.Response.ResponseType)
 	}
-	for _, want := range []string{"/ghl contact <contact...>", "/ghl tasks <contact...>", "/ghl notes <contact...>", "/ghl task add <contact> [title...]", "--due", "--body", "/ghl task done <contact> <taskId>", "/ghl note add <contact> <text...>", "/ghl subscribe <contact...>", "/ghl unsubscribe <contact...>"} {
+	for _, want := range []string{"/ghl contact <contact...>", "/ghl tasks <contact...>", "/ghl notes <contact...>", "/ghl task add <contact> [title...]", "--due", "--body", "/ghl task done <contact> <taskId>", "/ghl note add <contact> <text...>", "/ghl subscribe <contact...>", "/ghl unsubscribe <contact...>",
+		"/ghl task edit <contact> <taskId> [--title <text>] [--due <YYYY-MM-DD|RFC3339>] [--body <text>] [--assignee <userId>]",
+		"/ghl task reopen <contact> <taskId>", "/ghl task delete <contact> <taskId>",
+		"/ghl note edit <contact> <noteId> <text...>", "/ghl note delete <contact> <noteId>",
+		"/ghl contact set <contact> <field=value...>", "/ghl contact add [--first <name>]", "/ghl contact delete <contact...>",
+		"/ghl tag add <contact> <tag...>", "/ghl tag remove <contact> <tag...>",
+		"/ghl search <text...>", "/ghl appointments <contact...>", "/ghl business <businessId>",
+		"e.g. `/ghl contact set ada@example.com city=\"New York\" postalCode=10001 website=`"} {
 		if !strings.Contains(res.Response.Text, want) {
 			t.Errorf("help lacks %q:\n%s", want, res.Response.Text)
 		}
 	}
 	if n := len(e.posts(e.channel.ID)); n != 0 {
 		t.Errorf("help posted %d posts in the channel", n)
+	}
+	// Every command has one example.
+	for _, line := range strings.Split(res.Response.Text, "\n") {
+		if strings.HasPrefix(line, "- `/ghl ") && !strings.HasPrefix(line, "- `/ghl help") {
+			var name []string
+			for _, w := range strings.Fields(strings.TrimPrefix(line, "- `/ghl ")) {
+				if strings.ContainsAny(w[:1], "<[`") {
+					break
+				}
+				name = append(name, w)
+			}
+			if !strings.Contains(res.Response.Text, "e.g. `/ghl "+strings.Join(name, " ")+" ") {
+				t.Errorf("no example for %q", name)
+			}
+		}
 	}
 }
 
@@ -178,7 +200,8 @@ func TestTaskAdd(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	res := e.slash(e.alice, e.channel.ID, `/ghl task add `+e.contact.ID+` Call Ada back --due 2030-05-01 --body "Ask about the quote"`)
-	if res.Response.ResponseType != mattermost.ResponseInChannel {
+	// The bot posts the confirmation (so that an edit can redraw it).
+	if res.Response.Text != "" || len(e.posts(e.channel.ID)) != 1 || e.posts(e.channel.ID)[0].UserID != e.bot.ID {
 		t.Fatalf("task add answer: %+v", res.Response)
 	}
 	ts := e.hl.Tasks(e.contact.ID)
@@ -374,5 +397,26 @@ func TestSubscribe(t *testing.T) {
 	}
 	if n := len(e.posts(e.channel.ID)); n == 0 {
 		t.Errorf("the default channel got no event after unsubscribe")
+	}
+}
+
+// TestTriggerFromConfig: BRIDGE_TRIGGER (Config.Trigger) is the command
+// the help shows.
+func TestTriggerFromConfig(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, withoutRun(), withoutWebhookTarget())
+	e.stop()
+	e.cfg.Trigger = "crm"
+	e.cfg.CommandTokens = append(e.cfg.CommandTokens, Secret(e.mm.AddCommand("crm", e.srv.URL+PathCommand)))
+	e.start()
+	res := e.slash(e.alice, e.channel.ID, "/crm help")
+	if !strings.Contains(res.Response.Text, "/crm task add <contact> [title...]") || strings.Contains(res.Response.Text, "/ghl ") {
+		t.Errorf("help with BRIDGE_TRIGGER=crm:\n%s", res.Response.Text)
+	}
+	// WithTrigger wins over the configuration.
+	e.stop()
+	e.start(WithTrigger("/other"))
+	if res := e.slash(e.alice, e.channel.ID, "/crm help"); !strings.Contains(res.Response.Text, "/other contact") {
+		t.Errorf("help with WithTrigger:\n%s", res.Response.Text)
 	}
 }

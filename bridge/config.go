@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ghlkit/ghl"
+	"github.com/ghlkit/ghl/oauth"
 	"github.com/ghlkit/ghl/webhook"
 )
 
@@ -68,14 +69,15 @@ type Config struct {
 	// default DefaultAppURL).
 	AppURL string
 	// WebhookPublicKey is HighLevel's Ed25519 webhook key, PEM or base64
-	// (GHL_WEBHOOK_PUBLIC_KEY).
+	// (GHL_WEBHOOK_PUBLIC_KEY). During a key rotation it holds both keys:
+	// PEM blocks one after the other, or base64 keys separated by commas.
 	WebhookPublicKey string
 	// WebhookLegacyRSA also accepts the deprecated X-WH-Signature scheme with
 	// HighLevel's published RSA key (GHL_WEBHOOK_LEGACY_RSA=true).
 	WebhookLegacyRSA bool
 
-	// OAuth replaces GHLToken with tokens from an oauth.FileStore that an
-	// install flow (examples/oauth-install) filled.
+	// OAuth replaces GHLToken with OAuth tokens kept, sealed, in the
+	// bridge's store (see OAuthConfig).
 	OAuth *OAuthConfig
 
 	// MattermostURL is the Mattermost server (MATTERMOST_URL).
@@ -110,6 +112,8 @@ type Config struct {
 	// (BRIDGE_TIMEZONE, an IANA name, default UTC).
 	Location *time.Location
 
+	// Operations: see config_ops.go.
+	Ops
 	// Admins may change where events go (subscribe, unsubscribe, notes
 	// --move) in any channel, besides Mattermost's channel and system
 	// admins (BRIDGE_ADMINS: user IDs or usernames, comma-separated).
@@ -120,16 +124,30 @@ type Config struct {
 	Channels []string
 }
 
-// OAuthConfig reads HighLevel OAuth tokens from an encrypted oauth.FileStore
-// (GHL_CLIENT_ID, GHL_CLIENT_SECRET, GHL_TOKEN_DIR, GHL_TOKEN_KEY). The token
-// for LocationID must have been stored by an install.
+// OAuthConfig has the bridge use HighLevel OAuth tokens (GHL_CLIENT_ID,
+// GHL_CLIENT_SECRET, GHL_TOKEN_KEY, and GHL_TOKEN_DIR,
+// GHL_TOKEN_KEY_PREVIOUS when needed). The tokens live in the bridge's
+// store, sealed with TokenKey: in PostgreSQL when DatabaseURL is set, shared
+// by the replicas, else in the bbolt file (PGTokenStore, BoltTokenStore).
+// The token for LocationID must have been stored by an install.
 type OAuthConfig struct {
 	ClientID     string
 	ClientSecret Secret
-	TokenDir     string
-	// TokenKey is the 32-byte AES-256 key of the FileStore, given base64
-	// encoded in GHL_TOKEN_KEY.
+	// TokenDir is an oauth.FileStore directory that an install flow
+	// (examples/oauth-install) filled (GHL_TOKEN_DIR, optional). At start,
+	// the bridge copies the location's token from it into its store when
+	// the store has none or an older one. With a Store given by WithStore
+	// that is neither a PGStore nor a BoltStore, the bridge uses the
+	// directory itself.
+	TokenDir string
+	// TokenKey seals the tokens (GHL_TOKEN_KEY): 32 bytes, standard base64,
+	// optionally prefixed by a key ID from 1 to 255 and a colon ("2:…";
+	// the default ID is 1). A new key needs a new ID.
 	TokenKey Secret
+	// PreviousTokenKeys open tokens sealed with earlier keys, in TokenKey's
+	// format (GHL_TOKEN_KEY_PREVIOUS, comma-separated): at start the bridge
+	// seals them again with TokenKey, after which they can be removed.
+	PreviousTokenKeys []Secret
 }
 
 // Environment variable names read by ConfigFromEnv.
@@ -144,6 +162,7 @@ const (
 	EnvClientSecret     = "GHL_CLIENT_SECRET"
 	EnvTokenDir         = "GHL_TOKEN_DIR"
 	EnvTokenKey         = "GHL_TOKEN_KEY"
+	EnvTokenKeyPrevious = "GHL_TOKEN_KEY_PREVIOUS"
 	EnvMattermostURL    = "MATTERMOST_URL"
 	EnvMattermostToken  = "MATTERMOST_TOKEN"
 	EnvChannelID        = "MATTERMOST_CHANNEL_ID"
@@ -154,6 +173,12 @@ const (
 	EnvData             = "BRIDGE_DATA"
 	EnvDatabaseURL      = "BRIDGE_DATABASE_URL"
 	EnvTimezone         = "BRIDGE_TIMEZONE"
+	EnvSecretPrevious   = "BRIDGE_SECRET_PREVIOUS"
+	EnvAdminToken       = "BRIDGE_ADMIN_TOKEN"
+	EnvMetricsAddr      = "BRIDGE_METRICS_ADDR"
+	EnvLogLevel         = "BRIDGE_LOG_LEVEL"
+	EnvLogFormat        = "BRIDGE_LOG_FORMAT"
+	EnvTrigger          = "BRIDGE_TRIGGER"
 	EnvAdmins           = "BRIDGE_ADMINS"
 	EnvChannels         = "BRIDGE_CHANNELS"
 )
@@ -196,12 +221,13 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		DatabaseURL:      Secret(get(EnvDatabaseURL)),
 	}
 	if v := get(EnvWebhookLegacyRSA); v != "" {
-		b, err := strconv.ParseBool(v)
+		b, err := ParseBool(v)
 		if err != nil {
-			bad("%s=%q is not a boolean (use true or false)", EnvWebhookLegacyRSA, v)
+			bad("%s=%q %v", EnvWebhookLegacyRSA, v, err)
 		}
 		cfg.WebhookLegacyRSA = b
 	}
+	problems = append(problems, cfg.Ops.read(get)...)
 	if v := getenv(EnvCommandTokens); strings.TrimSpace(v) != "" {
 		for i, tok := range strings.Split(v, ",") {
 			tok = strings.TrimSpace(tok)
@@ -220,7 +246,12 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		TokenDir:     get(EnvTokenDir),
 		TokenKey:     Secret(get(EnvTokenKey)),
 	}
-	if oa != (OAuthConfig{}) {
+	if v := get(EnvTokenKeyPrevious); v != "" {
+		for k := range strings.SplitSeq(v, ",") {
+			oa.PreviousTokenKeys = append(oa.PreviousTokenKeys, Secret(strings.TrimSpace(k)))
+		}
+	}
+	if oa.ClientID != "" || oa.ClientSecret != "" || oa.TokenDir != "" || oa.TokenKey != "" || len(oa.PreviousTokenKeys) > 0 {
 		cfg.OAuth = &oa
 	}
 	if v := get(EnvTimezone); v != "" {
@@ -254,6 +285,7 @@ func (c *Config) applyDefaults() {
 	if c.Location == nil {
 		c.Location = time.UTC
 	}
+	c.Ops.applyDefaults()
 }
 
 // Validate applies the defaults and checks the whole configuration,
@@ -277,7 +309,7 @@ func (c *Config) problems() []string {
 	case c.GHLToken != "" && c.OAuth != nil:
 		bad("%s and OAuth (%s, ...) are both set: use one way to authenticate with HighLevel", EnvGHLToken, EnvClientID)
 	case c.GHLToken == "" && c.OAuth == nil:
-		missing(EnvGHLToken, "a HighLevel Private Integration or location token (or OAuth: "+EnvClientID+", "+EnvClientSecret+", "+EnvTokenDir+", "+EnvTokenKey+")")
+		missing(EnvGHLToken, "a HighLevel Private Integration or location token (or OAuth: "+EnvClientID+", "+EnvClientSecret+", "+EnvTokenKey+")")
 	case c.OAuth != nil:
 		p = append(p, c.OAuth.problems()...)
 	}
@@ -288,8 +320,13 @@ func (c *Config) problems() []string {
 	checkURL(&p, EnvAppURL, c.AppURL)
 	switch {
 	case c.WebhookPublicKey != "":
-		if _, err := webhook.ParseEd25519PublicKey(c.WebhookPublicKey); err != nil {
-			bad("%s is not an Ed25519 public key in PEM or base64 form", EnvWebhookKey)
+		keys := webhookKeys(c.WebhookPublicKey)
+		for i, k := range keys {
+			if _, err := webhook.ParseEd25519PublicKey(k); err != nil && len(keys) == 1 {
+				bad("%s is not an Ed25519 public key in PEM or base64 form", EnvWebhookKey)
+			} else if err != nil {
+				bad("%s: key %d is not an Ed25519 public key in PEM or base64 form", EnvWebhookKey, i+1)
+			}
 		}
 	case !c.WebhookLegacyRSA:
 		missing(EnvWebhookKey, "HighLevel's Ed25519 webhook public key (PEM or base64), or set "+EnvWebhookLegacyRSA+"=true for the legacy scheme")
@@ -330,6 +367,7 @@ func (c *Config) problems() []string {
 			bad("%s is not a postgres:// URL (postgres://user:password@host:5432/database)", EnvDatabaseURL)
 		}
 	}
+	p = append(p, c.opsProblems()...)
 	for _, a := range c.Admins {
 		if !isID(a) && !isUsername(a) {
 			bad("%s: %q is neither a Mattermost user ID nor a username", EnvAdmins, a)
@@ -381,27 +419,68 @@ func (o *OAuthConfig) problems() []string {
 	if o.ClientSecret == "" {
 		p = append(p, EnvClientSecret+" is missing: the OAuth app's client secret")
 	}
-	if o.TokenDir == "" {
-		p = append(p, EnvTokenDir+" is missing: the directory of the encrypted token store")
-	}
 	if o.TokenKey == "" {
-		p = append(p, EnvTokenKey+" is missing: the base64 32-byte key of the token store")
-	} else if _, err := o.key(); err != nil {
+		p = append(p, EnvTokenKey+" is missing: the base64 32-byte key that seals the OAuth tokens")
+	} else if _, err := parseTokenKey(o.TokenKey); err != nil {
 		p = append(p, EnvTokenKey+" "+err.Error())
+	}
+	for i, k := range o.PreviousTokenKeys {
+		if _, err := parseTokenKey(k); err != nil {
+			p = append(p, fmt.Sprintf("%s: key %d %s", EnvTokenKeyPrevious, i+1, err))
+		}
+	}
+	if o.TokenKey != "" && len(p) == 0 {
+		if _, err := o.sealer(); err != nil {
+			p = append(p, EnvTokenKey+", "+EnvTokenKeyPrevious+": "+err.Error())
+		}
 	}
 	return p
 }
 
-// key decodes TokenKey.
-func (o *OAuthConfig) key() ([]byte, error) {
-	k, err := base64.StdEncoding.DecodeString(string(o.TokenKey))
+// sealer is the oauth.Sealer of TokenKey and PreviousTokenKeys.
+func (o *OAuthConfig) sealer() (*oauth.Sealer, error) {
+	primary, older, err := o.keys()
 	if err != nil {
-		return nil, errors.New("is not standard base64")
+		return nil, err
+	}
+	return oauth.NewSealer(primary, older...)
+}
+
+// keys parses TokenKey and PreviousTokenKeys.
+func (o *OAuthConfig) keys() (primary oauth.EncryptionKey, older []oauth.EncryptionKey, err error) {
+	if primary, err = parseTokenKey(o.TokenKey); err != nil {
+		return primary, nil, fmt.Errorf("%s %w", EnvTokenKey, err)
+	}
+	for i, s := range o.PreviousTokenKeys {
+		k, err := parseTokenKey(s)
+		if err != nil {
+			return primary, nil, fmt.Errorf("%s: key %d %w", EnvTokenKeyPrevious, i+1, err)
+		}
+		older = append(older, k)
+	}
+	return primary, older, nil
+}
+
+// parseTokenKey reads "[ID:]base64" (ID 1 when absent). Its errors never
+// quote the key.
+func parseTokenKey(s Secret) (oauth.EncryptionKey, error) {
+	id := 1
+	b64 := string(s)
+	if before, after, ok := strings.Cut(b64, ":"); ok {
+		n, err := strconv.Atoi(before)
+		if err != nil || n < 1 || n > 255 {
+			return oauth.EncryptionKey{}, errors.New("has a key ID that is not a number from 1 to 255 before its colon")
+		}
+		id, b64 = n, after
+	}
+	k, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		return oauth.EncryptionKey{}, errors.New("is not standard base64")
 	}
 	if len(k) != 32 {
-		return nil, fmt.Errorf("decodes to %d bytes, need 32", len(k))
+		return oauth.EncryptionKey{}, fmt.Errorf("decodes to %d bytes, need 32", len(k))
 	}
-	return k, nil
+	return oauth.EncryptionKey{ID: byte(id), Key: k}, nil
 }
 
 func checkURL(p *[]string, name, raw string) {
@@ -479,6 +558,12 @@ func (c Config) attrs() []slog.Attr {
 		slog.String("bridge_data", c.DataPath),
 		slog.String("bridge_database_url", c.DatabaseURL.mask()),
 		slog.String("bridge_timezone", loc),
+		slog.Int("bridge_secret_previous", len(c.PreviousSecrets)),
+		slog.Bool("bridge_admin_token_set", c.AdminToken != ""),
+		slog.String("bridge_metrics_addr", c.MetricsAddr),
+		slog.String("bridge_log_level", c.LogLevel.String()),
+		slog.String("bridge_log_format", c.LogFormat),
+		slog.String("bridge_trigger", c.Trigger),
 		slog.Int("bridge_admins", len(c.Admins)),
 		slog.Int("bridge_channels", len(c.Channels)),
 	}

@@ -2,8 +2,10 @@ package bridge
 
 import (
 	"bytes"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -111,23 +113,39 @@ func TestConfigErrors(t *testing.T) {
 		}
 	}
 
-	// OAuth instead of a token: all four variables, a 32-byte key.
+	// OAuth instead of a token: client ID and secret, a 32-byte key.
 	env := validEnv()
 	delete(env, EnvGHLToken)
 	env[EnvClientID] = "app-id"
 	env[EnvTokenKey] = base64.StdEncoding.EncodeToString([]byte("too short"))
+	env[EnvTokenKeyPrevious] = "0:" + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{8}, 32)) + ",secret-but-not-base64"
 	_, err = ConfigFromEnv(getenv(env))
-	for _, want := range []string{"GHL_CLIENT_SECRET is missing", "GHL_TOKEN_DIR is missing", "GHL_TOKEN_KEY decodes to 9 bytes, need 32"} {
+	for _, want := range []string{"GHL_CLIENT_SECRET is missing", "GHL_TOKEN_KEY decodes to 9 bytes, need 32",
+		"GHL_TOKEN_KEY_PREVIOUS: key 1 has a key ID that is not a number from 1 to 255", "GHL_TOKEN_KEY_PREVIOUS: key 2 is not standard base64"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("oauth: err = %v, want %q", err, want)
 		}
 	}
+	if err != nil && strings.Contains(err.Error(), "secret-but-not-base64") {
+		t.Errorf("a key is quoted: %v", err)
+	}
+	// Rotation: the new key needs an ID of its own.
 	env[EnvClientSecret] = "app-secret"
-	env[EnvTokenDir] = t.TempDir()
 	env[EnvTokenKey] = base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
+	env[EnvTokenKeyPrevious] = base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{8}, 32))
+	if _, err = ConfigFromEnv(getenv(env)); err == nil || !strings.Contains(err.Error(), "key ID 1 given twice") {
+		t.Errorf("two keys with ID 1: %v", err)
+	}
+	// GHL_TOKEN_DIR is optional: the tokens live in the bridge's store.
+	env[EnvTokenKey] = "2:" + env[EnvTokenKey]
 	cfg, err := ConfigFromEnv(getenv(env))
-	if err != nil || cfg.OAuth == nil || cfg.OAuth.ClientID != "app-id" {
-		t.Errorf("oauth: %v %+v", err, cfg.OAuth)
+	if err != nil || cfg.OAuth == nil || cfg.OAuth.ClientID != "app-id" || cfg.OAuth.TokenDir != "" {
+		t.Fatalf("oauth: %v %+v", err, cfg.OAuth)
+	}
+	primary, older, err := cfg.OAuth.keys()
+	if err != nil || primary.ID != 2 || !bytes.Equal(primary.Key, bytes.Repeat([]byte{7}, 32)) ||
+		len(older) != 1 || older[0].ID != 1 || !bytes.Equal(older[0].Key, bytes.Repeat([]byte{8}, 32)) {
+		t.Errorf("keys = %v %v, %v", primary, older, err)
 	}
 }
 
@@ -224,5 +242,118 @@ func TestLogsHaveNoSecrets(t *testing.T) {
 	}
 	if !strings.Contains(logs, "posting a HighLevel event to Mattermost failed") {
 		t.Errorf("logs lack the failed delivery:\n%s", logs)
+	}
+}
+
+func TestParseBool(t *testing.T) {
+	t.Parallel()
+	for v, want := range map[string]bool{"true": true, "1": true, "false": false, "0": false} {
+		if got, err := ParseBool(v); err != nil || got != want {
+			t.Errorf("ParseBool(%q) = %v, %v", v, got, err)
+		}
+	}
+	for _, v := range []string{"yes", "no", "t", "f", "TRUE", "True", "on", "", " true", "2"} {
+		if _, err := ParseBool(v); err == nil {
+			t.Errorf("ParseBool(%q) accepted", v)
+		}
+	}
+}
+
+func TestOpsConfig(t *testing.T) {
+	t.Parallel()
+	cfg, err := ConfigFromEnv(getenv(validEnv()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.LogLevel != slog.LevelInfo || cfg.LogFormat != LogFormatJSON || cfg.MetricsAddr != "" || cfg.AdminToken != "" || cfg.Trigger != "" || cfg.PreviousSecrets != nil {
+		t.Errorf("defaults: %+v", cfg.Ops)
+	}
+	env := validEnv()
+	env[EnvLogLevel] = "debug"
+	env[EnvLogFormat] = "text"
+	env[EnvMetricsAddr] = "127.0.0.1:9090"
+	env[EnvAdminToken] = strings.Repeat("a", 32)
+	env[EnvTrigger] = "crm"
+	env[EnvSecretPrevious] = strings.Repeat("o", 32) + ", " + strings.Repeat("p", 40)
+	cfg, err = ConfigFromEnv(getenv(env))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.LogLevel != slog.LevelDebug || cfg.LogFormat != LogFormatText || cfg.MetricsAddr != "127.0.0.1:9090" || cfg.AdminToken != Secret(strings.Repeat("a", 32)) || cfg.Trigger != "crm" || len(cfg.PreviousSecrets) != 2 || cfg.PreviousSecrets[1] != Secret(strings.Repeat("p", 40)) {
+		t.Errorf("values: %+v", cfg.Ops)
+	}
+	if s := cfg.String(); strings.Contains(s, strings.Repeat("a", 32)) || strings.Contains(s, strings.Repeat("o", 32)) {
+		t.Errorf("String shows a secret: %s", s)
+	}
+
+	env[EnvLogLevel] = "verbose"
+	env[EnvLogFormat] = "xml"
+	env[EnvMetricsAddr] = "9090"
+	env[EnvAdminToken] = "short-admin"
+	env[EnvTrigger] = "two words"
+	env[EnvSecretPrevious] = "short-old,," + strings.Repeat("s", 40)
+	_, err = ConfigFromEnv(getenv(env))
+	var ce *ConfigError
+	if !errors.As(err, &ce) {
+		t.Fatalf("err = %v", err)
+	}
+	msg := err.Error()
+	for _, want := range []string{
+		`BRIDGE_LOG_LEVEL="verbose" is not a log level`,
+		`BRIDGE_LOG_FORMAT="xml" is not a log format`,
+		`BRIDGE_METRICS_ADDR="9090" is not a listen address`,
+		"BRIDGE_ADMIN_TOKEN is too short",
+		`BRIDGE_TRIGGER="two words" is not a trigger word`,
+		"BRIDGE_SECRET_PREVIOUS: a secret is too short: 9 characters",
+		"BRIDGE_SECRET_PREVIOUS: secret 2 is empty",
+		"BRIDGE_SECRET_PREVIOUS holds the current BRIDGE_SECRET",
+	} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error lacks %q:\n%s", want, msg)
+		}
+	}
+	if len(ce.Problems) != 8 || strings.Contains(msg, "short-admin") || strings.Contains(msg, "short-old") {
+		t.Errorf("%d problems, or a secret shown:\n%s", len(ce.Problems), msg)
+	}
+}
+
+func TestVariablesSet(t *testing.T) {
+	t.Parallel()
+	if got := VariablesSet(getenv(nil)); len(got) != 0 {
+		t.Errorf("nothing set: %v", got)
+	}
+	got := VariablesSet(getenv(map[string]string{EnvLogFormat: "text", EnvGHLToken: "t", EnvAddr: "  ", "HOME": "/root"}))
+	if fmt.Sprint(got) != "[GHL_TOKEN BRIDGE_LOG_FORMAT]" {
+		t.Errorf("VariablesSet = %v", got)
+	}
+}
+
+// TestWebhookKeyRotation: two keys (PEM blocks, or base64 with commas)
+// are both accepted; a bad one is named by its position.
+func TestWebhookKeyRotation(t *testing.T) {
+	t.Parallel()
+	pub, _ := ghltest.WebhookPublicKeys()
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pemKey := string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
+	b64 := base64.StdEncoding.EncodeToString(pub)
+	for name, v := range map[string]string{"pem": pemKey + pemKey, "base64": b64 + ", " + b64} {
+		env := validEnv()
+		env[EnvWebhookKey] = v
+		cfg, err := ConfigFromEnv(getenv(env))
+		if err != nil || len(webhookKeys(cfg.WebhookPublicKey)) != 2 {
+			t.Errorf("%s: %v, %d keys", name, err, len(webhookKeys(cfg.WebhookPublicKey)))
+		}
+	}
+	env := validEnv()
+	env[EnvWebhookKey] = b64 + ",nope"
+	if _, err := ConfigFromEnv(getenv(env)); err == nil || !strings.Contains(err.Error(), "GHL_WEBHOOK_PUBLIC_KEY: key 2 is not an Ed25519 public key") {
+		t.Errorf("a bad second key: %v", err)
+	}
+	env[EnvWebhookKey] = pemKey + "garbage"
+	if _, err := ConfigFromEnv(getenv(env)); err == nil || !strings.Contains(err.Error(), "key 2 is not") {
+		t.Errorf("trailing garbage after a PEM block: %v", err)
 	}
 }

@@ -216,6 +216,7 @@ func (d *deliverer) work(ctx context.Context) {
 		d.mu.Unlock()
 
 		o, ok := d.deliver(ctx, ev)
+		d.b.ops.metrics.delivery(d.b.now(), ev, o, ok)
 		if !ok {
 			d.release(ctx, ev)
 			continue

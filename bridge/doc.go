@@ -11,10 +11,13 @@
 //	POST /mattermost/command   the slash command (token-checked)
 //	POST /mattermost/action    Complete buttons (HMAC-signed contexts)
 //	POST /mattermost/dialog    the "new task" dialog (HMAC-signed state)
-//	GET  /healthz              JSON state of HighLevel, Mattermost and the outbox
+//	GET  /healthz              liveness: {"status": ...}; details with BRIDGE_ADMIN_TOKEN
+//	GET  /readyz               readiness: 200 once the probes of HighLevel, Mattermost and the store passed
+//	GET  /metrics              Prometheus metrics (unless Config.MetricsAddr moves them)
 //
 // plus a deliverer, started with Run, that posts HighLevel's events to
-// Mattermost. Mount it in your own server or run examples/bridge:
+// Mattermost. Run also probes every part at start (Probe), logs the
+// results, and probes again in the background while one fails. Mount it in your own server or run examples/bridge:
 //
 //	cfg, err := bridge.ConfigFromEnv(os.Getenv)
 //	b, err := bridge.New(cfg, bridge.WithLogger(logger))
@@ -37,10 +40,22 @@
 //
 // /ghl help; contact <c>; tasks <c>; notes <c> [--move]; task add <c> <title…>
 // [--due YYYY-MM-DD|RFC3339] [--body text] (without a title: a dialog);
-// task done <c> <taskId>; note add <c> <text…>; subscribe <c>;
-// unsubscribe <c>. A contact <c> is an ID, an email or a phone number.
-// Failures answer ephemerally, naming what went wrong, and leave nothing
-// half done.
+// task done <c> <taskId>; task edit <c> <taskId> [--title] [--due] [--body]
+// [--assignee]; task reopen|delete <c> <taskId>; note add <c> <text…>; note
+// edit <c> <noteId> <text…>; note delete <c> <noteId>; contact set <c>
+// field=value…; contact add --first --last --email --phone; contact delete
+// <c>; tag add|remove <c> <tag…>; search <text>; appointments <c>; business
+// <businessId>; subscribe <c>; unsubscribe <c>. A contact <c> is an ID, an
+// email or a phone number. Failures answer ephemerally, naming what went
+// wrong, and leave nothing half done.
+//
+// Deletes and contact set are previewed (before → after) with Confirm and
+// Cancel buttons bound to their author, the channel and one use, for 15
+// minutes; a record changed in HighLevel since the preview (its dateUpdated,
+// or for tasks and notes a digest of the record) is shown again rather than
+// overwritten. Task posts carry an Edit button (a list, an "Edit a task…"
+// menu) whose form is prefilled and sends only what changed; the post is
+// redrawn in place.
 //
 // # Exactly once, both ways
 //
@@ -53,7 +68,8 @@
 // webhookId, so a retry after a lost answer is recognised by Mattermost.
 // Events of one contact are posted in order.
 //
-// Changes made from chat (a task created or completed, a note added) are
+// Changes made from chat (a task created or completed, a note added or
+// edited, a contact created or changed, tags changed) are
 // marked in the Store before or as they are made, and the deliverer holds a
 // contact's events while such a change is under way, so HighLevel's webhook
 // for it is not announced a second time. A create whose answer is lost

@@ -85,6 +85,7 @@ func Example() {
 	fmt.Println("completed in HighLevel:", hl.Tasks(ada.ID)[0].Completed)
 	// Output:
 	// button: ✔ Call back
-	// buttons left: 0
+	// button: Edit a task…
+	// buttons left: 1
 	// completed in HighLevel: true
 }

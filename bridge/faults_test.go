@@ -94,8 +94,9 @@ func TestCreateOutcomeUnknown(t *testing.T) {
 	if n := countRequests(e.hl, "POST", "/contacts/"+e.contact.ID+"/tasks"); n != 1 {
 		t.Errorf("%d create requests, want 1 (never repeated)", n)
 	}
-	if res.Response.ResponseType != mattermost.ResponseInChannel || !strings.Contains(res.Response.Text, "not created twice") || !strings.Contains(postText(mattermost.Post{Props: mattermost.Props{Attachments: res.Response.Attachments}}), ts[0].ID) {
-		t.Errorf("answer: %+v", res.Response)
+	// The confirmation is the bot's post, so that an edit can redraw it.
+	if posts := e.posts(e.channel.ID); len(posts) != 1 || posts[0].UserID != e.bot.ID || !strings.Contains(posts[0].Message, "not created twice") || !strings.Contains(postText(posts[0]), ts[0].ID) {
+		t.Errorf("answer: %+v, posts: %+v", res.Response, posts)
 	}
 	e.settle()
 	if n := len(e.posts(e.channel.ID)); n != 1 {
@@ -130,7 +131,10 @@ func TestCreateOutcomeUnknown(t *testing.T) {
 	}
 }
 
-func TestMissingScope(t *testing.T) {
+// TestReadOnlyStart: with a token that cannot write, write commands
+// answer ReadOnlyMessage and are not retried; reads keep working; after a
+// while a write is tried again, in case an admin granted the scope.
+func TestReadOnlyStart(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, withoutRun(), withoutWebhookTarget())
 	e.stop()
@@ -142,20 +146,57 @@ func TestMissingScope(t *testing.T) {
 	}
 	e.start(WithGHLClient(gc))
 	res := e.slash(e.alice, e.channel.ID, "/ghl task add "+e.contact.ID+" Nope")
-	if res.Response.Text != "Creating the task failed: the bridge's HighLevel token lacks the `contacts.write` scope; an admin must grant it." {
+	if res.Response.Text != ReadOnlyMessage {
 		t.Errorf("scope error: %q", res.Response.Text)
 	}
-	// A token HighLevel itself refuses for writes.
+
+	// A token HighLevel itself refuses for writes (a Private Integration
+	// Token does not list its scopes).
 	e.hl.AddToken("readonly", testLocation, ghltest.ScopeContactsReadOnly)
 	e.stop()
-	gc, _ = ghl.NewClient(ghl.WithToken("readonly"), ghl.WithBaseURL(e.hl.URL), ghl.WithLocationID(testLocation), ghl.WithoutRateLimit())
-	e.start(WithGHLClient(gc))
-	res = e.slash(e.alice, e.channel.ID, "/ghl note add "+e.contact.ID+" Nope")
-	if !strings.HasPrefix(res.Response.Text, "Adding the note failed: HighLevel refused the bridge's token") {
-		t.Errorf("401 on write: %q", res.Response.Text)
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	gc, _ = ghl.NewClient(ghl.WithToken("readonly"), ghl.WithBaseURL(e.hl.URL), ghl.WithLocationID(testLocation), ghl.WithoutRateLimit(),
+		ghl.WithRetry(ghl.RetryPolicy{MaxRetries: 3, MinWait: time.Millisecond, MaxWait: 2 * time.Millisecond}))
+	e.start(WithGHLClient(gc), WithClock(clock))
+	e.hl.ResetRequests()
+	writes := func() int {
+		n := 0
+		for _, r := range e.hl.Requests() {
+			if r.Method != http.MethodGet {
+				n++
+			}
+		}
+		return n
 	}
-	if len(e.hl.Tasks(e.contact.ID))+len(e.hl.Notes(e.contact.ID)) != 0 || len(e.posts(e.channel.ID)) != 0 {
+	for _, line := range []string{"/ghl note add " + e.contact.ID + " Nope", "/ghl task add " + e.contact.ID + " Nope too", "/ghl task done " + e.contact.ID + " t1", "/ghl tag add " + e.contact.ID + " vip2", "/ghl note delete " + e.contact.ID + " n1"} {
+		if res := e.slash(e.alice, e.channel.ID, line); res.Response.Text != ReadOnlyMessage {
+			t.Errorf("%s: %q", line, res.Response.Text)
+		}
+	}
+	if n := writes(); n != 1 {
+		t.Errorf("%d writes reached HighLevel, want the first only (no retry, no later attempt)", n)
+	}
+	if res := e.slash(e.alice, e.channel.ID, "/ghl contact "+e.contact.ID); strings.Contains(res.Response.Text, "read-only") || len(e.posts(e.channel.ID))+len(res.Response.Attachments) == 0 {
+		t.Errorf("a read in read-only mode: %+v", res.Response)
+	}
+	if len(e.hl.Tasks(e.contact.ID))+len(e.hl.Notes(e.contact.ID)) != 0 {
 		t.Error("something was written")
+	}
+	if !strings.Contains(e.logs.String(), "write commands are answered as read-only") {
+		t.Error("the switch to read-only was not logged")
+	}
+	if ready := e.b.accessMode(context.Background()); ready != accessReadOnly {
+		t.Errorf("access mode %v", ready)
+	}
+	// The admin grants the scope; after readOnlyFor the bridge tries again.
+	e.hl.AddToken("readonly", testLocation, ghltest.ScopeContactsReadOnly, ghltest.ScopeContactsWrite)
+	mu.Lock()
+	now = now.Add(readOnlyFor)
+	mu.Unlock()
+	if res := e.slash(e.alice, e.channel.ID, "/ghl note add "+e.contact.ID+" Granted"); res.Response.Text == ReadOnlyMessage || len(e.hl.Notes(e.contact.ID)) != 1 {
+		t.Errorf("after the grant: %q, %d notes", res.Response.Text, len(e.hl.Notes(e.contact.ID)))
 	}
 }
 

@@ -200,6 +200,13 @@ func (e *env) run() {
 			e.t.Errorf("Run: %v", err)
 		}
 	}()
+	// Run probes HighLevel and Mattermost first: wait for it, and forget
+	// its requests, so that tests count only their own.
+	e.waitFor("the start probes", func() bool {
+		_, probed := b.ops.failing()
+		return probed
+	})
+	e.hl.ResetRequests()
 }
 
 // stop ends the deliverer and closes the bridge, as a shutdown does.

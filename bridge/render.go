@@ -153,11 +153,22 @@ func (b *Bridge) renderTaskList(_ context.Context, channelID string, c *contacts
 		}
 		buttons = append(buttons, a)
 	}
+	text := "Complete a task:"
+	if len(buttons) == 0 {
+		text = "Edit a task:"
+	}
+	if len(list) > 0 {
+		menu, err := b.editMenu(channelID, c.ID, list)
+		if err != nil {
+			return nil, err
+		}
+		buttons = append(buttons, menu)
+	}
 	if len(buttons) > 0 {
 		last.Attachments = append(last.Attachments, mattermost.Attachment{
 			Fallback: "Complete a task",
 			Color:    mattermost.ColorOpen,
-			Text:     "Complete a task:",
+			Text:     text,
 			Actions:  buttons,
 		})
 	}
@@ -191,7 +202,7 @@ func (b *Bridge) renderTaskCreated(channelID string, c *contacts.Contact, t *tas
 		}
 		m.Attachments[0].Actions = append(m.Attachments[0].Actions, a)
 	}
-	return m, nil
+	return m, b.addEditButton(&m, channelID, c.ID, t, viewTask)
 }
 
 // renderTaskCompleted confirms a completion, or says the task already was.
@@ -212,6 +223,9 @@ func (b *Bridge) updatedPost(ctx context.Context, req *mattermost.ActionRequest,
 		m := b.format.TaskCompleted(*res.task, res.by.UserName)
 		if res.by.UserName == "" {
 			m.Text += " in HighLevel"
+		}
+		if err := b.addEditButton(&m, req.ChannelID, req.Values["contact_id"], res.task, viewTask); err != nil {
+			return nil
 		}
 		return &mattermost.PostUpdate{Message: m.Text, Props: mattermost.Props{Attachments: m.Attachments}}
 	}
@@ -249,6 +263,7 @@ func (b *Bridge) renderEvent(ctx context.Context, channelID string, e webhook.Ev
 				m.Attachments[0].Actions = append(m.Attachments[0].Actions, a)
 			}
 		}
+		_ = b.addEditButton(&m, channelID, e.Task.ContactID, &e.Task, viewTask)
 		return m, true
 	case *webhook.TaskComplete:
 		c := b.contactFor(ctx, e.Task.ContactID, loc)

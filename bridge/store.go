@@ -724,10 +724,7 @@ func (s *BoltStore) Subscribe(ctx context.Context, contactID, channelID string) 
 		}
 		return b.Put(k, encodeTime(s.now()))
 	})
-	if err != nil {
-		return false, err
-	}
-	return added, nil
+	return err == nil && added, err
 }
 
 // Unsubscribe implements Store.
@@ -742,10 +739,7 @@ func (s *BoltStore) Unsubscribe(ctx context.Context, contactID, channelID string
 		}
 		return b.Delete(k)
 	})
-	if err != nil {
-		return false, err
-	}
-	return removed, nil
+	return err == nil && removed, err
 }
 
 // Subscribers implements Store.
@@ -775,10 +769,7 @@ func (s *BoltStore) Enqueue(ctx context.Context, ev OutboxEvent, seenUntil time.
 		added, err = s.enqueueTx(tx, ev, seenUntil)
 		return err
 	})
-	if err != nil {
-		return false, err // fn may still run: its result is not ours to read
-	}
-	return added, nil
+	return err == nil && added, err
 }
 
 // enqueueTx is Enqueue within tx.
@@ -994,15 +985,20 @@ func (s *BoltStore) removeEvent(tx *bolt.Tx, ev OutboxEvent) error {
 	if next == 0 {
 		return nil
 	}
-	v := tx.Bucket(bOutbox).Get(seqKey(next))
-	if v == nil {
-		return fmt.Errorf("outbox index names event %d, which is missing", next)
-	}
-	nev, err := decodeEvent(v)
+	nev, err := indexedEvent(tx, next)
 	if err != nil {
 		return err
 	}
 	return tx.Bucket(bDue).Put(dueKey(nev.NextTry, next), nil)
+}
+
+// indexedEvent reads the outbox event seq that an index names.
+func indexedEvent(tx *bolt.Tx, seq uint64) (OutboxEvent, error) {
+	v := tx.Bucket(bOutbox).Get(seqKey(seq))
+	if v == nil {
+		return OutboxEvent{}, fmt.Errorf("outbox index names event %d, which is missing", seq)
+	}
+	return decodeEvent(v)
 }
 
 // OutboxStats implements Store: the counters, and the first event by seq
@@ -1078,9 +1074,11 @@ func (s *BoltStore) RecordCompletion(ctx context.Context, c Completion) (Complet
 		return b.Put([]byte(c.TaskID), v)
 	})
 	if err != nil {
-		return c, false, err
+		// held and recorded may still be written by a commit that ends
+		// after ctx: do not read them.
+		return Completion{}, false, err
 	}
-	return held, recorded, nil
+	return held, recorded, err
 }
 
 // --- own changes ---

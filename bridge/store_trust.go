@@ -39,10 +39,7 @@ func (s *BoltStore) UseNonce(ctx context.Context, key string, until time.Time) (
 		}
 		return b.Put([]byte(key), encodeTime(until))
 	})
-	if err != nil {
-		return false, err // fn may still run: its result is not ours to read
-	}
-	return fresh, nil
+	return err == nil && fresh, err
 }
 
 // Suspension is a destination channel the bridge stopped posting to, after
@@ -81,10 +78,7 @@ func (s *BoltStore) ResumeDestination(ctx context.Context, channelID string) (bo
 		}
 		return b.Delete([]byte(channelID))
 	})
-	if err != nil {
-		return false, err // fn may still run: its result is not ours to read
-	}
-	return resumed, nil
+	return err == nil && resumed, err
 }
 
 // Suspensions implements Store.
@@ -130,10 +124,7 @@ func (s *BoltStore) TakeOwn(ctx context.Context, key string) (bool, error) {
 		}
 		return b.Put([]byte(takenPrefix+key), v)
 	})
-	if err != nil {
-		return false, err // fn may still run: its result is not ours to read
-	}
-	return own, nil
+	return err == nil && own, err
 }
 
 // DropCompletion implements Store.

@@ -46,7 +46,7 @@ func TestEventsGoToTheDefaultChannel(t *testing.T) {
 		t.Error("task not completed")
 	}
 	p, _ := e.mm.Post(posts[0].ID)
-	if !strings.Contains(p.Message, "Completed by @alice") || len(p.Props.Attachments[0].Actions) != 0 {
+	if !strings.Contains(p.Message, "Completed by @alice") || strings.Contains(postText(p), "[Complete]") || !strings.Contains(postText(p), "[Edit]") {
 		t.Errorf("post after the click: %s", postText(p))
 	}
 	e.settle()
@@ -432,16 +432,7 @@ func TestDeadLetter(t *testing.T) {
 func TestHealth(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	resp, err := http.Get(e.srv.URL + PathHealth)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var h Health
-	err = json.NewDecoder(resp.Body).Decode(&h)
-	resp.Body.Close()
-	if err != nil || resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/json" {
-		t.Fatalf("healthz: %d %v", resp.StatusCode, err)
-	}
+	h := health(t, e)
 	if h.Status != "ok" || !h.Store.OK || !h.HighLevel.OK || !h.Mattermost.OK || h.Outbox == nil || h.Outbox.Pending != 0 {
 		t.Errorf("health: %+v", h)
 	}
@@ -454,23 +445,26 @@ func TestHealth(t *testing.T) {
 	if h.Status != "degraded" || h.HighLevel.OK || h.HighLevel.ConsecutiveFailures != 1 || !strings.Contains(h.HighLevel.LastError, "503") {
 		t.Errorf("health with HighLevel down: %+v", h.HighLevel)
 	}
+	if got := getStatus(t, e.srv.URL+PathHealth, ""); got.code != http.StatusOK || got.body != `{"status":"degraded"}` {
+		t.Errorf("/healthz: %+v", got)
+	}
 	if len(e.hl.Requests()) != before {
 		t.Error("/healthz called HighLevel")
 	}
 
-	// An unusable store: 503.
+	// An unusable store: still alive (200), "unavailable", and not ready.
 	e.stop()
 	e.mu.Lock()
 	e.handler = e.b
 	e.mu.Unlock()
-	resp, err = http.Get(e.srv.URL + PathHealth)
-	if err != nil {
-		t.Fatal(err)
+	if got := getStatus(t, e.srv.URL+PathHealth, ""); got.code != http.StatusOK || got.body != `{"status":"unavailable"}` {
+		t.Errorf("/healthz with a closed store: %+v", got)
 	}
-	err = json.NewDecoder(resp.Body).Decode(&h)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusServiceUnavailable || h.Status != "unavailable" || h.Store.OK || h.Store.Error == "" {
-		t.Errorf("health with a closed store: %d %+v %v", resp.StatusCode, h, err)
+	if got := getStatus(t, e.srv.URL+PathReady, ""); got.code != http.StatusServiceUnavailable || got.body != `{"status":"not ready"}` {
+		t.Errorf("/readyz with a closed store: %+v", got)
+	}
+	if h = health(t, e); h.Status != "unavailable" || h.Store.OK || h.Store.Error == "" {
+		t.Errorf("health with a closed store: %+v", h)
 	}
 	// And a webhook is then refused (503), so HighLevel retries it later.
 	if got := postWebhook(t, e, signedWebhook(t, e.srv.URL+PathWebhook, webhookBody("late", e.contact.ID, time.Now()))); got != http.StatusServiceUnavailable {

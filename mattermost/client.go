@@ -45,6 +45,7 @@ type config struct {
 	logger     *slog.Logger
 	retry      httpretry.Policy
 	userAgent  string
+	observer   func(RequestInfo) // observer.go
 }
 
 // DefaultUserAgent is sent unless WithUserAgent says otherwise.
@@ -137,7 +138,7 @@ func newSender(cfg *config, secrets ...string) *sender {
 	red := newRedactor(secrets...)
 	logger := red.logger(cfg.logger)
 	return &sender{
-		rc:        httpretry.NewClient(cfg.httpClient, cfg.retry, logger),
+		rc:        httpretry.NewClient(cfg.httpClient, cfg.retry, cfg.hooks(logger)),
 		logger:    logger,
 		userAgent: cfg.userAgent,
 		red:       red,
@@ -183,7 +184,7 @@ func (s *sender) send(ctx context.Context, c call) (*result, error) {
 	if body != nil {
 		reqBody = body
 	}
-	req, err := retryablehttp.NewRequestWithContext(ctx, c.method, c.url, reqBody)
+	req, err := retryablehttp.NewRequestWithContext(httpretry.Track(ctx), c.method, c.url, reqBody)
 	if err != nil {
 		return nil, fmt.Errorf("mattermost: %s %s: %w", c.method, c.path, s.red.error(stripURLError(err)))
 	}

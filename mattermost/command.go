@@ -47,6 +47,8 @@ type ParsedCommand struct {
 //     'a b', and the curly “a b” and ‘a b’ that phone keyboards type.
 //     Inside "..." a backslash escapes " and \. A quote inside a word
 //     (don't) is an ordinary character.
+//   - field="a b" is one word field=a b, so that field=value pairs can
+//     hold spaces.
 //   - --name value and --name=value (also --name="a b") are flags. A flag
 //     followed by another flag or by nothing is a switch with value "true".
 //     Quoted words are never flags; a lone -- makes every later word
@@ -82,6 +84,12 @@ func QuoteArg(s string) string {
 }
 
 func needsQuote(s string) bool {
+	// field="... would open a quote after the '='.
+	if name, v, ok := strings.Cut(s, "="); ok && isFieldName(name) && v != "" {
+		if r, _ := utf8.DecodeRuneInString(v); closingQuote(r) != 0 {
+			return true
+		}
+	}
 	for i, r := range s {
 		if isSpace(r) || r == '\\' {
 			return true
@@ -139,9 +147,10 @@ func tokenize(text string) ([]token, error) {
 			continue
 		}
 		// A quote opens at the start of a word, or right after the first
-		// '=' of a --flag=.
+		// '=' of a --flag= or of a field=, so that city="New York" is one
+		// word.
 		s := cur.String()
-		opensHere := !inWord || (!quotedAny && strings.HasPrefix(s, "--") && strings.HasSuffix(s, "=") && strings.Count(s, "=") == 1)
+		opensHere := !inWord || (!quotedAny && strings.HasSuffix(s, "=") && strings.Count(s, "=") == 1 && (strings.HasPrefix(s, "--") || isFieldName(s[:len(s)-1])))
 		if closer := closingQuote(r); closer != 0 && opensHere {
 			start := i
 			i += size
@@ -181,6 +190,20 @@ func tokenize(text string) ([]token, error) {
 		toks = append(toks, finishToken(cur.String(), unquotedPrefix))
 	}
 	return toks, nil
+}
+
+// isFieldName reports whether s can name a field in field=value: a letter,
+// then letters, digits, '_', '.', ':' or '-'.
+func isFieldName(s string) bool {
+	for i, r := range s {
+		switch {
+		case 'a' <= r && r <= 'z', 'A' <= r && r <= 'Z':
+		case i > 0 && ('0' <= r && r <= '9' || r == '_' || r == '.' || r == ':' || r == '-'):
+		default:
+			return false
+		}
+	}
+	return s != ""
 }
 
 func finishToken(s string, unquotedPrefix int) token {
@@ -285,6 +308,8 @@ type Command struct {
 	Name string
 	// Help is one line for the generated help.
 	Help string
+	// Example, if set, is one complete command line the help shows.
+	Example string
 	// Args are the positional arguments in order.
 	Args []ArgSpec
 	// Flags are the accepted --flags.
@@ -318,8 +343,14 @@ type Invocation struct {
 	Request *SlashCommand
 	Command *Command
 	args    map[string]string
+	words   map[string][]string
 	flags   map[string]string
 }
+
+// Words returns the words of a Rest argument one by one, as typed (quotes
+// removed), for arguments that are lists ("hot" "trade show") rather than
+// text; nil when it was not given.
+func (inv *Invocation) Words(name string) []string { return slices.Clone(inv.words[name]) }
 
 // Arg returns the positional argument called name ("" when an optional one
 // was not given).
@@ -457,12 +488,13 @@ func (s *CommandSet) bind(cmd *Command, toks []token) (*Invocation, error) {
 	if err != nil {
 		return nil, err
 	}
-	inv := &Invocation{Command: cmd, args: map[string]string{}, flags: pc.Flags}
+	inv := &Invocation{Command: cmd, args: map[string]string{}, words: map[string][]string{}, flags: pc.Flags}
 	args := pc.Args
 	for _, a := range cmd.Args {
 		switch {
 		case a.Rest && len(args) > 0:
 			inv.args[a.Name] = strings.Join(args, " ")
+			inv.words[a.Name] = args
 			args = nil
 		case len(args) > 0:
 			inv.args[a.Name] = args[0]
@@ -501,6 +533,9 @@ func (s *CommandSet) helpFor(prefix string) string {
 			b.WriteString(" — " + c.Help)
 		}
 		b.WriteByte('\n')
+		if c.Example != "" {
+			b.WriteString("  - e.g. " + codeSpan(c.Example) + "\n")
+		}
 		for _, f := range c.Flags {
 			if f.Help != "" {
 				b.WriteString("  - " + codeSpan("--"+f.Name) + ": " + f.Help + "\n")

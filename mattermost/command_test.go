@@ -41,6 +41,11 @@ func TestParseCommand(t *testing.T) {
 		{"-5 -x", []string{"-5", "-x"}, map[string]string{}},
 		{"x --eq=a=b", []string{"x"}, map[string]string{"eq": "a=b"}},
 		{"x --e= y", []string{"x", "y"}, map[string]string{"e": ""}},
+		{`set c1 city="New York" state=NY`, []string{"set", "c1", "city=New York", "state=NY"}, map[string]string{}},
+		{`set c1 custom.f1='a b' name=“Ada L”`, []string{"set", "c1", "custom.f1=a b", "name=Ada L"}, map[string]string{}},
+		{`set c1 city= x="a"b`, []string{"set", "c1", "city=", "x=ab"}, map[string]string{}},
+		{`set 1x="a b"`, []string{"set", `1x="a`, `b"`}, map[string]string{}}, // not a field name: quotes are ordinary
+		{`set a=b="c d"`, []string{"set", `a=b="c`, `d"`}, map[string]string{}},
 	}
 	for _, tt := range tests {
 		pc, err := ParseCommand(tt.in)
@@ -92,6 +97,9 @@ func TestQuoteArg(t *testing.T) {
 		{"'quoted", `"'quoted"`},
 		{"don't", "don't"},
 		{"“x", `"“x"`},
+		{`city="x`, `"city=\"x"`},
+		{`city=x"`, `city=x"`},
+		{"city=", "city="},
 	}
 	for _, tt := range tests {
 		if got := QuoteArg(tt.in); got != tt.want {
@@ -278,5 +286,44 @@ func TestCommandSetAddRejects(t *testing.T) {
 		if err := set.Add(cmd); !errors.Is(err, ErrInvalidParam) {
 			t.Errorf("%s: Add error = %v, want ErrInvalidParam", name, err)
 		}
+	}
+}
+
+func TestInvocationWords(t *testing.T) {
+	t.Parallel()
+	set := NewCommandSet("ghl")
+	var got []string
+	var joined string
+	err := set.Add(Command{Name: "tag add", Args: []ArgSpec{{Name: "contact"}, {Name: "tags", Rest: true}}, Run: func(ctx context.Context, inv *Invocation) (*CommandResponse, error) {
+		got, joined = inv.Words("tags"), inv.Arg("tags")
+		return nil, nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := set.Dispatch(context.Background(), &SlashCommand{Text: `tag add c1 hot "trade show" city="New York"`}); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"hot", "trade show", "city=New York"}; !slices.Equal(got, want) {
+		t.Errorf("Words = %q, want %q", got, want)
+	}
+	if joined != "hot trade show city=New York" {
+		t.Errorf("Arg = %q", joined)
+	}
+	if _, err := set.Dispatch(context.Background(), &SlashCommand{Text: `tag add c1`}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestHelpShowsExamples(t *testing.T) {
+	t.Parallel()
+	set := NewCommandSet("ghl")
+	run := func(context.Context, *Invocation) (*CommandResponse, error) { return nil, nil }
+	if err := set.Add(Command{Name: "tag add", Help: "Add tags.", Example: `/ghl tag add ada "trade show"`, Args: []ArgSpec{{Name: "contact"}, {Name: "tag", Rest: true}}, Run: run}); err != nil {
+		t.Fatal(err)
+	}
+	want := "- `/ghl tag add <contact> <tag...>` — Add tags.\n  - e.g. `/ghl tag add ada \"trade show\"`\n"
+	if got := set.Help(); !strings.Contains(got, want) {
+		t.Errorf("help:\n%s\nwant it to contain:\n%s", got, want)
 	}
 }

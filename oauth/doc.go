@@ -58,5 +58,8 @@
 // FileStore encrypts each token with AES-256-GCM under a key you provide and
 // writes it atomically with mode 0600; EncryptionKey IDs allow rotating that
 // key. MemoryStore is for tests. Any database works through the two-method
-// TokenStore interface.
+// TokenStore interface; a Sealer gives it the FileStore's encryption and key
+// rotation. A store that several processes share should also implement
+// RefreshLocker, so that only one of them spends a refresh token (the
+// bridge's PostgreSQL store does, with an advisory lock per location).
 package oauth

@@ -23,8 +23,8 @@ var (
 	// the next Token call (or TokenSource.Flush). See TokenSource.
 	ErrTokenNotSaved = errors.New("oauth: new token not saved to the token store")
 
-	// ErrDecrypt means a FileStore file could not be decrypted: it was
-	// altered, belongs to another key, or was sealed with an encryption key
-	// the store was not given.
+	// ErrDecrypt means a FileStore file, or a token sealed by a Sealer,
+	// could not be decrypted: it was altered, belongs to another key, or was
+	// sealed with an encryption key the store was not given.
 	ErrDecrypt = errors.New("oauth: token file cannot be decrypted")
 )

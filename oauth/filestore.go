@@ -2,12 +2,8 @@ package oauth
 
 import (
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -18,7 +14,7 @@ import (
 	"strings"
 )
 
-// EncryptionKey is a 32-byte AES-256 key for a FileStore, with an ID that
+// EncryptionKey is a 32-byte AES-256 key for a FileStore or a Sealer, with an ID that
 // is written into every file it seals so that keys can be rotated: give the
 // store the new key as primary and the old ones as older keys.
 type EncryptionKey struct {
@@ -37,11 +33,10 @@ func (k EncryptionKey) GoString() string { return k.String() }
 // FileStore is a TokenStore that keeps one file per key in a directory,
 // encrypted with AES-256-GCM; tokens never touch the disk in plain text.
 //
-// File layout: "GHLT", format version (1), key ID, 12-byte random nonce,
-// then the sealed JSON token. The header and the SHA-256 of the store key are
-// the GCM additional data, so a file altered, or copied under another key's
-// name, fails to decrypt (ErrDecrypt). File names are the hex SHA-256 of the
-// key plus ".token", so keys never become paths.
+// Each file holds one token sealed by a Sealer (see there for the format):
+// a file altered, or copied under another key's name, fails to decrypt
+// (ErrDecrypt). File names are the hex SHA-256 of the key plus ".token", so
+// keys never become paths.
 //
 // Save writes a temporary file in the same directory with mode 0600, syncs
 // it, renames it over the old file and syncs the directory: a crash leaves
@@ -51,9 +46,8 @@ func (k EncryptionKey) GoString() string { return k.String() }
 //
 // Several FileStores (even in several processes) may share a directory.
 type FileStore struct {
-	dir       string
-	primaryID byte
-	aeads     map[byte]cipher.AEAD
+	dir    string
+	sealer *Sealer
 
 	// beforeRename, when set (by tests), runs before the temporary file
 	// replaces the real one; an error aborts the save.
@@ -61,13 +55,8 @@ type FileStore struct {
 }
 
 const (
-	fileMagic   = "GHLT"
-	fileVersion = 1
-	headerLen   = len(fileMagic) + 2
-	nonceLen    = 12
-	fileSuffix  = ".token"
-	tmpPrefix   = ".tmp-"
-	maxFileSize = 1 << 20
+	fileSuffix = ".token"
+	tmpPrefix  = ".tmp-"
 )
 
 // NewFileStore returns a FileStore over dir, creating it with mode 0700 if
@@ -77,24 +66,11 @@ func NewFileStore(dir string, primary EncryptionKey, older ...EncryptionKey) (*F
 	if dir == "" {
 		return nil, errors.New("oauth: NewFileStore: empty directory")
 	}
-	s := &FileStore{dir: dir, primaryID: primary.ID, aeads: make(map[byte]cipher.AEAD)}
-	for _, k := range append([]EncryptionKey{primary}, older...) {
-		if len(k.Key) != 32 {
-			return nil, fmt.Errorf("oauth: NewFileStore: key %d is %d bytes; AES-256 needs 32", k.ID, len(k.Key))
-		}
-		if _, dup := s.aeads[k.ID]; dup {
-			return nil, fmt.Errorf("oauth: NewFileStore: key ID %d given twice", k.ID)
-		}
-		block, err := aes.NewCipher(append([]byte(nil), k.Key...))
-		if err != nil {
-			return nil, fmt.Errorf("oauth: NewFileStore: %w", err)
-		}
-		aead, err := cipher.NewGCM(block)
-		if err != nil {
-			return nil, fmt.Errorf("oauth: NewFileStore: %w", err)
-		}
-		s.aeads[k.ID] = aead
+	sealer, err := NewSealer(primary, older...)
+	if err != nil {
+		return nil, fmt.Errorf("oauth: NewFileStore: %w", err)
 	}
+	s := &FileStore{dir: dir, sealer: sealer}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("oauth: NewFileStore: %w", err)
 	}
@@ -179,14 +155,14 @@ func (s *FileStore) Rotate(ctx context.Context) (int, error) {
 		}
 		sum := [sha256.Size]byte(raw)
 		path := filepath.Join(s.dir, name)
-		tok, keyID, err := s.open(path, sum)
+		tok, primary, err := s.open(path, sum)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue // deleted meanwhile
 		}
 		if err != nil {
 			return n, fmt.Errorf("oauth: rotating %s: %w", name, err)
 		}
-		if keyID == s.primaryID {
+		if primary {
 			continue
 		}
 		if err := s.seal(path, sum, tok); err != nil {
@@ -201,64 +177,27 @@ func (s *FileStore) path(sum [sha256.Size]byte) string {
 	return filepath.Join(s.dir, hex.EncodeToString(sum[:])+fileSuffix)
 }
 
-func additionalData(header []byte, sum [sha256.Size]byte) []byte {
-	return append(append([]byte(nil), header...), sum[:]...)
-}
-
-// open reads and decrypts one file; it returns the ID of the key that opened it.
-func (s *FileStore) open(path string, sum [sha256.Size]byte) (*Token, byte, error) {
+// open reads and decrypts one file; primary reports whether the primary
+// key sealed it.
+func (s *FileStore) open(path string, sum [sha256.Size]byte) (tok *Token, primary bool, err error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, 0, err
+		return nil, false, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
+	data, err := io.ReadAll(io.LimitReader(f, maxSealed+1))
 	if err != nil {
-		return nil, 0, err
+		return nil, false, err
 	}
-	if len(data) > maxFileSize || len(data) < headerLen+nonceLen || string(data[:len(fileMagic)]) != fileMagic {
-		return nil, 0, fmt.Errorf("%w: not a token file", ErrDecrypt)
-	}
-	if v := data[len(fileMagic)]; v != fileVersion {
-		return nil, 0, fmt.Errorf("%w: unknown format version %d", ErrDecrypt, v)
-	}
-	keyID := data[len(fileMagic)+1]
-	aead, ok := s.aeads[keyID]
-	if !ok {
-		return nil, 0, fmt.Errorf("%w: sealed with key ID %d, which this store was not given", ErrDecrypt, keyID)
-	}
-	header, nonce, sealed := data[:headerLen], data[headerLen:headerLen+nonceLen], data[headerLen+nonceLen:]
-	plain, err := aead.Open(nil, nonce, sealed, additionalData(header, sum))
-	if err != nil {
-		return nil, 0, fmt.Errorf("%w: authentication failed (altered, or stored under another key)", ErrDecrypt)
-	}
-	tok := new(Token)
-	err = json.Unmarshal(plain, tok)
-	clear(plain)
-	if err != nil {
-		return nil, 0, fmt.Errorf("%w: bad token encoding", ErrDecrypt)
-	}
-	return tok, keyID, nil
+	return s.sealer.open(sum, data)
 }
 
 // seal encrypts tok with the primary key and replaces path atomically.
 func (s *FileStore) seal(path string, sum [sha256.Size]byte, tok *Token) (err error) {
-	plain, err := json.Marshal(tok)
+	out, err := s.sealer.seal(sum, tok)
 	if err != nil {
 		return err
 	}
-	defer clear(plain)
-	header := []byte{fileMagic[0], fileMagic[1], fileMagic[2], fileMagic[3], fileVersion, s.primaryID}
-	nonce := make([]byte, nonceLen)
-	if _, err := rand.Read(nonce); err != nil {
-		return err
-	}
-	aead := s.aeads[s.primaryID]
-	out := make([]byte, 0, headerLen+nonceLen+len(plain)+aead.Overhead())
-	out = append(out, header...)
-	out = append(out, nonce...)
-	out = aead.Seal(out, nonce, plain, additionalData(header, sum))
-
 	// CreateTemp makes the file with mode 0600, in the same directory so the
 	// rename cannot cross file systems.
 	f, err := os.CreateTemp(s.dir, tmpPrefix+"*")

@@ -224,8 +224,32 @@ func (a *App) current(ctx context.Context, key string) (*Token, error) {
 		return st.tok.clone(), nil
 	}
 
-	// Another process (or an install) may have saved a newer token.
-	if stored, err := a.store.Load(ctx, key); err == nil && stored != nil && !sameToken(stored, st.tok) {
+	// Another process (or an install) may have saved a newer token. A
+	// store shared by processes may lock them out of each other's
+	// refreshes: then the reload happens under the lock, and whoever
+	// waited finds the token the first one saved.
+	unlock, locked, err := a.lockRefresh(ctx, key)
+	if err != nil {
+		err = fmt.Errorf("oauth: key %q: refresh lock: %w", key, err)
+		a.log(slog.LevelWarn, "renewing token failed", key, err)
+		if a.usable(st, now) {
+			return st.tok.clone(), nil
+		}
+		return nil, err
+	}
+	defer unlock()
+	stored, err := a.store.Load(ctx, key)
+	if locked && err != nil {
+		// Refreshing without knowing what the others saved could spend a
+		// refresh token that is already spent.
+		err = fmt.Errorf("oauth: key %q: reloading the token before a refresh: %w", key, err)
+		a.log(slog.LevelWarn, "renewing token failed", key, err)
+		if a.usable(st, now) {
+			return st.tok.clone(), nil
+		}
+		return nil, err
+	}
+	if err == nil && stored != nil && !sameToken(stored, st.tok) {
 		st.tok, st.invalidated = stored, false
 		if a.fresh(st, now) {
 			return st.tok.clone(), nil
@@ -260,6 +284,20 @@ func (a *App) current(ctx context.Context, key string) (*Token, error) {
 		return nil, err
 	}
 	return st.tok.clone(), nil
+}
+
+// lockRefresh takes the store's refresh lock for key when it has one
+// (RefreshLocker); locked is false, and unlock does nothing, when not.
+func (a *App) lockRefresh(ctx context.Context, key string) (unlock func(), locked bool, err error) {
+	l, ok := a.store.(RefreshLocker)
+	if !ok {
+		return func() {}, false, nil
+	}
+	unlock, err = l.LockRefresh(ctx, key)
+	if err != nil {
+		return nil, false, err
+	}
+	return unlock, true, nil
 }
 
 // renew gets a new token for key to replace cur.

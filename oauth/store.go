@@ -13,8 +13,9 @@ import (
 // are single-use: a refresh token that is not saved is lost.
 //
 // Implementations must be safe for concurrent use. A store shared by several
-// processes should make Save atomic; the TokenSource reloads the store before
-// it refreshes, so a process adopts a token another one saved.
+// processes should make Save atomic and implement RefreshLocker; the
+// TokenSource reloads the store before it refreshes, so a process adopts a
+// token another one saved.
 type TokenStore interface {
 	// Load returns the token saved under key, or an error wrapping
 	// ErrNotFound if there is none.
@@ -22,6 +23,22 @@ type TokenStore interface {
 	// Save stores tok under key, replacing any earlier token. When Save
 	// returns nil the token must survive a restart.
 	Save(ctx context.Context, key string, tok *Token) error
+}
+
+// RefreshLocker is implemented by a TokenStore that several processes
+// share and that can keep them from refreshing the same key at once.
+// HighLevel's refresh tokens are single-use: two processes spending one
+// refresh token together leave one of them with a refused token, and the
+// loser may save its failure over the winner's token. When the Store is a
+// RefreshLocker, the App holds LockRefresh(key) around every refresh of key,
+// reloads the stored token under it, and refreshes only if that token is
+// still due; a process that waited adopts the token the first one saved.
+//
+// LockRefresh waits until the lock is free or ctx is done. unlock must be
+// called once the new token is saved; it must be safe to call more than
+// once.
+type RefreshLocker interface {
+	LockRefresh(ctx context.Context, key string) (unlock func(), err error)
 }
 
 // MemoryStore is a TokenStore in memory, for tests and short-lived

@@ -69,6 +69,7 @@ type Handler struct {
 	fn      func(context.Context, Event) error
 	maxBody int64
 	log     *slog.Logger
+	outcome func(context.Context, Event, error) // outcome.go
 }
 
 // NewHandler returns a Handler that verifies deliveries with v and passes
@@ -121,6 +122,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case errors.Is(err, ErrDuplicate):
 			h.logf(ctx, slog.LevelInfo, "duplicate webhook acknowledged", e, http.StatusOK, err)
+			h.report(ctx, e, err)
 			w.WriteHeader(http.StatusOK)
 		case errors.Is(err, ErrInProgress):
 			w.Header().Set("Retry-After", fmt.Sprint(int(retryAfterInProgress/time.Second)))
@@ -147,6 +149,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// rather than processed twice.
 		h.logf(ctx, slog.LevelWarn, "webhook processed but committing its webhookId failed", e, http.StatusOK, err)
 	}
+	h.report(ctx, e, nil)
 	w.WriteHeader(http.StatusOK)
 }
 
@@ -184,6 +187,7 @@ func (h *Handler) fail(r *http.Request, w http.ResponseWriter, status int, e Eve
 		level = slog.LevelError
 	}
 	h.logf(r.Context(), level, "webhook rejected", e, status, err)
+	h.report(r.Context(), e, err)
 	http.Error(w, http.StatusText(status), status)
 }
 

@@ -17,6 +17,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ghlkit/ghl"
@@ -32,21 +34,27 @@ const demoLocation = "demoLocation01"
 
 // demo holds the running pieces of the demo.
 type demo struct {
-	ctx       context.Context
-	out       io.Writer
-	hl        *ghltest.Server
-	mm        *mattermosttest.Server
-	b         *bridge.Bridge
-	url       string // the bridge's base URL
-	tr        *transcript
-	alice     mattermosttest.User
-	bob       mattermosttest.User
-	crm       mattermosttest.Channel
-	sales     mattermosttest.Channel
-	ada       ghltest.Contact
-	cmdToken  string
-	ghlToken  string
-	botToken  string
+	ctx      context.Context
+	out      io.Writer
+	hl       *ghltest.Server
+	mm       *mattermosttest.Server
+	b        *bridge.Bridge
+	url      string // the bridge's base URL
+	tr       *transcript
+	alice    mattermosttest.User
+	bob      mattermosttest.User
+	crm      mattermosttest.Channel
+	sales    mattermosttest.Channel
+	ada      ghltest.Contact
+	cmdToken string
+	ghlToken string
+	botToken string
+	// adminToken unlocks the details of /healthz.
+	adminToken string
+	// serving is set once the demo's steps are done and the user may send
+	// commands with curl; printMu orders what is printed from then on.
+	serving   atomic.Bool
+	printMu   sync.Mutex
 	httpc     *http.Client
 	startedAt time.Time
 }
@@ -68,6 +76,7 @@ func runDemo(ctx context.Context, out io.Writer, logger *slog.Logger, serve bool
 	d.hl = ghltest.NewServer()
 	defer d.hl.Close()
 	d.ghlToken = "demo-" + randomHex(12)
+	d.adminToken = randomHex(20)
 	d.hl.AddToken(d.ghlToken, demoLocation, ghltest.ScopeContactsReadOnly, ghltest.ScopeContactsWrite)
 	now := time.Now().UTC().Truncate(time.Minute)
 	d.ada = d.hl.AddContact(ghltest.Contact{
@@ -109,6 +118,7 @@ func runDemo(ctx context.Context, out io.Writer, logger *slog.Logger, serve bool
 		bridge.EnvCommandTokens:   d.cmdToken,
 		bridge.EnvPublicURL:       d.url,
 		bridge.EnvSecret:          randomHex(32),
+		bridge.EnvAdminToken:      d.adminToken,
 		bridge.EnvData:            filepath.Join(dir, "bridge.db"),
 	}
 	cfg, err := bridge.ConfigFromEnv(func(k string) string { return env[k] })
@@ -134,7 +144,7 @@ func runDemo(ctx context.Context, out io.Writer, logger *slog.Logger, serve bool
 	}
 	serveCtx, stopServing := context.WithCancel(context.Background())
 	served := make(chan error, 1)
-	go func() { served <- serveBridge(serveCtx, d.b, ln, logger) }()
+	go func() { served <- serveBridge(serveCtx, d.b, d.echoCommands(d.b), ln, logger) }()
 	defer func() {
 		stopServing()
 		err = errors.Join(err, <-served)
@@ -147,7 +157,7 @@ func runDemo(ctx context.Context, out io.Writer, logger *slog.Logger, serve bool
 
 	for _, step := range []func() error{
 		d.help, d.contactCard, d.taskList, d.notesThread, d.noteAdd, d.noteFromHighLevel,
-		d.taskAdd, d.taskDialog, d.taskDone, d.subscribe, d.forgedWebhook, d.outage, d.health,
+		d.taskAdd, d.taskDialog, d.taskDone, d.contactSet, d.subscribe, d.forgedWebhook, d.outage, d.health,
 	} {
 		if err := step(); err != nil {
 			return fmt.Errorf("step %d: %w", d.tr.step, err)
@@ -157,7 +167,21 @@ func runDemo(ctx context.Context, out io.Writer, logger *slog.Logger, serve bool
 
 	if serve {
 		d.printServeHelp()
-		<-ctx.Done()
+		// Show the effect of the user's curl commands as Mattermost
+		// would: new and edited posts, and messages only one user sees.
+		fmt.Fprintln(out, "\nWhat appears in the fake Mattermost from now on:")
+		d.serving.Store(true)
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for ctx.Err() == nil {
+			select {
+			case <-ctx.Done():
+			case <-tick.C:
+				d.printMu.Lock()
+				d.tr.flush()
+				d.printMu.Unlock()
+			}
+		}
 		fmt.Fprintln(out, "\nStopping.")
 	}
 	return nil
@@ -565,18 +589,42 @@ func (d *demo) outage() error {
 }
 
 func (d *demo) health() error {
-	d.tr.heading("GET /healthz")
-	resp, err := d.httpc.Get(d.url + bridge.PathHealth)
+	d.tr.heading("GET /healthz and /readyz")
+	get := func(path, auth string, v any) (int, error) {
+		req, err := http.NewRequestWithContext(d.ctx, http.MethodGet, d.url+path, nil)
+		if err != nil {
+			return 0, err
+		}
+		if auth != "" {
+			req.Header.Set("Authorization", "Bearer "+auth)
+		}
+		resp, err := d.httpc.Do(req)
+		if err != nil {
+			return 0, err
+		}
+		defer resp.Body.Close()
+		return resp.StatusCode, json.NewDecoder(resp.Body).Decode(v)
+	}
+	var status struct{ Status string }
+	code, err := get(bridge.PathHealth, "", &status)
 	if err != nil {
 		return err
 	}
-	defer resp.Body.Close()
+	d.tr.note("without credentials: %d: status %q (nothing more)", code, status.Status)
 	var h bridge.Health
-	if err := json.NewDecoder(resp.Body).Decode(&h); err != nil {
+	if _, err := get(bridge.PathHealth, d.adminToken, &h); err != nil {
 		return err
 	}
-	d.tr.note("%d: status %q; HighLevel ok=%v, Mattermost ok=%v, outbox pending=%d", resp.StatusCode, h.Status, h.HighLevel.OK, h.Mattermost.OK, h.Outbox.Pending)
-	return d.expect(resp.StatusCode == http.StatusOK && h.Status == "ok", "unhealthy: %+v", h)
+	if h.Outbox == nil {
+		return errors.New("the admin token did not unlock the details")
+	}
+	d.tr.note("with BRIDGE_ADMIN_TOKEN: %d: status %q; HighLevel ok=%v, Mattermost ok=%v, outbox pending=%d", code, h.Status, h.HighLevel.OK, h.Mattermost.OK, h.Outbox.Pending)
+	readyCode, err := get(bridge.PathReady, "", &status)
+	if err != nil {
+		return err
+	}
+	d.tr.note("%s: %d: %q", bridge.PathReady, readyCode, status.Status)
+	return d.expect(code == http.StatusOK && h.Status == "ok" && readyCode == http.StatusOK, "unhealthy: %+v", h)
 }
 
 func (d *demo) printServeHelp() {
@@ -584,12 +632,57 @@ func (d *demo) printServeHelp() {
 The demo keeps running; press Ctrl+C to stop.
 
   bridge           %[1]s
-    healthz        curl %[1]s%[2]s
+    healthz        curl %[1]s%[2]s   (details: add -H 'Authorization: Bearer %[13]s')
+    readyz         curl %[1]s%[14]s
     slash command  curl -d 'token=%[3]s&channel_id=%[4]s&user_id=%[5]s&user_name=alice&text=tasks+%[6]s' %[1]s%[7]s
   fake Mattermost  %[8]s   (bot token %[9]s; channel ~crm is %[4]s)
   fake HighLevel   %[10]s   (token %[11]s, location %[12]s)
     a HighLevel change, sent to the bridge as a signed webhook:
                    curl -X POST -H 'Version: 2021-07-28' -H 'Authorization: Bearer %[11]s' -H 'Content-Type: application/json' \
                         -d '{"body":"Hello from curl"}' %[10]s/contacts/%[6]s/notes
-`, d.url, bridge.PathHealth, d.cmdToken, d.crm.ID, d.alice.ID, d.ada.ID, bridge.PathCommand, d.mm.URL, d.botToken, d.hl.URL, d.ghlToken, demoLocation)
+`, d.url, bridge.PathHealth, d.cmdToken, d.crm.ID, d.alice.ID, d.ada.ID, bridge.PathCommand, d.mm.URL, d.botToken, d.hl.URL, d.ghlToken, demoLocation, d.adminToken, bridge.PathReady)
+}
+
+// echoCommands wraps the bridge: once serving, the answer to a slash
+// command sent with curl (which Mattermost never sees) is printed as
+// Mattermost would show it, so the user sees the effect of their command.
+func (d *demo) echoCommands(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !d.serving.Load() || r.URL.Path != bridge.PathCommand {
+			h.ServeHTTP(w, r)
+			return
+		}
+		tee := &teeWriter{ResponseWriter: w}
+		h.ServeHTTP(tee, r)
+		var resp mattermost.CommandResponse
+		if json.Unmarshal(tee.body.Bytes(), &resp) != nil {
+			return
+		}
+		d.printMu.Lock()
+		defer d.printMu.Unlock()
+		d.tr.flush() // what the command posted through the API first
+		user := r.FormValue("user_name")
+		for _, c := range append([]*mattermost.CommandResponse{&resp}, resp.ExtraResponses...) {
+			if c.Text == "" && len(c.Attachments) == 0 {
+				continue
+			}
+			p := mattermost.Post{Message: c.Text, Props: mattermost.Props{Attachments: c.Attachments}}
+			if c.ResponseType == mattermost.ResponseInChannel {
+				d.tr.printPost(d.crm.Name, p, " (the command's answer)")
+			} else {
+				d.tr.printPost(d.crm.Name, p, " (the command's answer, only "+user+" sees it)")
+			}
+		}
+	})
+}
+
+// teeWriter keeps a copy of the body written.
+type teeWriter struct {
+	http.ResponseWriter
+	body bytes.Buffer
+}
+
+func (t *teeWriter) Write(b []byte) (int, error) {
+	t.body.Write(b)
+	return t.ResponseWriter.Write(b)
 }

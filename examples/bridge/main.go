@@ -1,7 +1,7 @@
 // Command bridge runs the HighLevel ⇄ Mattermost bridge.
 //
-// With no configuration (neither GHL_TOKEN, OAuth, nor MATTERMOST_URL set) it
-// runs a demo instead: a fake HighLevel (ghltest) and a fake Mattermost
+// With no configuration (none of the bridge's variables set), or with
+// --demo, it runs a demo instead: a fake HighLevel (ghltest) and a fake Mattermost
 // (mattermosttest) start in-process, every flow of the bridge is driven
 // through real HTTP, and what appeared in Mattermost is printed as a
 // transcript:
@@ -26,6 +26,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -44,21 +45,25 @@ func main() {
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("bridge", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usage)
+		fs.PrintDefaults()
+	}
+	demo := fs.Bool("demo", false, "run the demo even though bridge variables are set")
 	serve := fs.Bool("serve", false, "demo only: keep the demo running and print its URLs")
-	verbose := fs.Bool("v", false, "log at debug level")
+	check := fs.Bool("check", false, "check the configuration and probe HighLevel, Mattermost and the store, then exit")
+	verbose := fs.Bool("v", false, "log at debug level (overrides BRIDGE_LOG_LEVEL)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	level := slog.LevelInfo
-	if *verbose {
-		level = slog.LevelDebug
-	}
 
-	if !configured(getenv) {
+	set := bridge.VariablesSet(getenv)
+	if *demo || len(set) == 0 && !*check && fs.NArg() == 0 {
 		// The demo logs only problems unless asked, so the transcript reads
 		// clearly.
-		if !*verbose {
-			level = slog.LevelError
+		level := slog.LevelError
+		if *verbose {
+			level = slog.LevelDebug
 		}
 		logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 		if err := runDemo(ctx, stdout, logger, *serve); err != nil {
@@ -71,14 +76,46 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintln(stderr, "bridge: --serve is for the demo; with configuration the bridge always serves")
 	}
 
-	logger := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
+	// Any bridge variable set means a real bridge: the whole configuration
+	// is checked, and every problem reported at once.
 	cfg, err := bridge.ConfigFromEnv(getenv)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
+		if len(set) > 0 {
+			fmt.Fprintf(stderr, "(the demo runs only when no bridge variable is set; set here: %s; or use --demo)\n", strings.Join(set, ", "))
+		}
 		return 2
 	}
+	logger := newLogger(cfg, stderr, *verbose)
+	switch {
+	case fs.NArg() > 0 && fs.Arg(0) == "dead":
+		return runDead(ctx, cfg, fs.Args()[1:], stdout, stderr)
+	case fs.NArg() > 0:
+		fmt.Fprintf(stderr, "bridge: unknown command %q\n", fs.Arg(0))
+		fs.Usage()
+		return 2
+	case *check:
+		return runCheck(ctx, cfg, logger, stdout)
+	}
+	return runBridge(ctx, cfg, logger, stderr)
+}
+
+const usage = `usage:
+  bridge [-v]                   serve the bridge configured by the environment
+  bridge --check                check the configuration and probe every part, then exit
+  bridge dead list              list the events Mattermost refused for good
+  bridge dead retry <id|all>    put dead events back in the outbox
+  bridge [--demo] [--serve]     the demo on embedded fakes (the default with no bridge variable set)
+
+flags:
+`
+
+// runBridge serves the bridge until ctx is done. base is the logger
+// without a component; the bridge names its own.
+func runBridge(ctx context.Context, cfg bridge.Config, base *slog.Logger, stderr io.Writer) int {
+	logger := base.With("component", "main")
 	logger.Info("bridge: starting", "config", cfg)
-	b, err := bridge.New(cfg, bridge.WithLogger(logger))
+	b, err := bridge.New(cfg, bridge.WithLogger(base))
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 2
@@ -90,7 +127,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return 1
 	}
 	logger.Info("bridge: listening", "addr", ln.Addr().String(), "public_url", cfg.PublicURL)
-	if err := serveBridge(ctx, b, ln, logger); err != nil {
+	if cfg.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			ln.Close()
+			b.Close()
+			fmt.Fprintf(stderr, "bridge: %s: %v\n", bridge.EnvMetricsAddr, err)
+			return 1
+		}
+		logger.Info("bridge: metrics listening", "addr", mln.Addr().String(), "path", bridge.PathMetrics)
+		msrv := newServer(http.NewServeMux(), base)
+		msrv.Handler.(*http.ServeMux).Handle("GET "+bridge.PathMetrics, b.MetricsHandler())
+		go msrv.Serve(mln)
+		defer msrv.Close()
+	}
+	if err := serveBridge(ctx, b, b, ln, base); err != nil {
 		logger.Error("bridge: stopped with an error", "error", err)
 		return 1
 	}
@@ -98,14 +149,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	return 0
 }
 
-// configured reports whether the environment configures a real bridge.
-func configured(getenv func(string) string) bool {
-	for _, name := range []string{bridge.EnvGHLToken, bridge.EnvMattermostURL, bridge.EnvClientID} {
-		if getenv(name) != "" {
-			return true
-		}
+// newLogger logs in BRIDGE_LOG_FORMAT at BRIDGE_LOG_LEVEL (debug with -v).
+func newLogger(cfg bridge.Config, w io.Writer, verbose bool) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if verbose {
+		opts.Level = slog.LevelDebug
 	}
-	return false
+	if cfg.LogFormat == bridge.LogFormatText {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
 }
 
 // maxHeaderBytes caps a request's headers: Mattermost and HighLevel send a
@@ -122,16 +175,17 @@ func newServer(h http.Handler, logger *slog.Logger) *http.Server {
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    maxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		ErrorLog:          slog.NewLogLogger(logger.With("component", "http").Handler(), slog.LevelWarn),
 	}
 }
 
-// serveBridge serves b on ln and runs its deliverer until ctx is done, then
+// serveBridge serves h (b, or a wrapper of it) on ln and runs b's deliverer until ctx is done, then
 // shuts down gracefully: no new connections, requests in flight finish
 // (within 30 s), the deliverer records the attempts under way, and the
 // state file is closed.
-func serveBridge(ctx context.Context, b *bridge.Bridge, ln net.Listener, logger *slog.Logger) error {
-	srv := newServer(b, logger)
+func serveBridge(ctx context.Context, b *bridge.Bridge, h http.Handler, ln net.Listener, base *slog.Logger) error {
+	logger := base.With("component", "main")
+	srv := newServer(h, base)
 	runCtx, stopRun := context.WithCancel(context.Background())
 	runDone := make(chan error, 1)
 	go func() { runDone <- b.Run(runCtx) }()

@@ -3,18 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/ghlkit/ghl/bridge"
-	"github.com/ghlkit/ghl/ghltest"
-	"github.com/ghlkit/ghl/mattermost/mattermosttest"
 )
 
 // syncBuffer is written by the program while the test reads it.
@@ -39,7 +35,14 @@ func noEnv(string) string { return "" }
 
 func TestDemo(t *testing.T) {
 	var out, errOut syncBuffer
-	if code := run(context.Background(), nil, noEnv, &out, &errOut); code != 0 {
+	// --demo runs the demo even with bridge variables set.
+	setEnv := func(k string) string {
+		if k == bridge.EnvGHLToken {
+			return "not-used"
+		}
+		return ""
+	}
+	if code := run(context.Background(), []string{"--demo"}, setEnv, &out, &errOut); code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errOut.String())
 	}
 	transcript := out.String()
@@ -88,7 +91,7 @@ func TestDemoServe(t *testing.T) {
 	// The printed health URL answers.
 	var url string
 	for _, line := range strings.Split(out.String(), "\n") {
-		if f := strings.Fields(line); len(f) == 3 && f[0] == "healthz" && f[1] == "curl" {
+		if f := strings.Fields(line); len(f) >= 3 && f[0] == "healthz" && f[1] == "curl" {
 			url = f[2]
 		}
 	}
@@ -99,6 +102,44 @@ func TestDemoServe(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("healthz: %d", resp.StatusCode)
+	}
+	// The printed slash-command curl, run as a user would: its effect in
+	// the fake Mattermost is printed.
+	var curl []string
+	for _, line := range strings.Split(out.String(), "\n") {
+		if f := strings.Fields(line); len(f) == 6 && f[0] == "slash" && f[2] == "curl" && f[3] == "-d" {
+			curl = f
+		}
+	}
+	if curl == nil {
+		t.Fatalf("no slash command line:\n%s", out.String())
+	}
+	cmd, err := http.Post(curl[5], "application/x-www-form-urlencoded", strings.NewReader(strings.Trim(curl[4], "'")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Body.Close()
+	before := strings.Index(out.String(), "What appears in the fake Mattermost from now on:")
+	deadline = time.Now().Add(10 * time.Second)
+	for before < 0 || !strings.Contains(out.String()[before:], "Tasks for Ada Lovelace") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the command's effect was not printed (status %d):\n%s", cmd.StatusCode, out.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+		before = strings.Index(out.String(), "What appears in the fake Mattermost from now on:")
+	}
+	// An answer only the user sees is printed too.
+	form := strings.Trim(curl[4], "'")
+	form = form[:strings.Index(form, "text=")] + "text=help"
+	if cmd, err = http.Post(curl[5], "application/x-www-form-urlencoded", strings.NewReader(form)); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Body.Close()
+	for !strings.Contains(out.String()[before:], "(the command's answer, only alice sees it)") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the help answer was not printed:\n%s", out.String()[before:])
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 	cancel()
 	select {
@@ -137,56 +178,81 @@ func TestBadConfiguration(t *testing.T) {
 // at the fakes), checks it serves, and stops it as SIGTERM would.
 func TestServeConfigured(t *testing.T) {
 	t.Parallel()
-	hl := ghltest.NewServer()
-	defer hl.Close()
-	hl.AddToken("pit-token-123", "loc1", ghltest.ScopeContactsReadOnly, ghltest.ScopeContactsWrite)
-	mm := mattermosttest.NewServer()
-	defer mm.Close()
-	_, botToken := mm.AddBot("bridge")
-	pub, _ := ghltest.WebhookPublicKeys()
-	data := filepath.Join(t.TempDir(), "bridge.db")
-	env := map[string]string{
-		bridge.EnvGHLToken:        "pit-token-123",
-		bridge.EnvLocationID:      "loc1",
-		bridge.EnvGHLBaseURL:      hl.URL,
-		bridge.EnvWebhookKey:      base64.StdEncoding.EncodeToString(pub),
-		bridge.EnvMattermostURL:   mm.URL,
-		bridge.EnvMattermostToken: botToken,
-		bridge.EnvCommandTokens:   "command-token-456",
-		bridge.EnvPublicURL:       "https://bridge.example.com",
-		bridge.EnvSecret:          strings.Repeat("k", 40),
-		bridge.EnvAddr:            "127.0.0.1:0",
-		bridge.EnvData:            data,
+	env, _, _ := checkEnv(t)
+	data := env[bridge.EnvData]
+	botToken := env[bridge.EnvMattermostToken]
+	for k, v := range map[string]string{
+		bridge.EnvAddr:           "127.0.0.1:0",
+		bridge.EnvMetricsAddr:    "127.0.0.1:0",
+		bridge.EnvAdminToken:     "admin-secret-" + strings.Repeat("a", 32),
+		bridge.EnvSecretPrevious: "previous-secret-" + strings.Repeat("p", 32),
+		bridge.EnvLogLevel:       "debug",
+		bridge.EnvLogFormat:      "json",
+	} {
+		env[k] = v
 	}
+	secrets := []string{"pit-token-123", botToken, "command-token-456", strings.Repeat("k", 40), env[bridge.EnvAdminToken], env[bridge.EnvSecretPrevious]}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var out, errOut syncBuffer
 	done := make(chan int, 1)
 	go func() { done <- run(ctx, nil, func(k string) string { return env[k] }, &out, &errOut) }()
 
-	var addr string
-	deadline := time.Now().Add(10 * time.Second)
-	for addr == "" {
-		for _, line := range strings.Split(errOut.String(), "\n") {
-			var rec struct{ Msg, Addr string }
-			if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "bridge: listening" {
-				addr = rec.Addr
+	// listening waits for the log line msg and returns its address.
+	listening := func(msg string) string {
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			for _, line := range strings.Split(errOut.String(), "\n") {
+				var rec struct{ Msg, Addr string }
+				if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == msg {
+					return rec.Addr
+				}
 			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no %q:\n%s", msg, errOut.String())
+			}
+			time.Sleep(5 * time.Millisecond)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not listening:\n%s", errOut.String())
+	}
+	addr := listening("bridge: listening")
+	metricsAddr := listening("bridge: metrics listening")
+	get := func(url string, auth string) (int, string) {
+		req, _ := http.NewRequest(http.MethodGet, url, nil)
+		if auth != "" {
+			req.Header.Set("Authorization", "Bearer "+auth)
 		}
-		time.Sleep(5 * time.Millisecond)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var b bytes.Buffer
+		b.ReadFrom(resp.Body)
+		return resp.StatusCode, b.String()
 	}
-	resp, err := http.Get("http://" + addr + bridge.PathHealth)
-	if err != nil {
-		t.Fatal(err)
+	if code, body := get("http://"+addr+bridge.PathHealth, ""); code != http.StatusOK || !strings.Contains(body, `"status": "ok"`) || strings.Contains(body, "highlevel") {
+		t.Errorf("healthz: %d %s", code, body)
 	}
-	var h bridge.Health
-	json.NewDecoder(resp.Body).Decode(&h)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || h.Status != "ok" {
-		t.Errorf("healthz: %d %+v", resp.StatusCode, h)
+	listening("bridge: ready") // the start probes passed
+	if code, body := get("http://"+addr+bridge.PathReady, ""); code != http.StatusOK {
+		t.Errorf("readyz: %d %s", code, body)
+	}
+	if code, body := get("http://"+addr+bridge.PathHealth, env[bridge.EnvAdminToken]); code != http.StatusOK || !strings.Contains(body, `"highlevel"`) {
+		t.Errorf("healthz as admin: %d %s", code, body)
+	}
+	if code, body := get("http://"+metricsAddr+bridge.PathMetrics, ""); code != http.StatusOK || !strings.Contains(body, "ghlkit_outbox_pending 0") || !strings.Contains(body, `ghlkit_mattermost_requests_total{code="200",method="GET"}`) {
+		t.Errorf("metrics: %d %s", code, body)
+	}
+	if code, _ := get("http://"+addr+bridge.PathMetrics, env[bridge.EnvAdminToken]); code != http.StatusNotFound {
+		t.Errorf("metrics on the main listener too: %d", code)
+	}
+	// A command, so that the logs see a HighLevel and a Mattermost call.
+	cmd, _ := http.NewRequest(http.MethodPost, "http://"+addr+bridge.PathCommand, strings.NewReader("token=command-token-456&user_id=u1&channel_id=c1&command=%2Fghl&text=help"))
+	cmd.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if resp, err := http.DefaultClient.Do(cmd); err != nil || resp.StatusCode != http.StatusOK {
+		t.Errorf("slash command: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
 	}
 
 	cancel() // as SIGTERM does
@@ -205,9 +271,27 @@ func TestServeConfigured(t *testing.T) {
 	}
 	s.Close()
 	logs := errOut.String()
-	for _, secret := range []string{"pit-token-123", botToken, "command-token-456", strings.Repeat("k", 40)} {
-		if strings.Contains(logs, secret) {
+	for _, secret := range secrets {
+		if strings.Contains(logs, secret) || strings.Contains(out.String(), secret) {
 			t.Errorf("logs show a secret %q", secret)
+		}
+	}
+	// Every line is JSON and names its component.
+	components := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(logs), "\n") {
+		var rec struct{ Component string }
+		if err := json.Unmarshal([]byte(line), &rec); err != nil || rec.Component == "" {
+			t.Errorf("a line without a component: %s", line)
+		}
+		components[rec.Component] = true
+	}
+	// One probe asked Mattermost for the bot once: one line, not two.
+	if n := strings.Count(logs, `"path":"/api/v4/users/me"`); n != 1 {
+		t.Errorf("the /users/me call is logged %d times:\n%s", n, logs)
+	}
+	for _, c := range []string{"main", "bridge", "highlevel", "mattermost"} {
+		if !components[c] {
+			t.Errorf("no line of component %q:\n%s", c, logs)
 		}
 	}
 	for _, want := range []string{`"msg":"bridge: starting"`, `"bridge_secret":"[REDACTED]"`, `"msg":"bridge: stopped"`} {
@@ -217,17 +301,61 @@ func TestServeConfigured(t *testing.T) {
 	}
 }
 
-func TestConfigured(t *testing.T) {
+// TestAnyVariableMeansARealBridge: with some of the bridge's variables set
+// (a secret not mounted), the program does not fall back to the demo: it
+// checks the whole configuration, names every problem and exits 2.
+func TestAnyVariableMeansARealBridge(t *testing.T) {
 	t.Parallel()
-	for env, want := range map[string]bool{"": false, bridge.EnvGHLToken: true, bridge.EnvMattermostURL: true, bridge.EnvClientID: true, bridge.EnvSecret: false} {
-		got := configured(func(k string) string {
-			if k == env {
+	env := map[string]string{
+		bridge.EnvLocationID:      "loc1",
+		bridge.EnvSecret:          strings.Repeat("k", 40),
+		bridge.EnvMattermostToken: "bot-secret-token",
+		bridge.EnvPublicURL:       "https://bridge.example.com",
+	}
+	var out, errOut syncBuffer
+	if code := run(context.Background(), nil, func(k string) string { return env[k] }, &out, &errOut); code != 2 {
+		t.Errorf("exit %d, want 2", code)
+	}
+	if out.String() != "" {
+		t.Errorf("the demo ran:\n%s", out.String())
+	}
+	msg := errOut.String()
+	for _, want := range []string{"GHL_TOKEN is missing", "MATTERMOST_URL is missing", "GHL_WEBHOOK_PUBLIC_KEY is missing", "MATTERMOST_COMMAND_TOKENS is missing", "--demo"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, msg)
+		}
+	}
+	if strings.Contains(msg, "bot-secret-token") {
+		t.Error("stderr shows the token")
+	}
+	// Each variable alone, even an optional one, means a real bridge.
+	for _, name := range []string{bridge.EnvTimezone, bridge.EnvLogLevel, bridge.EnvData, bridge.EnvClientID, bridge.EnvWebhookLegacyRSA, bridge.EnvAdminToken} {
+		var out, errOut syncBuffer
+		code := run(context.Background(), nil, func(k string) string {
+			if k == name {
 				return "x"
 			}
 			return ""
-		})
-		if got != want {
-			t.Errorf("configured with %q set = %v, want %v", env, got, want)
+		}, &out, &errOut)
+		if code != 2 || out.String() != "" || !strings.Contains(errOut.String(), "GHL_LOCATION_ID is missing") {
+			t.Errorf("%s set: exit %d, stdout %q, stderr:\n%s", name, code, out.String(), errOut.String())
 		}
+	}
+	// --check with nothing set checks too.
+	if code := run(context.Background(), []string{"--check"}, noEnv, &out, &errOut); code != 2 {
+		t.Errorf("--check without configuration: exit %d", code)
+	}
+}
+
+// TestBooleansAreStrict: GHL_WEBHOOK_LEGACY_RSA=yes is an error, not false.
+func TestBooleansAreStrict(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{bridge.EnvWebhookLegacyRSA: "yes"}
+	var out, errOut syncBuffer
+	if code := run(context.Background(), nil, func(k string) string { return env[k] }, &out, &errOut); code != 2 {
+		t.Errorf("exit %d", code)
+	}
+	if !strings.Contains(errOut.String(), `GHL_WEBHOOK_LEGACY_RSA="yes" is not a boolean`) {
+		t.Errorf("stderr:\n%s", errOut.String())
 	}
 }

@@ -7,11 +7,13 @@
 //	go run ./examples/oauth-install
 //
 // It serves GET /install, which sends the installer to HighLevel's consent
-// page with a state cookie, and GET /oauth/callback, which checks the state,
+// page with a state cookie, and the callback at GHL_REDIRECT_URL's path
+// (such as GET /oauth/callback), which checks the state,
 // exchanges the code and saves the token pair in GHL_TOKEN_DIR (default
 // ./tokens), sealed with AES-GCM under GHL_TOKEN_KEY. It asks only for
 // contacts.readonly and contacts.write. ADDR sets the listen address
 // (default :8082); GHL_WHITE_LABEL=true uses the white-label consent host.
+// Every problem of the configuration is reported at once.
 //
 // Without GHL_CLIENT_ID it runs the whole flow against an in-process
 // ghltest server, playing the browser and the marketplace.
@@ -36,6 +38,7 @@ import (
 	"time"
 
 	"github.com/ghlkit/ghl"
+	"github.com/ghlkit/ghl/bridge"
 	"github.com/ghlkit/ghl/contacts"
 	"github.com/ghlkit/ghl/ghltest"
 	"github.com/ghlkit/ghl/oauth"
@@ -59,24 +62,11 @@ func run(ctx context.Context, getenv func(string) string, out io.Writer) error {
 	if getenv("GHL_CLIENT_ID") == "" {
 		return demo(ctx, out)
 	}
-	var missing []string
-	for _, name := range []string{"GHL_CLIENT_SECRET", "GHL_REDIRECT_URL", "GHL_TOKEN_KEY"} {
-		if getenv(name) == "" {
-			missing = append(missing, name)
-		}
+	cfg, err := readConfig(getenv)
+	if err != nil {
+		return err
 	}
-	if len(missing) > 0 {
-		return fmt.Errorf("missing %s", strings.Join(missing, ", "))
-	}
-	key, err := base64.StdEncoding.DecodeString(getenv("GHL_TOKEN_KEY"))
-	if err != nil || len(key) != 32 {
-		return errors.New("GHL_TOKEN_KEY must be 32 random bytes in base64 (openssl rand -base64 32)")
-	}
-	dir := getenv("GHL_TOKEN_DIR")
-	if dir == "" {
-		dir = "tokens"
-	}
-	store, err := oauth.NewFileStore(dir, oauth.EncryptionKey{ID: 1, Key: key})
+	store, err := oauth.NewFileStore(cfg.dir, oauth.EncryptionKey{ID: 1, Key: cfg.key})
 	if err != nil {
 		return err
 	}
@@ -86,7 +76,7 @@ func run(ctx context.Context, getenv func(string) string, out io.Writer) error {
 		ClientSecret: getenv("GHL_CLIENT_SECRET"),
 		RedirectURL:  getenv("GHL_REDIRECT_URL"),
 		Scopes:       scopes,
-		WhiteLabel:   getenv("GHL_WHITE_LABEL") == "true",
+		WhiteLabel:   cfg.whiteLabel,
 		Store:        store,
 		Logger:       logger,
 	})
@@ -111,10 +101,64 @@ func run(ctx context.Context, getenv func(string) string, out io.Writer) error {
 	return nil
 }
 
-// newInstaller serves the two steps of the install flow.
+// config is what the program reads from the environment.
+type config struct {
+	key        []byte
+	dir        string
+	whiteLabel bool
+}
+
+// readConfig checks every variable and reports every problem at once,
+// naming the variable (and never quoting a secret).
+func readConfig(getenv func(string) string) (config, error) {
+	var problems []string
+	for _, name := range []string{"GHL_CLIENT_SECRET", "GHL_REDIRECT_URL", "GHL_TOKEN_KEY"} {
+		if getenv(name) == "" {
+			problems = append(problems, name+" is missing")
+		}
+	}
+	cfg := config{dir: getenv("GHL_TOKEN_DIR")}
+	if cfg.dir == "" {
+		cfg.dir = "tokens"
+	}
+	if v := getenv("GHL_TOKEN_KEY"); v != "" {
+		key, err := base64.StdEncoding.DecodeString(v)
+		if err != nil || len(key) != 32 {
+			problems = append(problems, "GHL_TOKEN_KEY must be 32 random bytes in base64 (openssl rand -base64 32)")
+		}
+		cfg.key = key
+	}
+	if v := getenv("GHL_REDIRECT_URL"); v != "" {
+		if u, err := url.Parse(v); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			problems = append(problems, fmt.Sprintf("GHL_REDIRECT_URL=%q is not an absolute http or https URL (the callback HighLevel sends the installer back to)", v))
+		}
+	}
+	if v := getenv("GHL_WHITE_LABEL"); v != "" {
+		b, err := bridge.ParseBool(v)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("GHL_WHITE_LABEL=%q %v", v, err))
+		}
+		cfg.whiteLabel = b
+	}
+	switch len(problems) {
+	case 0:
+		return cfg, nil
+	case 1:
+		return cfg, errors.New("configuration: " + problems[0])
+	}
+	return cfg, fmt.Errorf("configuration has %d problems:\n  - %s", len(problems), strings.Join(problems, "\n  - "))
+}
+
+// newInstaller serves the two steps of the install flow: GET /install, and
+// the callback at the path of redirectURL (GHL_REDIRECT_URL), where
+// HighLevel sends the installer back.
 func newInstaller(app *oauth.App, redirectURL string, out io.Writer) http.Handler {
 	callback, _ := url.Parse(redirectURL)
 	secure := callback != nil && callback.Scheme == "https"
+	callbackPath := "/"
+	if callback != nil && callback.Path != "" {
+		callbackPath = callback.Path
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /install", func(w http.ResponseWriter, r *http.Request) {
 		state := oauth.NewState()
@@ -124,7 +168,7 @@ func newInstaller(app *oauth.App, redirectURL string, out io.Writer) http.Handle
 			HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode})
 		http.Redirect(w, r, app.AuthCodeURL(state), http.StatusFound)
 	})
-	mux.HandleFunc("GET /oauth/callback", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("GET "+callbackPath, func(w http.ResponseWriter, r *http.Request) {
 		cookie, err := r.Cookie(stateCookie)
 		if err != nil || !oauth.VerifyState(r.URL.Query().Get("state"), cookie.Value) {
 			http.Error(w, "the install link expired or was not started here; start again at /install", http.StatusBadRequest)

@@ -13,6 +13,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"time"
@@ -57,6 +59,9 @@ func run(ctx context.Context, getenv func(string) string, args []string, out io.
 	}
 	opts := []ghl.Option{ghl.WithToken(token)}
 	if baseURL != "" {
+		if u, err := url.Parse(baseURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
+			return fmt.Errorf("GHL_BASE_URL=%q is not an absolute http or https URL such as %s", baseURL, ghl.DefaultBaseURL)
+		}
 		opts = append(opts, ghl.WithBaseURL(baseURL))
 	}
 	client, err := ghl.NewClient(opts...)
@@ -65,7 +70,7 @@ func run(ctx context.Context, getenv func(string) string, args []string, out io.
 	}
 	list, err := tasks.New(client).List(ctx, contactID)
 	if err != nil {
-		return err
+		return explain(err, contactID)
 	}
 	fmt.Fprintf(out, "%d task(s) for contact %s\n", len(list), contactID)
 	for _, t := range list {
@@ -76,4 +81,25 @@ func run(ctx context.Context, getenv func(string) string, args []string, out io.
 		fmt.Fprintf(out, "%s %s  (due %s, id %s)\n", mark, t.Title, t.DueDate.Format("2006-01-02"), t.ID)
 	}
 	return nil
+}
+
+// explain turns HighLevel's answers into sentences that name what to fix;
+// the error is kept for errors.Is and errors.As.
+func explain(err error, contactID string) error {
+	var apiErr *ghl.APIError
+	switch {
+	case ghl.IsNotFound(err):
+		return fmt.Errorf("no contact %s in HighLevel (check the ID): %w", contactID, err)
+	case errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusUnauthorized:
+		return fmt.Errorf("HighLevel refused GHL_TOKEN (401): check the token, and that it has the contacts.readonly scope: %w", err)
+	case errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusForbidden:
+		return fmt.Errorf("GHL_TOKEN may not read contact %s (403): the contact belongs to another location than the token's: %w", contactID, err)
+	case errors.Is(err, ghl.ErrInvalidParam):
+		return fmt.Errorf("%q is not a contact ID: %w", contactID, err)
+	case errors.As(err, &apiErr):
+		return fmt.Errorf("HighLevel answered %d: %w", apiErr.StatusCode, err)
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return err
+	}
+	return fmt.Errorf("HighLevel cannot be reached at GHL_BASE_URL (or its default): %w", err)
 }

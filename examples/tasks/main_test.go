@@ -45,3 +45,29 @@ func TestRealModeUsesTokenAndBaseURL(t *testing.T) {
 		t.Errorf("err = %v, want not found", err)
 	}
 }
+
+// TestErrorsNameTheVariables: a bad GHL_BASE_URL or a refused GHL_TOKEN is
+// explained with the variable's name, not an option's.
+func TestErrorsNameTheVariables(t *testing.T) {
+	t.Parallel()
+	srv := ghltest.NewServer()
+	defer srv.Close()
+	srv.AddToken("tok", "loc", ghltest.ScopeContactsReadOnly)
+	c := srv.AddContact(ghltest.Contact{LocationID: "loc"})
+	for _, tc := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{"GHL_TOKEN": "tok", "GHL_BASE_URL": "services.example.com"}, `GHL_BASE_URL="services.example.com" is not an absolute http or https URL`},
+		{map[string]string{"GHL_TOKEN": "wrong", "GHL_BASE_URL": srv.URL}, "HighLevel refused GHL_TOKEN (401)"},
+		{map[string]string{"GHL_TOKEN": "tok", "GHL_BASE_URL": srv.URL + "/"}, ""},
+	} {
+		err := run(context.Background(), func(k string) string { return tc.env[k] }, []string{c.ID}, &bytes.Buffer{})
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%v: %v", tc.env, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "WithBaseURL")):
+			t.Errorf("%v: err = %v, want %q", tc.env, err, tc.want)
+		}
+	}
+}

@@ -24,11 +24,13 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/ghlkit/ghl"
+	"github.com/ghlkit/ghl/bridge"
 	"github.com/ghlkit/ghl/ghltest"
 	"github.com/ghlkit/ghl/notes"
 	"github.com/ghlkit/ghl/tasks"
@@ -49,9 +51,23 @@ func run(ctx context.Context, getenv func(string) string, out io.Writer) error {
 	if key == "" {
 		return demo(ctx, out)
 	}
+	var problems []string
+	if _, err := webhook.ParseEd25519PublicKey(key); err != nil {
+		// The parser's error speaks of ASN.1; the user needs the variable.
+		problems = append(problems, "GHL_WEBHOOK_PUBLIC_KEY is not an Ed25519 public key in PEM or base64 form (copy it from HighLevel's webhook documentation)")
+	}
 	opts := []webhook.Option{webhook.WithPublicKeys(key)}
-	if getenv("GHL_WEBHOOK_LEGACY_RSA") == "true" {
-		opts = append(opts, webhook.WithLegacyRSA())
+	if v := getenv("GHL_WEBHOOK_LEGACY_RSA"); v != "" {
+		legacy, err := bridge.ParseBool(v)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("GHL_WEBHOOK_LEGACY_RSA=%q %v", v, err))
+		}
+		if legacy {
+			opts = append(opts, webhook.WithLegacyRSA())
+		}
+	}
+	if len(problems) > 0 {
+		return errors.New(strings.Join(problems, "; "))
 	}
 	v, err := webhook.NewVerifier(opts...)
 	if err != nil {

@@ -30,10 +30,21 @@ func TestDemoPrintsVerifiedEventsAndRefusesForgery(t *testing.T) {
 	}
 }
 
-func TestBadKeyIsRefused(t *testing.T) {
+// TestBadSettingsAreExplained: a bad key and a non-boolean
+// GHL_WEBHOOK_LEGACY_RSA are both named, without parser internals.
+func TestBadSettingsAreExplained(t *testing.T) {
 	t.Parallel()
-	env := map[string]string{"GHL_WEBHOOK_PUBLIC_KEY": "not a key"}
-	if err := run(context.Background(), func(k string) string { return env[k] }, &bytes.Buffer{}); err == nil {
-		t.Fatal("a bad key was accepted")
+	env := map[string]string{"GHL_WEBHOOK_PUBLIC_KEY": "not a key", "GHL_WEBHOOK_LEGACY_RSA": "yes"}
+	err := run(context.Background(), func(k string) string { return env[k] }, &bytes.Buffer{})
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	for _, want := range []string{"GHL_WEBHOOK_PUBLIC_KEY is not an Ed25519 public key", `GHL_WEBHOOK_LEGACY_RSA="yes" is not a boolean`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q: %v", want, err)
+		}
+	}
+	if strings.Contains(strings.ToLower(err.Error()), "asn1") || strings.Contains(err.Error(), "x509") {
+		t.Errorf("error shows parser internals: %v", err)
 	}
 }

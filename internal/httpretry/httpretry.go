@@ -13,7 +13,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -100,8 +99,8 @@ func isIdempotent(ctx context.Context, method string) bool {
 }
 
 // NewClient returns a retrying client that sends through a copy of base (nil
-// means a new default client). logger may be nil: then nothing is logged.
-func NewClient(base *http.Client, p Policy, logger *slog.Logger) *retryablehttp.Client {
+// means a new default client), reporting to hooks (see Hooks).
+func NewClient(base *http.Client, p Policy, hooks Hooks) *retryablehttp.Client {
 	p = p.WithDefaults()
 	hc := &http.Client{}
 	if base != nil {
@@ -111,22 +110,18 @@ func NewClient(base *http.Client, p Policy, logger *slog.Logger) *retryablehttp.
 	if next == nil {
 		next = http.DefaultTransport
 	}
-	hc.Transport = linkRequest{next}
-	rc := &retryablehttp.Client{
+	hc.Transport = linkRequest{observed{next: next, hooks: hooks}}
+	return &retryablehttp.Client{
 		HTTPClient:   hc,
 		RetryWaitMin: p.MinWait,
 		RetryWaitMax: p.MaxWait,
 		RetryMax:     p.MaxRetries,
-		CheckRetry:   CheckRetry,
+		CheckRetry:   logRetries(CheckRetry, p.MaxRetries, hooks),
 		Backoff:      Backoff,
 		ErrorHandler: keepLastResponse,
+		// No Logger: go-retryablehttp would log every attempt at ERROR and
+		// every request at DEBUG; Hooks.Logger logs the retries once each.
 	}
-	if logger != nil {
-		// A nil *slog.Logger stored in the interface would not be nil to
-		// go-retryablehttp, so only set it when there is one.
-		rc.Logger = logger
-	}
-	return rc
 }
 
 // CheckRetry decides whether to retry. GET, HEAD, OPTIONS, PUT, DELETE and

@@ -117,3 +117,22 @@ func TestPolicyDefaults(t *testing.T) {
 		t.Errorf("negative MaxRetries = %d", p.MaxRetries)
 	}
 }
+
+func TestRoute(t *testing.T) {
+	t.Parallel()
+	words := map[string]bool{"contacts": true, "tasks": true, "search": true}
+	for path, want := range map[string]string{
+		"":                            "/",
+		"/":                           "/",
+		"/contacts/":                  "/contacts/",
+		"/contacts/search":            "/contacts/search",
+		"/contacts/a%2Fb/tasks/t1":    "/contacts/{id}/tasks/{id}",
+		"/contacts/ada@example.com":   "/contacts/{id}",
+		"/prefix/contacts/c1/tasks":   "/{id}/contacts/{id}/tasks",
+		"/contacts/c1/tasks/t1/other": "/contacts/{id}/tasks/{id}/{id}",
+	} {
+		if got := Route(path, words); got != want {
+			t.Errorf("Route(%q) = %q, want %q", path, got, want)
+		}
+	}
+}
