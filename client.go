@@ -19,6 +19,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/ghlkit/ghl/internal/httpretry"
+	"github.com/ghlkit/ghl/internal/wire"
 )
 
 const (
@@ -34,6 +35,10 @@ const (
 	ScopeContactsReadOnly = "contacts.readonly"
 
 	userAgent = "ghlkit/" + Version
+
+	// maxBody bounds a successful response body: far above any page
+	// HighLevel serves (500 contacts), far below what would hurt.
+	maxBody = 64 << 20
 )
 
 // Client is the transport that the service packages share: it authenticates,
@@ -210,13 +215,40 @@ func (c *Client) Do(ctx context.Context, r *Request, v any) (*Response, error) {
 		_, _ = io.Copy(io.Discard, resp.Body)
 		return out, nil
 	}
-	if err := json.NewDecoder(resp.Body).Decode(v); err != nil && !errors.Is(err, io.EOF) {
+	raw, err := readBody(resp)
+	if err == nil && len(bytes.TrimSpace(raw)) > 0 {
+		// The service packages' responses are decoded so that one odd value
+		// does not fail the whole answer, and keep the body for Extra.
+		if keep, ok := v.(wire.Response); ok {
+			err = wire.Decode(raw, v)
+			keep.KeepGHLBody(raw)
+		} else {
+			err = json.Unmarshal(raw, v)
+		}
+	}
+	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return out, ctxErr
 		}
 		return out, fmt.Errorf("ghl: decoding %s %s response: %w", method, r.Path, err)
 	}
 	return out, nil
+}
+
+// readBody reads a response body, into a buffer of its Content-Length when
+// given (net/http holds the body to it).
+func readBody(resp *http.Response) ([]byte, error) {
+	if n := resp.ContentLength; n >= 0 && n <= maxBody {
+		buf := make([]byte, n)
+		_, err := io.ReadFull(resp.Body, buf)
+		return buf, err
+	}
+	var buf bytes.Buffer
+	_, err := buf.ReadFrom(io.LimitReader(resp.Body, maxBody+1))
+	if err == nil && buf.Len() > maxBody {
+		err = fmt.Errorf("response body exceeds %d bytes", maxBody)
+	}
+	return buf.Bytes(), err
 }
 
 // send performs the request with a current token; on a 401 it asks a

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -12,7 +13,6 @@ func TestPacerSlidingWindow(t *testing.T) {
 	t.Parallel()
 	now := time.Unix(1000, 0)
 	p := newPacer(3, 10*time.Second)
-	p.now = func() time.Time { return now }
 	for i := range 3 {
 		if until := p.reserve(now.Add(time.Duration(i) * time.Second)); !until.IsZero() {
 			t.Fatalf("start %d held until %v", i, until)
@@ -31,11 +31,16 @@ func TestPacerSlidingWindow(t *testing.T) {
 	}
 }
 
+// The pacer reads the clock; inside a synctest bubble time stands still
+// until every goroutine waits, so now stays now.
 func TestPacerLearnsFromHeaders(t *testing.T) {
 	t.Parallel()
-	now := time.Unix(1000, 0)
+	synctest.Test(t, testPacerLearnsFromHeaders)
+}
+
+func testPacerLearnsFromHeaders(t *testing.T) {
+	now := time.Now()
 	p := newPacer(100, 10*time.Second)
-	p.now = func() time.Time { return now }
 	for range 5 {
 		p.reserve(now)
 	}
@@ -75,6 +80,24 @@ func TestPacerWaitHonoursContext(t *testing.T) {
 	if err := p.wait(ctx); !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v", err)
 	}
+}
+
+// wait holds a start until the window has room, on synctest's fake clock.
+func TestPacerWaitHoldsUntilTheWindowHasRoom(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		p := newPacer(2, time.Minute)
+		start := time.Now()
+		for i := range 5 {
+			if err := p.wait(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			// Starts 0 and 1 go at once, 2 and 3 a window later, 4 two.
+			if got, want := time.Since(start), time.Duration(i/2)*time.Minute; got != want {
+				t.Fatalf("start %d after %v, want %v", i, got, want)
+			}
+		}
+	})
 }
 
 func TestNoLoggerMeansNoLogging(t *testing.T) {

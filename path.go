@@ -16,15 +16,21 @@ func Path(format string, segments ...string) (string, error) {
 	if n := strings.Count(format, "%s"); n != len(segments) {
 		return "", fmt.Errorf("ghl: path %q has %d segments, got %d", format, n, len(segments))
 	}
-	escaped := make([]any, len(segments))
-	for i, s := range segments {
-		switch s {
+	var b strings.Builder
+	b.Grow(len(format) + 32*len(segments))
+	rest := format
+	for _, seg := range segments {
+		switch seg {
 		case "":
 			return "", &ParamError{Param: "path segment", Reason: "must not be empty"}
 		case ".", "..":
-			return "", &ParamError{Param: "path segment", Reason: fmt.Sprintf("%q is not a valid ID", s)}
+			return "", &ParamError{Param: "path segment", Reason: fmt.Sprintf("%q is not a valid ID", seg)}
 		}
-		escaped[i] = url.PathEscape(s)
+		i := strings.Index(rest, "%s")
+		b.WriteString(rest[:i])
+		b.WriteString(url.PathEscape(seg))
+		rest = rest[i+2:]
 	}
-	return fmt.Sprintf(format, escaped...), nil
+	b.WriteString(rest)
+	return b.String(), nil
 }

@@ -72,18 +72,17 @@ type pacer struct {
 	starts   []time.Time // ring of the last max start times
 	next     int         // oldest entry once the ring is full
 	paused   time.Time
-	now      func() time.Time
 }
 
 func newPacer(max int, interval time.Duration) *pacer {
-	return &pacer{max: max, interval: interval, starts: make([]time.Time, 0, min(max, 128)), now: time.Now}
+	return &pacer{max: max, interval: interval, starts: make([]time.Time, 0, min(max, 128))}
 }
 
 // wait blocks until a request may start, or ctx is done.
 func (p *pacer) wait(ctx context.Context) error {
 	for {
 		p.mu.Lock()
-		now := p.now()
+		now := time.Now()
 		until := p.reserve(now)
 		p.mu.Unlock()
 		if until.IsZero() {
@@ -129,7 +128,7 @@ func (p *pacer) observe(rs RateState) {
 		p.resize(rs.Max)
 	}
 	if rs.Remaining == 0 {
-		p.paused = p.now().Add(p.interval)
+		p.paused = time.Now().Add(p.interval)
 	}
 }
 

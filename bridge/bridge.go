@@ -71,6 +71,7 @@ type Bridge struct {
 	destFail destFailures
 	ignored  ignoredCounters
 	stop     context.CancelFunc // ends the OAuth token source's context
+	apps     *apps              // app mode's install flow; nil for one location
 	oauthTS  *oauth.TokenSource // nil unless OAuth: tells the granted scopes
 	ops      *opsState          // probes, readiness, access mode, metrics (health.go)
 
@@ -284,14 +285,16 @@ func New(cfg Config, opts ...Option) (*Bridge, error) {
 	}
 
 	b.ghl = o.ghl
-	if b.ghl == nil {
+	if b.ghl == nil && !cfg.appMode() {
 		c, ts, err := newGHLClient(bg, cfg, o, b.store, ghl.WithObserver(b.ops.metrics.observeHighLevel))
 		if err != nil {
 			return fail(err)
 		}
 		b.ghl, b.oauthTS = c, ts
 	}
-	b.tasks, b.notes, b.contacts = tasks.New(b.ghl), notes.New(b.ghl), contacts.New(b.ghl)
+	if b.ghl != nil {
+		b.tasks, b.notes, b.contacts = tasks.New(b.ghl), notes.New(b.ghl), contacts.New(b.ghl)
+	}
 
 	b.mm = o.mm
 	if b.mm == nil {
@@ -333,6 +336,15 @@ func New(cfg Config, opts ...Option) (*Bridge, error) {
 	}
 	b.signer = signer
 
+	if cfg.appMode() && o.ghl == nil {
+		ctx, cancel := context.WithTimeout(bg, time.Minute)
+		b.apps, err = openApps(ctx, cfg, b.store, signer, o)
+		cancel()
+		if err != nil {
+			return fail(err)
+		}
+	}
+
 	b.format = b.newFormatter()
 	b.deliver = newDeliverer(b, o.delivery)
 	b.ops.metrics.register(b)
@@ -363,17 +375,9 @@ func newGHLClient(bg context.Context, cfg Config, o options, st Store, extra ...
 		if err != nil {
 			return nil, nil, fmt.Errorf("bridge: OAuth token store: %w", err)
 		}
-		app, err := oauth.NewApp(oauth.Config{
-			ClientID:     cfg.OAuth.ClientID,
-			ClientSecret: string(cfg.OAuth.ClientSecret),
-			BaseURL:      cfg.GHLBaseURL,
-			Store:        tokens,
-			HTTPClient:   o.httpClient,
-			Logger:       component(o.log, "oauth"),
-			Now:          o.now,
-		})
+		app, err := newOAuthApp(cfg, tokens, o)
 		if err != nil {
-			return nil, nil, fmt.Errorf("bridge: OAuth: %w", err)
+			return nil, nil, err
 		}
 		// Fail at start, not at the first command, when nothing was
 		// installed for the location.
@@ -696,13 +700,22 @@ type HighLevelHealth struct {
 	DailyRemaining int `json:"daily_remaining"`
 }
 
+// rateLimit is HighLevel's rate-limit state from the latest response; in
+// app mode, where each location will have its own, it is unknown (-1).
+func (b *Bridge) rateLimit() ghl.RateState {
+	if b.ghl == nil {
+		return ghl.RateState{Max: -1, Remaining: -1, DailyLimit: -1, DailyRemaining: -1}
+	}
+	return b.ghl.RateLimit()
+}
+
 // Health reports the state of the store, HighLevel, Mattermost and the
 // outbox. HighLevel and Mattermost are judged by the bridge's latest calls,
 // so that a health probe costs no API quota.
 func (b *Bridge) Health(ctx context.Context) Health {
 	h := Health{Status: "ok"}
 	b.hl.mu.Lock()
-	rate := b.ghl.RateLimit()
+	rate := b.rateLimit()
 	h.HighLevel = HighLevelHealth{
 		OK:                  b.hl.consecutive == 0,
 		LastSuccess:         b.hl.lastOK,
@@ -768,7 +781,11 @@ func (w *retryLaterWriter) Write(p []byte) (int, error) {
 // routes builds the mux.
 func (b *Bridge) routes() error {
 	mux := http.NewServeMux()
-	hook, err := webhook.NewHandler(b.verifier, b.acceptEvent, webhook.WithLogger(component(b.ops.logBase, "webhook")), webhook.WithOutcome(b.webhookOutcome))
+	accept := b.acceptEvent
+	if b.apps != nil {
+		accept = b.apps.accept
+	}
+	hook, err := webhook.NewHandler(b.verifier, accept, webhook.WithLogger(component(b.ops.logBase, "webhook")), webhook.WithOutcome(b.webhookOutcome))
 	if err != nil {
 		return err
 	}
@@ -777,6 +794,13 @@ func (b *Bridge) routes() error {
 	mux.HandleFunc("GET "+PathReady, b.serveReady)
 	if b.cfg.MetricsAddr == "" {
 		mux.HandleFunc("GET "+PathMetrics, b.serveMetrics)
+	}
+	if b.apps != nil {
+		// App mode serves installs and their webhooks; commands need a
+		// location per channel, which app mode does not route yet.
+		b.apps.routes(mux)
+		b.mux = mux
+		return nil
 	}
 	if err := b.chatRoutes(mux); err != nil {
 		return err

@@ -148,6 +148,11 @@ type OAuthConfig struct {
 	// format (GHL_TOKEN_KEY_PREVIOUS, comma-separated): at start the bridge
 	// seals them again with TokenKey, after which they can be removed.
 	PreviousTokenKeys []Secret
+	// UserType is the kind of install the app gets in app mode
+	// (GHL_APP_USER_TYPE): "Location" (default) for an app installed per
+	// sub-account, "Company" for an agency install whose location tokens
+	// come from /oauth/locationToken.
+	UserType string
 }
 
 // Environment variable names read by ConfigFromEnv.
@@ -163,6 +168,7 @@ const (
 	EnvTokenDir         = "GHL_TOKEN_DIR"
 	EnvTokenKey         = "GHL_TOKEN_KEY"
 	EnvTokenKeyPrevious = "GHL_TOKEN_KEY_PREVIOUS"
+	EnvAppUserType      = "GHL_APP_USER_TYPE"
 	EnvMattermostURL    = "MATTERMOST_URL"
 	EnvMattermostToken  = "MATTERMOST_TOKEN"
 	EnvChannelID        = "MATTERMOST_CHANNEL_ID"
@@ -245,6 +251,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		ClientSecret: Secret(get(EnvClientSecret)),
 		TokenDir:     get(EnvTokenDir),
 		TokenKey:     Secret(get(EnvTokenKey)),
+		UserType:     get(EnvAppUserType),
 	}
 	if v := get(EnvTokenKeyPrevious); v != "" {
 		for k := range strings.SplitSeq(v, ",") {
@@ -311,10 +318,10 @@ func (c *Config) problems() []string {
 	case c.GHLToken == "" && c.OAuth == nil:
 		missing(EnvGHLToken, "a HighLevel Private Integration or location token (or OAuth: "+EnvClientID+", "+EnvClientSecret+", "+EnvTokenKey+")")
 	case c.OAuth != nil:
-		p = append(p, c.OAuth.problems()...)
+		p = append(p, c.OAuth.problems(c.appMode())...)
 	}
-	if c.LocationID == "" {
-		missing(EnvLocationID, "the HighLevel location (sub-account) ID the bridge serves")
+	if c.LocationID == "" && c.OAuth == nil {
+		missing(EnvLocationID, "the HighLevel location (sub-account) ID the bridge serves (or OAuth without it: app mode)")
 	}
 	checkURL(&p, EnvGHLBaseURL, c.GHLBaseURL)
 	checkURL(&p, EnvAppURL, c.AppURL)
@@ -411,13 +418,21 @@ func isUsername(s string) bool {
 	return true
 }
 
-func (o *OAuthConfig) problems() []string {
+// problems checks the OAuth settings; appMode tells whether the bridge
+// serves every installed location.
+func (o *OAuthConfig) problems(appMode bool) []string {
 	var p []string
 	if o.ClientID == "" {
 		p = append(p, EnvClientID+" is missing: the OAuth app's client ID (OAuth is on because another GHL_CLIENT_/GHL_TOKEN_ variable is set)")
 	}
 	if o.ClientSecret == "" {
 		p = append(p, EnvClientSecret+" is missing: the OAuth app's client secret")
+	}
+	if o.TokenDir != "" && appMode {
+		p = append(p, EnvTokenDir+" imports the token of one location: app mode (no "+EnvLocationID+") keeps every location's tokens in the bridge's store; unset it")
+	}
+	if o.UserType != "" && o.UserType != string(oauth.UserTypeLocation) && o.UserType != string(oauth.UserTypeCompany) {
+		p = append(p, fmt.Sprintf("%s=%q is neither %s nor %s", EnvAppUserType, o.UserType, oauth.UserTypeLocation, oauth.UserTypeCompany))
 	}
 	if o.TokenKey == "" {
 		p = append(p, EnvTokenKey+" is missing: the base64 32-byte key that seals the OAuth tokens")
@@ -436,6 +451,10 @@ func (o *OAuthConfig) problems() []string {
 	}
 	return p
 }
+
+// appMode reports whether the bridge serves every location that installs
+// the app (OAuth without GHL_LOCATION_ID) rather than one location.
+func (c *Config) appMode() bool { return c.OAuth != nil && c.LocationID == "" }
 
 // sealer is the oauth.Sealer of TokenKey and PreviousTokenKeys.
 func (o *OAuthConfig) sealer() (*oauth.Sealer, error) {

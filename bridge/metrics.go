@@ -87,11 +87,11 @@ func (m *metrics) register(b *Bridge) {
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "ghlkit_highlevel_rate_remaining",
 			Help: "Requests left in HighLevel's current rate-limit window, from its latest response (-1: unknown).",
-		}, func() float64 { return float64(b.ghl.RateLimit().Remaining) }),
+		}, func() float64 { return float64(b.rateLimit().Remaining) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "ghlkit_highlevel_daily_remaining",
 			Help: "Requests left today at HighLevel, from its latest response (-1: unknown).",
-		}, func() float64 { return float64(b.ghl.RateLimit().DailyRemaining) }),
+		}, func() float64 { return float64(b.rateLimit().DailyRemaining) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "ghlkit_ready",
 			Help: "1 when the last probes of HighLevel, Mattermost and the store passed.",

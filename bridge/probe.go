@@ -52,6 +52,11 @@ func (b *Bridge) Probe(ctx context.Context) []ProbeResult {
 }
 
 func (b *Bridge) probeHighLevel(ctx context.Context) []ProbeResult {
+	if b.ghl == nil {
+		// App mode: tokens are per installed location; there is no one
+		// location to probe.
+		return []ProbeResult{{Part: PartHighLevel, Name: "HighLevel app", OK: true, Detail: "app mode: each installed location has its own token"}}
+	}
 	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
 	loc := b.ghl.LocationID()

@@ -13,6 +13,7 @@ import (
 	"github.com/ghlkit/ghl"
 	"github.com/ghlkit/ghl/internal/api"
 	"github.com/ghlkit/ghl/internal/isotime"
+	"github.com/ghlkit/ghl/internal/wire"
 )
 
 // Service calls the Contacts API (other than tasks and notes, which have
@@ -30,24 +31,50 @@ func New(c *ghl.Client) *Service {
 	return &Service{client: c}
 }
 
-// Response envelopes, as HighLevel wraps its answers.
+// Response envelopes, as HighLevel wraps its answers. Records arrive in
+// their wire form and are converted once decoded (see contactInWire).
 type (
-	// envelope is how HighLevel wraps one contact or many.
+	// envelope is how HighLevel wraps one contact.
 	envelope struct {
-		Contact  *Contact  `json:"contact"`
-		Contacts []Contact `json:"contacts"`
+		wire.Body
+		Contact *contactInWire `json:"contact"`
 	}
 	// tagsBody is the spec's TagsDTO, and the shape of its answers.
 	tagsBody struct {
 		Tags []string `json:"tags"`
 	}
 	appointmentsResponse struct {
-		Events []Appointment `json:"events"`
+		wire.Body
+		Events []appointmentWire `json:"events"`
+	}
+	listResponse struct {
+		wire.Body
+		Contacts []contactInWire `json:"contacts"`
+		Meta     ListMeta        `json:"meta"`
+		Count    int             `json:"count"`
+	}
+	searchResponse struct {
+		wire.Body
+		Contacts []contactInWire `json:"contacts"`
+		Total    *int            `json:"total"`
+		Count    *int            `json:"count"`
+	}
+	businessResponse struct {
+		wire.Body
+		Contacts []contactInWire `json:"contacts"`
+		Count    int             `json:"count"`
+	}
+	upsertResponse struct {
+		wire.Body
+		Contact contactInWire `json:"contact"`
+		New     bool          `json:"new"`
+		TraceID string        `json:"traceId"`
 	}
 )
 
-func (e *envelope) One() *Contact   { return e.Contact }
-func (e *envelope) Many() []Contact { return e.Contacts }
+func (e *envelope) One() *Contact {
+	return wire.One(e.Contact, (*contactInWire).contact, e.Bytes, "contact")
+}
 
 // Get returns a contact. A missing contact gives an error for which
 // ghl.IsNotFound is true.
@@ -105,11 +132,11 @@ func (s *Service) Upsert(ctx context.Context, params UpsertParams) (*UpsertResul
 		return nil, err
 	}
 	body := upsertBody{UpsertParams: &params, DateOfBirth: isotime.Date(params.DateOfBirth)}
-	var out UpsertResult
+	var out upsertResponse
 	if _, err := s.client.Do(ctx, &ghl.Request{Method: http.MethodPost, Path: "/contacts/upsert", Body: body}, &out); err != nil {
 		return nil, err
 	}
-	return &out, nil
+	return &UpsertResult{Contact: out.Contact.contact(wire.In(out.Bytes, "contact")), New: out.New, TraceID: out.TraceID}, nil
 }
 
 // Delete deletes a contact.
@@ -135,11 +162,11 @@ func (s *Service) List(ctx context.Context, opts ListOptions) (*ListResult, erro
 	if opts.StartAfter < 0 {
 		return nil, api.InvalidParam("StartAfter", "must not be negative")
 	}
-	var out ListResult
+	var out listResponse
 	if _, err := s.client.Do(ctx, &ghl.Request{Method: http.MethodGet, Path: "/contacts/", Query: opts}, &out); err != nil {
 		return nil, err
 	}
-	return &out, nil
+	return &ListResult{Contacts: wire.Many(out.Contacts, (*contactInWire).contact, out.Bytes, "contacts"), Meta: out.Meta, Count: out.Count}, nil
 }
 
 // ListAll returns an iterator over every contact List returns for opts,
@@ -204,11 +231,18 @@ func (s *Service) Search(ctx context.Context, params SearchParams) (*SearchResul
 	if err := checkSearch(&params); err != nil {
 		return nil, err
 	}
-	var out SearchResult
+	var out searchResponse
 	if _, err := s.client.Do(ctx, &ghl.Request{Method: http.MethodPost, Path: "/contacts/search", Body: params, ReadOnly: true}, &out); err != nil {
 		return nil, err
 	}
-	return &out, nil
+	r := &SearchResult{Contacts: wire.Many(out.Contacts, (*contactInWire).contact, out.Bytes, "contacts")}
+	switch {
+	case out.Total != nil:
+		r.Total = *out.Total
+	case out.Count != nil:
+		r.Total = *out.Count
+	}
+	return r, nil
 }
 
 // SearchAll returns an iterator over every contact matching params, from
@@ -323,11 +357,11 @@ func (s *Service) ListByBusiness(ctx context.Context, businessID string, opts Bu
 	if opts.Skip < 0 {
 		return nil, api.InvalidParam("Skip", "must not be negative")
 	}
-	var out BusinessListResult
+	var out businessResponse
 	if _, err := s.client.Do(ctx, &ghl.Request{Method: http.MethodGet, Path: path, Query: opts}, &out); err != nil {
 		return nil, err
 	}
-	return &out, nil
+	return &BusinessListResult{Contacts: wire.Many(out.Contacts, (*contactInWire).contact, out.Bytes, "contacts"), Count: out.Count}, nil
 }
 
 // ListAppointments returns the calendar appointments of a contact.
@@ -340,7 +374,7 @@ func (s *Service) ListAppointments(ctx context.Context, contactID string) ([]App
 	if _, err := s.client.Do(ctx, &ghl.Request{Method: http.MethodGet, Path: path}, &out); err != nil {
 		return nil, err
 	}
-	return out.Events, nil
+	return wire.Many(out.Events, (*appointmentWire).appointment, out.Bytes, "events"), nil
 }
 
 // AddTags adds tags to a contact, keeping its other tags, and returns the

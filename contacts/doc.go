@@ -47,7 +47,16 @@
 // A custom field's value is a string, a number, a list of strings or an
 // object, depending on the field's type. [FieldValue] keeps it as raw JSON,
 // with constructors (StringValue, NumberValue, StringsValue, JSONValue,
-// NullValue) and readers (AsString, AsNumber, AsStrings, Decode).
+// NullValue) and readers (AsString, AsNumber, AsStrings, Decode). A custom
+// field written needs its ID, as the spec requires; a Key may go along but
+// is not accepted alone.
+//
+// # Decoding
+//
+// Answers are decoded once, by encoding/json. One odd value never fails a
+// contact: a date in a form HighLevel is not known to send, or a value of
+// the wrong type (a birthMonth of 8.5), leaves its field zero, and
+// Contact.Extra reports it as sent, with the members Contact does not model.
 //
 // # Errors
 //
@@ -55,7 +64,8 @@
 // tag lists, a missing location), returning an error for which
 // errors.Is(err, ghl.ErrInvalidParam) is true. HighLevel's errors are
 // *ghl.APIError; ghl.IsNotFound is true for a missing contact and for
-// lookups that found nothing. Create is a POST and is not retried once it
+// lookups that found nothing. A change HighLevel answers with {"succeded":
+// false} wraps ghl.ErrNotSucceeded. Create is a POST and is not retried once it
 // may have reached HighLevel: an unknown outcome wraps ghl.ErrOutcomeUnknown.
 // Search changes nothing, so it is retried like a GET.
 package contacts

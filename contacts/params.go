@@ -243,7 +243,9 @@ const (
 // SearchResult is one page of Search.
 type SearchResult struct {
 	Contacts []Contact `json:"contacts"`
-	Total    int       `json:"total"` // matches in all pages
+	// Total is the number of matches in all pages, from the answer's
+	// "total" or, when HighLevel names it so, "count".
+	Total int `json:"total"`
 }
 
 // DuplicateOptions looks a contact up by email or phone number with

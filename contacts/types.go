@@ -4,13 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"reflect"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/ghlkit/ghl/internal/isotime"
-	"github.com/ghlkit/ghl/internal/jsonx"
+	"github.com/ghlkit/ghl/internal/wire"
 )
 
 // Contact is a HighLevel contact. It holds the union of the fields the spec
@@ -18,8 +17,13 @@ import (
 // JSON names; a response fills only the fields it carries.
 //
 // Dates are time.Time in UTC. Decoding accepts every form HighLevel sends
-// ("2021-07-08T02:30:00.000Z", "2020-10-25T11:00:00Z", "1990-09-25", epoch
-// milliseconds, "" and null); encoding writes "2006-01-02T15:04:05.000Z".
+// ("2021-07-08T02:30:00.000Z", "2020-10-25T11:00:00Z", "1990-09-25",
+// "09/25/1990", epoch milliseconds, "" and null); encoding writes
+// "2006-01-02T15:04:05.000Z".
+//
+// One odd value never fails the decoding of a contact: a date in another
+// form, or a value of the wrong JSON type (a birthMonth of 8.5), leaves its
+// field zero and is reported, as sent, by Extra.
 //
 // Contact implements [json.Marshaler] and [json.Unmarshaler]. Because methods
 // of an embedded field are promoted, do not embed Contact in a struct that has
@@ -92,10 +96,7 @@ type Contact struct {
 	// SearchAll does this for you.
 	SearchAfter []json.RawMessage `json:"searchAfter,omitempty"`
 
-	// Extra holds JSON fields HighLevel sent that Contact does not know,
-	// keyed by name, so that fields added to the API later are not lost. It
-	// is written back by MarshalJSON; known fields win over Extra on a clash.
-	Extra map[string]json.RawMessage `json:"-"`
+	raw wire.Raw // where the contact's JSON object is, for Extra
 }
 
 // contactFields is Contact without its methods, so the wire structs below can
@@ -105,7 +106,7 @@ type contactFields Contact
 // contactWire shadows Contact's dates with isotime.Time: a field at a
 // shallower depth wins over the embedded one with the same JSON name.
 type contactWire struct {
-	*contactFields
+	contactFields
 	DateOfBirth           isotime.Time `json:"dateOfBirth,omitzero"`
 	DateAdded             isotime.Time `json:"dateAdded,omitzero"`
 	DateUpdated           isotime.Time `json:"dateUpdated,omitzero"`
@@ -113,8 +114,9 @@ type contactWire struct {
 	LastSessionActivityAt isotime.Time `json:"lastSessionActivityAt,omitzero"`
 }
 
-// contactInWire decodes custom fields without CustomField.UnmarshalJSON: one
-// decoder pass over the contact instead of one more per custom field.
+// contactInWire is a contact as it arrives. It has no methods, and decodes
+// custom fields without CustomField.UnmarshalJSON, so that a response's
+// contacts decode in the response's one encoding/json pass.
 type contactInWire struct {
 	contactWire
 	CustomFields []customFieldWire `json:"customFields"`
@@ -136,16 +138,21 @@ func (w customFieldWire) field() CustomField {
 	return CustomField{ID: w.ID, Key: w.Key, Value: FieldValue{raw: v}}
 }
 
-// contactKeys are the JSON names of Contact's fields; anything else goes to
-// Extra. Computed once from the struct tags so the list cannot drift.
-var contactKeys = jsonx.Names(reflect.TypeFor[Contact]())
+var contactModel = wire.NewModel[Contact]()
+
+// Extra returns the JSON members HighLevel sent that Contact does not hold:
+// fields added to the API since, and values that could not be read into
+// their field, which were left zero (a birthMonth of 8.5, a dateOfBirth in a
+// form HighLevel is not known to send), as sent. It parses the object the
+// contact was decoded from on each call; nil when there are none.
+func (c *Contact) Extra() map[string]json.RawMessage { return contactModel.Extra(c.raw) }
 
 // MarshalJSON writes c with the spec's field names and dates in
-// "2006-01-02T15:04:05.000Z" form, then any Extra fields.
+// "2006-01-02T15:04:05.000Z" form, then the Extra members whose field c does
+// not hold.
 func (c Contact) MarshalJSON() ([]byte, error) {
-	f := contactFields(c)
 	b, err := json.Marshal(contactWire{
-		contactFields:         &f,
+		contactFields:         contactFields(c),
 		DateOfBirth:           isotime.Time(c.DateOfBirth),
 		DateAdded:             isotime.Time(c.DateAdded),
 		DateUpdated:           isotime.Time(c.DateUpdated),
@@ -155,47 +162,57 @@ func (c Contact) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return jsonx.AppendExtra(b, c.Extra, contactKeys)
+	return contactModel.AppendExtra(b, &c, c.Extra())
 }
 
-// UnmarshalJSON reads a contact, tolerating every date form HighLevel sends
-// and keeping unknown fields in Extra.
+// UnmarshalJSON reads a contact in one encoding/json pass, tolerating every
+// date form HighLevel sends and odd values (see Extra).
 func (c *Contact) UnmarshalJSON(data []byte) error {
-	if string(bytes.TrimSpace(data)) == "null" {
+	if string(data) == "null" {
 		return nil // as encoding/json does for structs
 	}
-	if decodeFast(data, c) {
-		return nil
+	var w contactInWire
+	if err := wire.Decode(data, &w); err != nil {
+		return err
 	}
-	return decodeSlow(data, c)
+	*c = w.contact(wire.Own(data))
+	return nil
 }
 
-// decodeSlow is UnmarshalJSON through encoding/json, for the input the fast
-// decoder leaves to it (see decode_fast.go). It defines the result.
-func decodeSlow(data []byte, c *Contact) error {
-	var f contactFields
-	w := contactInWire{contactWire: contactWire{contactFields: &f}}
-	if err := json.Unmarshal(data, &w); err != nil {
-		return err
-	}
+// contact converts w into a Contact found at raw.
+func (w *contactInWire) contact(raw wire.Raw) Contact {
+	c := Contact(w.contactFields)
+	c.CustomFields = nil
 	if w.CustomFields != nil {
-		f.CustomFields = make([]CustomField, len(w.CustomFields))
+		c.CustomFields = make([]CustomField, len(w.CustomFields))
 		for i, cf := range w.CustomFields {
-			f.CustomFields[i] = cf.field()
+			c.CustomFields[i] = cf.field()
 		}
 	}
-	extra, err := jsonx.Extra(data, contactKeys)
-	if err != nil {
-		return err
-	}
-	f.DateOfBirth = time.Time(w.DateOfBirth)
-	f.DateAdded = time.Time(w.DateAdded)
-	f.DateUpdated = time.Time(w.DateUpdated)
-	f.LastActivity = time.Time(w.LastActivity)
-	f.LastSessionActivityAt = time.Time(w.LastSessionActivityAt)
-	f.Extra = extra
-	*c = Contact(f)
-	return nil
+	c.DateOfBirth = time.Time(w.DateOfBirth)
+	c.DateAdded = time.Time(w.DateAdded)
+	c.DateUpdated = time.Time(w.DateUpdated)
+	c.LastActivity = time.Time(w.LastActivity)
+	c.LastSessionActivityAt = time.Time(w.LastSessionActivityAt)
+	c.raw = raw
+	return c
+}
+
+// contactEventWire is a contact webhook: the event's members beside the
+// contact's. The payload's "type" is the event type, so it goes to the event
+// (a shallower field wins) and Contact.Type stays empty; "locationId" is
+// both the event's and the contact's.
+type contactEventWire struct {
+	wire.EventFields
+	contactInWire
+}
+
+func init() {
+	wire.SetEventDecoder(wire.EventDecoderOf(func(w *contactEventWire, raw wire.Raw) (Contact, wire.Event) {
+		c := w.contact(raw)
+		c.LocationID = w.LocationID
+		return c, w.Event()
+	}))
 }
 
 // DNDStatus is the state of one do-not-disturb channel.
@@ -262,8 +279,10 @@ type AttributionSource struct {
 	MediumID   string `json:"mediumId,omitempty"`
 }
 
-// CustomField is the value of one custom field on a contact. Identify the
-// field by ID or by Key (such as "my_custom_field"; writes accept either).
+// CustomField is the value of one custom field on a contact, identified by
+// its ID. Key (such as "my_custom_field") may go along with the ID, as the
+// spec allows; a write with a Key and no ID is refused before sending, since
+// every custom field shape of the spec requires "id".
 //
 // HighLevel reads custom fields as {"id", "key", "field_value"} and returns
 // them as {"id", "value"}; CustomField decodes both and writes the first.
@@ -409,27 +428,45 @@ type Appointment struct {
 	DateAdded         time.Time `json:"dateAdded,omitzero"`
 	DateUpdated       time.Time `json:"dateUpdated,omitzero"`
 
-	// Extra holds JSON fields Appointment does not know; see Contact.Extra.
-	Extra map[string]json.RawMessage `json:"-"`
+	// Source is how the appointment was booked, such as "booking_widget";
+	// webhook payloads carry it, the REST API's appointment does not.
+	Source string `json:"source,omitempty"`
+
+	raw wire.Raw // where the appointment's JSON object is, for Extra
 }
 
 type appointmentFields Appointment
 
+// appointmentWire is Appointment's JSON form, with HighLevel's date forms.
 type appointmentWire struct {
-	*appointmentFields
+	appointmentFields
 	StartTime   isotime.Time `json:"startTime,omitzero"`
 	EndTime     isotime.Time `json:"endTime,omitzero"`
 	DateAdded   isotime.Time `json:"dateAdded,omitzero"`
 	DateUpdated isotime.Time `json:"dateUpdated,omitzero"`
 }
 
-var appointmentKeys = jsonx.Names(reflect.TypeFor[Appointment]())
+func (w *appointmentWire) appointment(raw wire.Raw) Appointment {
+	a := Appointment(w.appointmentFields)
+	a.StartTime = time.Time(w.StartTime)
+	a.EndTime = time.Time(w.EndTime)
+	a.DateAdded = time.Time(w.DateAdded)
+	a.DateUpdated = time.Time(w.DateUpdated)
+	a.raw = raw
+	return a
+}
 
-// MarshalJSON writes a with the spec's names, then any Extra fields.
+var appointmentModel = wire.NewModel[Appointment]()
+
+// Extra returns the JSON members HighLevel sent that Appointment does not
+// hold; see Contact.Extra.
+func (a *Appointment) Extra() map[string]json.RawMessage { return appointmentModel.Extra(a.raw) }
+
+// MarshalJSON writes a with the spec's names, then the Extra members whose
+// field a does not hold.
 func (a Appointment) MarshalJSON() ([]byte, error) {
-	f := appointmentFields(a)
 	b, err := json.Marshal(appointmentWire{
-		appointmentFields: &f,
+		appointmentFields: appointmentFields(a),
 		StartTime:         isotime.Time(a.StartTime),
 		EndTime:           isotime.Time(a.EndTime),
 		DateAdded:         isotime.Time(a.DateAdded),
@@ -438,29 +475,19 @@ func (a Appointment) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return jsonx.AppendExtra(b, a.Extra, appointmentKeys)
+	return appointmentModel.AppendExtra(b, &a, a.Extra())
 }
 
-// UnmarshalJSON reads an appointment, tolerating HighLevel's date forms
-// ("2021-07-16 11:00:00" included) and keeping unknown fields in Extra.
+// UnmarshalJSON reads an appointment in one encoding/json pass, tolerating
+// HighLevel's date forms ("2021-07-16 11:00:00" included) and odd values.
 func (a *Appointment) UnmarshalJSON(data []byte) error {
-	if string(bytes.TrimSpace(data)) == "null" {
+	if string(data) == "null" {
 		return nil
 	}
-	var f appointmentFields
-	w := appointmentWire{appointmentFields: &f}
-	if err := json.Unmarshal(data, &w); err != nil {
+	var w appointmentWire
+	if err := wire.Decode(data, &w); err != nil {
 		return err
 	}
-	extra, err := jsonx.Extra(data, appointmentKeys)
-	if err != nil {
-		return err
-	}
-	f.StartTime = time.Time(w.StartTime)
-	f.EndTime = time.Time(w.EndTime)
-	f.DateAdded = time.Time(w.DateAdded)
-	f.DateUpdated = time.Time(w.DateUpdated)
-	f.Extra = extra
-	*a = Appointment(f)
+	*a = w.appointment(wire.Own(data))
 	return nil
 }

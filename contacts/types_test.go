@@ -3,6 +3,7 @@ package contacts_test
 import (
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -200,8 +201,8 @@ func TestContactJSON(t *testing.T) {
 	}
 
 	// Unknown fields are kept and written back.
-	if len(c.Extra) != 2 || string(c.Extra["newField"]) != `{"nested": [1, 2]}` {
-		t.Errorf("Extra = %s", c.Extra)
+	if extra := c.Extra(); len(extra) != 2 || string(extra["newField"]) != `{"nested": [1, 2]}` {
+		t.Errorf("Extra = %s", extra)
 	}
 	out, err := json.Marshal(c)
 	if err != nil {
@@ -234,14 +235,64 @@ func TestContactJSON(t *testing.T) {
 	}
 }
 
-func TestContactJSONErrors(t *testing.T) {
+// One odd value never fails a contact: the record decodes, the odd field is
+// left zero and Extra holds its value as sent.
+func TestContactOddValues(t *testing.T) {
 	t.Parallel()
-	for _, in := range []string{
-		`{"dateAdded":"yesterday"}`,
-		`{"dateAdded":true}`,
-		`{"tags":"a"}`,
-		`[]`,
-	} {
+	tests := []struct {
+		member string // an odd member, put among ordinary ones
+		check  func(c *contacts.Contact) bool
+		nested bool // the field holds what could be read, so it is not written back
+	}{
+		{`"birthMonth":8.5`, func(c *contacts.Contact) bool { return c.BirthMonth == 0 }, false},
+		{`"birthDay":"25"`, func(c *contacts.Contact) bool { return c.BirthDay == 0 }, false},
+		{`"dateOfBirth":"25th of September"`, func(c *contacts.Contact) bool { return c.DateOfBirth.IsZero() }, false},
+		{`"dateAdded":true`, func(c *contacts.Contact) bool { return c.DateAdded.IsZero() }, false},
+		{`"tags":"a"`, func(c *contacts.Contact) bool { return c.Tags == nil }, false},
+		{`"dnd":"yes"`, func(c *contacts.Contact) bool { return !c.DND }, false},
+		{`"dndSettings":{"SMS":{"status":5}}`, func(c *contacts.Contact) bool { return c.DNDSettings.SMS.Status == "" }, true},
+	}
+	for _, tc := range tests {
+		in := `{"id":"c1",` + tc.member + `,"firstName":"Ada","birthMonth2":1}`
+		var c contacts.Contact
+		if err := json.Unmarshal([]byte(in), &c); err != nil {
+			t.Errorf("%s: %v", tc.member, err)
+			continue
+		}
+		if c.ID != "c1" || c.FirstName != "Ada" || !tc.check(&c) {
+			t.Errorf("%s: decoded %+v", tc.member, c)
+		}
+		name, value, _ := strings.Cut(tc.member, ":")
+		name = strings.Trim(name, `"`)
+		extra := c.Extra()
+		if len(extra) != 2 || string(extra[name]) != value || string(extra["birthMonth2"]) != "1" {
+			t.Errorf("%s: Extra = %s", tc.member, extra)
+		}
+		// Written back, the odd value is kept until its field is set.
+		if b, err := json.Marshal(c); err != nil || strings.Contains(string(b), tc.member) == tc.nested {
+			t.Errorf("%s: Marshal = %s, %v", tc.member, b, err)
+		}
+	}
+	var c contacts.Contact
+	if err := json.Unmarshal([]byte(`{"birthMonth":8.5}`), &c); err != nil {
+		t.Fatal(err)
+	}
+	c.BirthMonth = 9
+	if b, err := json.Marshal(c); err != nil || string(b) != `{"birthMonth":9}` {
+		t.Errorf("Marshal after setting the field = %s, %v", b, err)
+	}
+
+	// The date forms HighLevel returns for dateOfBirth.
+	for _, dob := range []string{`"1990-09-25"`, `"09/25/1990"`, `"1990-09-25T00:00:00.000Z"`, `"1990-09-25T00:00:00Z"`, `654220800000`} {
+		var c contacts.Contact
+		if err := json.Unmarshal([]byte(`{"dateOfBirth":`+dob+`}`), &c); err != nil ||
+			!c.DateOfBirth.Equal(time.Date(1990, 9, 25, 0, 0, 0, 0, time.UTC)) || c.Extra() != nil {
+			t.Errorf("dateOfBirth %s = %v, %v, Extra %s", dob, c.DateOfBirth, err, c.Extra())
+		}
+	}
+
+	// What is not an object at all still fails.
+	for _, in := range []string{`[]`, `"c1"`, `5`} {
 		var c contacts.Contact
 		if err := json.Unmarshal([]byte(in), &c); err == nil {
 			t.Errorf("decoding %s succeeded", in)
@@ -251,20 +302,6 @@ func TestContactJSONErrors(t *testing.T) {
 	kept := contacts.Contact{ID: "keep"}
 	if err := json.Unmarshal([]byte(`null`), &kept); err != nil || kept.ID != "keep" {
 		t.Errorf("null: %+v, %v", kept, err)
-	}
-	// Extra never overrides a known field, and invalid Extra is refused.
-	c := contacts.Contact{ID: "c1", Extra: map[string]json.RawMessage{"id": json.RawMessage(`"other"`), "ID": json.RawMessage(`"x"`)}}
-	b, err := json.Marshal(c)
-	if err != nil || string(b) != `{"id":"c1"}` {
-		t.Errorf("Marshal = %s, %v", b, err)
-	}
-	c.Extra = map[string]json.RawMessage{"x": json.RawMessage(`{`)}
-	if _, err := json.Marshal(c); err == nil {
-		t.Error("invalid Extra was written")
-	}
-	c = contacts.Contact{Extra: map[string]json.RawMessage{"b": json.RawMessage(`2`), "a": json.RawMessage(`1`)}}
-	if b, _ := json.Marshal(c); string(b) != `{"a":1,"b":2}` {
-		t.Errorf("Extra only: %s", b)
 	}
 }
 
@@ -351,8 +388,8 @@ func TestAppointmentJSON(t *testing.T) {
 	if !a.StartTime.Equal(time.Date(2021, 7, 16, 11, 0, 0, 0, time.UTC)) || !a.EndTime.Equal(time.Date(2021, 7, 16, 9, 30, 0, 0, time.UTC)) {
 		t.Errorf("times = %v, %v", a.StartTime, a.EndTime)
 	}
-	if string(a.Extra["isRecurring"]) != "false" {
-		t.Errorf("Extra = %s", a.Extra)
+	if extra := a.Extra(); len(extra) != 1 || string(extra["isRecurring"]) != "false" {
+		t.Errorf("Extra = %s", extra)
 	}
 	b, err := json.Marshal(a)
 	if err != nil || string(b) != `{"id":"e1","startTime":"2021-07-16T11:00:00.000Z","endTime":"2021-07-16T09:30:00.000Z","isRecurring":false}` {
@@ -360,8 +397,7 @@ func TestAppointmentJSON(t *testing.T) {
 	}
 }
 
-// TestContactExtraDetection checks which members land in Extra, including
-// the cases the fast key scan must get right.
+// TestContactExtraDetection checks which members land in Extra.
 func TestContactExtraDetection(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -384,7 +420,7 @@ func TestContactExtraDetection(t *testing.T) {
 			continue
 		}
 		var got []string
-		for k := range c.Extra {
+		for k := range c.Extra() {
 			got = append(got, k)
 		}
 		if !reflect.DeepEqual(got, tc.want) {

@@ -114,6 +114,16 @@
 // the OAuth endpoints too. TokenRequests counts calls to
 // /oauth/token, to assert that concurrent callers refreshed once.
 //
+// # Several locations and agencies
+//
+// One server holds any number of locations and agencies (companies): each
+// token reaches only its own location. An agency installs an app with a
+// Company install (Authorize), later sub-accounts join it with
+// InstallLocation, and a location or the agency removes it with Uninstall
+// or UninstallCompany, which kill the tokens concerned as HighLevel does.
+// Each of these emits HighLevel's INSTALL or UNINSTALL event (AppInstall,
+// AppUninstall) to the webhook target.
+//
 // # Faults
 //
 // Fail injects failures into matching requests: a status (429 with
@@ -127,7 +137,8 @@
 // methods are POSTed to the target as HighLevel's webhook events
 // (ContactCreate, ContactUpdate, ContactTagUpdate, ContactDndUpdate,
 // ContactDelete, TaskCreate, TaskComplete, TaskDelete, NoteCreate,
-// NoteUpdate, NoteDelete, AppointmentCreate, AppointmentDelete) with
+// NoteUpdate, NoteDelete, AppointmentCreate, AppointmentDelete, and the
+// app's INSTALL and UNINSTALL) with
 // "timestamp" (RFC 3339) and "webhookId", signed with the published test
 // keys of WebhookPrivateKeys (verify with WebhookPublicKeys) unless
 // WithWebhookSigner sets another signer.

@@ -48,7 +48,9 @@ type oauthState struct {
 	clients  map[string]string // client_id → client_secret
 	codes    map[string]*authCode
 	refresh  map[string]*refreshToken
-	installs []installRec // in the order Authorize recorded them
+	installs []installRec                 // in the order Authorize recorded them
+	ended    map[*Install]bool            // uninstalled as a whole
+	removed  map[*Install]map[string]bool // locations a Company install no longer covers
 }
 
 // installRec is an install and when it happened.
@@ -69,7 +71,8 @@ type refreshToken struct {
 }
 
 func newOAuthState() oauthState {
-	return oauthState{clients: map[string]string{}, codes: map[string]*authCode{}, refresh: map[string]*refreshToken{}}
+	return oauthState{clients: map[string]string{}, codes: map[string]*authCode{}, refresh: map[string]*refreshToken{},
+		ended: map[*Install]bool{}, removed: map[*Install]map[string]bool{}}
 }
 
 // AddOAuthClient registers an app's client credentials.
@@ -85,7 +88,8 @@ func (s *Server) AddOAuthClient(clientID, clientSecret string) {
 // Authorize records an install and returns the authorization code the
 // marketplace would append to the redirect URI. The code is single-use and
 // expires after ten minutes of the server's clock. The install counts for
-// GET /oauth/installedLocations from then on.
+// GET /oauth/installedLocations from then on, and an INSTALL webhook is
+// emitted (see EventInstall) when a webhook target is set.
 func (s *Server) Authorize(in Install) string {
 	if in.UserType == "" {
 		in.UserType = "Location"
@@ -117,6 +121,7 @@ func (s *Server) Authorize(in Install) string {
 	code := s.secrets.nextN(40)
 	s.oauth.codes[code] = &authCode{in: &in, expires: s.clock().Add(authCodeLifetime)}
 	s.oauth.installs = append(s.oauth.installs, installRec{in: &in, at: s.clock()})
+	s.emitInstall(&in)
 	return code
 }
 
@@ -177,7 +182,7 @@ func (s *Server) handleOAuthToken(w http.ResponseWriter, r *http.Request, body [
 	case "authorization_code":
 		code, ok := s.oauth.codes[form.Get("code")]
 		switch {
-		case form.Get("code") == "" || !ok || code.used || !s.clock().Before(code.expires) || code.in.ClientID != clientID:
+		case form.Get("code") == "" || !ok || code.used || !s.clock().Before(code.expires) || code.in.ClientID != clientID || s.installEnded(code.in, ""):
 			writeError(w, http.StatusBadRequest, "Invalid grant: authorization code is invalid")
 			return
 		case code.in.RedirectURI != "" && form.Get("redirect_uri") != code.in.RedirectURI:
@@ -247,14 +252,18 @@ func (s *Server) issueToken(in *Install, userType, locationID string) *token {
 }
 
 // approvedLocations lists the locations a Company install may get tokens
-// for. s.mu must be held.
+// for, less those the app was uninstalled from. s.mu must be held.
 func (s *Server) approvedLocations(in *Install) []string {
-	if len(in.ApprovedLocations) > 0 {
-		return slices.Clone(in.ApprovedLocations)
+	if s.installEnded(in, "") {
+		return []string{}
+	}
+	ids := in.ApprovedLocations
+	if len(ids) == 0 {
+		ids = sortedKeys(s.locations)
 	}
 	out := []string{}
-	for _, id := range sortedKeys(s.locations) {
-		if s.locations[id].loc.CompanyID == in.CompanyID {
+	for _, id := range ids {
+		if (len(in.ApprovedLocations) > 0 || s.locations[id].loc.CompanyID == in.CompanyID) && !s.installEnded(in, id) {
 			out = append(out, id)
 		}
 	}
@@ -452,7 +461,7 @@ func (s *Server) handleInstalledLocations(w http.ResponseWriter, r *http.Request
 func (s *Server) installedAt(appID, locationID string) (time.Time, bool) {
 	for _, rec := range s.oauth.installs {
 		in := rec.in
-		if in.ClientID != appID && !strings.HasPrefix(in.ClientID, appID+"-") {
+		if (in.ClientID != appID && !strings.HasPrefix(in.ClientID, appID+"-")) || s.installEnded(in, "") {
 			continue
 		}
 		if (in.UserType == "Location" && in.LocationID == locationID) ||

@@ -59,15 +59,6 @@ type UpdateParams struct {
 	Pinned ghl.Field[bool]   `json:"pinned,omitzero"`
 }
 
-// envelope is how HighLevel wraps one note or many.
-type envelope struct {
-	Note  *Note  `json:"note"`
-	Notes []Note `json:"notes"`
-}
-
-func (e *envelope) One() *Note   { return e.Note }
-func (e *envelope) Many() []Note { return e.Notes }
-
 // List returns every note of the contact. The API does not paginate notes.
 func (s *Service) List(ctx context.Context, contactID string) ([]Note, error) {
 	return s.sub.List(ctx, contactID)

@@ -29,10 +29,13 @@ func TestNoteDecodesDateForms(t *testing.T) {
 			t.Errorf("dateAdded %s: got %+v, want %v UTC", tt.dateAdded, got, tt.want)
 		}
 	}
+	// An odd date does not fail the note: it is left zero, Extra holds it.
 	var got notes.Note
-	if err := json.Unmarshal([]byte(`{"dateAdded":"someday"}`), &got); err == nil {
-		t.Error("decoded an unparsable date")
+	if err := json.Unmarshal([]byte(`{"id":"n1","dateAdded":"someday","pinned":1}`), &got); err != nil {
+		t.Fatal(err)
 	}
+	assertNote(t, got, notes.Note{ID: "n1"})
+	assertExtra(t, got.Extra(), map[string]json.RawMessage{"dateAdded": json.RawMessage(`"someday"`), "pinned": json.RawMessage(`1`)})
 }
 
 func TestNoteUnknownFields(t *testing.T) {
@@ -42,25 +45,27 @@ func TestNoteUnknownFields(t *testing.T) {
 	if err := json.Unmarshal([]byte(in), &got); err != nil {
 		t.Fatal(err)
 	}
-	assertNote(t, got, notes.Note{
-		ID:   "n1",
-		Body: "x",
-		Extra: map[string]json.RawMessage{
-			"relations": json.RawMessage(`[{"objectKey":"contact","recordId":"c1"}]`),
-			"createdBy": json.RawMessage(`"u9"`),
-		},
+	assertNote(t, got, notes.Note{ID: "n1", Body: "x"})
+	assertExtra(t, got.Extra(), map[string]json.RawMessage{
+		"relations": json.RawMessage(`[{"objectKey":"contact","recordId":"c1"}]`),
+		"createdBy": json.RawMessage(`"u9"`),
 	})
 	var known notes.Note
 	if err := json.Unmarshal([]byte(noteJSON), &known); err != nil {
 		t.Fatal(err)
 	}
 	assertNote(t, known, wantNote)
+	if extra := known.Extra(); extra != nil {
+		t.Errorf("Extra = %s for a note with only known fields", extra)
+	}
 }
 
 func TestNoteMarshal(t *testing.T) {
 	t.Parallel()
-	n := wantNote
-	n.Extra = map[string]json.RawMessage{"createdBy": json.RawMessage(`"u9"`)}
+	var n notes.Note
+	if err := json.Unmarshal([]byte(`{"createdBy":"u9","id":"n1","body":"Asked for a quote","userId":"u1","dateAdded":"2021-07-08T12:02:11.285Z","contactId":"c1","title":"Follow-up","color":"#FFAA00","pinned":true}`), &n); err != nil {
+		t.Fatal(err)
+	}
 	b, err := json.Marshal(n)
 	if err != nil {
 		t.Fatal(err)
@@ -73,7 +78,8 @@ func TestNoteMarshal(t *testing.T) {
 	if err := json.Unmarshal(b, &back); err != nil {
 		t.Fatal(err)
 	}
-	assertNote(t, back, n)
+	assertNote(t, back, wantNote)
+	assertExtra(t, back.Extra(), map[string]json.RawMessage{"createdBy": json.RawMessage(`"u9"`)})
 
 	b, err = json.Marshal(notes.Note{})
 	if err != nil {

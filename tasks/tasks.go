@@ -71,15 +71,6 @@ type updateBody struct {
 	AssignedTo ghl.Field[string]       `json:"assignedTo,omitzero"`
 }
 
-// envelope is how HighLevel wraps one task or many.
-type envelope struct {
-	Task  *Task  `json:"task"`
-	Tasks []Task `json:"tasks"`
-}
-
-func (e *envelope) One() *Task   { return e.Task }
-func (e *envelope) Many() []Task { return e.Tasks }
-
 // List returns every task of the contact. The API does not paginate tasks.
 func (s *Service) List(ctx context.Context, contactID string) ([]Task, error) {
 	return s.sub.List(ctx, contactID)

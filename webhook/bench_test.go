@@ -4,9 +4,12 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/base64"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ghlkit/ghl/contacts"
 	"github.com/ghlkit/ghl/ghltest"
@@ -122,5 +125,131 @@ func BenchmarkVerifySmall(b *testing.B) {
 		if _, err := v.Verify(body, h); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkVerifyVsEd25519 alternates Verify (signature, one-pass decode,
+// timestamp) and the bare signature check of BenchmarkEd25519Verify on the
+// 2 KiB ContactUpdate, in blocks small enough that both meet the same load
+// on a shared machine, and reports Verify's time as a multiple of the
+// signature check's (verify-ratio; the target is at most 1.6).
+func BenchmarkVerifyVsEd25519(b *testing.B) {
+	const block = 20
+	body := benchBody(b)
+	h := sign(b, body, true, false)
+	v := newVerifier(b, false, WithoutDedupe())
+	pub, _ := ghltest.WebhookPublicKeys()
+	var verify, bare time.Duration
+	b.ReportAllocs()
+	for b.Loop() {
+		start := time.Now()
+		for range block {
+			if _, err := v.Verify(body, h); err != nil {
+				b.Fatal(err)
+			}
+		}
+		verify += time.Since(start)
+		start = time.Now()
+		for range block {
+			sig, err := base64.StdEncoding.DecodeString(h.Get(HeaderSignature))
+			if err != nil || !ed25519.Verify(pub, body, sig) {
+				b.Fatal("does not verify")
+			}
+		}
+		bare += time.Since(start)
+	}
+	if bare > 0 {
+		b.ReportMetric(float64(verify)/float64(bare), "verify-ratio")
+	}
+}
+
+// floorContact is the 2 KiB ContactUpdate as the plainest struct
+// encoding/json v1 can decode it into: strings only, no methods, no
+// embedding, no raw values. It is not a usable event (custom field values of
+// other JSON types, odd dates and Extra are lost): it only measures what one
+// encoding/json v1 pass over the payload costs at least.
+type floorContact struct {
+	Type, LocationID, WebhookID, Timestamp                  string
+	ID, Address1, City, State, CompanyName, Country, Source string
+	DateAdded, DateOfBirth                                  string
+	DND                                                     bool
+	DNDSettings                                             struct {
+		SMS, Email struct{ Status, Message, Code string }
+	}
+	Email, Name, FirstName, LastName, Phone, PostalCode string
+	Website, AssignedTo                                 string
+	Tags, Attachments                                   []string
+	CustomFields                                        []struct{ ID, Value string }
+}
+
+// BenchmarkDecodeFloorVsEd25519 alternates, in blocks as
+// BenchmarkVerifyVsEd25519 does, the bare signature check with the cheapest
+// encoding/json v1 work on the same 2 KiB payload, and reports each as a
+// multiple of the signature check:
+//
+//   - valid-ratio: json.Valid, the validation json.Unmarshal runs first;
+//   - envelope-ratio: json.Unmarshal reading only "type" (validation, then a
+//     second scan that skips every other member);
+//   - floor-ratio: json.Unmarshal into floorContact, the plainest struct;
+//   - parse-ratio: Parse, the event this package returns.
+//
+// 1 + floor-ratio is the least verify-ratio a Verify built on encoding/json
+// v1 can reach on the machine, whatever its struct shapes; Verify is about
+// 1 + parse-ratio.
+func BenchmarkDecodeFloorVsEd25519(b *testing.B) {
+	const block = 20
+	body := benchBody(b)
+	h := sign(b, body, true, false)
+	pub, _ := ghltest.WebhookPublicKeys()
+	sides := []struct {
+		metric string
+		run    func() error
+	}{
+		{"", func() error { // the bare signature check, the unit
+			sig, err := base64.StdEncoding.DecodeString(h.Get(HeaderSignature))
+			if err != nil || !ed25519.Verify(pub, body, sig) {
+				return errors.New("does not verify")
+			}
+			return nil
+		}},
+		{"valid-ratio", func() error {
+			if !json.Valid(body) {
+				return errors.New("not valid")
+			}
+			return nil
+		}},
+		{"envelope-ratio", func() error {
+			var e struct{ Type string }
+			if err := json.Unmarshal(body, &e); err != nil || e.Type != TypeContactUpdate {
+				return fmt.Errorf("envelope: %q, %v", e.Type, err)
+			}
+			return nil
+		}},
+		{"floor-ratio", func() error {
+			var c floorContact
+			if err := json.Unmarshal(body, &c); err != nil || len(c.CustomFields) != 20 {
+				return fmt.Errorf("floor: %d custom fields, %v", len(c.CustomFields), err)
+			}
+			return nil
+		}},
+		{"parse-ratio", func() error {
+			_, err := Parse(body)
+			return err
+		}},
+	}
+	spent := make([]time.Duration, len(sides))
+	for b.Loop() {
+		for i, s := range sides {
+			start := time.Now()
+			for range block {
+				if err := s.run(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			spent[i] += time.Since(start)
+		}
+	}
+	for i, s := range sides[1:] {
+		b.ReportMetric(float64(spent[i+1])/float64(spent[0]), s.metric)
 	}
 }

@@ -5,13 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/ghlkit/ghl/contacts"
 	"github.com/ghlkit/ghl/internal/isotime"
-	"github.com/ghlkit/ghl/internal/jsonx"
+	"github.com/ghlkit/ghl/internal/wire"
 	"github.com/ghlkit/ghl/notes"
 	"github.com/ghlkit/ghl/tasks"
 )
@@ -69,23 +67,9 @@ type Meta struct {
 // EventMeta implements Event.
 func (m *Meta) EventMeta() *Meta { return m }
 
-// metaWire is Meta's JSON form.
-type metaWire struct {
-	Type       string       `json:"type"`
-	LocationID string       `json:"locationId"`
-	WebhookID  string       `json:"webhookId"`
-	Timestamp  isotime.Time `json:"timestamp"`
-}
-
-// metaKeys are the payload keys that belong to Meta; they are dropped from
-// the Extra maps of the tasks, notes and contacts types.
-var metaKeys = []string{"type", "locationId", "webhookId", "timestamp"}
-
-// taskEventKeys are metaKeys plus the task event's own dateAdded.
-var taskEventKeys = []string{"type", "locationId", "webhookId", "timestamp", "dateAdded"}
-
-// event is implemented by every event struct: decode reads what the struct
-// holds beyond Meta.
+// event is implemented by every event struct: decode reads the whole
+// payload, Meta included, in one encoding/json pass. data is a copy the event
+// keeps (Meta.Raw and the records' Extra share it).
 type event interface {
 	Event
 	decode(data []byte) error
@@ -96,23 +80,79 @@ type event interface {
 // for requests. It needs only the "type"; Verify additionally requires the
 // timestamp and webhookId. An unknown type yields an *UnknownEvent, not an
 // error. Errors wrap ErrMalformedPayload.
+//
+// The payload is decoded once, by encoding/json, into the struct of its
+// type. HighLevel sends "type" first; reading that member (a few tokens)
+// chooses the struct. A payload whose type comes later, or appears more than
+// once, costs one more pass to settle it as encoding/json does.
 func Parse(body []byte) (Event, error) {
-	if e := parseContactEvent(body); e != nil {
-		return e, nil
+	raw := bytes.Clone(body)
+	typ := leadingType(raw)
+	if typ == "" {
+		var m wire.EventFields
+		if err := json.Unmarshal(raw, &m); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrMalformedPayload, err)
+		}
+		typ = m.Type
 	}
-	var m Meta
-	if err := decodeMeta(body, &m); err != nil {
+	e, err := decodeAs(typ, raw)
+	if err == nil && e.EventMeta().Type != typ {
+		// The first "type" member is not the one encoding/json keeps.
+		e, err = decodeAs(e.EventMeta().Type, raw)
+	}
+	if err != nil {
 		return nil, err
 	}
-	if m.Type == "" {
+	return e, nil
+}
+
+// decodeAs decodes data as an event of type typ.
+func decodeAs(typ string, data []byte) (event, error) {
+	if typ == "" {
 		return nil, fmt.Errorf("%w: no type", ErrMalformedPayload)
 	}
-	e := newEvent(m.Type)
-	*e.EventMeta() = m
-	if err := e.decode(body); err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrMalformedPayload, m.Type, err)
+	e := newEvent(typ)
+	if err := e.decode(data); err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrMalformedPayload, typ, err)
 	}
 	return e, nil
+}
+
+// leadingType returns the value of body's first member if that is "type"
+// with a string value, read with encoding/json's tokenizer, or "".
+func leadingType(body []byte) string {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return ""
+	}
+	if t, err := dec.Token(); err != nil || t != "type" {
+		return ""
+	}
+	if t, err := dec.Token(); err == nil {
+		if s, ok := t.(string); ok {
+			return s
+		}
+	}
+	return ""
+}
+
+// setMeta fills m from what the payload carried beside its record.
+func setMeta(m *Meta, ev *wire.Event, data []byte) error {
+	if ev.Timestamp.Odd {
+		return errors.New("timestamp is not a date")
+	}
+	*m = Meta{Type: ev.Type, LocationID: ev.LocationID, WebhookID: ev.WebhookID, Timestamp: ev.Timestamp.Time, Raw: data}
+	return nil
+}
+
+// decodeMeta decodes data (a copy) into a wire struct w that embeds
+// wire.EventFields (mw) and fills m from it.
+func decodeMeta(data []byte, m *Meta, w any, mw *wire.EventFields) error {
+	if err := json.Unmarshal(data, w); err != nil {
+		return err
+	}
+	ev := mw.Event()
+	return setMeta(m, &ev, data)
 }
 
 func newEvent(typ string) event {
@@ -154,241 +194,18 @@ func newEvent(typ string) event {
 	}
 }
 
-// parseContactEvent decodes a contact event in one pass, letting the
-// contact decoder read the meta members with the rest: "type" and
-// "locationId" are Contact fields, decoded as metaWire decodes them, and
-// "webhookId" and "timestamp" land in Contact.Extra. It returns nil, for
-// Parse's general path to decode (or refuse) body, unless body starts with
-// the type of a contact event, as HighLevel sends it, and its meta members
-// are plain: no escapes anywhere (an escaped name may repeat a member), at
-// most one "webhookId" and one "timestamp", no other spelling of them (Extra
-// loses the order encoding/json settles repeats by) and values metaWire
-// takes. FuzzParse checks it against the general path.
-func parseContactEvent(body []byte) Event {
-	typ := leadingType(body)
-	e, c := newContactEvent(typ)
-	// The patterns lack their opening quote, which is so frequent that
-	// bytes.Count would slow down; they may only overcount.
-	if e == nil || bytes.IndexByte(body, '\\') >= 0 ||
-		bytes.Count(body, []byte(`webhookId"`)) > 1 || bytes.Count(body, []byte(`timestamp"`)) > 1 {
-		return nil
-	}
-	if c.UnmarshalJSON(body) != nil || c.Type != string(typ) {
-		return nil
-	}
-	m := e.EventMeta()
-	m.Type, m.LocationID = c.Type, c.LocationID
-	for k, v := range c.Extra {
-		switch {
-		case k == "webhookId":
-			s, ok := plainString(v)
-			if !ok {
-				return nil
-			}
-			m.WebhookID = s
-		case k == "timestamp":
-			var t isotime.Time
-			if s, ok := plainString(v); ok {
-				p, err := isotime.Parse(s)
-				if err != nil {
-					return nil
-				}
-				t = isotime.Time(p)
-			} else if t.UnmarshalJSON(v) != nil {
-				return nil
-			}
-			m.Timestamp = time.Time(t)
-		case isMetaKey([]byte(k)):
-			return nil
-		}
-	}
-	m.Raw = bytes.Clone(body)
-	c.Type = ""
-	c.Extra = dropKeys(c.Extra, metaKeys...)
-	return e
-}
-
-// leadingType returns the value of body's first member if that is "type"
-// with a string value free of escapes, or nil.
-func leadingType(body []byte) []byte {
-	const prefix = `"type"`
-	i := skipSpace(body, 0)
-	if i >= len(body) || body[i] != '{' {
-		return nil
-	}
-	i = skipSpace(body, i+1)
-	if !bytes.HasPrefix(body[i:], []byte(prefix)) {
-		return nil
-	}
-	i = skipSpace(body, i+len(prefix))
-	if i >= len(body) || body[i] != ':' {
-		return nil
-	}
-	i = skipSpace(body, i+1)
-	if i >= len(body) || body[i] != '"' {
-		return nil
-	}
-	n := bytes.IndexByte(body[i+1:], '"')
-	if n < 0 {
-		return nil
-	}
-	return body[i+1 : i+1+n]
-}
-
-func skipSpace(b []byte, i int) int {
-	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\r' || b[i] == '\n') {
-		i++
-	}
-	return i
-}
-
-// plainString returns the JSON string v when it is printable ASCII without
-// escapes, so that it needs no decoding.
-func plainString(v []byte) (string, bool) {
-	if len(v) < 2 || v[0] != '"' || v[len(v)-1] != '"' {
-		return "", false
-	}
-	for _, c := range v[1 : len(v)-1] {
-		if c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' {
-			return "", false
-		}
-	}
-	return string(v[1 : len(v)-1]), true
-}
-
-// newContactEvent returns a contact event of type typ and its Contact, or
-// nil for any other type.
-func newContactEvent(typ []byte) (event, *contacts.Contact) {
-	switch string(typ) {
-	case TypeContactCreate:
-		e := new(ContactCreate)
-		return e, &e.Contact
-	case TypeContactUpdate:
-		e := new(ContactUpdate)
-		return e, &e.Contact
-	case TypeContactDelete:
-		e := new(ContactDelete)
-		return e, &e.Contact
-	case TypeContactDndUpdate:
-		e := new(ContactDndUpdate)
-		return e, &e.Contact
-	case TypeContactTagUpdate:
-		e := new(ContactTagUpdate)
-		return e, &e.Contact
-	}
-	return nil, nil
-}
-
-// decodeMeta fills m from data, Raw included (a copy). A body that is not a
-// JSON object is malformed.
-func decodeMeta(data []byte, m *Meta) error {
-	if t := bytes.TrimLeft(data, " \t\r\n"); len(t) == 0 || t[0] != '{' {
-		return fmt.Errorf("%w: not a JSON object", ErrMalformedPayload)
-	}
-	w, ok := scanMeta(data)
-	if !ok {
-		if err := json.Unmarshal(data, &w); err != nil {
-			return fmt.Errorf("%w: %v", ErrMalformedPayload, err)
-		}
-	}
-	*m = Meta{
-		Type:       w.Type,
-		LocationID: w.LocationID,
-		WebhookID:  w.WebhookID,
-		Timestamp:  time.Time(w.Timestamp),
-		Raw:        bytes.Clone(data),
-	}
-	return nil
-}
-
-// scanMeta reads the meta members without decoding the whole payload, which
-// the event's own decoder does next and validates (UnknownEvent with
-// json.Valid). It gives up, for
-// encoding/json to decide, on anything but plain strings under the exact
-// names: escapes, other spellings, other value types, invalid JSON.
-func scanMeta(data []byte) (metaWire, bool) {
-	var w metaWire
-	for mem := range jsonx.Members(data) {
-		if mem.Escaped {
-			return w, false
-		}
-		var dst *string
-		var ts string
-		switch string(mem.Name) {
-		case "type":
-			dst = &w.Type
-		case "locationId":
-			dst = &w.LocationID
-		case "webhookId":
-			dst = &w.WebhookID
-		case "timestamp":
-			dst = &ts
-		default:
-			if isMetaKey(mem.Name) {
-				return w, false
-			}
-			continue
-		}
-		v := mem.Value
-		if len(v) < 2 || v[0] != '"' || bytes.IndexByte(v[1:len(v)-1], '\\') >= 0 || bytes.IndexByte(v[1:len(v)-1], '"') >= 0 {
-			return w, false
-		}
-		*dst = string(v[1 : len(v)-1])
-		if dst == &ts {
-			t, err := isotime.Parse(ts)
-			if err != nil {
-				return w, false
-			}
-			w.Timestamp = isotime.Time(t)
-		}
-	}
-	return w, true
-}
-
-// isMetaKey reports whether name is one of metaKeys in any case, as
-// encoding/json matches names.
-func isMetaKey(name []byte) bool {
-	ascii := true
-	for _, c := range name {
-		if c >= utf8.RuneSelf {
-			ascii = false // may fold to ASCII, such as the Kelvin sign to k
-			break
-		}
-	}
-	for _, k := range metaKeys {
-		if (len(k) == len(name) || !ascii) && strings.EqualFold(k, string(name)) {
-			return true
-		}
-	}
-	return false
-}
-
 // unmarshalEvent implements json.Unmarshaler for the event structs, so they
 // can also be decoded directly (from a queue, say). Each event struct defines
 // UnmarshalJSON itself: a method promoted from an embedded field would
 // decode only that field.
 func unmarshalEvent(data []byte, e event) error {
-	if err := decodeMeta(data, e.EventMeta()); err != nil {
-		return err
+	if t := bytes.TrimLeft(data, " \t\r\n"); len(t) == 0 || t[0] != '{' {
+		return fmt.Errorf("%w: not a JSON object", ErrMalformedPayload)
 	}
-	return e.decode(data)
-}
-
-// dropKeys deletes keys (matched case-insensitively, as encoding/json
-// matches) from an Extra map, returning nil when nothing is left.
-func dropKeys(extra map[string]json.RawMessage, keys ...string) map[string]json.RawMessage {
-	for k := range extra {
-		for _, drop := range keys {
-			if strings.EqualFold(k, drop) {
-				delete(extra, k)
-				break
-			}
-		}
+	if err := e.decode(bytes.Clone(data)); err != nil {
+		return fmt.Errorf("%w: %v", ErrMalformedPayload, err)
 	}
-	if len(extra) == 0 {
-		return nil
-	}
-	return extra
+	return nil
 }
 
 // UnknownEvent is a webhook of a type this package does not model; Raw holds
@@ -398,10 +215,8 @@ type UnknownEvent struct {
 }
 
 func (e *UnknownEvent) decode(data []byte) error {
-	if !json.Valid(data) {
-		return errors.New("invalid JSON")
-	}
-	return nil
+	var w wire.EventFields
+	return decodeMeta(data, &e.Meta, &w, &w)
 }
 
 // UnmarshalJSON implements json.Unmarshaler.
@@ -409,21 +224,16 @@ func (e *UnknownEvent) UnmarshalJSON(data []byte) error { return unmarshalEvent(
 
 // ----- contacts -----
 
-// decodeContact reads the flat contact of a contact event. The payload's
-// "type" is the event type, so it is not the contact's type (lead or
-// customer): Contact.Type is left empty.
-func decodeContact(data []byte, c *contacts.Contact) error {
-	// Called directly rather than through json.Unmarshal, which would scan
-	// the body once more before calling it: the method validates anyway.
-	// The event's own members go through the contact decoder too, "type"
-	// into Contact.Type and the others into Extra, and are dropped after:
-	// cheaper than a pass to strip them first.
-	if err := c.UnmarshalJSON(data); err != nil {
+// decodeContact reads a contact event: the contact's members and the
+// event's side by side, in one pass. The payload's "type" is the event type,
+// so it is not the contact's type (lead or customer): Contact.Type is left
+// empty.
+func decodeContact(data []byte, m *Meta, c *contacts.Contact) error {
+	var ev wire.Event
+	if err := wire.DecodeEvent(data, &ev, c); err != nil {
 		return err
 	}
-	c.Type = ""
-	c.Extra = dropKeys(c.Extra, metaKeys...)
-	return nil
+	return setMeta(m, &ev, data)
 }
 
 // ContactCreate is sent when a contact is created.
@@ -434,7 +244,7 @@ type ContactCreate struct {
 	Contact contacts.Contact
 }
 
-func (e *ContactCreate) decode(data []byte) error { return decodeContact(data, &e.Contact) }
+func (e *ContactCreate) decode(data []byte) error { return decodeContact(data, &e.Meta, &e.Contact) }
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (e *ContactCreate) UnmarshalJSON(data []byte) error { return unmarshalEvent(data, e) }
@@ -446,7 +256,7 @@ type ContactUpdate struct {
 	Contact contacts.Contact
 }
 
-func (e *ContactUpdate) decode(data []byte) error { return decodeContact(data, &e.Contact) }
+func (e *ContactUpdate) decode(data []byte) error { return decodeContact(data, &e.Meta, &e.Contact) }
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (e *ContactUpdate) UnmarshalJSON(data []byte) error { return unmarshalEvent(data, e) }
@@ -459,7 +269,7 @@ type ContactDelete struct {
 	Contact contacts.Contact
 }
 
-func (e *ContactDelete) decode(data []byte) error { return decodeContact(data, &e.Contact) }
+func (e *ContactDelete) decode(data []byte) error { return decodeContact(data, &e.Meta, &e.Contact) }
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (e *ContactDelete) UnmarshalJSON(data []byte) error { return unmarshalEvent(data, e) }
@@ -472,7 +282,7 @@ type ContactDndUpdate struct {
 	Contact contacts.Contact
 }
 
-func (e *ContactDndUpdate) decode(data []byte) error { return decodeContact(data, &e.Contact) }
+func (e *ContactDndUpdate) decode(data []byte) error { return decodeContact(data, &e.Meta, &e.Contact) }
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (e *ContactDndUpdate) UnmarshalJSON(data []byte) error { return unmarshalEvent(data, e) }
@@ -485,19 +295,21 @@ type ContactTagUpdate struct {
 	Contact contacts.Contact
 }
 
-func (e *ContactTagUpdate) decode(data []byte) error { return decodeContact(data, &e.Contact) }
+func (e *ContactTagUpdate) decode(data []byte) error { return decodeContact(data, &e.Meta, &e.Contact) }
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (e *ContactTagUpdate) UnmarshalJSON(data []byte) error { return unmarshalEvent(data, e) }
 
 // ----- notes -----
 
-func decodeNote(data []byte, n *notes.Note) error {
-	if err := n.UnmarshalJSON(jsonx.Without(data, metaKeys...)); err != nil {
+// decodeNote reads a note event, the note's members and the event's side by
+// side, in one pass.
+func decodeNote(data []byte, m *Meta, n *notes.Note) error {
+	var ev wire.Event
+	if err := wire.DecodeEvent(data, &ev, n); err != nil {
 		return err
 	}
-	n.Extra = dropKeys(n.Extra, metaKeys...)
-	return nil
+	return setMeta(m, &ev, data)
 }
 
 // NoteCreate is sent when a note is added to a contact.
@@ -506,7 +318,7 @@ type NoteCreate struct {
 	Note notes.Note // ID, Body, ContactID, DateAdded as sent
 }
 
-func (e *NoteCreate) decode(data []byte) error { return decodeNote(data, &e.Note) }
+func (e *NoteCreate) decode(data []byte) error { return decodeNote(data, &e.Meta, &e.Note) }
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (e *NoteCreate) UnmarshalJSON(data []byte) error { return unmarshalEvent(data, e) }
@@ -517,7 +329,7 @@ type NoteUpdate struct {
 	Note notes.Note // the note after the change
 }
 
-func (e *NoteUpdate) decode(data []byte) error { return decodeNote(data, &e.Note) }
+func (e *NoteUpdate) decode(data []byte) error { return decodeNote(data, &e.Meta, &e.Note) }
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (e *NoteUpdate) UnmarshalJSON(data []byte) error { return unmarshalEvent(data, e) }
@@ -528,29 +340,22 @@ type NoteDelete struct {
 	Note notes.Note // the note as it was
 }
 
-func (e *NoteDelete) decode(data []byte) error { return decodeNote(data, &e.Note) }
+func (e *NoteDelete) decode(data []byte) error { return decodeNote(data, &e.Meta, &e.Note) }
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (e *NoteDelete) UnmarshalJSON(data []byte) error { return unmarshalEvent(data, e) }
 
 // ----- tasks -----
 
-// taskWire holds what a task event carries beyond tasks.Task.
-type taskWire struct {
-	DateAdded isotime.Time `json:"dateAdded"`
-}
-
-func decodeTask(data []byte, t *tasks.Task, dateAdded *time.Time) error {
-	var w taskWire
-	if err := json.Unmarshal(data, &w); err != nil {
+// decodeTask reads a task event, the task's members and the event's side by
+// side, in one pass; dateAdded is the event's, since tasks.Task has none.
+func decodeTask(data []byte, m *Meta, t *tasks.Task, dateAdded *time.Time) error {
+	var ev wire.Event
+	if err := wire.DecodeEvent(data, &ev, t); err != nil {
 		return err
 	}
-	if err := t.UnmarshalJSON(data); err != nil {
-		return err
-	}
-	t.Extra = dropKeys(t.Extra, taskEventKeys...)
-	*dateAdded = time.Time(w.DateAdded)
-	return nil
+	*dateAdded = ev.DateAdded
+	return setMeta(m, &ev, data)
 }
 
 // TaskCreate is sent when a task is added to a contact.
@@ -560,7 +365,9 @@ type TaskCreate struct {
 	DateAdded time.Time // when the task was created (not part of tasks.Task)
 }
 
-func (e *TaskCreate) decode(data []byte) error { return decodeTask(data, &e.Task, &e.DateAdded) }
+func (e *TaskCreate) decode(data []byte) error {
+	return decodeTask(data, &e.Meta, &e.Task, &e.DateAdded)
+}
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (e *TaskCreate) UnmarshalJSON(data []byte) error { return unmarshalEvent(data, e) }
@@ -574,7 +381,7 @@ type TaskComplete struct {
 }
 
 func (e *TaskComplete) decode(data []byte) error {
-	if err := decodeTask(data, &e.Task, &e.DateAdded); err != nil {
+	if err := decodeTask(data, &e.Meta, &e.Task, &e.DateAdded); err != nil {
 		return err
 	}
 	e.Task.Completed = true
@@ -591,39 +398,28 @@ type TaskDelete struct {
 	DateAdded time.Time // when the task was created
 }
 
-func (e *TaskDelete) decode(data []byte) error { return decodeTask(data, &e.Task, &e.DateAdded) }
+func (e *TaskDelete) decode(data []byte) error {
+	return decodeTask(data, &e.Meta, &e.Task, &e.DateAdded)
+}
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (e *TaskDelete) UnmarshalJSON(data []byte) error { return unmarshalEvent(data, e) }
 
 // ----- appointments -----
 
-// appointmentWire holds the nested appointment object, decoded in turn into
-// contacts.Appointment (the REST API's shape) and into the one field that
-// shape lacks, source.
+// appointmentWire is an appointment event: the event's members and the
+// nested appointment, in one pass.
 type appointmentWire struct {
-	Appointment json.RawMessage `json:"appointment"`
+	wire.EventFields
+	Appointment *contacts.Appointment `json:"appointment"`
 }
 
-func decodeAppointment(data []byte, a *contacts.Appointment, source *string) error {
-	var w appointmentWire
-	if err := json.Unmarshal(data, &w); err != nil {
+func decodeAppointment(data []byte, m *Meta, a *contacts.Appointment, source *string) error {
+	w := appointmentWire{Appointment: a}
+	if err := decodeMeta(data, m, &w, &w.EventFields); err != nil {
 		return err
 	}
-	if len(w.Appointment) == 0 || string(w.Appointment) == "null" {
-		return nil
-	}
-	var extra struct {
-		Source string `json:"source"`
-	}
-	if err := json.Unmarshal(w.Appointment, &extra); err != nil {
-		return err
-	}
-	if err := a.UnmarshalJSON(w.Appointment); err != nil {
-		return err
-	}
-	a.Extra = dropKeys(a.Extra, "source")
-	*source = extra.Source
+	*source = a.Source
 	return nil
 }
 
@@ -638,7 +434,7 @@ type AppointmentCreate struct {
 }
 
 func (e *AppointmentCreate) decode(data []byte) error {
-	return decodeAppointment(data, &e.Appointment, &e.Source)
+	return decodeAppointment(data, &e.Meta, &e.Appointment, &e.Source)
 }
 
 // UnmarshalJSON implements json.Unmarshaler.
@@ -652,7 +448,7 @@ type AppointmentUpdate struct {
 }
 
 func (e *AppointmentUpdate) decode(data []byte) error {
-	return decodeAppointment(data, &e.Appointment, &e.Source)
+	return decodeAppointment(data, &e.Meta, &e.Appointment, &e.Source)
 }
 
 // UnmarshalJSON implements json.Unmarshaler.
@@ -666,7 +462,7 @@ type AppointmentDelete struct {
 }
 
 func (e *AppointmentDelete) decode(data []byte) error {
-	return decodeAppointment(data, &e.Appointment, &e.Source)
+	return decodeAppointment(data, &e.Meta, &e.Appointment, &e.Source)
 }
 
 // UnmarshalJSON implements json.Unmarshaler.
@@ -705,6 +501,7 @@ type WhitelabelDetails struct {
 }
 
 type appInstallWire struct {
+	wire.EventFields
 	AppID     string `json:"appId"`
 	CompanyID string `json:"companyId"`
 	UserID    string `json:"userId"`
@@ -724,7 +521,7 @@ type appInstallWire struct {
 
 func (e *AppInstall) decode(data []byte) error {
 	var w appInstallWire
-	if err := json.Unmarshal(data, &w); err != nil {
+	if err := decodeMeta(data, &e.Meta, &w, &w.EventFields); err != nil {
 		return err
 	}
 	e.AppID, e.CompanyID, e.UserID, e.PlanID = w.AppID, w.CompanyID, w.UserID, w.PlanID
@@ -747,10 +544,11 @@ type AppUninstall struct {
 
 func (e *AppUninstall) decode(data []byte) error {
 	var w struct {
+		wire.EventFields
 		AppID     string `json:"appId"`
 		CompanyID string `json:"companyId"`
 	}
-	if err := json.Unmarshal(data, &w); err != nil {
+	if err := decodeMeta(data, &e.Meta, &w, &w.EventFields); err != nil {
 		return err
 	}
 	e.AppID, e.CompanyID = w.AppID, w.CompanyID

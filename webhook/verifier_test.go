@@ -184,7 +184,9 @@ func TestVerifyReplayRules(t *testing.T) {
 		{name: "JSON array", body: []byte(`[{"type":"NoteCreate"}]`), want: ErrMalformedPayload},
 		{name: "no type", body: []byte(`{"webhookId":"n","timestamp":"2025-01-28T14:35:00Z"}`), want: ErrMalformedPayload},
 		{name: "trailing garbage", body: append(taskBody("a", testNow), '}'), want: ErrMalformedPayload},
-		{name: "wrong field type", body: []byte(`{"type":"TaskCreate","webhookId":"n","timestamp":"2025-01-28T14:35:00Z","title":42}`), want: ErrMalformedPayload},
+		// An odd value in the task (title 42) would not fail the payload;
+		// an odd timestamp does.
+		{name: "wrong timestamp type", body: []byte(`{"type":"TaskCreate","webhookId":"n","timestamp":true,"title":42}`), want: ErrMalformedPayload},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -337,7 +337,11 @@ func TestAnyVariableMeansARealBridge(t *testing.T) {
 			}
 			return ""
 		}, &out, &errOut)
-		if code != 2 || out.String() != "" || !strings.Contains(errOut.String(), "GHL_LOCATION_ID is missing") {
+		want := "GHL_LOCATION_ID is missing"
+		if name == bridge.EnvClientID {
+			want = "GHL_CLIENT_SECRET is missing" // OAuth without a location: app mode
+		}
+		if code != 2 || out.String() != "" || !strings.Contains(errOut.String(), want) {
 			t.Errorf("%s set: exit %d, stdout %q, stderr:\n%s", name, code, out.String(), errOut.String())
 		}
 	}

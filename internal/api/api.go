@@ -45,8 +45,13 @@ func IDPath(format string, names []string, ids ...string) (string, error) {
 // Envelope is a response type that wraps records of type T, as HighLevel
 // wraps them: {"task": {…}} for one, {"tasks": […]} for many.
 type Envelope[T any] interface {
-	One() *T
+	OneEnvelope[T]
 	Many() []T
+}
+
+// OneEnvelope is a response type that wraps one record of type T.
+type OneEnvelope[T any] interface {
+	One() *T
 }
 
 // One sends r and returns the record HighLevel wrapped in an E. A 2xx answer
@@ -55,7 +60,7 @@ type Envelope[T any] interface {
 // reported.
 func One[T, E any, PE interface {
 	*E
-	Envelope[T]
+	OneEnvelope[T]
 }](ctx context.Context, c *ghl.Client, r *ghl.Request, noun string) (*T, error) {
 	var out E
 	if _, err := c.Do(ctx, r, &out); err != nil {

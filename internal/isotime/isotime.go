@@ -81,30 +81,45 @@ func (t Time) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON accepts a timestamp string in any form Parse accepts, "" or
 // null (the zero time), or a JSON number of milliseconds since the Unix epoch.
+// Any other value also yields the zero time, without an error: one odd date
+// must not fail the decoding of the whole record around it (the record's
+// Extra method reports the value as it came; see Valid).
 func (t *Time) UnmarshalJSON(data []byte) error {
+	v, _ := decode(data)
+	*t = Time(v)
+	return nil
+}
+
+// Valid reports whether data, a JSON value, is a timestamp UnmarshalJSON
+// reads: a form Parse accepts, "", null or epoch milliseconds.
+func Valid(data []byte) bool {
+	_, ok := decode(data)
+	return ok
+}
+
+func decode(data []byte) (time.Time, bool) {
 	data = bytes.TrimSpace(data)
 	if len(data) == 0 || string(data) == "null" {
-		*t = Time{}
-		return nil
+		return time.Time{}, true
 	}
 	if data[0] == '"' {
+		// RFC 3339, the form HighLevel sends most, reads without allocating.
+		var t time.Time
+		if t.UnmarshalJSON(data) == nil {
+			return t.UTC(), true
+		}
 		var s string
 		if err := json.Unmarshal(data, &s); err != nil {
-			return fmt.Errorf("isotime: %w", err)
+			return time.Time{}, false
 		}
 		v, err := Parse(s)
-		if err != nil {
-			return err
-		}
-		*t = Time(v)
-		return nil
+		return v, err == nil
 	}
 	ms, err := strconv.ParseInt(string(data), 10, 64)
 	if err != nil {
-		return fmt.Errorf("isotime: cannot decode %s as a timestamp", truncate(data))
+		return time.Time{}, false
 	}
-	*t = Time(time.UnixMilli(ms).UTC())
-	return nil
+	return time.UnixMilli(ms).UTC(), true
 }
 
 // Date is a calendar date on the wire (a contact's dateOfBirth): it writes
@@ -128,12 +143,3 @@ func (d Date) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON reads what Time.UnmarshalJSON reads.
 func (d *Date) UnmarshalJSON(data []byte) error { return (*Time)(d).UnmarshalJSON(data) }
-
-// truncate keeps error messages short when a large value is malformed.
-func truncate(b []byte) []byte {
-	const limit = 64
-	if len(b) > limit {
-		return append(b[:limit:limit], "..."...)
-	}
-	return b
-}

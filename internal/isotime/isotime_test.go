@@ -92,10 +92,20 @@ func TestJSON(t *testing.T) {
 			t.Errorf("Unmarshal(%s) = %v, want %v", tt.in, got, tt.want)
 		}
 	}
-	for _, bad := range []string{`{"at":"soon"}`, `{"at":true}`, `{"at":1.5}`, `{"at":{}}`} {
+	// An odd value decodes as the zero time without failing the object
+	// around it, and Valid tells it apart.
+	for _, bad := range []string{`"soon"`, `true`, `1.5`, `{}`, `"2021-13-01"`} {
 		var w wire
-		if err := json.Unmarshal([]byte(bad), &w); err == nil {
-			t.Errorf("Unmarshal(%s) succeeded", bad)
+		if err := json.Unmarshal([]byte(`{"at":`+bad+`,"omit":"2021-07-08"}`), &w); err != nil || !time.Time(w.At).IsZero() || time.Time(w.Omit).IsZero() {
+			t.Errorf("Unmarshal(%s) = %v, %v, %v", bad, time.Time(w.At), time.Time(w.Omit), err)
+		}
+		if Valid([]byte(bad)) {
+			t.Errorf("Valid(%s) = true", bad)
+		}
+	}
+	for _, good := range []string{`"2021-07-08T02:30:00.000Z"`, `"09/25/1990"`, `""`, `null`, `1625711400000`} {
+		if !Valid([]byte(good)) {
+			t.Errorf("Valid(%s) = false", good)
 		}
 	}
 
