@@ -254,7 +254,7 @@ func (b *Bridge) cmdTasks(ctx context.Context, inv *mattermost.Invocation) (*mat
 	if err != nil {
 		return nil, err
 	}
-	return b.show(ctx, inv.Request, msgs)
+	return b.show(ctx, inv.Request, msgs, &shows{contactID: c.ID, view: viewList, taskIDs: taskIDs(list)})
 }
 
 func (b *Bridge) cmdNotes(ctx context.Context, inv *mattermost.Invocation) (*mattermost.CommandResponse, error) {
@@ -485,7 +485,7 @@ func (b *Bridge) cmdTaskAdd(ctx context.Context, inv *mattermost.Invocation) (*m
 	if err != nil {
 		return nil, err
 	}
-	return b.show(ctx, inv.Request, []mattermost.Message{msg})
+	return b.show(ctx, inv.Request, []mattermost.Message{msg}, &shows{contactID: c.ID, view: viewTask, taskIDs: []string{t.ID}})
 }
 
 // createTask creates a task and marks it as the bridge's own. When
@@ -615,7 +615,9 @@ func (b *Bridge) dialogTaskAdd(ctx context.Context, sub *mattermost.DialogSubmis
 	}
 	msg, err := b.renderTaskCreated(channelID, c, t, user, note)
 	if err == nil {
-		_, err = b.mm.CreatePost(ctx, msg.Post(channelID, ""))
+		var post *mattermost.Post
+		post, err = b.mm.CreatePost(ctx, msg.Post(channelID, ""))
+		b.trackTaskPost(ctx, post, shows{contactID: c.ID, view: viewTask, taskIDs: []string{t.ID}})
 	}
 	if err != nil {
 		// The task exists; let its webhook announce it through the outbox,
@@ -643,6 +645,10 @@ func (b *Bridge) cmdTaskDone(ctx context.Context, inv *mattermost.Invocation) (*
 		return nil, err
 	}
 	if res.already {
+		return msg.CommandResponse(mattermost.ResponseEphemeral), nil
+	}
+	if n := b.redrawTaskPosts(ctx, c, res.task.ID, "", b.completedTaskPost(c, res)); n > 0 {
+		msg.Text += inPlaceNote(n)
 		return msg.CommandResponse(mattermost.ResponseEphemeral), nil
 	}
 	return msg.CommandResponse(mattermost.ResponseInChannel), nil

@@ -120,6 +120,11 @@ func (b *Bridge) actionComplete(ctx context.Context, req *mattermost.ActionReque
 	if upd := b.updatedPost(ctx, req, res); upd != nil {
 		resp.Update = upd
 	}
+	if !res.already {
+		// The clicked post is redrawn by the answer; the others here.
+		c := b.contactFor(ctx, contactID, "")
+		b.redrawTaskPosts(ctx, c, res.task.ID, req.PostID, b.completedTaskPost(c, res))
+	}
 	return resp, nil
 }
 

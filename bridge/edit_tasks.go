@@ -147,11 +147,15 @@ func (b *Bridge) cmdTaskEdit(ctx context.Context, inv *mattermost.Invocation) (*
 		return nil, err
 	}
 	sc := inv.Request
-	m, err := b.renderTaskUpdated(sc.ChannelID, c, t, "✏️ Task updated by "+mention(sc.UserName), changed)
+	heading := "✏️ Task updated by " + mention(sc.UserName)
+	m, err := b.renderTaskUpdated(sc.ChannelID, c, t, heading, changed)
 	if err != nil {
 		return nil, err
 	}
-	return b.show(ctx, sc, []mattermost.Message{m})
+	n := b.redrawTaskPosts(ctx, c, t.ID, "", func(channelID string) (mattermost.Message, error) {
+		return b.renderTaskUpdated(channelID, c, t, heading, changed)
+	})
+	return b.answerTask(ctx, sc, c, t, m, n)
 }
 
 func (b *Bridge) cmdTaskReopen(ctx context.Context, inv *mattermost.Invocation) (*mattermost.CommandResponse, error) {
@@ -184,11 +188,15 @@ func (b *Bridge) cmdTaskReopen(ctx context.Context, inv *mattermost.Invocation) 
 		b.log.LogAttrs(ctx, slog.LevelError, "bridge: forgetting a completion failed", slog.String("taskId", old.ID), slog.String("error", err.Error()))
 	}
 	sc := inv.Request
-	m, err := b.renderTaskUpdated(sc.ChannelID, c, t, "↩️ Task reopened by "+mention(sc.UserName), nil)
+	heading := "↩️ Task reopened by " + mention(sc.UserName)
+	m, err := b.renderTaskUpdated(sc.ChannelID, c, t, heading, nil)
 	if err != nil {
 		return nil, err
 	}
-	return b.show(ctx, sc, []mattermost.Message{m})
+	n := b.redrawTaskPosts(ctx, c, t.ID, "", func(channelID string) (mattermost.Message, error) {
+		return b.renderTaskUpdated(channelID, c, t, heading, nil)
+	})
+	return b.answerTask(ctx, sc, c, t, m, n)
 }
 
 func (b *Bridge) loadTaskDelete(ctx context.Context, ch *change) (*current, error) {
@@ -210,6 +218,7 @@ func (b *Bridge) applyTaskDelete(ctx context.Context, ch *change, cur *current) 
 	}
 	m := b.format.Task(*t)
 	m.Text = "🗑️ Task deleted by " + mention(ch.UserName) + ": ~~" + mattermost.EscapeInline(cmp.Or(t.Title, "(untitled)")) + "~~ — " + deletedWord(gone)
+	b.redrawTaskPosts(ctx, b.contactFor(ctx, ch.ContactID, ""), t.ID, "", func(string) (mattermost.Message, error) { return m, nil })
 	return m, nil
 }
 
@@ -442,6 +451,9 @@ func (b *Bridge) dialogTaskEdit(ctx context.Context, sub *mattermost.DialogSubmi
 	c := b.contactFor(ctx, contactID, "")
 	heading := "✏️ Task updated by " + mention(v["user_name"])
 	b.redrawTask(ctx, sub, c, t, heading, changed)
+	b.redrawTaskPosts(ctx, c, t.ID, v["post_id"], func(channelID string) (mattermost.Message, error) {
+		return b.renderTaskUpdated(channelID, c, t, heading, changed)
+	})
 	return nil, nil
 }
 
@@ -499,11 +511,15 @@ func (b *Bridge) ephemeralMessage(ctx context.Context, userID, channelID string,
 }
 
 // show posts msgs in the command's channel as the bot, so that later edits
-// can redraw them in place; where the bot may not post (a direct message
-// it is not in), they are the command's answer instead.
-func (b *Bridge) show(ctx context.Context, sc *mattermost.SlashCommand, msgs []mattermost.Message) (*mattermost.CommandResponse, error) {
-	_, err := b.mm.PostMessages(ctx, sc.ChannelID, "", msgs)
+// can redraw them in place (sh, when set, says which tasks they show: a
+// single post is recorded); where the bot may not post (a direct message
+// it is not in), they are the command's answer instead, not recorded.
+func (b *Bridge) show(ctx context.Context, sc *mattermost.SlashCommand, msgs []mattermost.Message, sh *shows) (*mattermost.CommandResponse, error) {
+	posts, err := b.mm.PostMessages(ctx, sc.ChannelID, "", msgs)
 	if err == nil {
+		if sh != nil && len(posts) == 1 {
+			b.trackTaskPost(ctx, posts[0], *sh)
+		}
 		return nil, nil
 	}
 	var apiErr *mattermost.APIError

@@ -690,6 +690,9 @@ func (s *PGStore) Sweep(ctx context.Context, now time.Time) error {
 		if _, err := tx.Exec(ctx, `DELETE FROM bridge_completions WHERE at < $1`, now.Add(-CompletionsKept)); err != nil {
 			return err
 		}
+		if _, err := tx.Exec(ctx, `DELETE FROM bridge_task_posts WHERE at < $1`, now.Add(-TaskPostsKept)); err != nil {
+			return err
+		}
 		// Dead letters, with their counters.
 		_, err := tx.Exec(ctx, `WITH d AS (DELETE FROM bridge_dead WHERE greatest(next_try, received) < $1 RETURNING seq)
 			UPDATE bridge_outbox_counts SET dead = dead - x.n

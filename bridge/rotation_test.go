@@ -23,11 +23,17 @@ func TestSecretRotation(t *testing.T) {
 	e := newEnv(t, withoutWebhookTarget())
 	due := time.Date(2030, 1, 2, 9, 0, 0, 0, time.UTC)
 	first := e.hl.AddTask(ghltest.Task{ContactID: e.contact.ID, Title: "First", DueDate: due})
-	second := e.hl.AddTask(ghltest.Task{ContactID: e.contact.ID, Title: "Second", DueDate: due})
-	// Two lists signed with the old secret (a click updates its own list,
-	// re-signing its buttons).
+	// A list and a task's post signed with the old secret. (Completing a
+	// task redraws every post showing it, re-signing its buttons: the
+	// untouched post shows another task.)
 	e.slash(e.alice, e.channel.ID, "/ghl tasks "+e.contact.ID)
-	e.slash(e.alice, e.channel.ID, "/ghl tasks "+e.contact.ID)
+	e.slash(e.alice, e.channel.ID, "/ghl task add "+e.contact.ID+" Second --due 2030-01-02")
+	var second ghltest.Task
+	for _, tk := range e.hl.Tasks(e.contact.ID) {
+		if tk.Title == "Second" {
+			second = tk
+		}
+	}
 	oldList, untouched := e.posts(e.channel.ID)[0], e.posts(e.channel.ID)[1]
 
 	newSecret := Secret(strings.Repeat("n", 40))

@@ -113,8 +113,16 @@ type Store interface {
 	// Suspensions lists the suspended destinations, by channel ID.
 	Suspensions(ctx context.Context) ([]Suspension, error)
 
+	// TrackTaskPost records that the bot's post p shows the tasks
+	// taskIDs, replacing what was recorded for that post and task.
+	TrackTaskPost(ctx context.Context, p TaskPost, taskIDs []string) error
+	// TaskPosts returns the posts recorded as showing the task, newest
+	// first, at most maxTaskPosts.
+	TaskPosts(ctx context.Context, taskID string) ([]TaskPost, error)
+
 	// Sweep deletes expired webhookIds, marks and nonces, completions
-	// older than CompletionsKept and dead letters older than DeadKept.
+	// older than CompletionsKept, task posts older than TaskPostsKept and
+	// dead letters older than DeadKept.
 	Sweep(ctx context.Context, now time.Time) error
 	// Ping reports whether the store is usable.
 	Ping(ctx context.Context) error
@@ -197,7 +205,7 @@ var (
 	bByContact = []byte("outbox_contacts")
 	// bMeta holds the layout version and the outbox counters.
 	bMeta   = []byte("meta")
-	buckets = append([][]byte{bThreads, bSubs, bOutbox, bDead, bSeen, bDone, bOwn, bDue, bByContact, bMeta}, trustBuckets...)
+	buckets = append([][]byte{bThreads, bSubs, bOutbox, bDead, bSeen, bDone, bOwn, bDue, bByContact, bMeta, bTaskPosts}, trustBuckets...)
 )
 
 // Keys of bMeta.
@@ -1157,6 +1165,9 @@ func (k *keyedMutex) lock(ctx context.Context, key string) (func(), error) {
 // Sweep implements Store.
 func (s *BoltStore) Sweep(ctx context.Context, now time.Time) error {
 	if err := s.sweepAged(ctx, now); err != nil {
+		return err
+	}
+	if err := s.sweepTaskPosts(ctx, now); err != nil {
 		return err
 	}
 	expiring := append([][]byte{bSeen, bOwn}, trustExpiring...)

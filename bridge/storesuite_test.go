@@ -42,6 +42,8 @@ func runStoreSuite(t *testing.T, newStore newStoreFunc) {
 		{"OwnMarksTaken", suiteOwnMarksTaken},
 		{"CompletionDropAndPrune", suiteCompletionDropAndPrune},
 		{"Suspensions", suiteSuspensions},
+		// taskposts_test.go
+		{"TaskPosts", suiteTaskPosts},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
