@@ -94,6 +94,19 @@ func TestTaskPostsRedrawnInPlace(t *testing.T) {
 	if l := current(list); strings.Contains(l, "[✔ Call back Friday]") || !strings.Contains(l, "Send quote") {
 		t.Errorf("list after the button:\n%s", l)
 	}
+
+	// A delete, once confirmed, redraws the list without the task and
+	// strikes the task's own post through.
+	e.slash(e.alice, ch, "/ghl task delete "+e.contact.ID+" "+task.ID)
+	preview := lastPost(t, e, ch)
+	click(t, e, e.alice, preview.ID, "confirm")
+	e.settle()
+	if l := current(list); strings.Contains(l, "Call back Friday") || !strings.Contains(l, "Send quote") {
+		t.Errorf("list after the delete:\n%s", l)
+	}
+	if c := current(created); !strings.Contains(c, "Task deleted by @alice") || !strings.Contains(c, "~~Call back Friday~~") || strings.Contains(c, "[Edit]") {
+		t.Errorf("created post after the delete:\n%s", c)
+	}
 }
 
 func suiteTaskPosts(t *testing.T, newStore newStoreFunc) {
