@@ -10,6 +10,9 @@ import (
 // RequestInfo describes one attempt of a request to HighLevel, for an
 // observer given with WithObserver (metrics, tracing). It carries no token,
 // ID or query string.
+//
+// Its fields are those of mattermost.RequestInfo, so that one observer
+// function can serve both clients after a conversion.
 type RequestInfo struct {
 	Method string // GET, POST, ...
 	// Route is the path template, such as "/contacts/{id}/tasks/{id}":
@@ -51,11 +54,5 @@ var routeWords = map[string]bool{
 
 // hooks returns what the retrying transport reports to.
 func (s *settings) hooks() httpretry.Hooks {
-	h := httpretry.Hooks{Logger: s.logger, Words: routeWords}
-	if fn := s.observer; fn != nil {
-		h.Observe = func(a httpretry.Attempt) {
-			fn(RequestInfo{Method: a.Method, Route: a.Route, Status: a.Status, Attempt: a.N, Duration: a.Duration, Err: a.Err})
-		}
-	}
-	return h
+	return httpretry.Hooks{Logger: s.logger, Words: routeWords, Observe: httpretry.Observer(s.observer)}
 }

@@ -238,13 +238,17 @@ func (d *deliverer) settle(ctx context.Context, o Outcome) {
 	d.settling.Add(1)
 	go func() {
 		defer d.settling.Done()
+		// No longer in flight before the store lets go of its lease: the
+		// lease keeps the event from being claimed until then, and a claim
+		// right after would otherwise find it still in flight and drop it,
+		// leaving it leased, and stalled, for a whole lease.
+		d.mu.Lock()
+		delete(d.inflight, o.Seq)
+		d.mu.Unlock()
 		// Record even when ctx is over: the post was made.
 		if err := d.b.store.Settle(context.WithoutCancel(ctx), []Outcome{o}); err != nil {
 			d.b.log.LogAttrs(ctx, slog.LevelError, "bridge: recording a delivery outcome failed; the event is tried again when its lease ends", slog.String("error", err.Error()))
 		}
-		d.mu.Lock()
-		delete(d.inflight, o.Seq)
-		d.mu.Unlock()
 		d.poke()
 	}()
 }

@@ -46,11 +46,13 @@ func TestTaskDialog(t *testing.T) {
 		t.Fatalf("%d tasks after a bad date", n)
 	}
 
-	// Forged and altered states are refused.
-	forged := d
-	forged.Dialog.State = d.Dialog.State[:len(d.Dialog.State)-3] + "abc"
-	if r, err := sess.SubmitDialog(context.Background(), forged, map[string]any{"title": "Forged"}); err != nil || r.Status != http.StatusForbidden {
-		t.Errorf("forged state: %+v %v", r, err)
+	// Altered and re-spelled states are refused.
+	for name, state := range map[string]string{"altered": tamperMAC(t, d.Dialog.State), "re-spelled": respelled(t, d.Dialog.State)} {
+		forged := d
+		forged.Dialog.State = state
+		if r, err := sess.SubmitDialog(context.Background(), forged, map[string]any{"title": "Forged"}); err != nil || r.Status != http.StatusForbidden {
+			t.Errorf("%s state: %+v %v", name, r, err)
+		}
 	}
 
 	ok, err := sess.SubmitDialog(context.Background(), d, map[string]any{"title": "Invoice", "body": "20 seats"})

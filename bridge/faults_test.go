@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"context"
+	"encoding/base64"
 	"net/http"
 	"strings"
 	"sync"
@@ -234,10 +235,11 @@ func TestButtonForgedAndExpired(t *testing.T) {
 
 	tok := ctx[mattermost.ContextKey].(string)
 	for name, forged := range map[string]map[string]any{
-		"missing":   {},
-		"altered":   {mattermost.ContextKey: tok[:len(tok)-2] + "AA"},
-		"other key": {mattermost.ContextKey: otherSignerToken(t)},
-		"extra":     {"task_id": "other", "contact_id": e.contact.ID},
+		"missing":    {},
+		"altered":    {mattermost.ContextKey: tamperMAC(t, tok)},
+		"re-spelled": {mattermost.ContextKey: respelled(t, tok)},
+		"other key":  {mattermost.ContextKey: otherSignerToken(t)},
+		"extra":      {"task_id": "other", "contact_id": e.contact.ID},
 	} {
 		ar.Context = forged
 		if status, _ := sendAction(t, e, ar); status != http.StatusForbidden {
@@ -330,4 +332,35 @@ func otherSignerToken(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return in.Context[mattermost.ContextKey].(string)
+}
+
+// tamperMAC returns a signed token with one bit of its decoded MAC flipped
+// and re-encoded: always another MAC. (Replacing characters of the text
+// could, by chance, spell the same MAC and make the test fail at random.)
+func tamperMAC(t testing.TB, tok string) string {
+	t.Helper()
+	i := strings.LastIndexByte(tok, '.')
+	sum, err := base64.RawURLEncoding.Strict().DecodeString(tok[i+1:])
+	if err != nil || i < 0 {
+		t.Fatalf("%q has no MAC: %v", tok, err)
+	}
+	sum[len(sum)/2] ^= 0x01
+	return tok[:i+1] + base64.RawURLEncoding.EncodeToString(sum)
+}
+
+// respelled returns a signed token whose MAC's last character differs only
+// in the bits no byte uses: the same MAC bytes under another spelling, which
+// the signer must refuse (one token, one spelling).
+func respelled(t testing.TB, tok string) string {
+	t.Helper()
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	last := strings.IndexByte(alphabet, tok[len(tok)-1])
+	other := tok[:len(tok)-1] + string(alphabet[last^1])
+	i := strings.LastIndexByte(tok, '.')
+	a, errA := base64.RawURLEncoding.DecodeString(tok[i+1:])
+	b, errB := base64.RawURLEncoding.DecodeString(other[i+1:])
+	if last < 0 || errA != nil || errB != nil || string(a) != string(b) {
+		t.Fatalf("%q is not another spelling of %q", other, tok)
+	}
+	return other
 }

@@ -79,9 +79,9 @@ func (p *dbProxy) cut(down bool) {
 }
 
 // TestDatabaseOutage: while PostgreSQL is unreachable, webhooks are
-// answered 503 with Retry-After and nothing is acknowledged; health says
-// unavailable; HighLevel's redelivery after the outage is stored and posted
-// once.
+// answered 503 with Retry-After and nothing is acknowledged; /healthz says
+// unavailable and /readyz answers 503; HighLevel's redelivery after the
+// outage is stored and posted once.
 func TestDatabaseOutage(t *testing.T) {
 	t.Parallel()
 	dbURL := newTestSchema(t)
@@ -109,15 +109,24 @@ func TestDatabaseOutage(t *testing.T) {
 			t.Errorf("webhook during the outage: %d (Retry-After %q), want 503 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"))
 		}
 	}
+	// Liveness says it; readiness takes the replica out of the balancer.
 	resp, err := http.Get(e.srv.URL + PathHealth)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var h Health
+	var h struct{ Status string }
 	json.NewDecoder(resp.Body).Decode(&h)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusServiceUnavailable || h.Status != "unavailable" {
-		t.Errorf("health during the outage: %d %+v", resp.StatusCode, h)
+	if resp.StatusCode != http.StatusOK || h.Status != "unavailable" {
+		t.Errorf("/healthz during the outage: %d %+v, want 200 unavailable", resp.StatusCode, h)
+	}
+	resp, err = http.Get(e.srv.URL + PathReady)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("/readyz during the outage: %d, want 503", resp.StatusCode)
 	}
 
 	proxy.cut(false)

@@ -414,7 +414,8 @@ func firstOfContact(tx *bolt.Tx, contactID string) uint64 {
 // update runs fn in a write transaction shared with the writes queued
 // meanwhile, and returns once the transaction is durable. fn may run more
 // than once (when another write of its batch fails), so it must only touch
-// the transaction.
+// the transaction; and it may run after update returned ctx's error, so
+// callers read what fn sets only when update returned nil.
 func (s *BoltStore) update(ctx context.Context, fn func(*bolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -740,7 +741,7 @@ func (s *BoltStore) Subscribe(ctx context.Context, contactID, channelID string) 
 		}
 		return b.Put(k, encodeTime(s.now()))
 	})
-	return added, err
+	return err == nil && added, err
 }
 
 // Unsubscribe implements Store.
@@ -755,7 +756,7 @@ func (s *BoltStore) Unsubscribe(ctx context.Context, contactID, channelID string
 		}
 		return b.Delete(k)
 	})
-	return removed, err
+	return err == nil && removed, err
 }
 
 // Subscribers implements Store.

@@ -94,11 +94,9 @@ func (s *Service) Get(ctx context.Context, contactID string) (*Contact, error) {
 // question where the location forbids duplicates: it updates the contact a
 // first attempt created instead of adding a second one.
 func (s *Service) Create(ctx context.Context, params CreateParams) (*Contact, error) {
-	loc, err := s.location(params.LocationID)
-	if err != nil {
+	if err := s.fillLocation(&params.LocationID); err != nil {
 		return nil, err
 	}
-	params.LocationID = loc
 	if err := checkCustomFields(params.CustomFields); err != nil {
 		return nil, err
 	}
@@ -123,11 +121,9 @@ func (s *Service) Update(ctx context.Context, contactID string, params UpdatePar
 // Upsert creates a contact, or updates the one HighLevel's duplicate rules
 // match; UpsertResult.New tells which.
 func (s *Service) Upsert(ctx context.Context, params UpsertParams) (*UpsertResult, error) {
-	loc, err := s.location(params.LocationID)
-	if err != nil {
+	if err := s.fillLocation(&params.LocationID); err != nil {
 		return nil, err
 	}
-	params.LocationID = loc
 	if err := checkCustomFields(params.CustomFields); err != nil {
 		return nil, err
 	}
@@ -151,11 +147,9 @@ func (s *Service) Delete(ctx context.Context, contactID string) error {
 // List returns one page of GET /contacts/, which HighLevel deprecates in
 // favour of Search. ListAll walks every page.
 func (s *Service) List(ctx context.Context, opts ListOptions) (*ListResult, error) {
-	loc, err := s.location(opts.LocationID)
-	if err != nil {
+	if err := s.fillLocation(&opts.LocationID); err != nil {
 		return nil, err
 	}
-	opts.LocationID = loc
 	if opts.Limit < 0 || opts.Limit > 100 {
 		return nil, api.InvalidParam("Limit", fmt.Sprintf("must be at most 100 (0 for HighLevel's default of 20), got %d", opts.Limit))
 	}
@@ -223,11 +217,9 @@ type pageState[O any] struct {
 // It changes nothing, so it is retried like a GET and needs only the
 // contacts.readonly scope. SearchAll walks every page.
 func (s *Service) Search(ctx context.Context, params SearchParams) (*SearchResult, error) {
-	loc, err := s.location(params.LocationID)
-	if err != nil {
+	if err := s.fillLocation(&params.LocationID); err != nil {
 		return nil, err
 	}
-	params.LocationID = loc
 	if err := checkSearch(&params); err != nil {
 		return nil, err
 	}
@@ -289,11 +281,9 @@ func (s *Service) SearchAll(ctx context.Context, params SearchParams) iter.Seq2[
 // unique identifier decides. No match gives an error for which
 // ghl.IsNotFound is true. FindByEmail and FindByPhone add a fallback.
 func (s *Service) GetDuplicate(ctx context.Context, opts DuplicateOptions) (*Contact, error) {
-	loc, err := s.location(opts.LocationID)
-	if err != nil {
+	if err := s.fillLocation(&opts.LocationID); err != nil {
 		return nil, err
 	}
-	opts.LocationID = loc
 	if strings.TrimSpace(opts.Email) == "" && strings.TrimSpace(opts.Phone) == "" {
 		return nil, api.InvalidParam("Email", "Email or Phone must be set")
 	}
@@ -346,11 +336,9 @@ func (s *Service) ListByBusiness(ctx context.Context, businessID string, opts Bu
 	if err != nil {
 		return nil, err
 	}
-	loc, err := s.location(opts.LocationID)
-	if err != nil {
+	if err := s.fillLocation(&opts.LocationID); err != nil {
 		return nil, err
 	}
-	opts.LocationID = loc
 	if opts.Limit < 0 {
 		return nil, api.InvalidParam("Limit", "must not be negative")
 	}
@@ -420,11 +408,9 @@ func (s *Service) BulkRemoveTags(ctx context.Context, params BulkTagsParams) (*B
 }
 
 func (s *Service) bulkTags(ctx context.Context, action string, params BulkTagsParams) (*BulkTagsResult, error) {
-	loc, err := s.location(params.LocationID)
-	if err != nil {
+	if err := s.fillLocation(&params.LocationID); err != nil {
 		return nil, err
 	}
-	params.LocationID = loc
 	if err := checkList("ContactIDs", params.ContactIDs); err != nil {
 		return nil, err
 	}
@@ -467,8 +453,7 @@ func (s *Service) BulkRemoveFromBusiness(ctx context.Context, params BulkBusines
 }
 
 func (s *Service) bulkBusiness(ctx context.Context, businessID *string, params BulkBusinessParams) (*BulkBusinessResult, error) {
-	loc, err := s.location(params.LocationID)
-	if err != nil {
+	if err := s.fillLocation(&params.LocationID); err != nil {
 		return nil, err
 	}
 	if err := checkList("ContactIDs", params.ContactIDs); err != nil {
@@ -479,7 +464,7 @@ func (s *Service) bulkBusiness(ctx context.Context, businessID *string, params B
 			return nil, api.InvalidParam("ContactIDs", fmt.Sprintf("IDs are at most 50 characters, got %d", len(id)))
 		}
 	}
-	body := bulkBusinessBody{LocationID: loc, IDs: params.ContactIDs, BusinessID: businessID}
+	body := bulkBusinessBody{LocationID: params.LocationID, IDs: params.ContactIDs, BusinessID: businessID}
 	var out BulkBusinessResult
 	if _, err := s.client.Do(ctx, &ghl.Request{Method: http.MethodPost, Path: "/contacts/bulk/business", Body: body}, &out); err != nil {
 		return nil, err
@@ -588,18 +573,20 @@ func (s *Service) doSucceeded(ctx context.Context, r *ghl.Request) error {
 	return api.Succeeded(ctx, s.client, r)
 }
 
-// location returns id, or the client's default location when id is empty.
-func (s *Service) location(id string) (string, error) {
-	if id != "" {
-		if strings.TrimSpace(id) == "" {
-			return "", api.InvalidParam("LocationID", "must not be blank")
+// fillLocation sets an empty *id, a request's LocationID, to the client's
+// default location, and refuses a blank one or none at all.
+func (s *Service) fillLocation(id *string) error {
+	if *id != "" {
+		if strings.TrimSpace(*id) == "" {
+			return api.InvalidParam("LocationID", "must not be blank")
 		}
-		return id, nil
+		return nil
 	}
 	if def := s.client.LocationID(); def != "" {
-		return def, nil
+		*id = def
+		return nil
 	}
-	return "", api.InvalidParam("LocationID", "must be set when the client has no default location (ghl.WithLocationID)")
+	return api.InvalidParam("LocationID", "must be set when the client has no default location (ghl.WithLocationID)")
 }
 
 // idPath checks one ID and fills it into format.

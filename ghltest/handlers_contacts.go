@@ -55,19 +55,22 @@ type contactWire struct {
 	SearchAfter        []any                 `json:"searchAfter,omitempty"`
 }
 
-func renderContact(c *Contact) *contactWire {
-	cf := make([]customFieldWire, len(c.CustomFields))
-	for i, f := range c.CustomFields {
+// renderCustomFields renders custom field values as responses and
+// webhooks carry them: {"id", "value"}, the id standing for the key a
+// request named the field by.
+func renderCustomFields(fields []CustomField) []customFieldWire {
+	out := make([]customFieldWire, len(fields))
+	for i, f := range fields {
 		id := f.ID
 		if id == "" {
 			id = f.Key
 		}
-		cf[i] = customFieldWire{ID: id, Value: f.Value}
+		out[i] = customFieldWire{ID: id, Value: f.Value}
 	}
-	tags := slices.Clone(c.Tags)
-	if tags == nil {
-		tags = []string{}
-	}
+	return out
+}
+
+func renderContact(c *Contact) *contactWire {
 	cp := copyContact(*c)
 	return &contactWire{
 		ID:                 c.ID,
@@ -98,8 +101,8 @@ func renderContact(c *Contact) *contactWire {
 		DND:                c.DND,
 		DNDSettings:        cp.DNDSettings,
 		InboundDNDSettings: cp.InboundDNDSettings,
-		Tags:               tags,
-		CustomFields:       cf,
+		Tags:               nonNil(slices.Clone(c.Tags)),
+		CustomFields:       renderCustomFields(c.CustomFields),
 		Followers:          cp.Followers,
 		AttributionSource:  cp.AttributionSource,
 		DateAdded:          isoTime(c.DateAdded),
@@ -181,6 +184,17 @@ const (
 	patchUpdate
 	patchUpsert
 )
+
+// readContact reads a contact DTO body (see parseContact), answering 400
+// or 422 when it is not one.
+func (c *call) readContact(mode patchMode) (*contactPatch, bool) {
+	f, ok := c.parseBody()
+	if !ok {
+		return nil, false
+	}
+	p := parseContact(f, mode)
+	return p, c.valid(f)
+}
 
 // parseContact validates a contact body. Properties the mode's DTO does not
 // declare are rejected ("property x should not exist"), as HighLevel's
@@ -407,13 +421,8 @@ func (c *call) duplicate(d *contactRec, field string) {
 }
 
 func (s *Server) createContact(c *call) {
-	f, ok := c.parseBody()
+	p, ok := c.readContact(patchCreate)
 	if !ok {
-		return
-	}
-	p := parseContact(f, patchCreate)
-	if len(f.errs) > 0 {
-		c.invalid(f.errs)
 		return
 	}
 	if p.locationID != c.tok.locationID {
@@ -480,13 +489,8 @@ func (s *Server) updateContact(c *call) {
 	if !ok {
 		return
 	}
-	f, ok := c.parseBody()
+	p, ok := c.readContact(patchUpdate)
 	if !ok {
-		return
-	}
-	p := parseContact(f, patchUpdate)
-	if len(f.errs) > 0 {
-		c.invalid(f.errs)
 		return
 	}
 	if s.updateFromPatch(c, rec, p) {
@@ -505,13 +509,8 @@ func (s *Server) deleteContactRoute(c *call) {
 }
 
 func (s *Server) upsertContact(c *call) {
-	f, ok := c.parseBody()
+	p, ok := c.readContact(patchUpsert)
 	if !ok {
-		return
-	}
-	p := parseContact(f, patchUpsert)
-	if len(f.errs) > 0 {
-		c.invalid(f.errs)
 		return
 	}
 	if p.locationID != c.tok.locationID {
@@ -730,18 +729,12 @@ func (s *Server) addTags(c *call)    { s.changeTags(c, true) }
 func (s *Server) removeTags(c *call) { s.changeTags(c, false) }
 
 func (s *Server) changeTags(c *call, add bool) {
-	rec, ok := s.contactFor(c)
+	rec, f, ok := s.contactBody(c, "tags")
 	if !ok {
 		return
 	}
-	f, ok := c.parseBody()
-	if !ok {
-		return
-	}
-	f.allow("tags")
 	tags, _ := f.strs("tags", true)
-	if len(f.errs) > 0 {
-		c.invalid(f.errs)
+	if !c.valid(f) {
 		return
 	}
 	s.applyTags(rec, normalizeTags(tags), add, false)
@@ -787,18 +780,12 @@ func (s *Server) addFollowers(c *call)    { s.changeFollowers(c, true) }
 func (s *Server) removeFollowers(c *call) { s.changeFollowers(c, false) }
 
 func (s *Server) changeFollowers(c *call, add bool) {
-	rec, ok := s.contactFor(c)
+	rec, f, ok := s.contactBody(c, "followers")
 	if !ok {
 		return
 	}
-	f, ok := c.parseBody()
-	if !ok {
-		return
-	}
-	f.allow("followers")
 	followers, _ := f.strs("followers", true)
-	if len(f.errs) > 0 {
-		c.invalid(f.errs)
+	if !c.valid(f) {
 		return
 	}
 	changed := []string{}
@@ -831,17 +818,11 @@ func (s *Server) changeFollowers(c *call, add bool) {
 }
 
 func (s *Server) addCampaign(c *call) {
-	rec, ok := s.contactFor(c)
+	rec, f, ok := s.contactBody(c)
 	if !ok {
 		return
 	}
-	f, ok := c.parseBody()
-	if !ok {
-		return
-	}
-	f.allow()
-	if len(f.errs) > 0 {
-		c.invalid(f.errs)
+	if !c.valid(f) {
 		return
 	}
 	if id := c.param("campaignId"); !slices.Contains(rec.campaigns, id) {
@@ -870,17 +851,12 @@ func (s *Server) removeAllCampaigns(c *call) {
 }
 
 func (s *Server) workflowBody(c *call) bool {
-	f, ok := c.parseBody()
+	f, ok := c.readBody("eventStartTime")
 	if !ok {
 		return false
 	}
-	f.allow("eventStartTime")
 	f.date("eventStartTime", false)
-	if len(f.errs) > 0 {
-		c.invalid(f.errs)
-		return false
-	}
-	return true
+	return c.valid(f)
 }
 
 func (s *Server) addWorkflow(c *call) {
@@ -953,11 +929,7 @@ func (s *Server) listAppointments(c *call) {
 	if !ok {
 		return
 	}
-	out := make([]appointmentWire, len(rec.appointments))
-	for i, a := range rec.appointments {
-		out[i] = renderAppointment(a)
-	}
-	c.json(http.StatusOK, map[string]any{"events": out})
+	c.json(http.StatusOK, map[string]any{"events": mapEach(rec.appointments, renderAppointment)})
 }
 
 type bulkTagError struct {
@@ -977,11 +949,10 @@ type bulkTagResult struct {
 
 func (s *Server) bulkTags(c *call) {
 	typ := c.param("type")
-	f, ok := c.parseBody()
+	f, ok := c.readBody("contacts", "tags", "locationId", "removeAllTags")
 	if !ok {
 		return
 	}
-	f.allow("contacts", "tags", "locationId", "removeAllTags")
 	if typ != "add" && typ != "remove" {
 		f.errs = append(f.errs, "type must be one of the following values: add, remove")
 	}
@@ -992,8 +963,7 @@ func (s *Server) bulkTags(c *call) {
 	if removeAll && typ == "add" {
 		f.errs = append(f.errs, "removeAllTags can only be used with remove type")
 	}
-	if len(f.errs) > 0 {
-		c.invalid(f.errs)
+	if !c.valid(f) {
 		return
 	}
 	if loc != c.tok.locationID {
@@ -1035,19 +1005,17 @@ func nonNil(s []string) []string {
 }
 
 func (s *Server) bulkBusiness(c *call) {
-	f, ok := c.parseBody()
+	f, ok := c.readBody("locationId", "ids", "businessId")
 	if !ok {
 		return
 	}
-	f.allow("locationId", "ids", "businessId")
 	loc, _ := f.str("locationId", true, false)
 	ids, _ := f.strs("ids", true)
 	if !f.has("businessId") {
 		f.errs = append(f.errs, "businessId must be a string")
 	}
 	biz, _ := f.str("businessId", false, true)
-	if len(f.errs) > 0 {
-		c.invalid(f.errs)
+	if !c.valid(f) {
 		return
 	}
 	if loc != c.tok.locationID {

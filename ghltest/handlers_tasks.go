@@ -20,6 +20,27 @@ func (s *Server) contactFor(c *call) (*contactRec, bool) {
 	return rec, true
 }
 
+// contactBody starts a handler that writes to a contact's sub-resource:
+// the contact of the path (see contactFor), then the body (see readBody).
+func (s *Server) contactBody(c *call, allowed ...string) (*contactRec, *fields, bool) {
+	rec, ok := s.contactFor(c)
+	if !ok {
+		return nil, nil, false
+	}
+	f, ok := c.readBody(allowed...)
+	return rec, f, ok
+}
+
+// mapEach returns f of each item, in order: a contact's sub-resources
+// rendered for a list answer, or copied for a read accessor.
+func mapEach[T, W any](items []*T, f func(*T) W) []W {
+	out := make([]W, len(items))
+	for i, it := range items {
+		out[i] = f(it)
+	}
+	return out
+}
+
 type taskWire struct {
 	ID         string `json:"id"`
 	Title      string `json:"title"`
@@ -55,32 +76,22 @@ func (s *Server) listTasks(c *call) {
 	if !ok {
 		return
 	}
-	out := make([]taskWire, len(rec.tasks))
-	for i, t := range rec.tasks {
-		out[i] = renderTask(t)
-	}
-	c.json(http.StatusOK, map[string]any{"tasks": out})
+	c.json(http.StatusOK, map[string]any{"tasks": mapEach(rec.tasks, renderTask)})
 }
 
 var taskFields = []string{"title", "body", "dueDate", "completed", "assignedTo"}
 
 func (s *Server) createTask(c *call) {
-	rec, ok := s.contactFor(c)
+	rec, f, ok := s.contactBody(c, taskFields...)
 	if !ok {
 		return
 	}
-	f, ok := c.parseBody()
-	if !ok {
-		return
-	}
-	f.allow(taskFields...)
 	title, _ := f.str("title", true, false)
 	body, _ := f.str("body", false, false)
 	due, _ := f.date("dueDate", true)
 	completed, _ := f.boolean("completed", true)
 	assigned, _ := f.str("assignedTo", false, false)
-	if len(f.errs) > 0 {
-		c.invalid(f.errs)
+	if !c.valid(f) {
 		return
 	}
 	t := &Task{
@@ -123,11 +134,10 @@ func (s *Server) updateTask(c *call) {
 	if !ok {
 		return
 	}
-	f, ok := c.parseBody()
+	f, ok := c.readBody(taskFields...)
 	if !ok {
 		return
 	}
-	f.allow(taskFields...)
 	title, hasTitle := f.str("title", false, false)
 	body, hasBody := f.str("body", false, false)
 	due, hasDue := f.date("dueDate", false)
@@ -136,8 +146,7 @@ func (s *Server) updateTask(c *call) {
 	if hasTitle && title == "" {
 		f.errs = append(f.errs, "title should not be empty")
 	}
-	if len(f.errs) > 0 {
-		c.invalid(f.errs)
+	if !c.valid(f) {
 		return
 	}
 	wasCompleted := t.Completed
@@ -167,14 +176,12 @@ func (s *Server) completeTask(c *call) {
 	if !ok {
 		return
 	}
-	f, ok := c.parseBody()
+	f, ok := c.readBody("completed")
 	if !ok {
 		return
 	}
-	f.allow("completed")
 	completed, _ := f.boolean("completed", true)
-	if len(f.errs) > 0 {
-		c.invalid(f.errs)
+	if !c.valid(f) {
 		return
 	}
 	was := t.Completed
@@ -226,30 +233,20 @@ func (s *Server) listNotes(c *call) {
 	if !ok {
 		return
 	}
-	out := make([]noteWire, len(rec.notes))
-	for i, n := range rec.notes {
-		out[i] = renderNote(n)
-	}
-	c.json(http.StatusOK, map[string]any{"notes": out})
+	c.json(http.StatusOK, map[string]any{"notes": mapEach(rec.notes, renderNote)})
 }
 
 func (s *Server) createNote(c *call) {
-	rec, ok := s.contactFor(c)
+	rec, f, ok := s.contactBody(c, noteFields...)
 	if !ok {
 		return
 	}
-	f, ok := c.parseBody()
-	if !ok {
-		return
-	}
-	f.allow(noteFields...)
 	body, _ := f.str("body", true, false)
 	userID, _ := f.str("userId", false, false)
 	title, _ := f.str("title", false, false)
 	color, _ := f.str("color", false, false)
 	pinned, _ := f.boolean("pinned", false)
-	if len(f.errs) > 0 {
-		c.invalid(f.errs)
+	if !c.valid(f) {
 		return
 	}
 	n := &Note{
@@ -292,11 +289,10 @@ func (s *Server) updateNote(c *call) {
 	if !ok {
 		return
 	}
-	f, ok := c.parseBody()
+	f, ok := c.readBody(noteFields...)
 	if !ok {
 		return
 	}
-	f.allow(noteFields...)
 	body, hasBody := f.str("body", false, false)
 	userID, hasUser := f.str("userId", false, false)
 	title, hasTitle := f.str("title", false, false)
@@ -305,8 +301,7 @@ func (s *Server) updateNote(c *call) {
 	if hasBody && body == "" {
 		f.errs = append(f.errs, "body should not be empty")
 	}
-	if len(f.errs) > 0 {
-		c.invalid(f.errs)
+	if !c.valid(f) {
 		return
 	}
 	if hasBody {

@@ -19,17 +19,25 @@ type apiError struct {
 	Meta       any    `json:"meta,omitempty"`
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
+// encodeJSON encodes a response body as HighLevel does, without HTML
+// escaping.
+func encodeJSON(v any) []byte {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
 		panic(fmt.Sprintf("ghltest: encoding response: %v", err)) // our own types always encode
 	}
+	return buf.Bytes()
+}
+
+func writeBody(w http.ResponseWriter, status int, body []byte) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	_, _ = w.Write(body)
 }
+
+func writeJSON(w http.ResponseWriter, status int, v any) { writeBody(w, status, encodeJSON(v)) }
 
 // writeError writes {"statusCode", "message", "error"}; message is a string
 // or a []string.
@@ -48,23 +56,13 @@ type call struct {
 	out    []byte
 }
 
-func (c *call) json(status int, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		panic(fmt.Sprintf("ghltest: encoding response: %v", err))
-	}
-	c.status, c.out = status, buf.Bytes()
-}
+func (c *call) json(status int, v any) { c.status, c.out = status, encodeJSON(v) }
 
 func (c *call) flush(w http.ResponseWriter) {
 	if c.status == 0 {
 		panic("ghltest: handler wrote no response")
 	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(c.status)
-	_, _ = w.Write(c.out)
+	writeBody(w, c.status, c.out)
 }
 
 func (c *call) error(status int, message any) {
@@ -115,6 +113,26 @@ func (c *call) parseBody() (*fields, bool) {
 		return nil, false
 	}
 	return f, true
+}
+
+// readBody is parseBody followed by allow(allowed...): the start of every
+// handler whose DTO is a fixed list of properties.
+func (c *call) readBody(allowed ...string) (*fields, bool) {
+	f, ok := c.parseBody()
+	if ok {
+		f.allow(allowed...)
+	}
+	return f, ok
+}
+
+// valid answers 422 with f's messages and returns false when reading the
+// body collected any; handlers change nothing before it returns true.
+func (c *call) valid(f *fields) bool {
+	if len(f.errs) > 0 {
+		c.invalid(f.errs)
+		return false
+	}
+	return true
 }
 
 // allow reports every top-level property not in names, as NestJS's

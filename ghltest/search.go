@@ -101,11 +101,10 @@ func compareValues(a, b any) int {
 // searchAfter cursors. Sorting by dateAdded (the default, newest first)
 // walks the location's index directly.
 func (s *Server) searchContacts(c *call) {
-	f, ok := c.parseBody()
+	f, ok := c.readBody("locationId", "page", "pageLimit", "searchAfter", "filters", "sort", "query")
 	if !ok {
 		return
 	}
-	f.allow("locationId", "page", "pageLimit", "searchAfter", "filters", "sort", "query")
 	loc, _ := f.str("locationId", true, false)
 	page, pageLimit := 1, searchDefaultPageLimit
 	if v, ok := f.number("page"); ok {
@@ -144,8 +143,7 @@ func (s *Server) searchContacts(c *call) {
 	} else if page*pageLimit > searchMaxWindow {
 		f.errs = append(f.errs, fmt.Sprintf("page * pageLimit must not exceed %d; use searchAfter to go further", searchMaxWindow))
 	}
-	if len(f.errs) > 0 {
-		c.invalid(f.errs)
+	if !c.valid(f) {
 		return
 	}
 	if loc != c.tok.locationID {

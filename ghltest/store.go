@@ -381,16 +381,29 @@ func (s *Server) UpdateContact(c Contact) (Contact, bool) {
 // DeleteContact removes a contact with its tasks and notes, emitting
 // ContactDelete. It reports whether the contact existed.
 func (s *Server) DeleteContact(id string) bool {
+	return withContact(s, id, func(rec *contactRec) bool {
+		s.deleteContact(rec)
+		s.emitContact(evContactDelete, rec)
+		return true
+	})
+}
+
+// withContact returns f of the contact id, run under the server's lock;
+// without such a contact it returns T's zero value.
+func withContact[T any](s *Server, id string, f func(*contactRec) T) T {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rec, ok := s.contacts[id]
 	if !ok {
-		return false
+		var zero T
+		return zero
 	}
-	s.deleteContact(rec)
-	s.emitContact(evContactDelete, rec)
-	return true
+	return f(rec)
 }
+
+// valueOf is *p: the copy a read accessor hands out of what the server
+// stores by pointer.
+func valueOf[T any](p *T) T { return *p }
 
 // AddBusiness stores a business (ID generated when empty) and returns it.
 func (s *Server) AddBusiness(b Business) Business {
@@ -444,17 +457,7 @@ func (s *Server) AddTask(t Task) Task {
 
 // Tasks returns the tasks of a contact in creation order.
 func (s *Server) Tasks(contactID string) []Task {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	rec, ok := s.contacts[contactID]
-	if !ok {
-		return nil
-	}
-	out := make([]Task, len(rec.tasks))
-	for i, t := range rec.tasks {
-		out[i] = *t
-	}
-	return out
+	return withContact(s, contactID, func(rec *contactRec) []Task { return mapEach(rec.tasks, valueOf) })
 }
 
 // AddNote stores a note on its contact (which must exist) and emits
@@ -477,17 +480,7 @@ func (s *Server) AddNote(n Note) Note {
 
 // Notes returns the notes of a contact in creation order.
 func (s *Server) Notes(contactID string) []Note {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	rec, ok := s.contacts[contactID]
-	if !ok {
-		return nil
-	}
-	out := make([]Note, len(rec.notes))
-	for i, n := range rec.notes {
-		out[i] = *n
-	}
-	return out
+	return withContact(s, contactID, func(rec *contactRec) []Note { return mapEach(rec.notes, valueOf) })
 }
 
 // AddAppointment stores an appointment on its contact (which must exist)
@@ -520,57 +513,38 @@ func (s *Server) AddAppointment(a Appointment) Appointment {
 // DeleteAppointment removes an appointment and emits AppointmentDelete. It
 // reports whether it existed.
 func (s *Server) DeleteAppointment(contactID, id string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	rec, ok := s.contacts[contactID]
-	if !ok {
-		return false
-	}
-	for i, a := range rec.appointments {
-		if a.ID == id {
-			rec.appointments = slices.Delete(rec.appointments, i, i+1)
-			s.emitAppointment(evAppointmentDelete, a)
-			return true
+	return withContact(s, contactID, func(rec *contactRec) bool {
+		for i, a := range rec.appointments {
+			if a.ID == id {
+				rec.appointments = slices.Delete(rec.appointments, i, i+1)
+				s.emitAppointment(evAppointmentDelete, a)
+				return true
+			}
 		}
-	}
-	return false
+		return false
+	})
 }
 
 // Appointments returns the appointments of a contact.
 func (s *Server) Appointments(contactID string) []Appointment {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	rec, ok := s.contacts[contactID]
-	if !ok {
-		return nil
-	}
-	out := make([]Appointment, len(rec.appointments))
-	for i, a := range rec.appointments {
-		out[i] = *a
-		out[i].Users = slices.Clone(a.Users)
-		out[i].AssignedResources = slices.Clone(a.AssignedResources)
-	}
-	return out
+	return withContact(s, contactID, func(rec *contactRec) []Appointment {
+		return mapEach(rec.appointments, func(a *Appointment) Appointment {
+			cp := *a
+			cp.Users = slices.Clone(a.Users)
+			cp.AssignedResources = slices.Clone(a.AssignedResources)
+			return cp
+		})
+	})
 }
 
 // Campaigns returns the IDs of the campaigns a contact was added to.
 func (s *Server) Campaigns(contactID string) []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if rec, ok := s.contacts[contactID]; ok {
-		return slices.Clone(rec.campaigns)
-	}
-	return nil
+	return withContact(s, contactID, func(rec *contactRec) []string { return slices.Clone(rec.campaigns) })
 }
 
 // Workflows returns the IDs of the workflows a contact was added to.
 func (s *Server) Workflows(contactID string) []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if rec, ok := s.contacts[contactID]; ok {
-		return slices.Clone(rec.workflows)
-	}
-	return nil
+	return withContact(s, contactID, func(rec *contactRec) []string { return slices.Clone(rec.workflows) })
 }
 
 func copyContact(c Contact) Contact {

@@ -327,14 +327,6 @@ func (q *hookQueue) deliver(target string, it hookItem) WebhookDelivery {
 // Event payloads, as documented in webhook-events/*.md.
 
 func contactPayload(c *Contact, withDND bool) map[string]any {
-	cf := make([]customFieldWire, len(c.CustomFields))
-	for i, f := range c.CustomFields {
-		id := f.ID
-		if id == "" {
-			id = f.Key
-		}
-		cf[i] = customFieldWire{ID: id, Value: f.Value}
-	}
 	p := map[string]any{
 		"locationId":   c.LocationID,
 		"id":           c.ID,
@@ -342,7 +334,7 @@ func contactPayload(c *Contact, withDND bool) map[string]any {
 		"dnd":          c.DND,
 		"tags":         nonNil(slices.Clone(c.Tags)),
 		"attachments":  []any{},
-		"customFields": cf,
+		"customFields": renderCustomFields(c.CustomFields),
 	}
 	for k, v := range map[string]string{
 		"address1": c.Address1, "city": c.City, "state": c.State, "companyName": c.CompanyName,

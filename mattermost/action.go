@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"sync"
 )
 
 // ActionRequest is what Mattermost POSTs to a button's integration URL when
@@ -73,8 +72,7 @@ type ActionFunc func(ctx context.Context, req *ActionRequest) (*ActionResponse, 
 type ActionHandler struct {
 	signer *Signer
 	cfg    *handlerConfig
-	mu     sync.RWMutex
-	routes map[string]ActionFunc
+	routes routes[ActionFunc]
 }
 
 // ExpiredActionText is shown to a user who clicks a button whose signature
@@ -90,7 +88,7 @@ func NewActionHandler(signer *Signer, opts ...HandlerOption) (*ActionHandler, er
 	if err != nil {
 		return nil, err
 	}
-	return &ActionHandler{signer: signer, cfg: cfg, routes: map[string]ActionFunc{}}, nil
+	return &ActionHandler{signer: signer, cfg: cfg}, nil
 }
 
 // Handle routes clicks on buttons made with Signer.Integration(url, action,
@@ -100,9 +98,7 @@ func (h *ActionHandler) Handle(action string, fn ActionFunc) {
 	if action == "" || fn == nil {
 		panic("mattermost: ActionHandler.Handle needs an action name and a func")
 	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.routes[action] = fn
+	h.routes.set(action, fn)
 }
 
 // ServeHTTP handles one click.
@@ -134,9 +130,7 @@ func (h *ActionHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	action := tok.Name
-	h.mu.RLock()
-	fn := h.routes[action]
-	h.mu.RUnlock()
+	fn := h.routes.get(action)
 	if fn == nil {
 		h.cfg.warn(r, "mattermost: no handler for signed action", "action", action)
 		writeJSON(w, http.StatusOK, &ActionResponse{EphemeralText: "This button is no longer supported."})

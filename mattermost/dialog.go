@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -100,8 +99,7 @@ type DialogFunc func(ctx context.Context, sub *DialogSubmission) (*DialogRespons
 type DialogHandler struct {
 	signer *Signer
 	cfg    *handlerConfig
-	mu     sync.RWMutex
-	routes map[string]DialogFunc
+	routes routes[DialogFunc]
 }
 
 // ExpiredDialogText is shown in a dialog whose signed state has expired.
@@ -116,7 +114,7 @@ func NewDialogHandler(signer *Signer, opts ...HandlerOption) (*DialogHandler, er
 	if err != nil {
 		return nil, err
 	}
-	return &DialogHandler{signer: signer, cfg: cfg, routes: map[string]DialogFunc{}}, nil
+	return &DialogHandler{signer: signer, cfg: cfg}, nil
 }
 
 // Handle routes submissions of dialogs with callbackID to fn. It panics on
@@ -125,9 +123,7 @@ func (h *DialogHandler) Handle(callbackID string, fn DialogFunc) {
 	if callbackID == "" || fn == nil {
 		panic("mattermost: DialogHandler.Handle needs a callback ID and a func")
 	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.routes[callbackID] = fn
+	h.routes.set(callbackID, fn)
 }
 
 // Open signs values into d's state (bound to d.CallbackID, to bind's
@@ -185,9 +181,7 @@ func (h *DialogHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		refuse(w, http.StatusForbidden)
 		return
 	}
-	h.mu.RLock()
-	fn := h.routes[sub.CallbackID]
-	h.mu.RUnlock()
+	fn := h.routes.get(sub.CallbackID)
 	if fn == nil {
 		h.cfg.warn(r, "mattermost: no handler for dialog", "callback_id", sub.CallbackID)
 		writeJSON(w, http.StatusOK, &DialogResponse{Error: "This form is no longer supported."})

@@ -480,6 +480,8 @@ func TestActionRefusesForgeries(t *testing.T) {
 		{"other secret", otherIn.Context, 403},
 		{"dialog state as context", map[string]any{mattermost.ContextKey: state}, 403},
 		{"not a string", map[string]any{mattermost.ContextKey: map[string]any{"x": 1}}, 403},
+		{"mac altered", map[string]any{mattermost.ContextKey: mattermost.TamperMAC(t, goodTok)}, 403},
+		{"re-spelled", map[string]any{mattermost.ContextKey: mattermost.Respellings(t, goodTok)[0]}, 403},
 	}
 	for _, tt := range tests {
 		ar := &mattermost.ActionRequest{UserID: e.alice.ID, UserName: "alice", PostID: "p", Context: tt.context}
@@ -694,7 +696,8 @@ func TestDialogRefusesForgeries(t *testing.T) {
 		{"state of another dialog", "create_task", otherCallback, 403},
 		{"callback renamed", "delete_contact", good, 403},
 		{"button token as state", "create_task", action.Context[mattermost.ContextKey].(string), 403},
-		{"altered", "create_task", good[:len(good)-3] + "AAA", 403},
+		{"mac altered", "create_task", mattermost.TamperMAC(t, good), 403},
+		{"re-spelled", "create_task", mattermost.Respellings(t, good)[0], 403},
 	}
 	for _, tt := range tests {
 		sub := &mattermost.DialogSubmission{Type: mattermost.DialogSubmitted, CallbackID: tt.callback, State: tt.state,

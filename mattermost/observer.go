@@ -10,6 +10,9 @@ import (
 // RequestInfo describes one attempt of a request to Mattermost, for an
 // observer given with WithObserver (metrics, tracing). It carries no
 // token, ID or query string.
+//
+// Its fields are those of ghl.RequestInfo, so that one observer function
+// can serve both clients after a conversion.
 type RequestInfo struct {
 	Method string // GET, POST, ...
 	// Route is the path template, such as "/api/v4/posts/{id}/thread":
@@ -18,7 +21,8 @@ type RequestInfo struct {
 	// Status is Mattermost's HTTP status, or 0 when no answer came (Err).
 	Status int
 	// Attempt is 1 for the first try, 2 for the first retry, and so on.
-	Attempt  int
+	Attempt int
+	// Duration is the attempt's time.
 	Duration time.Duration
 	// Err is the transport's error when no answer came.
 	Err error
@@ -49,11 +53,5 @@ var routeWords = map[string]bool{
 // hooks returns what the retrying transport reports to; logger is the
 // redacting logger.
 func (cfg *config) hooks(logger *slog.Logger) httpretry.Hooks {
-	h := httpretry.Hooks{Logger: logger, Words: routeWords}
-	if fn := cfg.observer; fn != nil {
-		h.Observe = func(a httpretry.Attempt) {
-			fn(RequestInfo{Method: a.Method, Route: a.Route, Status: a.Status, Attempt: a.N, Duration: a.Duration, Err: a.Err})
-		}
-	}
-	return h
+	return httpretry.Hooks{Logger: logger, Words: routeWords, Observe: httpretry.Observer(cfg.observer)}
 }

@@ -282,7 +282,11 @@ func (s *Signer) VerifyToken(kind, token string) (*Token, error) {
 	if !ok {
 		return nil, ErrBadSignature
 	}
-	got, err := base64.RawURLEncoding.DecodeString(sig)
+	// Strict: a token has exactly one spelling. The lenient decoder ignores
+	// the unused low bits of the last character, so several strings would
+	// carry one MAC and anything remembering tokens by their text could be
+	// bypassed by re-spelling one.
+	got, err := base64.RawURLEncoding.Strict().DecodeString(sig)
 	if err != nil {
 		return nil, ErrBadSignature
 	}
@@ -295,7 +299,7 @@ func (s *Signer) VerifyToken(kind, token string) (*Token, error) {
 	if !valid {
 		return nil, ErrBadSignature
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(body)
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(body)
 	if err != nil {
 		return nil, ErrBadSignature
 	}

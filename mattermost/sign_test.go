@@ -198,6 +198,86 @@ func TestNewSignerRejects(t *testing.T) {
 	}
 }
 
+// TestSignerOneSpelling holds the promise that a signed token has exactly
+// one accepted spelling. A 32-byte MAC is 43 base64 characters whose last
+// carries 2 bits no byte uses; the lenient decoder ignores them, so four
+// strings carried one MAC and a guard remembering tokens by their text
+// could be passed by re-spelling one. Fails with the lenient decoder.
+func TestSignerOneSpelling(t *testing.T) {
+	t.Parallel()
+	clock := &fakeClock{time.Date(2024, 7, 1, 12, 0, 0, 0, time.UTC)}
+	s := newTestSigner(t, clock)
+	button, err := s.Sign(KindAction, "complete", map[string]string{"task": "t1"}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	state, err := s.Sign(KindDialog, "create_task", map[string]string{"contact": "c1"}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ kind, tok string }{{KindAction, button}, {KindDialog, state}} {
+		if _, _, err := s.Verify(tc.kind, tc.tok); err != nil {
+			t.Fatalf("%s: the canonical token is refused: %v", tc.kind, err)
+		}
+		for _, other := range respellings(t, tc.tok) {
+			if _, _, err := s.Verify(tc.kind, other); !errors.Is(err, ErrBadSignature) {
+				t.Errorf("%s re-spelled as %q: err = %v, want ErrBadSignature", tc.kind, other, err)
+			}
+		}
+		if _, _, err := s.Verify(tc.kind, tamperMAC(t, tc.tok)); !errors.Is(err, ErrBadSignature) {
+			t.Errorf("%s with a flipped MAC bit: err = %v, want ErrBadSignature", tc.kind, err)
+		}
+	}
+}
+
+// splitToken returns a token's payload and decoded MAC.
+func splitToken(t testing.TB, tok string) (body string, sum []byte) {
+	t.Helper()
+	body, sig, ok := strings.Cut(strings.TrimPrefix(tok, "v1."), ".")
+	if !ok {
+		t.Fatalf("%q is not a v1 token", tok)
+	}
+	sum, err := base64.RawURLEncoding.Strict().DecodeString(sig)
+	if err != nil {
+		t.Fatalf("MAC of %q: %v", tok, err)
+	}
+	return body, sum
+}
+
+// tamperMAC returns tok with one bit of its decoded MAC flipped and
+// re-encoded: always another MAC, never another spelling of the same one.
+func tamperMAC(t testing.TB, tok string) string {
+	t.Helper()
+	body, sum := splitToken(t, tok)
+	sum[len(sum)/2] ^= 0x01
+	return "v1." + body + "." + base64.RawURLEncoding.EncodeToString(sum)
+}
+
+// respellings returns the other spellings of tok: its MAC's last character
+// changed only in the bits no byte uses, so the lenient decoder reads the
+// same MAC. It checks that property, so a test using it cannot pass by
+// testing a plain forgery instead.
+func respellings(t testing.TB, tok string) []string {
+	t.Helper()
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	body, sum := splitToken(t, tok)
+	sig := base64.RawURLEncoding.EncodeToString(sum)
+	unused := 6 - (len(sum)*8)%6 // bits of the last character no byte uses
+	if unused == 6 {
+		t.Fatalf("a %d-byte MAC has one spelling only", len(sum))
+	}
+	last := strings.IndexByte(alphabet, sig[len(sig)-1])
+	var out []string
+	for low := 1; low < 1<<unused; low++ {
+		other := sig[:len(sig)-1] + string(alphabet[last^low])
+		if got, err := base64.RawURLEncoding.DecodeString(other); err != nil || string(got) != string(sum) {
+			t.Fatalf("%q is not another spelling of %q", other, sig)
+		}
+		out = append(out, "v1."+body+"."+other)
+	}
+	return out
+}
+
 func TestSignerBinding(t *testing.T) {
 	t.Parallel()
 	clock := &fakeClock{time.Date(2024, 7, 1, 12, 0, 0, 0, time.UTC)}

@@ -193,7 +193,10 @@ func TestState(t *testing.T) {
 	if !oauth.VerifyState(a, a) {
 		t.Error("VerifyState(a, a) = false")
 	}
-	for _, tc := range [][2]string{{b, a}, {"", a}, {a[:len(a)-1], a}, {"", ""}, {a, ""}} {
+	// One spelling only: a case-folded, padded or spaced state decodes to the
+	// same base32 bytes under a lenient decoder, and is still refused.
+	respelled := [][2]string{{strings.ToLower(a), a}, {a + "=", a}, {a + "======", a}, {" " + a, a}, {a + "\n", a}}
+	for _, tc := range append([][2]string{{b, a}, {"", a}, {a[:len(a)-1], a}, {"", ""}, {a, ""}}, respelled...) {
 		if oauth.VerifyState(tc[0], tc[1]) {
 			t.Errorf("VerifyState(%q, %q) = true", tc[0], tc[1])
 		}

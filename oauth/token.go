@@ -1,6 +1,7 @@
 package oauth
 
 import (
+	"cmp"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -145,29 +146,15 @@ func (t *Token) clone() *Token {
 
 // inherit fills what a refresh response left out from the token it replaced.
 func (t *Token) inherit(prev *Token) {
-	if t.UserType == "" {
-		t.UserType = prev.UserType
-	}
-	if t.LocationID == "" {
-		t.LocationID = prev.LocationID
-	}
-	if t.CompanyID == "" {
-		t.CompanyID = prev.CompanyID
-	}
-	if t.UserID == "" {
-		t.UserID = prev.UserID
-	}
+	t.UserType = cmp.Or(t.UserType, prev.UserType)
+	t.LocationID = cmp.Or(t.LocationID, prev.LocationID)
+	t.CompanyID = cmp.Or(t.CompanyID, prev.CompanyID)
+	t.UserID = cmp.Or(t.UserID, prev.UserID)
+	t.PlanID = cmp.Or(t.PlanID, prev.PlanID)
+	t.AppID = cmp.Or(t.AppID, prev.AppID)
+	t.VersionID = cmp.Or(t.VersionID, prev.VersionID)
 	if len(t.Scopes) == 0 {
 		t.Scopes = slices.Clone(prev.Scopes)
-	}
-	if t.PlanID == "" {
-		t.PlanID = prev.PlanID
-	}
-	if t.AppID == "" {
-		t.AppID = prev.AppID
-	}
-	if t.VersionID == "" {
-		t.VersionID = prev.VersionID
 	}
 }
 

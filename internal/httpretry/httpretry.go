@@ -16,9 +16,11 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -188,21 +190,16 @@ func permanent(err error) bool {
 // neverSent reports errors raised before a byte of the request reached the
 // server: the connection could not be opened or secured.
 func neverSent(err error) bool {
+	var noConn notSentError
+	if errors.As(err, &noConn) {
+		return true
+	}
 	var dnsErr *net.DNSError
 	if errors.As(err, &dnsErr) {
 		return true
 	}
 	var opErr *net.OpError
-	if errors.As(err, &opErr) && opErr.Op == "dial" {
-		return true
-	}
-	var recordErr tls.RecordHeaderError
-	var alertErr tls.AlertError
-	if errors.As(err, &recordErr) || errors.As(err, &alertErr) {
-		// Handshake failures: the request is only written after it.
-		return true
-	}
-	return false
+	return errors.As(err, &opErr) && opErr.Op == "dial"
 }
 
 // Backoff waits for Retry-After when the server sent one (capped at max), and
@@ -274,12 +271,34 @@ func keepLastResponse(resp *http.Response, err error, _ int) (*http.Response, er
 
 // linkRequest makes sure every response names its request, which CheckRetry
 // reads the method from; some RoundTrippers (test doubles) leave it unset.
+//
+// It also marks the errors of requests that failed before the transport had
+// a connection for them (DNS, dial, proxy, TLS handshake): only those are
+// known not to have been sent. The error types alone cannot tell: a TLS
+// alert from the server is a *net.OpError "remote error", a handshake
+// timeout or a plain HTTP server answering a bare error string. A transport
+// that reports no connection events (a test double) marks nothing.
 type linkRequest struct{ next http.RoundTripper }
 
 func (t linkRequest) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := t.next.RoundTrip(req)
-	if resp != nil && resp.Request == nil {
+	var asked, got atomic.Bool
+	trace := &httptrace.ClientTrace{
+		GetConn: func(string) { asked.Store(true) },
+		GotConn: func(httptrace.GotConnInfo) { got.Store(true) },
+	}
+	resp, err := t.next.RoundTrip(req.WithContext(httptrace.WithClientTrace(req.Context(), trace)))
+	if err != nil && asked.Load() && !got.Load() {
+		err = notSentError{err}
+	}
+	if resp != nil {
 		resp.Request = req
 	}
 	return resp, err
 }
+
+// notSentError wraps the error of a request that never had a connection;
+// its message is the cause's.
+type notSentError struct{ err error }
+
+func (e notSentError) Error() string { return e.err.Error() }
+func (e notSentError) Unwrap() error { return e.err }

@@ -12,7 +12,12 @@ import (
 )
 
 // Attempt describes one attempt of a request, as an observer sees it.
-type Attempt struct {
+type Attempt attemptFields
+
+// attemptFields are the fields of Attempt, and of the public RequestInfo
+// types of the packages whose users observe their requests (ghl,
+// mattermost): an Attempt converts to each of them (see Info).
+type attemptFields = struct {
 	Method string
 	// Route is the request's path with every segment that is not a known
 	// word of the API replaced by "{id}": bounded, so it can label a
@@ -21,10 +26,23 @@ type Attempt struct {
 	Route string
 	// Status is the HTTP status, 0 when no response came (Err says why).
 	Status int
-	// N is the attempt's number, 1 for the first try.
-	N        int
+	// Attempt is the attempt's number, 1 for the first try.
+	Attempt  int
 	Duration time.Duration
 	Err      error
+}
+
+// Info is satisfied by a package's public RequestInfo, a struct of
+// Attempt's fields that the package documents for its own users.
+type Info interface{ ~attemptFields }
+
+// Observer is the Observe hook that hands fn every attempt as the
+// package's own RequestInfo; nil (observe nothing) when fn is nil.
+func Observer[T Info](fn func(T)) func(Attempt) {
+	if fn == nil {
+		return nil
+	}
+	return func(a Attempt) { fn(T(a)) }
 }
 
 // Hooks are what a client built by NewClient reports to its owner.
@@ -87,7 +105,7 @@ func (t observed) RoundTrip(req *http.Request) (*http.Response, error) {
 	start := time.Now()
 	resp, err := t.next.RoundTrip(req)
 	if t.hooks.Observe != nil {
-		a := Attempt{Method: req.Method, Route: Route(req.URL.Path, t.hooks.Words), N: n, Duration: time.Since(start), Err: err}
+		a := Attempt{Method: req.Method, Route: Route(req.URL.Path, t.hooks.Words), Attempt: n, Duration: time.Since(start), Err: err}
 		if resp != nil {
 			a.Status = resp.StatusCode
 		}

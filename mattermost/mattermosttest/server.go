@@ -778,12 +778,31 @@ func (s *Server) handleEphemeral(w http.ResponseWriter, r *http.Request, u User)
 	writeJSON(w, http.StatusCreated, forClient(&p))
 }
 
+// livePostLocked returns the stored post id unless it is missing or
+// deleted: a deleted post stays stored for "since" queries only.
+func (s *Server) livePostLocked(id string) (*mattermost.Post, bool) {
+	p, ok := s.posts[id]
+	if !ok || p.DeleteAt != 0 {
+		return nil, false
+	}
+	return p, true
+}
+
+// readPostLocked returns the live post of the path's {id}, or answers 404
+// as Mattermost does for a missing or deleted post.
+func (s *Server) readPostLocked(w http.ResponseWriter, r *http.Request) (*mattermost.Post, bool) {
+	p, ok := s.livePostLocked(r.PathValue("id"))
+	if !ok {
+		appError(w, http.StatusNotFound, "app.post.get.app_error", "Unable to get the post.")
+	}
+	return p, ok
+}
+
 func (s *Server) handleGetPost(w http.ResponseWriter, r *http.Request, u User) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p, ok := s.posts[r.PathValue("id")]
-	if !ok || p.DeleteAt != 0 {
-		appError(w, http.StatusNotFound, "app.post.get.app_error", "Unable to get the post.")
+	p, ok := s.readPostLocked(w, r)
+	if !ok {
 		return
 	}
 	writeJSON(w, http.StatusOK, forClient(p))
@@ -938,8 +957,8 @@ func (s *Server) AddPost(userID string, p mattermost.Post) mattermost.Post {
 func (s *Server) DeletePost(id string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p, ok := s.posts[id]
-	if !ok || p.DeleteAt != 0 {
+	p, ok := s.livePostLocked(id)
+	if !ok {
 		return false
 	}
 	now := s.millisLocked()
@@ -950,9 +969,8 @@ func (s *Server) DeletePost(id string) bool {
 func (s *Server) handleThread(w http.ResponseWriter, r *http.Request, u User) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p, ok := s.posts[r.PathValue("id")]
-	if !ok || p.DeleteAt != 0 {
-		appError(w, http.StatusNotFound, "app.post.get.app_error", "Unable to get the post.")
+	p, ok := s.readPostLocked(w, r)
+	if !ok {
 		return
 	}
 	root := p.ID
@@ -975,8 +993,8 @@ func (s *Server) handlePatchPost(w http.ResponseWriter, r *http.Request, u User)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p, ok := s.posts[r.PathValue("id")]
-	if !ok || p.DeleteAt != 0 {
+	p, ok := s.livePostLocked(r.PathValue("id"))
+	if !ok {
 		appError(w, http.StatusForbidden, "api.context.permissions.app_error", "You do not have the appropriate permissions.")
 		return
 	}

@@ -1,0 +1,91 @@
+package bridge
+
+import (
+	"context"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ghlkit/ghl/ghltest"
+)
+
+// claimAfterSettle is a Store that, after recording a failed attempt's
+// outcome, holds the settling goroutine until the deliverer has claimed
+// that event again (or a second has passed): the interleaving in which a
+// claim comes between the store letting go of the lease and the deliverer
+// forgetting the event is in flight. Left to the scheduler it happens now
+// and then, and stalled a retry for a whole lease.
+type claimAfterSettle struct {
+	Store
+	mu      sync.Mutex
+	waiting map[uint64]chan struct{} // settled seq → closed once claimed again
+}
+
+func (s *claimAfterSettle) Claim(ctx context.Context, now time.Time, max int, lease time.Duration) ([]OutboxEvent, error) {
+	evs, err := s.Store.Claim(ctx, now, max, lease)
+	s.mu.Lock()
+	for _, ev := range evs {
+		if ch, ok := s.waiting[ev.Seq]; ok {
+			close(ch)
+			delete(s.waiting, ev.Seq)
+		}
+	}
+	s.mu.Unlock()
+	return evs, err
+}
+
+func (s *claimAfterSettle) Settle(ctx context.Context, outcomes []Outcome) error {
+	claimed := make(chan struct{})
+	retried := false // an outcome whose event is to be tried again
+	s.mu.Lock()
+	for _, o := range outcomes {
+		if !o.Delivered && !o.Dead && !o.Deferred {
+			s.waiting[o.Seq], retried = claimed, true
+		}
+	}
+	s.mu.Unlock()
+	if err := s.Store.Settle(ctx, outcomes); err != nil || !retried {
+		return err
+	}
+	select {
+	case <-claimed:
+	case <-time.After(time.Second):
+		s.mu.Lock()
+		for seq, ch := range s.waiting {
+			if ch == claimed {
+				delete(s.waiting, seq)
+			}
+		}
+		s.mu.Unlock()
+	}
+	return nil
+}
+
+// TestRetryClaimedWhileSettling holds the promise that an event Mattermost
+// refused is retried after its backoff, whenever the deliverer's next claim
+// happens to run: a claim landing after the store released the lease but
+// before the deliverer forgot the event was in flight used to be dropped
+// while keeping the new lease, so the event waited a whole lease (60 s)
+// before its next attempt.
+func TestRetryClaimedWhileSettling(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, withoutRun())
+	e.stop()
+	bolt, err := OpenBoltStore(filepath.Join(t.TempDir(), "race.db"), time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { bolt.Close() })
+	e.start(WithStore(&claimAfterSettle{Store: bolt, waiting: make(map[uint64]chan struct{})}))
+	e.run()
+
+	e.mm.Fail(mattermosttestStatus("POST", "/api/v4/posts", http.StatusBadRequest, -1))
+	e.hl.AddTask(ghltest.Task{ContactID: e.contact.ID, Title: "Rejected", DueDate: time.Now().Add(time.Hour)})
+	e.hl.FlushWebhooks()
+	e.waitFor("five attempts and the dead letter", func() bool {
+		st, err := bolt.OutboxStats(context.Background())
+		return err == nil && st.Dead == 1 && st.Pending == 0
+	})
+}
