@@ -110,3 +110,35 @@ func suiteChannelLinksRace(t *testing.T, newStore newStoreFunc) {
 		}
 	}
 }
+
+// BenchmarkLocationChannels finds the channels of one location among 10
+// and 1,000 linked locations (two channels each), side by side: the cost
+// stays flat, as routing a location's events needs.
+func BenchmarkLocationChannels(b *testing.B) {
+	for _, n := range []int{10, 1000} {
+		b.Run(fmt.Sprint("locations=", n), func(b *testing.B) {
+			s, err := OpenBoltStore(b.TempDir()+"/state.db", nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			ctx := context.Background()
+			for i := range n {
+				for c := range 2 {
+					if _, err := s.LinkChannel(ctx, fmt.Sprintf("ch%04d-%d", i, c), fmt.Sprintf("loc%04d", i)); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			loc := fmt.Sprintf("loc%04d", n/2)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				chs, err := s.LocationChannels(ctx, loc)
+				if err != nil || len(chs) != 2 {
+					b.Fatalf("LocationChannels = %v, %v", chs, err)
+				}
+			}
+		})
+	}
+}
