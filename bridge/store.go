@@ -120,6 +120,23 @@ type Store interface {
 	// first, at most maxTaskPosts.
 	TaskPosts(ctx context.Context, taskID string) ([]TaskPost, error)
 
+	// Channel links (app mode): each channel acts on at most one location;
+	// a location's events go to every channel linked to it.
+
+	// LinkChannel links channelID to locationID, replacing the channel's
+	// earlier link; previous is the location it was linked to ("" when
+	// none).
+	LinkChannel(ctx context.Context, channelID, locationID string) (previous string, err error)
+	// UnlinkChannel removes the channel's link; locationID is the location
+	// it was linked to, "" when none.
+	UnlinkChannel(ctx context.Context, channelID string) (locationID string, err error)
+	// ChannelLocation returns the location the channel is linked to; ok is
+	// false when none.
+	ChannelLocation(ctx context.Context, channelID string) (locationID string, ok bool, err error)
+	// LocationChannels returns the channels linked to the location, sorted,
+	// at a cost that does not grow with the number of other links.
+	LocationChannels(ctx context.Context, locationID string) ([]string, error)
+
 	// Sweep deletes expired webhookIds, marks and nonces, completions
 	// older than CompletionsKept, task posts older than TaskPostsKept and
 	// dead letters older than DeadKept.
@@ -205,7 +222,7 @@ var (
 	bByContact = []byte("outbox_contacts")
 	// bMeta holds the layout version and the outbox counters.
 	bMeta   = []byte("meta")
-	buckets = append([][]byte{bThreads, bSubs, bOutbox, bDead, bSeen, bDone, bOwn, bDue, bByContact, bMeta, bTaskPosts}, trustBuckets...)
+	buckets = append([][]byte{bThreads, bSubs, bOutbox, bDead, bSeen, bDone, bOwn, bDue, bByContact, bMeta, bTaskPosts}, append(trustBuckets, linkBuckets...)...)
 )
 
 // Keys of bMeta.
