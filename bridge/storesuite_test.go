@@ -42,6 +42,9 @@ func runStoreSuite(t *testing.T, newStore newStoreFunc) {
 		{"OwnMarksTaken", suiteOwnMarksTaken},
 		{"CompletionDropAndPrune", suiteCompletionDropAndPrune},
 		{"Suspensions", suiteSuspensions},
+		// dead_test.go, writes_test.go
+		{"RetryDead", suiteRetryDead},
+		{"Writes", suiteWrites},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
