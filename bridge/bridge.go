@@ -212,6 +212,17 @@ func WithHTTPClient(hc *http.Client) Option {
 	}
 }
 
+// OpenStore opens the store cfg names: PostgreSQL at DatabaseURL when set
+// (migrating its schema), else the bbolt file at DataPath (which one
+// process holds at a time). Expiries follow now (time.Now when nil).
+func OpenStore(ctx context.Context, cfg Config, now func() time.Time) (Store, error) {
+	if cfg.DatabaseURL != "" {
+		return OpenPGStore(ctx, string(cfg.DatabaseURL), now)
+	}
+	cfg.applyDefaults()
+	return OpenBoltStore(cfg.DataPath, now)
+}
+
 // New builds a Bridge from cfg and opts. It validates what it needs of cfg
 // (a *ConfigError lists every problem) and opens the store unless WithStore
 // is given: PostgreSQL at DatabaseURL when set (migrating its schema), else
@@ -266,16 +277,10 @@ func New(cfg Config, opts ...Option) (*Bridge, error) {
 	b.store = o.store
 	switch {
 	case b.store != nil:
-	case cfg.DatabaseURL != "":
-		ctx, cancel := context.WithTimeout(bg, time.Minute)
-		s, err := OpenPGStore(ctx, string(cfg.DatabaseURL), o.now)
-		cancel()
-		if err != nil {
-			return fail(err)
-		}
-		b.store, b.ownStore = s, true
 	default:
-		s, err := OpenBoltStore(cfg.DataPath, o.now)
+		ctx, cancel := context.WithTimeout(bg, time.Minute)
+		s, err := OpenStore(ctx, cfg, o.now)
+		cancel()
 		if err != nil {
 			return fail(err)
 		}
