@@ -2,60 +2,15 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/ghlkit/ghl/bridge"
-	"github.com/jackc/pgx/v5"
+	"github.com/ghlkit/ghl/bridge/pgtest"
 )
-
-var schemaSeq atomic.Int64
-
-// testSchema returns a URL of the test PostgreSQL (GHLKIT_TEST_DATABASE_URL,
-// see .ci/postgres.sh) whose search_path is a schema of t's own, dropped
-// when t ends.
-func testSchema(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("GHLKIT_TEST_DATABASE_URL")
-	if base == "" {
-		t.Skip("GHLKIT_TEST_DATABASE_URL is not set: run `source .ci/postgres.sh` to start a throwaway PostgreSQL (CI always does)")
-	}
-	ctx := context.Background()
-	name := fmt.Sprintf("ex%d_%d", os.Getpid(), schemaSeq.Add(1))
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA "+name+" CASCADE"); err != nil {
-			t.Error(err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", name)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
 
 // TestDeadSubcommandsPostgres: with BRIDGE_DATABASE_URL, dead list and
 // dead retry work on PostgreSQL while a bridge (here its store) keeps it
@@ -63,7 +18,7 @@ func testSchema(t *testing.T) string {
 // right. No bbolt file is made.
 func TestDeadSubcommandsPostgres(t *testing.T) {
 	t.Parallel()
-	dbURL := testSchema(t)
+	dbURL := pgtest.Schema(t)
 	env, _, _ := checkEnv(t)
 	env[bridge.EnvDatabaseURL] = dbURL
 	getenv := func(k string) string { return env[k] }
