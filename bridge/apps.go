@@ -65,6 +65,13 @@ type apps struct {
 	now      func() time.Time
 	log      *slog.Logger
 	secure   bool // the state cookie needs HTTPS
+
+	// What the per-location clients are built with (locations.go).
+	bg         context.Context // outlives requests: the token sources' context
+	baseURL    string
+	httpClient *http.Client
+	hlLog      *slog.Logger
+	locs       locationCache
 }
 
 // openApps builds app mode's install flow. Tokens are kept sealed in the
@@ -96,6 +103,11 @@ func newApps(cfg Config, tokens oauth.TokenStore, signer *mattermost.Signer, non
 		now:      o.now,
 		log:      o.log,
 		secure:   strings.HasPrefix(cfg.PublicURL, "https://"),
+
+		bg:         context.Background(),
+		baseURL:    cfg.GHLBaseURL,
+		httpClient: o.httpClient,
+		hlLog:      component(o.log, "highlevel"),
 	}, nil
 }
 
@@ -321,6 +333,7 @@ func (a *apps) accept(ctx context.Context, e webhook.Event) error {
 		if err := a.app.Remove(ctx, key); err != nil {
 			return fmt.Errorf("bridge: uninstall of %s: %w", key, err)
 		}
+		a.forget(key)
 		a.log.LogAttrs(ctx, slog.LevelInfo, "bridge: app uninstalled; its tokens are deleted", slog.String("key", key))
 		return nil
 	}

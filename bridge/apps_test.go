@@ -37,12 +37,15 @@ type appEnv struct {
 	clock  *testClock
 	signer *mattermost.Signer
 	client *http.Client // does not follow redirects
+	apps   *apps
 }
 
-func newAppEnv(t *testing.T, userType string) *appEnv {
+// newAppEnv starts the install flow; hlOpts add to (and override) the
+// ghltest server's options, which are a test clock and no rate limit.
+func newAppEnv(t *testing.T, userType string, hlOpts ...ghltest.Option) *appEnv {
 	t.Helper()
 	clk := &testClock{t: time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)}
-	hl := ghltest.NewServer(ghltest.WithClock(clk.now), ghltest.WithoutRateLimit())
+	hl := ghltest.NewServer(append([]ghltest.Option{ghltest.WithClock(clk.now), ghltest.WithoutRateLimit()}, hlOpts...)...)
 	t.Cleanup(hl.Close)
 	hl.AddOAuthClient(appClientID, appSecret)
 	signer, err := mattermost.NewSigner([]byte(testSecret), mattermost.WithSignerClock(clk.now))
@@ -88,7 +91,7 @@ func newAppEnv(t *testing.T, userType string) *appEnv {
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	hl.SetWebhookTarget(srv.URL + PathWebhook)
-	return &appEnv{t: t, hl: hl, tokens: tokens, srv: srv, clock: clk, signer: signer,
+	return &appEnv{t: t, hl: hl, tokens: tokens, srv: srv, clock: clk, signer: signer, apps: a,
 		client: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 

@@ -346,6 +346,7 @@ func New(cfg Config, opts ...Option) (*Bridge, error) {
 		if err != nil {
 			return fail(err)
 		}
+		b.apps.bg = bg // Close ends the locations' token sources
 	}
 
 	b.format = b.newFormatter()

@@ -71,6 +71,12 @@ func TestPGMigrations(t *testing.T) {
 			if got := claimT(t, s, now, 10); ids(got) != "[w]" {
 				t.Errorf("Claim = %s", ids(got))
 			}
+			if _, err := s.LinkChannel(ctx, "ch", "L"); err != nil {
+				t.Errorf("LinkChannel: %v", err)
+			}
+			if chs, err := s.LocationChannels(ctx, "L"); fmt.Sprint(chs) != "[ch]" || err != nil {
+				t.Errorf("LocationChannels = %v, %v", chs, err)
+			}
 			// Opening again applies nothing.
 			s2 := openPGStoreT(t, dbURL, nil)
 			var n int

@@ -127,6 +127,23 @@ type Store interface {
 	// Suspensions lists the suspended destinations, by channel ID.
 	Suspensions(ctx context.Context) ([]Suspension, error)
 
+	// Channel links (app mode): each channel acts on at most one location;
+	// a location's events go to every channel linked to it.
+
+	// LinkChannel links channelID to locationID, replacing the channel's
+	// earlier link; previous is the location it was linked to ("" when
+	// none).
+	LinkChannel(ctx context.Context, channelID, locationID string) (previous string, err error)
+	// UnlinkChannel removes the channel's link; locationID is the location
+	// it was linked to, "" when none.
+	UnlinkChannel(ctx context.Context, channelID string) (locationID string, err error)
+	// ChannelLocation returns the location the channel is linked to; ok is
+	// false when none.
+	ChannelLocation(ctx context.Context, channelID string) (locationID string, ok bool, err error)
+	// LocationChannels returns the channels linked to the location, sorted,
+	// at a cost that does not grow with the number of other links.
+	LocationChannels(ctx context.Context, locationID string) ([]string, error)
+
 	// Sweep deletes expired webhookIds, marks and nonces, completions
 	// older than CompletionsKept and dead letters older than DeadKept.
 	Sweep(ctx context.Context, now time.Time) error
@@ -211,7 +228,7 @@ var (
 	bByContact = []byte("outbox_contacts")
 	// bMeta holds the layout version and the outbox counters.
 	bMeta   = []byte("meta")
-	buckets = append([][]byte{bThreads, bSubs, bOutbox, bDead, bSeen, bDone, bOwn, bDue, bByContact, bMeta, bWrites}, trustBuckets...)
+	buckets = append([][]byte{bThreads, bSubs, bOutbox, bDead, bSeen, bDone, bOwn, bDue, bByContact, bMeta, bWrites}, append(trustBuckets, linkBuckets...)...)
 )
 
 // Keys of bMeta.

@@ -42,6 +42,9 @@ func runStoreSuite(t *testing.T, newStore newStoreFunc) {
 		{"OwnMarksTaken", suiteOwnMarksTaken},
 		{"CompletionDropAndPrune", suiteCompletionDropAndPrune},
 		{"Suspensions", suiteSuspensions},
+		// store_links_test.go
+		{"ChannelLinks", suiteChannelLinks},
+		{"ChannelLinksRace", suiteChannelLinksRace},
 		// dead_test.go, writes_test.go
 		{"RetryDead", suiteRetryDead},
 		{"Writes", suiteWrites},

@@ -1,0 +1,101 @@
+package bridge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/ghlkit/ghl"
+	"github.com/ghlkit/ghl/contacts"
+	"github.com/ghlkit/ghl/notes"
+	"github.com/ghlkit/ghl/oauth"
+	"github.com/ghlkit/ghl/tasks"
+)
+
+// errNotInstalled is the error of a location the app is not (or no longer)
+// installed in: the bridge holds no token for it.
+var errNotInstalled = errors.New("the app is not installed in this location")
+
+// services are the HighLevel services of one location: its own client, so
+// its own pacing, retries and token source. HighLevel's limits are per app
+// and location, so one location's 429s, revoked install or outage leave the
+// other locations' clients untouched.
+type services struct {
+	locationID string
+	client     *ghl.Client
+	contacts   *contacts.Service
+	tasks      *tasks.Service
+	notes      *notes.Service
+}
+
+func newServices(locationID string, c *ghl.Client) *services {
+	return &services{locationID: locationID, client: c, contacts: contacts.New(c), tasks: tasks.New(c), notes: notes.New(c)}
+}
+
+// locationCache holds the services of the locations used since start (or
+// since their last uninstall), created on first use.
+type locationCache struct {
+	mu sync.Mutex
+	m  map[string]*services
+}
+
+// services returns the services of locationID, building its client on
+// first use from the stored location token. It returns an error wrapping
+// errNotInstalled when no token is stored for it. The store is read
+// outside the lock, so a slow read for one location holds up no other.
+func (a *apps) services(ctx context.Context, locationID string) (*services, error) {
+	if locationID == "" {
+		return nil, errors.New("bridge: no location")
+	}
+	a.locs.mu.Lock()
+	s := a.locs.m[locationID]
+	a.locs.mu.Unlock()
+	if s != nil {
+		return s, nil
+	}
+	switch _, err := a.tokens.Load(ctx, locationID); {
+	case errors.Is(err, oauth.ErrNotFound):
+		return nil, fmt.Errorf("bridge: location %s: %w", locationID, errNotInstalled)
+	case err != nil:
+		return nil, fmt.Errorf("bridge: location %s: reading its token: %w", locationID, err)
+	}
+	// The source outlives the request: its refreshes serve every later one.
+	ts, err := a.app.TokenSource(a.bg, locationID)
+	if err != nil {
+		return nil, fmt.Errorf("bridge: location %s: %w", locationID, err)
+	}
+	copts := []ghl.Option{
+		ghl.WithBaseURL(a.baseURL),
+		ghl.WithLocationID(locationID),
+		ghl.WithLogger(a.hlLog),
+		ghl.WithTokenSource(ts),
+	}
+	if a.httpClient != nil {
+		copts = append(copts, ghl.WithHTTPClient(a.httpClient))
+	}
+	c, err := ghl.NewClient(copts...)
+	if err != nil {
+		return nil, fmt.Errorf("bridge: location %s: HighLevel client: %w", locationID, err)
+	}
+	a.locs.mu.Lock()
+	defer a.locs.mu.Unlock()
+	if s := a.locs.m[locationID]; s != nil {
+		return s, nil // built meanwhile by another request
+	}
+	if a.locs.m == nil {
+		a.locs.m = make(map[string]*services)
+	}
+	s = newServices(locationID, c)
+	a.locs.m[locationID] = s
+	return s, nil
+}
+
+// forget drops the cached services of key (an uninstalled location), so
+// that the next use finds it not installed, or builds a fresh client for a
+// new install.
+func (a *apps) forget(key string) {
+	a.locs.mu.Lock()
+	delete(a.locs.m, key)
+	a.locs.mu.Unlock()
+}
