@@ -63,7 +63,6 @@ type Bridge struct {
 	log      *slog.Logger
 	mux      *http.ServeMux
 	deliver  *deliverer
-	own      *ownWrites
 	hl       sourceState
 	format   *mattermost.Formatter
 	names    nameCache
@@ -213,6 +212,17 @@ func WithHTTPClient(hc *http.Client) Option {
 	}
 }
 
+// OpenStore opens the store cfg names: PostgreSQL at DatabaseURL when set
+// (migrating its schema), else the bbolt file at DataPath (which one
+// process holds at a time). Expiries follow now (time.Now when nil).
+func OpenStore(ctx context.Context, cfg Config, now func() time.Time) (Store, error) {
+	if cfg.DatabaseURL != "" {
+		return OpenPGStore(ctx, string(cfg.DatabaseURL), now)
+	}
+	cfg.applyDefaults()
+	return OpenBoltStore(cfg.DataPath, now)
+}
+
 // New builds a Bridge from cfg and opts. It validates what it needs of cfg
 // (a *ConfigError lists every problem) and opens the store unless WithStore
 // is given: PostgreSQL at DatabaseURL when set (migrating its schema), else
@@ -249,7 +259,6 @@ func New(cfg Config, opts ...Option) (*Bridge, error) {
 		trigger: o.trigger,
 		now:     o.now,
 		log:     component(o.log, "bridge"),
-		own:     newOwnWrites(),
 		ops:     newOpsState(),
 	}
 	b.ops.metrics = newMetrics()
@@ -268,16 +277,10 @@ func New(cfg Config, opts ...Option) (*Bridge, error) {
 	b.store = o.store
 	switch {
 	case b.store != nil:
-	case cfg.DatabaseURL != "":
-		ctx, cancel := context.WithTimeout(bg, time.Minute)
-		s, err := OpenPGStore(ctx, string(cfg.DatabaseURL), o.now)
-		cancel()
-		if err != nil {
-			return fail(err)
-		}
-		b.store, b.ownStore = s, true
 	default:
-		s, err := OpenBoltStore(cfg.DataPath, o.now)
+		ctx, cancel := context.WithTimeout(bg, time.Minute)
+		s, err := OpenStore(ctx, cfg, o.now)
+		cancel()
 		if err != nil {
 			return fail(err)
 		}
@@ -599,51 +602,6 @@ func ownKeyFor(e webhook.Event) string {
 		return ownCreateKey(&e.Contact)
 	}
 	return ""
-}
-
-// ownWrites counts the writes to HighLevel under way per contact, so the
-// deliverer can wait for one to finish (and be marked as the bridge's own)
-// before it decides whether a webhook of that contact is an echo.
-type ownWrites struct {
-	mu sync.Mutex
-	m  map[string]*ownEntry
-}
-
-type ownEntry struct {
-	n int
-}
-
-func newOwnWrites() *ownWrites { return &ownWrites{m: make(map[string]*ownEntry)} }
-
-// begin records a write for contactID; call the returned func when it is
-// over (and marked).
-func (o *ownWrites) begin(contactID string) func() {
-	o.mu.Lock()
-	e := o.m[contactID]
-	if e == nil {
-		e = &ownEntry{}
-		o.m[contactID] = e
-	}
-	e.n++
-	o.mu.Unlock()
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			o.mu.Lock()
-			e.n--
-			if e.n == 0 {
-				delete(o.m, contactID)
-			}
-			o.mu.Unlock()
-		})
-	}
-}
-
-// busy reports whether writes for contactID are under way.
-func (o *ownWrites) busy(contactID string) bool {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.m[contactID] != nil
 }
 
 // --- health ---

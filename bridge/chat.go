@@ -2,12 +2,15 @@ package bridge
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ghlkit/ghl"
@@ -493,7 +496,11 @@ func (b *Bridge) cmdTaskAdd(ctx context.Context, inv *mattermost.Invocation) (*m
 // instead of creating it again, so a retry never makes a duplicate; note
 // then says so.
 func (b *Bridge) createTask(ctx context.Context, c *contacts.Contact, p tasks.CreateParams) (*tasks.Task, string, error) {
-	defer b.ownWrite(c.ID)()
+	end, err := b.ownWrite(ctx, c.ID)
+	if err != nil {
+		return nil, "", err
+	}
+	defer end()
 	t, err := b.tasks.Create(ctx, c.ID, p)
 	note := ""
 	if errors.Is(err, ghl.ErrOutcomeUnknown) {
@@ -538,15 +545,36 @@ func (b *Bridge) findCreatedTask(ctx context.Context, contactID string, p tasks.
 	return found, nil
 }
 
-// ownWrite announces a write to HighLevel for contactID; the deliverer
-// holds that contact's events until the returned func is called, so that
-// the write's webhook is recognised as the bridge's own.
-func (b *Bridge) ownWrite(contactID string) func() {
-	end := b.own.begin(contactID)
-	return func() {
-		end()
-		b.deliver.poke()
+// writeFor bounds how long a write to HighLevel holds its contact's
+// events: a replica that died mid-write holds them no longer than this.
+// It covers a call with its retries.
+const writeFor = 2 * time.Minute
+
+// ownWrite announces, in the store, a write to HighLevel for contactID:
+// every bridge sharing the store holds that contact's events until the
+// returned func is called, so that the write's webhook is recognised as
+// the bridge's own (the record's ID is known only once HighLevel answers,
+// and its webhook may reach another replica first). Nothing is written
+// when the mark cannot be recorded.
+func (b *Bridge) ownWrite(ctx context.Context, contactID string) (func(), error) {
+	var raw [12]byte
+	rand.Read(raw[:])
+	id := hex.EncodeToString(raw[:])
+	if err := b.store.BeginWrite(ctx, contactID, id, b.now().Add(writeFor)); err != nil {
+		return nil, fmt.Errorf("recording the write under way: %w", err)
 	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			// Ended even when the request was cancelled; if the store
+			// fails, the mark expires.
+			if err := b.store.EndWrite(context.WithoutCancel(ctx), contactID, id); err != nil {
+				b.log.LogAttrs(ctx, slog.LevelWarn, "bridge: ending a write mark; it expires by itself",
+					slog.String("contactId", contactID), slog.Any("error", err))
+			}
+			b.deliver.poke()
+		})
+	}, nil
 }
 
 func (b *Bridge) openTaskDialog(ctx context.Context, sc *mattermost.SlashCommand, c *contacts.Contact, due, body string) (*mattermost.CommandResponse, error) {
@@ -607,7 +635,10 @@ func (b *Bridge) dialogTaskAdd(ctx context.Context, sub *mattermost.DialogSubmis
 		return nil, err
 	}
 	user := sub.Values["user_name"]
-	end := b.ownWrite(c.ID) // held until the confirmation is posted
+	end, err := b.ownWrite(ctx, c.ID) // held until the confirmation is posted
+	if err != nil {
+		return nil, err
+	}
 	defer end()
 	t, note, err := b.createTask(ctx, c, tasks.CreateParams{Title: title, Body: strings.TrimSpace(sub.String("body")), DueDate: due})
 	if err != nil {
@@ -665,7 +696,10 @@ func (b *Bridge) cmdNoteAdd(ctx context.Context, inv *mattermost.Invocation) (*m
 	if err != nil {
 		return nil, err
 	}
-	end := b.ownWrite(c.ID) // held until the note is in its thread
+	end, err := b.ownWrite(ctx, c.ID) // held until the note is in its thread
+	if err != nil {
+		return nil, err
+	}
 	defer end()
 	n, note, err := b.createNote(ctx, c, text)
 	if err != nil {
@@ -715,7 +749,11 @@ func (b *Bridge) noteChannel(ctx context.Context, contactID, here string) (strin
 // createNote creates a note and marks it as the bridge's own, looking it
 // up instead of repeating the create when the outcome is unknown.
 func (b *Bridge) createNote(ctx context.Context, c *contacts.Contact, text string) (*notes.Note, string, error) {
-	defer b.ownWrite(c.ID)()
+	end, err := b.ownWrite(ctx, c.ID)
+	if err != nil {
+		return nil, "", err
+	}
+	defer end()
 	n, err := b.notes.Create(ctx, c.ID, notes.CreateParams{Body: text})
 	note := ""
 	if errors.Is(err, ghl.ErrOutcomeUnknown) {

@@ -69,7 +69,10 @@ func (b *Bridge) completeTask(ctx context.Context, contactID, taskID, userID, us
 		b.log.LogAttrs(ctx, slog.LevelInfo, "bridge: a task completed before is open again in HighLevel; completing it again", slog.String("taskId", taskID))
 	}
 
-	end := b.ownWrite(contactID)
+	end, err := b.ownWrite(ctx, contactID)
+	if err != nil {
+		return nil, err
+	}
 	defer end()
 	key := ownKey(webhook.TypeTaskComplete, taskID, completedChange)
 	// Marked before the write: HighLevel may send the webhook before it

@@ -8,7 +8,7 @@ import (
 )
 
 // DeadLetters is implemented by stores that keep the events Mattermost
-// refused for good (BoltStore): an operator lists them and, once the cause
+// refused for good (BoltStore, PGStore): an operator lists them and, once the cause
 // is fixed (a channel restored, the bot added back), puts them back in the
 // outbox.
 type DeadLetters interface {

@@ -410,8 +410,16 @@ func (b *Bridge) deliverEvent(ctx context.Context, ev OutboxEvent) ([]string, er
 	}
 	// A change the bridge is making right now may be this one: come back
 	// when it is known (and marked).
-	if b.own.busy(ev.ContactID) {
-		return done, errDeferred
+	// The mark is in the store, so a write made through another replica
+	// holds the event here too.
+	if ev.ContactID != "" {
+		busy, err := b.store.Writing(ctx, ev.ContactID)
+		if err != nil {
+			return done, err
+		}
+		if busy {
+			return done, errDeferred
+		}
 	}
 	if key := ownKeyFor(e); key != "" {
 		// Taken, not just read: the mark hides this one webhook, and a

@@ -341,7 +341,11 @@ func (b *Bridge) forgetOwn(ctx context.Context, key string) {
 
 func (b *Bridge) applyContactSet(ctx context.Context, ch *change, cur *current) (mattermost.Message, error) {
 	before := cur.record.(*contacts.Contact)
-	defer b.ownWrite(before.ID)()
+	end, err := b.ownWrite(ctx, before.ID)
+	if err != nil {
+		return mattermost.Message{}, err
+	}
+	defer end()
 	// The state it will have, marked before the write: HighLevel may send
 	// the webhook before it answers.
 	want := *before
@@ -474,7 +478,11 @@ func (b *Bridge) changeTags(ctx context.Context, inv *mattermost.Invocation, add
 		}
 		return mattermost.Ephemeral(fmt.Sprintf("%s %s these tags; nothing was changed.", name, verb)), nil
 	}
-	defer b.ownWrite(c.ID)()
+	end, err := b.ownWrite(ctx, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	defer end()
 	want := slices.Clone(c.Tags)
 	if add {
 		want = append(want, todo...)

@@ -44,7 +44,10 @@ func (b *Bridge) cmdNoteEdit(ctx context.Context, inv *mattermost.Invocation) (*
 	if old.Body == text {
 		return mattermost.Ephemeral("The note already says that; nothing was changed."), nil
 	}
-	end := b.ownWrite(c.ID) // held until the mark is set
+	end, err := b.ownWrite(ctx, c.ID) // held until the mark is set
+	if err != nil {
+		return nil, err
+	}
 	defer end()
 	key := ownNoteUpdateKey(old.ID, text)
 	// Marked before the write: HighLevel may send the webhook first.

@@ -98,7 +98,11 @@ func (b *Bridge) getTask(ctx context.Context, contactID, taskID string) (*tasks.
 // task that already holds p counts as updated, so the user is not told to
 // repeat a change that was made.
 func (b *Bridge) updateTask(ctx context.Context, contactID, taskID string, p tasks.UpdateParams) (*tasks.Task, error) {
-	defer b.ownWrite(contactID)()
+	end, err := b.ownWrite(ctx, contactID)
+	if err != nil {
+		return nil, err
+	}
+	defer end()
 	t, err := b.tasks.Update(ctx, contactID, taskID, p)
 	if err != nil && !answered(err) {
 		if cur, gerr := b.tasks.Get(ctx, contactID, taskID); gerr == nil && taskHolds(cur, p) {
@@ -226,7 +230,11 @@ func (b *Bridge) applyTaskDelete(ctx context.Context, ch *change, cur *current) 
 // whether the record was already gone. When the outcome stays unknown, it
 // reads the record back (get): not found means deleted.
 func (b *Bridge) deleteRecord(ctx context.Context, contactID, what string, del, get func() error) (alreadyGone bool, err error) {
-	defer b.ownWrite(contactID)()
+	end, err := b.ownWrite(ctx, contactID)
+	if err != nil {
+		return false, err
+	}
+	defer end()
 	err = del()
 	switch {
 	case err == nil:

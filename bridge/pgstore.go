@@ -681,6 +681,7 @@ func (s *PGStore) Sweep(ctx context.Context, now time.Time) error {
 		for _, q := range []string{
 			`DELETE FROM bridge_webhooks WHERE expires_at <= $1`,
 			`DELETE FROM bridge_own WHERE expires_at <= $1`,
+			`DELETE FROM bridge_writes WHERE expires_at <= $1`,
 			`DELETE FROM bridge_nonces WHERE expires_at <= $1`,
 		} {
 			if _, err := tx.Exec(ctx, q, now); err != nil {

@@ -3,63 +3,20 @@ package bridge
 import (
 	"context"
 	"fmt"
-	"net/url"
-	"os"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
+	"github.com/ghlkit/ghl/bridge/pgtest"
 	"github.com/ghlkit/ghl/webhook"
 )
 
-// envTestDatabase names the PostgreSQL server the tests use; .ci/run sets
-// it (see .ci/postgres.sh).
-const envTestDatabase = "GHLKIT_TEST_DATABASE_URL"
-
-var schemaSeq atomic.Int64
-
-// newTestSchema creates a schema of its own for t in the test database (so
-// that tests run in parallel) and returns a URL whose search_path is that
-// schema. The schema is dropped when t ends.
+// newTestSchema returns a URL of a schema of t's own in the test
+// database (see pgtest.Schema).
 func newTestSchema(t testing.TB) string {
 	t.Helper()
-	base := os.Getenv(envTestDatabase)
-	if base == "" {
-		t.Skip(envTestDatabase + " is not set: run `source .ci/postgres.sh` to start a throwaway PostgreSQL (CI always does)")
-	}
-	ctx := context.Background()
-	name := fmt.Sprintf("t%d_%d", os.Getpid(), schemaSeq.Add(1))
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		t.Fatalf("connecting to %s: %v", envTestDatabase, err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		conn, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA "+name+" CASCADE"); err != nil {
-			t.Error(err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", name)
-	u.RawQuery = q.Encode()
-	return u.String()
+	return pgtest.Schema(t)
 }
 
 func openPGStoreT(t testing.TB, dbURL string, now func() time.Time) *PGStore {

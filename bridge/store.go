@@ -86,6 +86,20 @@ type Store interface {
 	// IsOwn reports whether key is marked and not expired, taken or not.
 	IsOwn(ctx context.Context, key string) (bool, error)
 
+	// BeginWrite records that a write to HighLevel about contactID is
+	// under way, as write id (unique per write), until until or EndWrite:
+	// every bridge sharing the store holds that contact's events meanwhile
+	// (see Writing), so the write's webhook is recognised as the bridge's
+	// own once it is marked. The expiry bounds how long a replica that died
+	// mid-write holds the contact.
+	BeginWrite(ctx context.Context, contactID, id string, until time.Time) error
+	// EndWrite removes write id of contactID; removing an absent one is
+	// not an error.
+	EndWrite(ctx context.Context, contactID, id string) error
+	// Writing reports whether a write about contactID is under way and not
+	// expired, in this process or another.
+	Writing(ctx context.Context, contactID string) (bool, error)
+
 	// Lock serialises work on key (a task being completed, a notes thread
 	// being written) across every bridge sharing the store, until the
 	// returned unlock is called. It waits until ctx is done.
@@ -222,7 +236,7 @@ var (
 	bByContact = []byte("outbox_contacts")
 	// bMeta holds the layout version and the outbox counters.
 	bMeta   = []byte("meta")
-	buckets = append([][]byte{bThreads, bSubs, bOutbox, bDead, bSeen, bDone, bOwn, bDue, bByContact, bMeta, bTaskPosts}, append(trustBuckets, linkBuckets...)...)
+	buckets = append([][]byte{bThreads, bSubs, bOutbox, bDead, bSeen, bDone, bOwn, bDue, bByContact, bMeta, bTaskPosts, bWrites}, append(trustBuckets, linkBuckets...)...)
 )
 
 // Keys of bMeta.
@@ -1187,7 +1201,7 @@ func (s *BoltStore) Sweep(ctx context.Context, now time.Time) error {
 	if err := s.sweepTaskPosts(ctx, now); err != nil {
 		return err
 	}
-	expiring := append([][]byte{bSeen, bOwn}, trustExpiring...)
+	expiring := append([][]byte{bSeen, bOwn, bWrites}, trustExpiring...)
 	expired := make([][][]byte, len(expiring))
 	err := s.view(ctx, func(tx *bolt.Tx) error {
 		for i, name := range expiring {

@@ -47,6 +47,9 @@ func runStoreSuite(t *testing.T, newStore newStoreFunc) {
 		{"ChannelLinksRace", suiteChannelLinksRace},
 		// taskposts_test.go
 		{"TaskPosts", suiteTaskPosts},
+		// dead_test.go, writes_test.go
+		{"RetryDead", suiteRetryDead},
+		{"Writes", suiteWrites},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -16,6 +16,7 @@ import (
 func runDead(ctx context.Context, cfg bridge.Config, args []string, stdout, stderr io.Writer) int {
 	usage := func() int {
 		fmt.Fprintln(stderr, "usage: bridge dead list | bridge dead retry <id|all>")
+		fmt.Fprintln(stderr, "(on the configured store: with BRIDGE_DATABASE_URL the bridge may keep running; with the bbolt file, stop it first)")
 		return 2
 	}
 	if len(args) == 0 || args[0] == "list" && len(args) != 1 || args[0] == "retry" && len(args) != 2 {
@@ -37,13 +38,23 @@ func runDead(ctx context.Context, cfg bridge.Config, args []string, stdout, stde
 		return usage()
 	}
 
-	store, err := bridge.OpenBoltStore(cfg.DataPath, nil)
+	// The configured store: with PostgreSQL the bridge's replicas may keep
+	// running (RetryDead is one transaction); the bbolt file is held by one
+	// process, so the bridge must be stopped first.
+	store, err := bridge.OpenStore(ctx, cfg, nil)
 	if err != nil {
-		fmt.Fprintf(stderr, "%v\n(with the bbolt state file, stop the bridge before running this command)\n", err)
+		fmt.Fprintln(stderr, "bridge: opening the store:", err)
+		if cfg.DatabaseURL == "" {
+			fmt.Fprintln(stderr, "(with the bbolt state file, stop the bridge before running this command)")
+		}
 		return 1
 	}
 	defer store.Close()
-	var dl bridge.DeadLetters = store
+	dl, ok := store.(bridge.DeadLetters)
+	if !ok {
+		fmt.Fprintf(stderr, "bridge: the store (%T) does not keep dead letters\n", store)
+		return 1
+	}
 
 	if args[0] == "list" {
 		events, err := dl.DeadEvents(ctx)

@@ -105,6 +105,8 @@ const usage = `usage:
   bridge --check                check the configuration and probe every part, then exit
   bridge dead list              list the events Mattermost refused for good
   bridge dead retry <id|all>    put dead events back in the outbox
+                                (on the configured store: with BRIDGE_DATABASE_URL the
+                                bridge may keep running; with the bbolt file, stop it first)
   bridge [--demo] [--serve]     the demo on embedded fakes (the default with no bridge variable set)
 
 flags:
