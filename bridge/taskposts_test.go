@@ -180,3 +180,40 @@ func suiteTaskPosts(t *testing.T, newStore newStoreFunc) {
 		t.Errorf("TaskPosts(t2) after Sweep = %+v", ps)
 	}
 }
+
+// The post of a HighLevel event (a task created in HighLevel) shows the
+// task too: an edit made from chat redraws it in place, and nothing is
+// posted again.
+func TestTaskEventPostRedrawnInPlace(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.settle()
+	ch := e.channel.ID
+	task := e.hl.AddTask(ghltest.Task{ContactID: e.contact.ID, Title: "Send quote"})
+	e.settle()
+	var event mattermost.Post
+	for _, p := range e.posts(ch) {
+		if _, ok := p.Props.Other[eventProp]; ok && strings.Contains(postText(p), "Send quote") {
+			event = p
+		}
+	}
+	if event.ID == "" {
+		t.Fatalf("no event post of the task in %d posts", len(e.posts(ch)))
+	}
+	before := len(e.posts(ch))
+	res := e.slash(e.alice, ch, `/ghl task edit `+e.contact.ID+` `+task.ID+` --title "Send the quote today"`)
+	e.settle()
+	if !strings.Contains(res.Response.Text, "Updated in place: 1 post showing it.") {
+		t.Errorf("answer: %+v", res.Response)
+	}
+	got, ok := e.mm.Post(event.ID)
+	if !ok {
+		t.Fatal("the event post is gone")
+	}
+	if text := postText(got); !strings.Contains(text, "Send the quote today") {
+		t.Errorf("event post not redrawn:\n%s", text)
+	}
+	if n := len(e.posts(ch)); n != before {
+		t.Errorf("%d new posts, want none", n-before)
+	}
+}
