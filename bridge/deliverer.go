@@ -495,11 +495,6 @@ func (b *Bridge) deliverEvent(ctx context.Context, ev OutboxEvent) ([]string, er
 		}
 		b.destFail.ok(p.ChannelID)
 		done = append(done, target)
-		// An event post shows its task too: record it, so a later change
-		// made from chat redraws it in place (taskposts.go).
-		if t, ok := eventTask(e); ok {
-			b.trackTaskPost(ctx, created, shows{contactID: t.ContactID, view: viewTask, taskIDs: []string{t.ID}})
-		}
 		if n, ok := e.(*webhook.NoteCreate); ok && p.RootID != "" {
 			if err := b.store.AddThreadNotes(ctx, n.Note.ContactID, p.RootID, map[string]string{n.Note.ID: created.ID}); err != nil {
 				b.log.LogAttrs(ctx, slog.LevelWarn, "bridge: recording a note posted in its thread failed", slog.String("error", err.Error()))

@@ -151,7 +151,12 @@ func (b *Bridge) cmdTaskEdit(ctx context.Context, inv *mattermost.Invocation) (*
 		return nil, err
 	}
 	sc := inv.Request
-	heading := "✏️ Task updated by " + mention(sc.UserName)
+	return b.answerTaskChange(ctx, sc, c, t, "✏️ Task updated by "+mention(sc.UserName), changed)
+}
+
+// answerTaskChange answers a command that changed t: the task under
+// heading, after every recorded post that shows it has been redrawn.
+func (b *Bridge) answerTaskChange(ctx context.Context, sc *mattermost.SlashCommand, c *contacts.Contact, t *tasks.Task, heading string, changed []string) (*mattermost.CommandResponse, error) {
 	m, err := b.renderTaskUpdated(sc.ChannelID, c, t, heading, changed)
 	if err != nil {
 		return nil, err
@@ -192,15 +197,7 @@ func (b *Bridge) cmdTaskReopen(ctx context.Context, inv *mattermost.Invocation) 
 		b.log.LogAttrs(ctx, slog.LevelError, "bridge: forgetting a completion failed", slog.String("taskId", old.ID), slog.String("error", err.Error()))
 	}
 	sc := inv.Request
-	heading := "↩️ Task reopened by " + mention(sc.UserName)
-	m, err := b.renderTaskUpdated(sc.ChannelID, c, t, heading, nil)
-	if err != nil {
-		return nil, err
-	}
-	n := b.redrawTaskPosts(ctx, c, t.ID, "", func(channelID string) (mattermost.Message, error) {
-		return b.renderTaskUpdated(channelID, c, t, heading, nil)
-	})
-	return b.answerTask(ctx, sc, c, t, m, n)
+	return b.answerTaskChange(ctx, sc, c, t, "↩️ Task reopened by "+mention(sc.UserName), nil)
 }
 
 func (b *Bridge) loadTaskDelete(ctx context.Context, ch *change) (*current, error) {

@@ -8,7 +8,6 @@ import (
 	"github.com/ghlkit/ghl/contacts"
 	"github.com/ghlkit/ghl/mattermost"
 	"github.com/ghlkit/ghl/tasks"
-	"github.com/ghlkit/ghl/webhook"
 )
 
 // Posts that show a task are redrawn in place when the task changes
@@ -35,17 +34,6 @@ func (b *Bridge) trackTaskPost(ctx context.Context, post *mattermost.Post, sh sh
 	if err := b.store.TrackTaskPost(context.WithoutCancel(ctx), p, sh.taskIDs); err != nil {
 		b.log.LogAttrs(ctx, slog.LevelWarn, "bridge: recording a task post failed", slog.String("postId", post.ID), slog.String("error", err.Error()))
 	}
-}
-
-// eventTask is the task an event post shows: TaskCreate and TaskComplete.
-func eventTask(e webhook.Event) (*tasks.Task, bool) {
-	switch e := e.(type) {
-	case *webhook.TaskCreate:
-		return &e.Task, e.Task.ID != ""
-	case *webhook.TaskComplete:
-		return &e.Task, e.Task.ID != ""
-	}
-	return nil, false
 }
 
 func taskIDs(list []tasks.Task) []string {
