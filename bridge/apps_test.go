@@ -188,7 +188,7 @@ func (e *appEnv) contactsStatus(tok *oauth.Token, locationID string) int {
 	req, _ := http.NewRequest("GET", e.hl.URL+"/contacts/?locationId="+locationID, nil)
 	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
 	req.Header.Set("Version", ghltest.APIVersion)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := testClient.Do(req)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -490,7 +490,7 @@ func TestAppInstallWebhookRetriedWhenTokenFails(t *testing.T) {
 	last := ds[len(ds)-1]
 	req, _ := http.NewRequest("POST", e.srv.URL+PathWebhook, strings.NewReader(string(last.Body)))
 	req.Header = last.Header.Clone()
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := testClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -93,7 +93,7 @@ func benchWebhooks(b *testing.B, store string, rate int) {
 	for i := 1; i < contacts; i++ {
 		ids[i] = e.hl.AddContact(ghltest.Contact{LocationID: testLocation, FirstName: fmt.Sprint("Contact", i)}).ID
 	}
-	timer := &postTimer{next: http.DefaultTransport, at: map[string]time.Time{}, done: make(chan struct{}), want: int64(b.N)}
+	timer := &postTimer{next: testClient.Transport, at: map[string]time.Time{}, done: make(chan struct{}), want: int64(b.N)}
 	e.stop()
 	gc, _ := e.clients()
 	mc, err := mattermost.NewClient(e.mm.URL, e.botToken, mattermost.WithTransport(timer))

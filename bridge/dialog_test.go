@@ -96,7 +96,7 @@ func TestTaskDialogExpiredAndNoTrigger(t *testing.T) {
 	// A command without a trigger ID cannot open a form.
 	sc := &mattermost.SlashCommand{Command: "/ghl", Text: "task add " + e.contact.ID, Token: string(e.cfg.CommandTokens[0]), ChannelID: e.channel.ID, UserID: e.bob.ID, UserName: "bob"}
 	req, _ := mattermosttest.NewSlashRequest(context.Background(), e.srv.URL+PathCommand, sc)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := testClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +114,7 @@ func TestSlashCommandAuth(t *testing.T) {
 		"wrong token": {Command: "/ghl", Text: "tasks " + e.contact.ID, ChannelID: e.channel.ID, UserID: e.alice.ID, Token: "nope"},
 	} {
 		req, _ := mattermosttest.NewSlashRequest(context.Background(), e.srv.URL+PathCommand, sc)
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := testClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -418,7 +418,7 @@ func submitRaw(t *testing.T, e *env, sub *mattermost.DialogSubmission) mattermos
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := http.DefaultClient.Do(r)
+	resp, err := testClient.Do(r)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,7 +29,7 @@ func get(t *testing.T, url, auth string) (int, []byte, http.Header) {
 	if auth != "" {
 		req.Header.Set("Authorization", auth)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := testClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

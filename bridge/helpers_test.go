@@ -317,7 +317,7 @@ func sendAction(t *testing.T, e *env, ar *mattermost.ActionRequest) (int, *matte
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := testClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -334,3 +334,8 @@ func sendAction(t *testing.T, e *env, ar *mattermost.ActionRequest) (int, *matte
 func ghlTask(e *env, title string) ghltest.Task {
 	return ghltest.Task{ContactID: e.contact.ID, Title: title, DueDate: time.Now().Add(time.Hour)}
 }
+
+// testClient has a transport of its own: every httptest.Server.Close in the
+// test binary closes http.DefaultTransport's idle connections, which can
+// break a parallel test's request that is just reusing one.
+var testClient = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}

@@ -37,7 +37,7 @@ type countingTransport struct{ n atomic.Int32 }
 
 func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	c.n.Add(1)
-	return http.DefaultTransport.RoundTrip(r)
+	return testClient.Transport.RoundTrip(r)
 }
 
 func TestWithHTTPClientCarriesTheBuiltClients(t *testing.T) {

@@ -94,7 +94,7 @@ func TestDatabaseOutage(t *testing.T) {
 		testLocation, e.contact.ID, time.Now().UTC().Format(time.RFC3339))
 	send := func() *http.Response {
 		t.Helper()
-		resp, err := http.DefaultClient.Do(signedWebhook(t, e.srv.URL+PathWebhook, body))
+		resp, err := testClient.Do(signedWebhook(t, e.srv.URL+PathWebhook, body))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -110,7 +110,7 @@ func TestDatabaseOutage(t *testing.T) {
 		}
 	}
 	// Liveness says it; readiness takes the replica out of the balancer.
-	resp, err := http.Get(e.srv.URL + PathHealth)
+	resp, err := testClient.Get(e.srv.URL + PathHealth)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +120,7 @@ func TestDatabaseOutage(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || h.Status != "unavailable" {
 		t.Errorf("/healthz during the outage: %d %+v, want 200 unavailable", resp.StatusCode, h)
 	}
-	resp, err = http.Get(e.srv.URL + PathReady)
+	resp, err = testClient.Get(e.srv.URL + PathReady)
 	if err != nil {
 		t.Fatal(err)
 	}

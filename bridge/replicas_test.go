@@ -161,7 +161,7 @@ func TestReplicasEndToEnd(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		mc, err := mattermost.NewClient(mm.URL, botToken, mattermost.WithTransport(&killTransport{r: r, next: http.DefaultTransport}),
+		mc, err := mattermost.NewClient(mm.URL, botToken, mattermost.WithTransport(&killTransport{r: r, next: testClient.Transport}),
 			mattermost.WithRetry(mattermost.RetryPolicy{MaxRetries: 1, MinWait: time.Millisecond, MaxWait: 2 * time.Millisecond}))
 		if err != nil {
 			t.Fatal(err)

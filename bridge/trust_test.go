@@ -191,7 +191,7 @@ func TestDialogSubmissionReplayCreatesNothing(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		resp, err := http.DefaultClient.Do(r)
+		resp, err := testClient.Do(r)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -148,7 +148,7 @@ func webhookBody(id, contactID string, ts time.Time) []byte {
 
 func postWebhook(t *testing.T, e *env, req *http.Request) int {
 	t.Helper()
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := testClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +192,7 @@ func TestWebhookSecurity(t *testing.T) {
 	if got := postWebhook(t, e, signedWebhook(t, url, other)); got != http.StatusOK {
 		t.Errorf("other location: %d, want 200 (ignored)", got)
 	}
-	resp, err := http.Get(url)
+	resp, err := testClient.Get(url)
 	if err != nil {
 		t.Fatal(err)
 	}

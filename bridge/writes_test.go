@@ -28,7 +28,7 @@ type hookTransport struct {
 }
 
 func (h *hookTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := http.DefaultTransport.RoundTrip(req)
+	resp, err := testClient.Transport.RoundTrip(req)
 	if err != nil || !h.match(req) {
 		return resp, err
 	}
@@ -111,7 +111,7 @@ func TestOwnWriteHeldAcrossReplicas(t *testing.T) {
 			}
 			wh := fmt.Appendf(nil, `{"type":"TaskCreate","locationId":%q,"id":%q,"contactId":%q,"title":"From chat","dueDate":"2030-01-01T09:00:00.000Z","timestamp":%q,"webhookId":"wh-chat"}`,
 				testLocation, created.Task.ID, e.contact.ID, time.Now().UTC().Format(time.RFC3339))
-			resp, err := http.DefaultClient.Do(signedWebhook(t, srvB.URL+PathWebhook, wh))
+			resp, err := testClient.Do(signedWebhook(t, srvB.URL+PathWebhook, wh))
 			if err != nil {
 				t.Error(err)
 				return

@@ -118,7 +118,7 @@ func TestServerPostLimits(t *testing.T) {
 	do := func(method, path, body string) (int, string) {
 		req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+token)
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := testClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -389,3 +389,8 @@ func waitFor(t *testing.T, cond func() bool) {
 	}
 	t.Fatal("condition not met")
 }
+
+// testClient has a transport of its own: every httptest.Server.Close in the
+// test binary closes http.DefaultTransport's idle connections, which can
+// break a parallel test's request that is just reusing one.
+var testClient = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}

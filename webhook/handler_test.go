@@ -53,6 +53,11 @@ func (r *recorder) count() int {
 // post sends body with headers h to the handler over a real loopback
 // server and returns the response (body drained). It may run in any
 // goroutine: failures are reported with t.Error and a nil-safe zero response.
+// testClient has a transport of its own: every httptest.Server.Close closes
+// http.DefaultTransport's idle connections, which can break a parallel
+// test's request that is just reusing one.
+var testClient = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+
 func post(t *testing.T, url string, body []byte, h http.Header) *http.Response {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
@@ -64,7 +69,7 @@ func post(t *testing.T, url string, body []byte, h http.Header) *http.Response {
 		req.Header[k] = v
 	}
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := testClient.Do(req)
 	if err != nil {
 		t.Error(err)
 		return &http.Response{Header: http.Header{}}

@@ -95,7 +95,7 @@ func TestDemoServe(t *testing.T) {
 			url = f[2]
 		}
 	}
-	resp, err := http.Get(url)
+	resp, err := testClient.Get(url)
 	if err != nil {
 		t.Fatalf("GET %q: %v", url, err)
 	}
@@ -114,7 +114,7 @@ func TestDemoServe(t *testing.T) {
 	if curl == nil {
 		t.Fatalf("no slash command line:\n%s", out.String())
 	}
-	cmd, err := http.Post(curl[5], "application/x-www-form-urlencoded", strings.NewReader(strings.Trim(curl[4], "'")))
+	cmd, err := testClient.Post(curl[5], "application/x-www-form-urlencoded", strings.NewReader(strings.Trim(curl[4], "'")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +131,7 @@ func TestDemoServe(t *testing.T) {
 	// An answer only the user sees is printed too.
 	form := strings.Trim(curl[4], "'")
 	form = form[:strings.Index(form, "text=")] + "text=help"
-	if cmd, err = http.Post(curl[5], "application/x-www-form-urlencoded", strings.NewReader(form)); err != nil {
+	if cmd, err = testClient.Post(curl[5], "application/x-www-form-urlencoded", strings.NewReader(form)); err != nil {
 		t.Fatal(err)
 	}
 	cmd.Body.Close()
@@ -221,7 +221,7 @@ func TestServeConfigured(t *testing.T) {
 		if auth != "" {
 			req.Header.Set("Authorization", "Bearer "+auth)
 		}
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := testClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -249,7 +249,7 @@ func TestServeConfigured(t *testing.T) {
 	// A command, so that the logs see a HighLevel and a Mattermost call.
 	cmd, _ := http.NewRequest(http.MethodPost, "http://"+addr+bridge.PathCommand, strings.NewReader("token=command-token-456&user_id=u1&channel_id=c1&command=%2Fghl&text=help"))
 	cmd.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if resp, err := http.DefaultClient.Do(cmd); err != nil || resp.StatusCode != http.StatusOK {
+	if resp, err := testClient.Do(cmd); err != nil || resp.StatusCode != http.StatusOK {
 		t.Errorf("slash command: %v %v", resp, err)
 	} else {
 		resp.Body.Close()
@@ -363,3 +363,8 @@ func TestBooleansAreStrict(t *testing.T) {
 		t.Errorf("stderr:\n%s", errOut.String())
 	}
 }
+
+// testClient has a transport of its own: every httptest.Server.Close in the
+// test binary closes http.DefaultTransport's idle connections, which can
+// break a parallel test's request that is just reusing one.
+var testClient = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}

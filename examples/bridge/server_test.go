@@ -30,7 +30,7 @@ func TestServerRefusesHugeHeaders(t *testing.T) {
 	} {
 		req, _ := http.NewRequest(http.MethodGet, "http://"+ln.Addr().String()+"/healthz", nil)
 		req.Header.Set("X-Big", strings.Repeat("a", tt.size))
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := testClient.Do(req)
 		if err != nil {
 			t.Fatalf("%d-byte header: %v", tt.size, err)
 		}

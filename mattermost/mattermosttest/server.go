@@ -199,7 +199,10 @@ type trigger struct {
 // NewServer starts a fake server. Close it when done (t.Cleanup(srv.Close)).
 func NewServer(opts ...Option) *Server {
 	s := &Server{
-		hc:         &http.Client{Timeout: 30 * time.Second},
+		// A transport of its own: every httptest.Server.Close in the test
+		// binary closes http.DefaultTransport's idle connections, which
+		// can break a call to the integration that is just reusing one.
+		hc:         &http.Client{Timeout: 30 * time.Second, Transport: http.DefaultTransport.(*http.Transport).Clone()},
 		now:        time.Now,
 		dedupe:     DefaultDedupeWindow,
 		triggerTTL: DefaultTriggerTTL,
@@ -223,7 +226,10 @@ func NewServer(opts ...Option) *Server {
 }
 
 // Close shuts the server down.
-func (s *Server) Close() { s.srv.Close() }
+func (s *Server) Close() {
+	s.srv.Close()
+	s.hc.CloseIdleConnections()
+}
 
 // NewID returns a random 26-character ID in Mattermost's format.
 func NewID() string {

@@ -41,7 +41,7 @@ func (f *fixture) do(t *testing.T, method, path, body string) (int, []byte) {
 	req, _ := http.NewRequest(method, f.srv.URL+path, strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+f.token)
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := testClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func TestAuth(t *testing.T) {
 		if auth != "" {
 			req.Header.Set("Authorization", auth)
 		}
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := testClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -138,7 +138,7 @@ func TestPostsThreadsAndPatch(t *testing.T) {
 	f.srv.AddToken(alice.ID, "alice-token")
 	req, _ := http.NewRequest(http.MethodPut, f.srv.URL+"/api/v4/posts/"+root.ID+"/patch", strings.NewReader(`{"message":"mine"}`))
 	req.Header.Set("Authorization", "Bearer alice-token")
-	resp, _ := http.DefaultClient.Do(req)
+	resp, _ := testClient.Do(req)
 	resp.Body.Close()
 	if resp.StatusCode != 403 {
 		t.Errorf("patch by another user: %d", resp.StatusCode)
@@ -195,7 +195,7 @@ func TestPendingPostIDDedupe(t *testing.T) {
 	createAs := func(token, body string) mattermost.Post {
 		req, _ := http.NewRequest(http.MethodPost, f.srv.URL+"/api/v4/posts", strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+token)
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := testClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -235,7 +235,7 @@ func TestFaults(t *testing.T) {
 	for i := 0; i < 2; i++ {
 		req, _ := http.NewRequest(http.MethodGet, f.srv.URL+"/api/v4/users/me", nil)
 		req.Header.Set("Authorization", "Bearer "+f.token)
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := testClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -251,7 +251,7 @@ func TestFaults(t *testing.T) {
 	f.srv.Fail(mattermosttest.Fault{Path: "/api/v4/posts", Drop: true})
 	req, _ := http.NewRequest(http.MethodPost, f.srv.URL+"/api/v4/posts", strings.NewReader(`{"channel_id":"`+f.channel.ID+`","message":"x"}`))
 	req.Header.Set("Authorization", "Bearer "+f.token)
-	if resp, err := http.DefaultClient.Do(req); err == nil {
+	if resp, err := testClient.Do(req); err == nil {
 		resp.Body.Close()
 		t.Errorf("dropped request answered %d", resp.StatusCode)
 	}
@@ -262,7 +262,7 @@ func TestFaults(t *testing.T) {
 	f.srv.Fail(mattermosttest.Fault{Path: "/api/v4/posts", AfterWrite: true})
 	req, _ = http.NewRequest(http.MethodPost, f.srv.URL+"/api/v4/posts", strings.NewReader(`{"channel_id":"`+f.channel.ID+`","message":"x"}`))
 	req.Header.Set("Authorization", "Bearer "+f.token)
-	if resp, err := http.DefaultClient.Do(req); err == nil {
+	if resp, err := testClient.Do(req); err == nil {
 		resp.Body.Close()
 		t.Errorf("AfterWrite request answered %d", resp.StatusCode)
 	}
@@ -320,19 +320,19 @@ func TestEphemeralAndWebhooks(t *testing.T) {
 	}
 	hook := f.srv.AddWebhook(f.channel.ID)
 	// JSON body, and the form-encoded payload= variant.
-	resp, _ := http.Post(hook, "application/json", strings.NewReader(`{"text":"one"}`))
+	resp, _ := testClient.Post(hook, "application/json", strings.NewReader(`{"text":"one"}`))
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != 200 || string(b) != "ok" {
 		t.Errorf("webhook: %d %q", resp.StatusCode, b)
 	}
-	resp, _ = http.Post(hook, "application/x-www-form-urlencoded", strings.NewReader(`payload=%7B%22text%22%3A%22two%22%2C%22channel%22%3A%22town-square%22%7D`))
+	resp, _ = testClient.Post(hook, "application/x-www-form-urlencoded", strings.NewReader(`payload=%7B%22text%22%3A%22two%22%2C%22channel%22%3A%22town-square%22%7D`))
 	resp.Body.Close()
 	if resp.StatusCode != 200 {
 		t.Errorf("form webhook: %d", resp.StatusCode)
 	}
 	for _, body := range []string{`{}`, `{"text":"x","channel":"nowhere"}`, `nope`} {
-		resp, _ = http.Post(hook, "application/json", strings.NewReader(body))
+		resp, _ = testClient.Post(hook, "application/json", strings.NewReader(body))
 		resp.Body.Close()
 		if resp.StatusCode != 400 {
 			t.Errorf("%s: %d", body, resp.StatusCode)
@@ -369,7 +369,7 @@ func TestSessionSlashTextResponseAndResponseURLLimit(t *testing.T) {
 	}
 	u := responseURL.Load().(string)
 	for i := 0; i < mattermosttest.ResponseURLUses+1; i++ {
-		resp, err := http.Post(u, "application/json", strings.NewReader(`{"response_type":"in_channel","text":"later"}`))
+		resp, err := testClient.Post(u, "application/json", strings.NewReader(`{"response_type":"in_channel","text":"later"}`))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -713,7 +713,7 @@ type countingTransport struct{ n atomic.Int32 }
 
 func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	c.n.Add(1)
-	return http.DefaultTransport.RoundTrip(r)
+	return testClient.Transport.RoundTrip(r)
 }
 
 func TestWithIntegrationClient(t *testing.T) {
@@ -838,7 +838,7 @@ func TestIncomingWebhookSplitsLongText(t *testing.T) {
 	hook := f.srv.AddWebhook(f.channel.ID)
 	text := strings.Repeat("é", 2*mattermost.MaxMessageRunes+10)
 	body, _ := json.Marshal(map[string]any{"text": text, "attachments": []map[string]string{{"title": "A"}}})
-	resp, err := http.Post(hook, "application/json", bytes.NewReader(body))
+	resp, err := testClient.Post(hook, "application/json", bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -864,3 +864,8 @@ func TestIncomingWebhookSplitsLongText(t *testing.T) {
 		t.Error("the parts do not add up to the text")
 	}
 }
+
+// testClient has a transport of its own: every httptest.Server.Close in the
+// test binary closes http.DefaultTransport's idle connections, which can
+// break a parallel test's request that is just reusing one.
+var testClient = &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
