@@ -409,9 +409,8 @@ func (b *Bridge) deliverEvent(ctx context.Context, ev OutboxEvent) ([]string, er
 		return done, &permanentError{fmt.Errorf("decoding stored event: %w", err)}
 	}
 	// A change the bridge is making right now may be this one: come back
-	// when it is known (and marked).
-	// The mark is in the store, so a write made through another replica
-	// holds the event here too.
+	// when it is known (and marked). The mark is in the store, so a write
+	// made through another replica holds the event here too.
 	if ev.ContactID != "" {
 		busy, err := b.store.Writing(ctx, ev.ContactID)
 		if err != nil {
@@ -438,11 +437,7 @@ func (b *Bridge) deliverEvent(ctx context.Context, ev OutboxEvent) ([]string, er
 		// Remember it, so a Complete click on an old list says so. A
 		// completion in HighLevel replaces one recorded from chat: the
 		// task was reopened and completed again there.
-		if err := b.store.DropCompletion(ctx, tc.Task.ID); err != nil {
-			return done, err
-		}
-		_, _, err := b.store.RecordCompletion(ctx, Completion{TaskID: tc.Task.ID, ContactID: tc.Task.ContactID, At: tc.Timestamp})
-		if err != nil {
+		if err := b.store.ReplaceCompletion(ctx, Completion{TaskID: tc.Task.ID, ContactID: tc.Task.ContactID, At: tc.Timestamp}); err != nil {
 			return done, err
 		}
 	}

@@ -42,6 +42,16 @@ func (s *PGStore) DropCompletion(ctx context.Context, taskID string) error {
 	})
 }
 
+// ReplaceCompletion implements Store.
+func (s *PGStore) ReplaceCompletion(ctx context.Context, c Completion) error {
+	return s.tx(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO bridge_completions (task_id, contact_id, user_id, user_name, at) VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (task_id) DO UPDATE SET contact_id = EXCLUDED.contact_id, user_id = EXCLUDED.user_id, user_name = EXCLUDED.user_name, at = EXCLUDED.at`,
+			c.TaskID, c.ContactID, c.UserID, c.UserName, c.At)
+		return err
+	})
+}
+
 // SuspendDestination implements Store.
 func (s *PGStore) SuspendDestination(ctx context.Context, sp Suspension) error {
 	if sp.ChannelID == "" {

@@ -118,6 +118,10 @@ type Store interface {
 	// DropCompletion forgets a task's completion (HighLevel shows the
 	// task open again).
 	DropCompletion(ctx context.Context, taskID string) error
+	// ReplaceCompletion records c, replacing any earlier completion of the
+	// task, in one write (a completion made in HighLevel replaces one
+	// recorded from chat: the task was reopened and completed again).
+	ReplaceCompletion(ctx context.Context, c Completion) error
 	// SuspendDestination stops routing events to s.ChannelID (Mattermost
 	// refuses the bot's posts there), replacing an earlier suspension.
 	SuspendDestination(ctx context.Context, s Suspension) error

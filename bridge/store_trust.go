@@ -134,6 +134,17 @@ func (s *BoltStore) DropCompletion(ctx context.Context, taskID string) error {
 	})
 }
 
+// ReplaceCompletion implements Store.
+func (s *BoltStore) ReplaceCompletion(ctx context.Context, c Completion) error {
+	v, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	return s.update(ctx, func(tx *bolt.Tx) error {
+		return tx.Bucket(bDone).Put([]byte(c.TaskID), v)
+	})
+}
+
 // How long Sweep keeps records that do not expire by themselves.
 const (
 	// CompletionsKept: who completed a task from chat is shown for a

@@ -236,6 +236,13 @@ func suiteCompletionDropAndPrune(t *testing.T, newStore newStoreFunc) {
 	if err := s.DropCompletion(ctx, "unknown"); err != nil {
 		t.Errorf("dropping an unknown completion: %v", err)
 	}
+	// HighLevel's completion replaces bob's, in one write.
+	if err := s.ReplaceCompletion(ctx, Completion{TaskID: "t1", ContactID: "c", At: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if c, ok, _ := s.Completion(ctx, "t1"); !ok || c.UserName != "" || !c.At.Equal(t0) {
+		t.Errorf("after ReplaceCompletion: %+v %v, want HighLevel's", c, ok)
+	}
 	if err := s.Sweep(ctx, t0.Add(CompletionsKept-time.Minute)); err != nil {
 		t.Fatal(err)
 	}
