@@ -13,11 +13,8 @@ import (
 	"time"
 
 	"github.com/ghlkit/ghl"
-	"github.com/ghlkit/ghl/contacts"
 	"github.com/ghlkit/ghl/mattermost"
-	"github.com/ghlkit/ghl/notes"
 	"github.com/ghlkit/ghl/oauth"
-	"github.com/ghlkit/ghl/tasks"
 	"github.com/ghlkit/ghl/webhook"
 )
 
@@ -51,9 +48,7 @@ type Bridge struct {
 	cfg      Config
 	trigger  string
 	ghl      *ghl.Client
-	tasks    *tasks.Service
-	notes    *notes.Service
-	contacts *contacts.Service
+	one      *services // the location of a single-location bridge; nil in app mode
 	mm       *mattermost.Client
 	store    Store
 	ownStore bool
@@ -296,7 +291,7 @@ func New(cfg Config, opts ...Option) (*Bridge, error) {
 		b.ghl, b.oauthTS = c, ts
 	}
 	if b.ghl != nil {
-		b.tasks, b.notes, b.contacts = tasks.New(b.ghl), notes.New(b.ghl), contacts.New(b.ghl)
+		b.one = newServices(b.ghl.LocationID(), b.ghl)
 	}
 
 	b.mm = o.mm

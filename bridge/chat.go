@@ -166,12 +166,12 @@ func (b *Bridge) resolveContact(ctx context.Context, ref string) (*contacts.Cont
 	switch {
 	case strings.Contains(ref, "@"):
 		kind = "email"
-		c, err = b.contacts.FindByEmail(ctx, ref)
+		c, err = b.svc(ctx).contacts.FindByEmail(ctx, ref)
 	case looksLikePhone(ref):
 		kind = "phone number"
-		c, err = b.contacts.FindByPhone(ctx, normalizePhone(ref))
+		c, err = b.svc(ctx).contacts.FindByPhone(ctx, normalizePhone(ref))
 	default:
-		c, err = b.contacts.Get(ctx, ref)
+		c, err = b.svc(ctx).contacts.Get(ctx, ref)
 	}
 	if err != nil {
 		var apiErr *ghl.APIError
@@ -249,7 +249,7 @@ func (b *Bridge) cmdTasks(ctx context.Context, inv *mattermost.Invocation) (*mat
 	if err != nil {
 		return nil, err
 	}
-	list, err := b.tasks.List(ctx, c.ID)
+	list, err := b.svc(ctx).tasks.List(ctx, c.ID)
 	if err := b.hlCall("Listing the tasks", err); err != nil {
 		return nil, err
 	}
@@ -267,7 +267,7 @@ func (b *Bridge) cmdNotes(ctx context.Context, inv *mattermost.Invocation) (*mat
 	if err != nil {
 		return nil, err
 	}
-	list, err := b.notes.List(ctx, c.ID)
+	list, err := b.svc(ctx).notes.List(ctx, c.ID)
 	if err := b.hlCall("Listing the notes", err); err != nil {
 		return nil, err
 	}
@@ -501,7 +501,7 @@ func (b *Bridge) createTask(ctx context.Context, c *contacts.Contact, p tasks.Cr
 		return nil, "", err
 	}
 	defer end()
-	t, err := b.tasks.Create(ctx, c.ID, p)
+	t, err := b.svc(ctx).tasks.Create(ctx, c.ID, p)
 	note := ""
 	if errors.Is(err, ghl.ErrOutcomeUnknown) {
 		b.log.LogAttrs(ctx, slog.LevelWarn, "bridge: task create outcome unknown; looking it up", slog.String("contactId", c.ID))
@@ -525,7 +525,7 @@ func (b *Bridge) createTask(ctx context.Context, c *contacts.Contact, p tasks.Cr
 
 // findCreatedTask looks for the open task p describes on the contact.
 func (b *Bridge) findCreatedTask(ctx context.Context, contactID string, p tasks.CreateParams) (*tasks.Task, error) {
-	list, err := b.tasks.List(ctx, contactID)
+	list, err := b.svc(ctx).tasks.List(ctx, contactID)
 	if err != nil {
 		return nil, err
 	}
@@ -630,7 +630,7 @@ func (b *Bridge) dialogTaskAdd(ctx context.Context, sub *mattermost.DialogSubmis
 		return nil, err
 	}
 	contactID, channelID := sub.Values["contact_id"], sub.Values["channel_id"]
-	c, err := b.contacts.Get(ctx, contactID)
+	c, err := b.svc(ctx).contacts.Get(ctx, contactID)
 	if err := b.hlCall("Looking up the contact", err); err != nil {
 		return nil, err
 	}
@@ -754,10 +754,10 @@ func (b *Bridge) createNote(ctx context.Context, c *contacts.Contact, text strin
 		return nil, "", err
 	}
 	defer end()
-	n, err := b.notes.Create(ctx, c.ID, notes.CreateParams{Body: text})
+	n, err := b.svc(ctx).notes.Create(ctx, c.ID, notes.CreateParams{Body: text})
 	note := ""
 	if errors.Is(err, ghl.ErrOutcomeUnknown) {
-		list, lerr := b.notes.List(ctx, c.ID)
+		list, lerr := b.svc(ctx).notes.List(ctx, c.ID)
 		var found *notes.Note
 		if lerr == nil {
 			for i := range list {

@@ -39,7 +39,7 @@ func (b *Bridge) completeTask(ctx context.Context, contactID, taskID, userID, us
 		return nil, err
 	}
 	hasHeld = hasHeld && held.ContactID == contactID
-	t, err := b.tasks.Get(ctx, contactID, taskID)
+	t, err := b.svc(ctx).tasks.Get(ctx, contactID, taskID)
 	switch {
 	case ghl.IsNotFound(err):
 		b.hl.observe(b.now(), nil)
@@ -80,7 +80,7 @@ func (b *Bridge) completeTask(ctx context.Context, contactID, taskID, userID, us
 	if err := b.store.MarkOwn(ctx, key, b.now().Add(ownFor)); err != nil {
 		return nil, err
 	}
-	done, err := b.tasks.SetCompleted(ctx, contactID, taskID, true)
+	done, err := b.svc(ctx).tasks.SetCompleted(ctx, contactID, taskID, true)
 	if err := b.hlCall("Completing the task", err); err != nil {
 		_ = b.store.ForgetOwn(context.WithoutCancel(ctx), key)
 		return nil, err

@@ -14,6 +14,8 @@ import (
 	"github.com/ghlkit/ghl"
 	"github.com/ghlkit/ghl/contacts"
 	"github.com/ghlkit/ghl/mattermost"
+	"github.com/ghlkit/ghl/notes"
+	"github.com/ghlkit/ghl/tasks"
 )
 
 // Confirmations. A destructive or multi-field change (contact set, contact
@@ -275,6 +277,16 @@ func sortedKeys[V any](m map[string]V) []string {
 
 // getChild reads one task or note of a contact.
 type getChild[T any] func(ctx context.Context, contactID, id string) (*T, error)
+
+// taskGet and noteGet are the getChild of tasks and notes: in the location
+// ctx acts on.
+func (b *Bridge) taskGet(ctx context.Context, contactID, id string) (*tasks.Task, error) {
+	return b.svc(ctx).tasks.Get(ctx, contactID, id)
+}
+
+func (b *Bridge) noteGet(ctx context.Context, contactID, id string) (*notes.Note, error) {
+	return b.svc(ctx).notes.Get(ctx, contactID, id)
+}
 
 // findChild reads a task or note (kind) of the contact, saying so when it
 // has none: an unknown ID is the user's mistake, not a failure.

@@ -14,9 +14,9 @@ func (b *Bridge) editCommands() []mattermost.Command {
 	return []mattermost.Command{
 		{Name: "task edit", Help: "Change a task: only the fields given are sent.", Args: []mattermost.ArgSpec{contactArg, {Name: "taskId"}}, Flags: b.taskEditFlags(), Run: b.cmdTaskEdit},
 		{Name: "task reopen", Help: "Mark a completed task open again.", Args: []mattermost.ArgSpec{contactArg, {Name: "taskId"}}, Run: b.cmdTaskReopen},
-		{Name: "task delete", Help: "Delete a task, after you confirm.", Args: []mattermost.ArgSpec{contactArg, {Name: "taskId"}}, Run: askDelete(b, opTaskDelete, "task", "taskId", b.tasks.Get, func(t *tasks.Task) string { return t.ID })},
+		{Name: "task delete", Help: "Delete a task, after you confirm.", Args: []mattermost.ArgSpec{contactArg, {Name: "taskId"}}, Run: askDelete(b, opTaskDelete, "task", "taskId", b.taskGet, func(t *tasks.Task) string { return t.ID })},
 		{Name: "note edit", Help: "Replace a note's text; its post in the thread is updated.", Args: []mattermost.ArgSpec{contactArg, {Name: "noteId"}, {Name: "text", Rest: true}}, Run: b.cmdNoteEdit},
-		{Name: "note delete", Help: "Delete a note, after you confirm.", Args: []mattermost.ArgSpec{contactArg, {Name: "noteId"}}, Run: askDelete(b, opNoteDelete, "note", "noteId", b.notes.Get, func(n *notes.Note) string { return n.ID })},
+		{Name: "note delete", Help: "Delete a note, after you confirm.", Args: []mattermost.ArgSpec{contactArg, {Name: "noteId"}}, Run: askDelete(b, opNoteDelete, "note", "noteId", b.noteGet, func(n *notes.Note) string { return n.ID })},
 		{Name: "contact set", Help: "Change a contact's fields, after you confirm the before → after preview; field= clears a field.", Args: []mattermost.ArgSpec{contactArg, {Name: "field=value", Rest: true}}, Run: b.cmdContactSet},
 		{Name: "contact add", Help: "Create a contact; HighLevel refuses a duplicate where the location forbids them.", Flags: b.contactAddFlags(), Run: b.cmdContactAdd},
 		{Name: "contact delete", Help: "Delete a contact, after you confirm (channel or bridge admins only).", Args: onlyContact, Run: b.cmdContactDelete},

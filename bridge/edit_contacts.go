@@ -270,7 +270,7 @@ func (b *Bridge) cmdContactSet(ctx context.Context, inv *mattermost.Invocation) 
 }
 
 func (b *Bridge) loadContact(ctx context.Context, id string) (*contacts.Contact, bool, error) {
-	c, err := b.contacts.Get(ctx, id)
+	c, err := b.svc(ctx).contacts.Get(ctx, id)
 	if ghl.IsNotFound(err) {
 		b.hl.observe(b.now(), nil)
 		return nil, true, nil
@@ -357,11 +357,11 @@ func (b *Bridge) applyContactSet(ctx context.Context, ch *change, cur *current) 
 	predicted := ownContactUpdateKey(&want)
 	b.markOwn(ctx, predicted)
 	p := updateParams(ch.Fields)
-	c, err := b.contacts.Update(ctx, before.ID, p)
+	c, err := b.svc(ctx).contacts.Update(ctx, before.ID, p)
 	if err != nil && !answered(err) {
 		// PUT is idempotent and was retried; read it back before saying
 		// it failed.
-		if now, gerr := b.contacts.Get(ctx, before.ID); gerr == nil && holds(now, ch.Fields) {
+		if now, gerr := b.svc(ctx).contacts.Get(ctx, before.ID); gerr == nil && holds(now, ch.Fields) {
 			c, err = now, nil
 		}
 	}
@@ -496,10 +496,10 @@ func (b *Bridge) changeTags(ctx context.Context, inv *mattermost.Invocation, add
 	var now []string
 	what := "Adding the tags"
 	if add {
-		now, err = b.contacts.AddTags(ctx, c.ID, todo...)
+		now, err = b.svc(ctx).contacts.AddTags(ctx, c.ID, todo...)
 	} else {
 		what = "Removing the tags"
-		now, err = b.contacts.RemoveTags(ctx, c.ID, todo...)
+		now, err = b.svc(ctx).contacts.RemoveTags(ctx, c.ID, todo...)
 	}
 	if err := b.hlCall(what, err); err != nil {
 		b.forgetOwn(ctx, predicted)
@@ -573,16 +573,16 @@ func (b *Bridge) cmdContactAdd(ctx context.Context, inv *mattermost.Invocation) 
 	// identifies it, before the write, so its webhook cannot come first.
 	key := ownCreateKey(&contacts.Contact{Email: p.Email, Phone: p.Phone, FirstName: p.FirstName, LastName: p.LastName})
 	b.markOwn(ctx, key)
-	c, err := b.contacts.Create(ctx, p)
+	c, err := b.svc(ctx).contacts.Create(ctx, p)
 	lost := false
 	if errors.Is(err, ghl.ErrOutcomeUnknown) && (p.Email != "" || p.Phone != "") {
 		// The create may have happened: look for it rather than create twice.
 		var found *contacts.Contact
 		var ferr error
 		if p.Email != "" {
-			found, ferr = b.contacts.FindByEmail(ctx, p.Email)
+			found, ferr = b.svc(ctx).contacts.FindByEmail(ctx, p.Email)
 		} else {
-			found, ferr = b.contacts.FindByPhone(ctx, p.Phone)
+			found, ferr = b.svc(ctx).contacts.FindByPhone(ctx, p.Phone)
 		}
 		if ferr == nil {
 			c, err, lost = found, nil, true
@@ -666,8 +666,8 @@ func (b *Bridge) loadContactDelete(ctx context.Context, ch *change) (*current, e
 func (b *Bridge) applyContactDelete(ctx context.Context, ch *change, cur *current) (mattermost.Message, error) {
 	c := cur.record.(*contacts.Contact)
 	gone, err := b.deleteRecord(ctx, c.ID, "Deleting the contact",
-		func() error { return b.contacts.Delete(ctx, c.ID) },
-		func() error { _, err := b.contacts.Get(ctx, c.ID); return err })
+		func() error { return b.svc(ctx).contacts.Delete(ctx, c.ID) },
+		func() error { _, err := b.svc(ctx).contacts.Get(ctx, c.ID); return err })
 	if err != nil {
 		return mattermost.Message{}, err
 	}

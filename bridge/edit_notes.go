@@ -17,7 +17,7 @@ import (
 
 // getNote reads a note of the contact, saying so when it has none.
 func (b *Bridge) getNote(ctx context.Context, contactID, noteID string) (*notes.Note, error) {
-	return findChild(ctx, b, "note", contactID, noteID, b.notes.Get)
+	return findChild(ctx, b, "note", contactID, noteID, b.noteGet)
 }
 
 // ownNoteUpdateKey marks one edit of a note: its webhook carries the new
@@ -54,9 +54,9 @@ func (b *Bridge) cmdNoteEdit(ctx context.Context, inv *mattermost.Invocation) (*
 	if err := b.store.MarkOwn(ctx, key, b.now().Add(ownFor)); err != nil {
 		return nil, err
 	}
-	n, err := b.notes.Update(ctx, c.ID, old.ID, notes.UpdateParams{Body: ghl.Set(text)})
+	n, err := b.svc(ctx).notes.Update(ctx, c.ID, old.ID, notes.UpdateParams{Body: ghl.Set(text)})
 	if err != nil && !answered(err) {
-		if cur, gerr := b.notes.Get(ctx, c.ID, old.ID); gerr == nil && cur.Body == text {
+		if cur, gerr := b.svc(ctx).notes.Get(ctx, c.ID, old.ID); gerr == nil && cur.Body == text {
 			n, err = cur, nil
 		}
 	}
@@ -90,7 +90,7 @@ func (b *Bridge) redrawNote(ctx context.Context, c *contacts.Contact, n *notes.N
 }
 
 func (b *Bridge) loadNoteDelete(ctx context.Context, ch *change) (*current, error) {
-	return loadChild(ctx, b, ch, "note", b.notes.Get, func(n *notes.Note, c *contacts.Contact) *current {
+	return loadChild(ctx, b, ch, "note", b.noteGet, func(n *notes.Note, c *contacts.Contact) *current {
 		return &current{
 			Subject: "delete the note " + code(n.ID) + " of " + b.contactLink(c),
 			Preview: b.format.Note(*n).Attachments,
@@ -101,8 +101,8 @@ func (b *Bridge) loadNoteDelete(ctx context.Context, ch *change) (*current, erro
 func (b *Bridge) applyNoteDelete(ctx context.Context, ch *change, cur *current) (mattermost.Message, error) {
 	n := cur.record.(*notes.Note)
 	gone, err := b.deleteRecord(ctx, ch.ContactID, "Deleting the note",
-		func() error { return b.notes.Delete(ctx, ch.ContactID, n.ID) },
-		func() error { _, err := b.notes.Get(ctx, ch.ContactID, n.ID); return err })
+		func() error { return b.svc(ctx).notes.Delete(ctx, ch.ContactID, n.ID) },
+		func() error { _, err := b.svc(ctx).notes.Get(ctx, ch.ContactID, n.ID); return err })
 	if err != nil {
 		return mattermost.Message{}, err
 	}

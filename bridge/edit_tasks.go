@@ -90,7 +90,7 @@ func plausibleID(s string) bool {
 
 // getTask reads a task of the contact, saying so when it has none.
 func (b *Bridge) getTask(ctx context.Context, contactID, taskID string) (*tasks.Task, error) {
-	return findChild(ctx, b, "task", contactID, taskID, b.tasks.Get)
+	return findChild(ctx, b, "task", contactID, taskID, b.taskGet)
 }
 
 // updateTask writes p to the task. A PUT is idempotent and the SDK retries
@@ -103,9 +103,9 @@ func (b *Bridge) updateTask(ctx context.Context, contactID, taskID string, p tas
 		return nil, err
 	}
 	defer end()
-	t, err := b.tasks.Update(ctx, contactID, taskID, p)
+	t, err := b.svc(ctx).tasks.Update(ctx, contactID, taskID, p)
 	if err != nil && !answered(err) {
-		if cur, gerr := b.tasks.Get(ctx, contactID, taskID); gerr == nil && taskHolds(cur, p) {
+		if cur, gerr := b.svc(ctx).tasks.Get(ctx, contactID, taskID); gerr == nil && taskHolds(cur, p) {
 			b.log.LogAttrs(ctx, slog.LevelWarn, "bridge: task update answer lost; HighLevel holds the change", slog.String("taskId", taskID))
 			t, err = cur, nil
 		}
@@ -201,7 +201,7 @@ func (b *Bridge) cmdTaskReopen(ctx context.Context, inv *mattermost.Invocation) 
 }
 
 func (b *Bridge) loadTaskDelete(ctx context.Context, ch *change) (*current, error) {
-	return loadChild(ctx, b, ch, "task", b.tasks.Get, func(t *tasks.Task, c *contacts.Contact) *current {
+	return loadChild(ctx, b, ch, "task", b.taskGet, func(t *tasks.Task, c *contacts.Contact) *current {
 		return &current{
 			Subject: "delete the task **" + mattermost.EscapeInline(cmp.Or(t.Title, "(untitled)")) + "** of " + b.contactLink(c),
 			Preview: b.format.Task(*t).Attachments,
@@ -212,8 +212,8 @@ func (b *Bridge) loadTaskDelete(ctx context.Context, ch *change) (*current, erro
 func (b *Bridge) applyTaskDelete(ctx context.Context, ch *change, cur *current) (mattermost.Message, error) {
 	t := cur.record.(*tasks.Task)
 	gone, err := b.deleteRecord(ctx, ch.ContactID, "Deleting the task",
-		func() error { return b.tasks.Delete(ctx, ch.ContactID, t.ID) },
-		func() error { _, err := b.tasks.Get(ctx, ch.ContactID, t.ID); return err })
+		func() error { return b.svc(ctx).tasks.Delete(ctx, ch.ContactID, t.ID) },
+		func() error { _, err := b.svc(ctx).tasks.Get(ctx, ch.ContactID, t.ID); return err })
 	if err != nil {
 		return mattermost.Message{}, err
 	}
@@ -478,7 +478,7 @@ func (b *Bridge) redrawTask(ctx context.Context, sub *mattermost.DialogSubmissio
 	var err error
 	if v["view"] == viewList {
 		var list []tasks.Task
-		list, err = b.tasks.List(ctx, c.ID)
+		list, err = b.svc(ctx).tasks.List(ctx, c.ID)
 		if err == nil {
 			var msgs []mattermost.Message
 			msgs, err = b.renderTaskList(ctx, sub.ChannelID, c, list, nil)

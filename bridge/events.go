@@ -75,10 +75,8 @@ func (b *Bridge) eventPost(ctx context.Context, e webhook.Event, channelID strin
 // that task and note events (which carry only the contact ID) can name the
 // contact without a HighLevel call per event.
 type nameCache struct {
-	mu        sync.Mutex
-	m         map[string]string
-	failedAt  time.Time
-	hasFailed bool
+	mu sync.Mutex
+	m  map[string]string
 }
 
 const (
@@ -89,17 +87,26 @@ const (
 	nameLookupPause   = time.Minute
 )
 
-// mayLookUp reports whether names may be looked up in HighLevel now.
-func (c *nameCache) mayLookUp(now time.Time) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return !c.hasFailed || now.Sub(c.failedAt) >= nameLookupPause
+// lookupPause stops a location's name lookups for nameLookupPause after
+// one failed, so that events are not held up by a HighLevel in trouble. It
+// is kept per location: one location's outage leaves the others' names.
+type lookupPause struct {
+	mu        sync.Mutex
+	failedAt  time.Time
+	hasFailed bool
 }
 
-func (c *nameCache) failed(now time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.failedAt, c.hasFailed = now, true
+// mayLookUp reports whether names may be looked up in HighLevel now.
+func (p *lookupPause) mayLookUp(now time.Time) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return !p.hasFailed || now.Sub(p.failedAt) >= nameLookupPause
+}
+
+func (p *lookupPause) failed(now time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.failedAt, p.hasFailed = now, true
 }
 
 func (c *nameCache) put(id, name string) {

@@ -27,6 +27,7 @@ type services struct {
 	contacts   *contacts.Service
 	tasks      *tasks.Service
 	notes      *notes.Service
+	lookups    lookupPause // contact names for events (contactFor)
 }
 
 func newServices(locationID string, c *ghl.Client) *services {
@@ -98,4 +99,37 @@ func (a *apps) forget(key string) {
 	a.locs.mu.Lock()
 	delete(a.locs.m, key)
 	a.locs.mu.Unlock()
+}
+
+// servicesKey is the context key of the location a chat request or an
+// event acts on.
+type servicesKey struct{}
+
+// withServices returns ctx acting on the location of s: the channel
+// wrappers (policy.go) put there the location of the channel a request
+// comes from, the deliverer the location of the event.
+func withServices(ctx context.Context, s *services) context.Context {
+	return context.WithValue(ctx, servicesKey{}, s)
+}
+
+// location returns the services of the location ctx acts on: the one
+// withServices put there, else the one location of a single-location
+// bridge. ok is false in app mode outside a location (an event of a
+// location no longer installed).
+func (b *Bridge) location(ctx context.Context) (s *services, ok bool) {
+	if s, ok := ctx.Value(servicesKey{}).(*services); ok {
+		return s, true
+	}
+	return b.one, b.one != nil
+}
+
+// svc returns the services of the location ctx acts on. Every chat entry
+// point resolves its channel's location first (policy.go), so a missing
+// one is a bug in the bridge, not a user's mistake.
+func (b *Bridge) svc(ctx context.Context) *services {
+	s, ok := b.location(ctx)
+	if !ok {
+		panic("bridge: a HighLevel call outside any location")
+	}
+	return s
 }

@@ -61,7 +61,7 @@ func (b *Bridge) probeHighLevel(ctx context.Context) []ProbeResult {
 	defer cancel()
 	loc := b.ghl.LocationID()
 	r := ProbeResult{Part: PartHighLevel, Name: "HighLevel token for location " + loc}
-	_, err := b.contacts.List(ctx, contacts.ListOptions{Limit: 1})
+	_, err := b.svc(ctx).contacts.List(ctx, contacts.ListOptions{Limit: 1})
 	_ = b.hlCall("probe", err) // records the outcome for /healthz
 	var apiErr *ghl.APIError
 	switch {

@@ -42,7 +42,7 @@ func (b *Bridge) cmdSearch(ctx context.Context, inv *mattermost.Invocation) (*ma
 	if len([]rune(q)) < 2 {
 		return nil, mattermost.UserErrorf("Search for at least two characters: `%s search ada`.", b.trigger)
 	}
-	res, err := b.contacts.Search(ctx, contacts.SearchParams{Query: q, PageLimit: searchPage})
+	res, err := b.svc(ctx).contacts.Search(ctx, contacts.SearchParams{Query: q, PageLimit: searchPage})
 	if err := b.hlCall("Searching the contacts", err); err != nil {
 		return nil, err
 	}
@@ -67,7 +67,7 @@ func (b *Bridge) cmdAppointments(ctx context.Context, inv *mattermost.Invocation
 	if err != nil {
 		return nil, err
 	}
-	list, err := b.contacts.ListAppointments(ctx, c.ID)
+	list, err := b.svc(ctx).contacts.ListAppointments(ctx, c.ID)
 	if err := b.hlCall("Listing the appointments", err); err != nil {
 		return nil, err
 	}
@@ -124,7 +124,7 @@ func (b *Bridge) cmdBusiness(ctx context.Context, inv *mattermost.Invocation) (*
 	if !plausibleID(id) {
 		return nil, mattermost.UserErrorf("%s is not a business ID.", code(id))
 	}
-	res, err := b.contacts.ListByBusiness(ctx, id, contacts.BusinessListOptions{Limit: businessPage})
+	res, err := b.svc(ctx).contacts.ListByBusiness(ctx, id, contacts.BusinessListOptions{Limit: businessPage})
 	if err := b.hlCall("Listing the business's contacts", err); err != nil {
 		return nil, err
 	}

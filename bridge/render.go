@@ -97,16 +97,20 @@ func buttonName(title string) string {
 // from HighLevel (once per contact; while HighLevel fails, the ID is shown
 // rather than holding posts back).
 func (b *Bridge) contactFor(ctx context.Context, id, locationID string) *contacts.Contact {
-	c := &contacts.Contact{ID: id, LocationID: cmp.Or(locationID, b.cfg.LocationID)}
-	if c.Name = b.names.get(id); c.Name != "" || id == "" || !b.names.mayLookUp(b.now()) {
+	s, installed := b.location(ctx)
+	if installed {
+		locationID = cmp.Or(locationID, s.locationID)
+	}
+	c := &contacts.Contact{ID: id, LocationID: locationID}
+	if c.Name = b.names.get(id); c.Name != "" || id == "" || !installed || !s.lookups.mayLookUp(b.now()) {
 		return c
 	}
 	lctx, cancel := context.WithTimeout(ctx, nameLookupTimeout)
 	defer cancel()
-	full, err := b.contacts.Get(lctx, id)
+	full, err := s.contacts.Get(lctx, id)
 	if err != nil {
 		if !ghl.IsNotFound(err) {
-			b.names.failed(b.now())
+			s.lookups.failed(b.now())
 			b.log.LogAttrs(ctx, slog.LevelDebug, "bridge: looking up a contact's name failed", slog.String("contactId", id), slog.String("error", err.Error()))
 		}
 		return c
@@ -230,12 +234,12 @@ func (b *Bridge) updatedPost(ctx context.Context, req *mattermost.ActionRequest,
 		return &mattermost.PostUpdate{Message: m.Text, Props: mattermost.Props{Attachments: m.Attachments}}
 	}
 	contactID := req.Values["contact_id"]
-	c, err := b.contacts.Get(ctx, contactID)
+	c, err := b.svc(ctx).contacts.Get(ctx, contactID)
 	if err != nil {
 		b.hlCall("Reading the contact", err)
 		return nil
 	}
-	list, err := b.tasks.List(ctx, contactID)
+	list, err := b.svc(ctx).tasks.List(ctx, contactID)
 	if err != nil {
 		b.hlCall("Listing the tasks", err)
 		return nil

@@ -66,7 +66,7 @@ func (b *Bridge) redrawTaskPosts(ctx context.Context, c *contacts.Contact, taskI
 		sh := shows{contactID: c.ID, view: p.View, taskIDs: []string{taskID}}
 		if p.View == viewList {
 			if !listed {
-				list, listErr = b.tasks.List(ctx, c.ID)
+				list, listErr = b.svc(ctx).tasks.List(ctx, c.ID)
 				listed = true
 				if listErr != nil {
 					b.hlCall("Listing the tasks", listErr)
