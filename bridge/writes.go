@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -68,19 +67,15 @@ func (s *PGStore) BeginWrite(ctx context.Context, contactID, id string, until ti
 	if _, err := writeKey(contactID, id); err != nil {
 		return err
 	}
-	return s.tx(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO bridge_writes (contact_id, id, expires_at) VALUES ($1, $2, $3)
-			ON CONFLICT (contact_id, id) DO UPDATE SET expires_at = EXCLUDED.expires_at`, contactID, id, until)
-		return err
-	})
+	_, err := s.exec(ctx, `INSERT INTO bridge_writes (contact_id, id, expires_at) VALUES ($1, $2, $3)
+		ON CONFLICT (contact_id, id) DO UPDATE SET expires_at = EXCLUDED.expires_at`, contactID, id, until)
+	return err
 }
 
 // EndWrite implements Store.
 func (s *PGStore) EndWrite(ctx context.Context, contactID, id string) error {
-	return s.tx(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `DELETE FROM bridge_writes WHERE contact_id = $1 AND id = $2`, contactID, id)
-		return err
-	})
+	_, err := s.exec(ctx, `DELETE FROM bridge_writes WHERE contact_id = $1 AND id = $2`, contactID, id)
+	return err
 }
 
 // Writing implements Store.
