@@ -447,22 +447,16 @@ func (b *Bridge) deliverEvent(ctx context.Context, ev OutboxEvent) ([]string, er
 	}
 	// A change the bridge is making right now may be this one: come back
 	// when it is known (and marked). The mark is in the store, so a write
-	// made through another replica holds the event here too.
-	if ev.ContactID != "" {
-		busy, err := b.store.Writing(ctx, ev.ContactID)
+	// made through another replica holds the event here too. The own mark
+	// is taken, not just read: it hides this one webhook, and a later
+	// genuine change of the same kind is posted. One store call for both.
+	if key := ownKeyFor(e); ev.ContactID != "" || key != "" {
+		busy, own, err := b.store.TakeOwnUnlessWriting(ctx, ev.ContactID, key)
 		if err != nil {
 			return done, err
 		}
 		if busy {
 			return done, errDeferred
-		}
-	}
-	if key := ownKeyFor(e); key != "" {
-		// Taken, not just read: the mark hides this one webhook, and a
-		// later genuine change of the same kind is posted.
-		own, err := b.store.TakeOwn(ctx, key)
-		if err != nil {
-			return done, err
 		}
 		if own {
 			b.log.LogAttrs(ctx, slog.LevelDebug, "bridge: not announcing the bridge's own change",

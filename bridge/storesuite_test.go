@@ -51,6 +51,7 @@ func runStoreSuite(t *testing.T, newStore newStoreFunc) {
 		// dead_test.go, writes_test.go
 		{"RetryDead", suiteRetryDead},
 		{"Writes", suiteWrites},
+		{"TakeOwnUnlessWriting", suiteTakeOwnUnlessWriting},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
