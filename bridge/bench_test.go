@@ -76,13 +76,13 @@ func (p *postTimer) RoundTrip(req *http.Request) (*http.Response, error) {
 // delivery) into mattermosttest over loopback HTTP, all in this process.
 // It reports events/s from the first webhook sent to the last post
 // created, and the p50 and p99 latency from sending a webhook (at a rate:
-// from when the schedule sends it) to its post being created. "max" sends as fast as 8 parallel senders can (latency
-// then includes the queue that builds up); "rate=1000" offers a steady
-// 1,000 events/s, the target load. "bbolt" is one bridge on its state
-// file; "postgres-2" is two replicas on one PostgreSQL database (webhooks
-// alternate between them; both deliver), which needs
-// GHLKIT_TEST_DATABASE_URL. cpu-ms/event is the CPU this process used per
-// event (PostgreSQL's is not counted).
+// from when the schedule sends it) to its post being created. "max" sends
+// as fast as 8 parallel senders can (latency then includes the queue that
+// builds up); "rate=1000" offers a steady 1,000 events/s, the target load.
+// "bbolt" is one bridge on its state file; "postgres-2" is two replicas on
+// one PostgreSQL database (webhooks alternate between them; both
+// deliver), which needs GHLKIT_TEST_DATABASE_URL. cpu-ms/event is the CPU
+// this process used per event (PostgreSQL's is not counted).
 func BenchmarkWebhookToMattermost(b *testing.B) {
 	for _, store := range []string{"bbolt", "postgres-2"} {
 		b.Run(store+"/max", func(b *testing.B) { benchWebhooks(b, store, 0) })
