@@ -210,3 +210,47 @@ func TestStatusOneLocation(t *testing.T) {
 	wantText(t, "status", e.ephemeral(e.alice, e.channel.ID, "/ghl status"), "serves HighLevel location `"+testLocation+"` in every channel")
 	wantText(t, "connect", e.ephemeral(e.alice, e.channel.ID, "/ghl connect locB"), "Unknown command")
 }
+
+// TestConnectFormsAndThreads: in app mode a form opened in a channel
+// creates its task in the channel's location, and is refused once the
+// channel is connected elsewhere; a notes thread starts in the only
+// channel of the location.
+func TestConnectFormsAndThreads(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, withApp())
+	admin := e.mm.AddUser("root")
+	e.mm.SetSystemAdmin(admin.ID, true)
+	e.installApp(testLocation)
+	e.installApp("locB")
+	e.slash(admin, e.channel.ID, "/ghl connect "+testLocation)
+	e.hl.AddNote(ghltest.Note{ContactID: e.contact.ID, Body: "Met at the fair"})
+
+	r := e.slash(e.alice, e.channel.ID, "/ghl notes ada@example.com").Response
+	wantText(t, "notes", r.Text, "Posted 1 new note for Ada Lovelace in the notes thread")
+	if posts := e.posts(e.channel.ID); len(posts) != 3 || !strings.Contains(postText(posts[2]), "Met at the fair") || posts[2].RootID != posts[1].ID {
+		t.Fatalf("thread posts: %d", len(posts))
+	}
+
+	sess := e.mm.As(e.bob.ID)
+	e.slash(e.bob, e.channel.ID, "/ghl task add ada@example.com")
+	e.slash(e.bob, e.channel.ID, "/ghl task add ada@example.com")
+	dialogs := e.mm.Dialogs()
+	if len(dialogs) != 2 {
+		t.Fatalf("%d dialogs", len(dialogs))
+	}
+	ok, err := sess.SubmitDialog(t.Context(), dialogs[0], map[string]any{"title": "Invoice"})
+	if err != nil || !ok.Closed {
+		t.Fatalf("submission: %+v %v", ok, err)
+	}
+	if ts := e.hl.Tasks(e.contact.ID); len(ts) != 1 || ts[0].Title != "Invoice" {
+		t.Fatalf("tasks %+v", ts)
+	}
+	e.slash(admin, e.channel.ID, "/ghl connect locB")
+	late, err := sess.SubmitDialog(t.Context(), dialogs[1], map[string]any{"title": "Late"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(e.hl.Tasks(e.contact.ID)); n != 1 {
+		t.Fatalf("a form of loc1 wrote after the channel moved to locB: %d tasks (%+v)", n, late)
+	}
+}
