@@ -3,7 +3,6 @@ package bridge
 import (
 	"context"
 	"errors"
-	"slices"
 	"strings"
 
 	"github.com/ghlkit/ghl/mattermost"
@@ -57,18 +56,8 @@ func (b *Bridge) notInstalled(locationID string) error {
 // administer it, and a connected channel reads and writes the whole
 // location's contacts, so channel admins may not grant that to themselves.
 func (b *Bridge) authorizeConnect(ctx context.Context, userID string) error {
-	if userID == "" {
-		return &mattermost.UserError{Message: "Mattermost did not say who you are, so the bridge cannot check your permissions.", Err: errNotAuthorized}
-	}
-	if slices.Contains(b.cfg.Admins, userID) {
-		return nil
-	}
-	u, err := b.mm.GetUser(ctx, userID)
-	if err != nil {
-		return mattermostUserError("Checking your permissions", err)
-	}
-	if slices.Contains(b.cfg.Admins, strings.ToLower(u.Username)) || u.IsSystemAdmin() {
-		return nil
+	if admin, err := b.isAdmin(ctx, userID); admin || err != nil {
+		return err
 	}
 	return &mattermost.UserError{Message: "Only a system admin or a bridge admin (`" + EnvAdmins + "`) may connect a channel to a HighLevel location: the channel then reads and changes that location's contacts.", Err: errNotAuthorized}
 }

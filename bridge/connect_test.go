@@ -61,6 +61,22 @@ func wantText(t *testing.T, what, got string, want ...string) {
 	}
 }
 
+// newConnectedEnv is a bridge in app mode with loc1 (Ada's location,
+// installed with loc1Scopes when given) and locB (with Bob) installed,
+// e.channel connected to loc1 and e.other to locB by a system admin.
+func newConnectedEnv(t *testing.T, loc1Scopes ...string) (e *env, admin mattermosttest.User, bob ghltest.Contact) {
+	t.Helper()
+	e = newEnv(t, withApp())
+	admin = e.mm.AddUser("root")
+	e.mm.SetSystemAdmin(admin.ID, true)
+	bob = e.hl.AddContact(ghltest.Contact{LocationID: "locB", FirstName: "Bob", LastName: "Builder", Email: "bob@example.com"})
+	e.installApp(testLocation, loc1Scopes...)
+	e.installApp("locB")
+	e.slash(admin, e.channel.ID, "/ghl connect "+testLocation)
+	e.slash(admin, e.other.ID, "/ghl connect locB")
+	return e, admin, bob
+}
+
 // TestConnectChannels: in app mode a channel acts on the location it is
 // connected to, and on nothing before; only system and bridge admins
 // connect; a contact of another location is neither read nor written from
@@ -153,14 +169,7 @@ func TestConnectChannels(t *testing.T) {
 // channels keep working.
 func TestConnectUninstalled(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, withApp())
-	admin := e.mm.AddUser("root")
-	e.mm.SetSystemAdmin(admin.ID, true)
-	e.hl.AddContact(ghltest.Contact{LocationID: "locB", FirstName: "Bob", Email: "bob@example.com"})
-	e.installApp(testLocation)
-	e.installApp("locB")
-	e.slash(admin, e.channel.ID, "/ghl connect "+testLocation)
-	e.slash(admin, e.other.ID, "/ghl connect locB")
+	e, _, _ := newConnectedEnv(t)
 
 	e.hl.Uninstall(appClientID, testLocation)
 	e.hl.FlushWebhooks()
@@ -182,14 +191,7 @@ func TestConnectUninstalled(t *testing.T) {
 // is read-only; the others keep writing.
 func TestReadOnlyPerLocation(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, withApp())
-	admin := e.mm.AddUser("root")
-	e.mm.SetSystemAdmin(admin.ID, true)
-	bob := e.hl.AddContact(ghltest.Contact{LocationID: "locB", FirstName: "Bob", Email: "bob@example.com"})
-	e.installApp(testLocation, ghltest.ScopeContactsReadOnly)
-	e.installApp("locB")
-	e.slash(admin, e.channel.ID, "/ghl connect "+testLocation)
-	e.slash(admin, e.other.ID, "/ghl connect locB")
+	e, _, bob := newConnectedEnv(t, ghltest.ScopeContactsReadOnly)
 
 	wantText(t, "read-only location", e.ephemeral(e.alice, e.channel.ID, "/ghl task add ada@example.com Call back"), ReadOnlyMessage)
 	e.slash(e.alice, e.other.ID, "/ghl task add bob@example.com Call back")
@@ -217,12 +219,7 @@ func TestStatusOneLocation(t *testing.T) {
 // channel of the location.
 func TestConnectFormsAndThreads(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, withApp())
-	admin := e.mm.AddUser("root")
-	e.mm.SetSystemAdmin(admin.ID, true)
-	e.installApp(testLocation)
-	e.installApp("locB")
-	e.slash(admin, e.channel.ID, "/ghl connect "+testLocation)
+	e, admin, _ := newConnectedEnv(t)
 	e.hl.AddNote(ghltest.Note{ContactID: e.contact.ID, Body: "Met at the fair"})
 
 	r := e.slash(e.alice, e.channel.ID, "/ghl notes ada@example.com").Response

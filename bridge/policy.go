@@ -120,18 +120,8 @@ func (b *Bridge) locate(ctx context.Context, name, channelID string, tok *matter
 // user why (errors.Is(err, errNotAuthorized) for a refusal; other causes
 // are Mattermost failures).
 func (b *Bridge) authorize(ctx context.Context, userID, channelID string) error {
-	if userID == "" {
-		return &mattermost.UserError{Message: "Mattermost did not say who you are, so the bridge cannot check your permissions.", Err: errNotAuthorized}
-	}
-	if slices.Contains(b.cfg.Admins, userID) {
-		return nil
-	}
-	u, err := b.mm.GetUser(ctx, userID)
-	if err != nil {
-		return mattermostUserError("Checking your permissions", err)
-	}
-	if slices.Contains(b.cfg.Admins, strings.ToLower(u.Username)) || u.IsSystemAdmin() {
-		return nil
+	if admin, err := b.isAdmin(ctx, userID); admin || err != nil {
+		return err
 	}
 	m, err := b.mm.GetChannelMember(ctx, channelID, userID)
 	switch {
@@ -145,6 +135,23 @@ func (b *Bridge) authorize(ctx context.Context, userID, channelID string) error 
 		return nil
 	}
 	return &mattermost.UserError{Message: "Only a channel admin, a system admin or a bridge admin (`" + EnvAdmins + "`) may change where HighLevel events go.", Err: errNotAuthorized}
+}
+
+// isAdmin reports whether userID is a bridge admin (BRIDGE_ADMINS, by ID
+// or username) or a system admin, as Mattermost says over REST. Its errors
+// are *mattermost.UserError.
+func (b *Bridge) isAdmin(ctx context.Context, userID string) (bool, error) {
+	if userID == "" {
+		return false, &mattermost.UserError{Message: "Mattermost did not say who you are, so the bridge cannot check your permissions.", Err: errNotAuthorized}
+	}
+	if slices.Contains(b.cfg.Admins, userID) {
+		return true, nil
+	}
+	u, err := b.mm.GetUser(ctx, userID)
+	if err != nil {
+		return false, mattermostUserError("Checking your permissions", err)
+	}
+	return slices.Contains(b.cfg.Admins, strings.ToLower(u.Username)) || u.IsSystemAdmin(), nil
 }
 
 // checkDestination returns nil when the bridge may send events to
