@@ -44,6 +44,7 @@ type env struct {
 	other    mattermosttest.Channel
 	contact  ghltest.Contact
 	logs     *syncBuffer
+	app      bool // app mode (withApp)
 
 	mu      sync.Mutex
 	handler http.Handler
@@ -59,6 +60,7 @@ type envConfig struct {
 	noRun     bool
 	noWebhook bool
 	dbURL     string
+	app       bool
 }
 
 func withMattermost(opts ...mattermosttest.Option) envOption {
@@ -71,6 +73,11 @@ func withoutRun() envOption { return func(c *envConfig) { c.noRun = true } }
 // (BRIDGE_DATABASE_URL) instead of a bbolt file.
 func withDatabase(dbURL string) envOption { return func(c *envConfig) { c.dbURL = dbURL } }
 func withoutWebhookTarget() envOption     { return func(c *envConfig) { c.noWebhook = true } }
+
+// withApp runs the bridge in app mode: OAuth app credentials, no location,
+// no default channel; locations are installed with e.installApp and
+// channels connected with /ghl connect.
+func withApp() envOption { return func(c *envConfig) { c.app = true } }
 
 // syncBuffer collects logs from several goroutines.
 type syncBuffer struct {
@@ -141,6 +148,13 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 		DataPath:         filepath.Join(t.TempDir(), "bridge.db"),
 		DatabaseURL:      Secret(ec.dbURL),
 	}
+	if ec.app {
+		e.app = true
+		e.hl.AddOAuthClient(appClientID, appSecret)
+		e.cfg.GHLToken, e.cfg.LocationID, e.cfg.ChannelID = "", "", ""
+		e.cfg.OAuth = &OAuthConfig{ClientID: appClientID, ClientSecret: appSecret,
+			TokenKey: Secret(base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef")))}
+	}
 	e.start()
 	if !ec.noRun {
 		e.run()
@@ -171,11 +185,15 @@ func (e *env) clients() (*ghl.Client, *mattermost.Client) {
 func (e *env) start(opts ...Option) {
 	e.t.Helper()
 	gc, mc := e.clients()
-	all := append([]Option{
-		WithGHLClient(gc), WithMattermostClient(mc),
+	all := []Option{
+		WithMattermostClient(mc),
 		WithLogger(slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))),
 		WithDeliveryPolicy(fastDelivery),
-	}, opts...)
+	}
+	if !e.app {
+		all = append(all, WithGHLClient(gc))
+	}
+	all = append(all, opts...)
 	b, err := New(e.cfg, all...)
 	if err != nil {
 		e.t.Fatalf("New: %v", err)
