@@ -272,20 +272,15 @@ func (s *PGStore) Reserve(ctx context.Context, id string, ttl time.Duration) err
 		return errors.New("bridge: empty webhookId")
 	}
 	now := s.now()
-	reserved, committed := false, false
-	b := &pgx.Batch{}
-	b.Queue(`INSERT INTO bridge_webhooks (id, expires_at, committed) VALUES ($1, $2, false)
+	tag, err := s.exec(ctx, `INSERT INTO bridge_webhooks (id, expires_at, committed) VALUES ($1, $2, false)
 		ON CONFLICT (id) DO UPDATE SET expires_at = EXCLUDED.expires_at, committed = false
-		WHERE bridge_webhooks.expires_at <= $3`, id, now.Add(ttl), now).Exec(func(tag pgconn.CommandTag) error {
-		reserved = tag.RowsAffected() == 1
-		return nil
-	})
-	// Read in the same round trip; it matters only when not reserved. No
-	// row: released meanwhile (then in progress: come back).
-	b.Queue(`SELECT coalesce((SELECT committed FROM bridge_webhooks WHERE id = $1), false)`, id).QueryRow(func(row pgx.Row) error {
-		return row.Scan(&committed)
-	})
-	err := s.batch(ctx, b)
+		WHERE bridge_webhooks.expires_at <= $3`, id, now.Add(ttl), now)
+	reserved, committed := err == nil && tag.RowsAffected() == 1, false
+	if err == nil && !reserved {
+		// Held: accepted already, or under way. No row: released
+		// meanwhile, so under way again (come back).
+		err = s.pool.QueryRow(ctx, `SELECT coalesce((SELECT committed FROM bridge_webhooks WHERE id = $1), false)`, id).Scan(&committed)
+	}
 	switch {
 	case err != nil:
 		return err
