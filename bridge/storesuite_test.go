@@ -439,16 +439,7 @@ func suiteOutboxClaimRace(t *testing.T, newStore newStoreFunc) {
 		})
 	}
 	wg.Wait()
-	for c := range contacts {
-		key := fmt.Sprint("c", c)
-		var want []string
-		for i := range per {
-			want = append(want, fmt.Sprintf("c%d-%02d", c, i))
-		}
-		if !slices.Equal(order[key], want) {
-			t.Errorf("contact %s delivered %v, want %v", key, order[key], want)
-		}
-	}
+	checkContactOrder(t, order, contacts, per)
 }
 
 // suiteOutboxEnqueueSettleRace enqueues a contact's events while its
@@ -507,6 +498,16 @@ func suiteOutboxEnqueueSettleRace(t *testing.T, newStore newStoreFunc) {
 		})
 	}
 	wg.Wait()
+	checkContactOrder(t, order, contacts, per)
+	if st, err := s.OutboxStats(ctx); err != nil || st.Pending != 0 {
+		t.Errorf("stats after delivering everything: %+v, %v", st, err)
+	}
+}
+
+// checkContactOrder checks that each contact cN's events cN-00, cN-01…
+// were delivered once each, in order.
+func checkContactOrder(t *testing.T, order map[string][]string, contacts, per int) {
+	t.Helper()
 	for c := range contacts {
 		key := fmt.Sprint("c", c)
 		var want []string
@@ -516,9 +517,6 @@ func suiteOutboxEnqueueSettleRace(t *testing.T, newStore newStoreFunc) {
 		if !slices.Equal(order[key], want) {
 			t.Errorf("contact %s delivered %v, want %v", key, order[key], want)
 		}
-	}
-	if st, err := s.OutboxStats(ctx); err != nil || st.Pending != 0 {
-		t.Errorf("stats after delivering everything: %+v, %v", st, err)
 	}
 }
 
