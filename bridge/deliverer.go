@@ -441,6 +441,13 @@ func (b *Bridge) deliverEvent(ctx context.Context, ev OutboxEvent) ([]string, er
 			return done, err
 		}
 	}
+	if b.apps != nil {
+		// Contact names are looked up with the event's own location's
+		// client, its own pacing and pause; none when it has no token.
+		if s, err := b.apps.services(ctx, e.EventMeta().LocationID); err == nil {
+			ctx = withServices(ctx, s)
+		}
+	}
 	posts, err := b.eventPosts(ctx, e)
 	if err != nil {
 		return done, err
@@ -475,10 +482,11 @@ func (b *Bridge) deliverEvent(ctx context.Context, ev OutboxEvent) ([]string, er
 			b.log.LogAttrs(ctx, slog.LevelWarn, "bridge: a contact's thread is gone; posting to its channel instead", slog.String("contactId", ev.ContactID))
 			return done, err
 		}
-		if err != nil && destinationRefused(err) && p.ChannelID != b.cfg.ChannelID {
+		if err != nil && destinationRefused(err) && (b.apps != nil || p.ChannelID != b.cfg.ChannelID) {
 			b.destinationFailed(ctx, p.ChannelID, err)
 			done = append(done, target)
-			if refused++; refused == len(posts) && b.cfg.ChannelID != "" {
+			// App mode has no default channel: only the location's own.
+			if refused++; refused == len(posts) && b.cfg.ChannelID != "" && b.apps == nil {
 				if fp, ok := b.eventPost(ctx, e, b.cfg.ChannelID); ok {
 					posts = append(posts, fp)
 				}

@@ -44,6 +44,7 @@ type env struct {
 	other    mattermosttest.Channel
 	contact  ghltest.Contact
 	logs     *syncBuffer
+	appMode  bool
 
 	mu      sync.Mutex
 	handler http.Handler
@@ -54,11 +55,13 @@ type env struct {
 type envOption func(*envConfig)
 
 type envConfig struct {
-	hlOpts    []ghltest.Option
-	mmOpts    []mattermosttest.Option
-	noRun     bool
-	noWebhook bool
-	dbURL     string
+	hlOpts      []ghltest.Option
+	mmOpts      []mattermosttest.Option
+	noRun       bool
+	noWebhook   bool
+	dbURL       string
+	appMode     bool
+	appUserType string
 }
 
 func withMattermost(opts ...mattermosttest.Option) envOption {
@@ -71,6 +74,14 @@ func withoutRun() envOption { return func(c *envConfig) { c.noRun = true } }
 // (BRIDGE_DATABASE_URL) instead of a bbolt file.
 func withDatabase(dbURL string) envOption { return func(c *envConfig) { c.dbURL = dbURL } }
 func withoutWebhookTarget() envOption     { return func(c *envConfig) { c.noWebhook = true } }
+
+// inAppMode runs the bridge as a marketplace app of userType ("" or
+// "Location", "Company"): no GHL_LOCATION_ID, no default channel;
+// locations install it with e.install, and their tokens are kept in the
+// bridge's store.
+func inAppMode(userType string) envOption {
+	return func(c *envConfig) { c.appMode, c.appUserType = true, userType }
+}
 
 // syncBuffer collects logs from several goroutines.
 type syncBuffer struct {
@@ -127,6 +138,7 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	cmdToken := e.mm.AddCommand("ghl", e.srv.URL+PathCommand)
 
 	pub, _ := ghltest.WebhookPublicKeys()
+	e.appMode = ec.appMode
 	e.cfg = Config{
 		GHLToken:         testToken,
 		LocationID:       testLocation,
@@ -140,6 +152,13 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 		Secret:           testSecret,
 		DataPath:         filepath.Join(t.TempDir(), "bridge.db"),
 		DatabaseURL:      Secret(ec.dbURL),
+	}
+	if ec.appMode {
+		e.hl.AddOAuthClient(appClientID, appSecret)
+		e.cfg.GHLToken, e.cfg.LocationID, e.cfg.ChannelID = "", "", ""
+		e.cfg.PublicURL = appPublic // what the install flow's redirect and cookie are checked against (appEnv.start)
+		e.cfg.OAuth = &OAuthConfig{ClientID: appClientID, ClientSecret: appSecret, UserType: ec.appUserType,
+			TokenKey: Secret(base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef")))}
 	}
 	e.start()
 	if !ec.noRun {
@@ -171,11 +190,17 @@ func (e *env) clients() (*ghl.Client, *mattermost.Client) {
 func (e *env) start(opts ...Option) {
 	e.t.Helper()
 	gc, mc := e.clients()
-	all := append([]Option{
-		WithGHLClient(gc), WithMattermostClient(mc),
+	all := []Option{
+		WithMattermostClient(mc),
 		WithLogger(slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))),
 		WithDeliveryPolicy(fastDelivery),
-	}, opts...)
+	}
+	if e.appMode {
+		all = append(all, WithHTTPClient(testClient))
+	} else {
+		all = append(all, WithGHLClient(gc))
+	}
+	all = append(all, opts...)
 	b, err := New(e.cfg, all...)
 	if err != nil {
 		e.t.Fatalf("New: %v", err)

@@ -25,6 +25,11 @@ type TokenStore interface {
 	// with an older key, and returns how many it rewrote. Afterwards the
 	// older keys can be dropped from the configuration.
 	Rotate(ctx context.Context) (int, error)
+	// Range calls fn with every stored token, in key order, until fn
+	// returns an error, which Range returns. It reads every token: an
+	// agency's uninstall uses it to find the location tokens obtained
+	// with the agency's.
+	Range(ctx context.Context, fn func(key string, tok *oauth.Token) error) error
 }
 
 // refreshLockKey is the Store.Lock key that serialises the refreshes of an

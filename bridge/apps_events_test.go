@@ -1,0 +1,332 @@
+package bridge
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ghlkit/ghl/ghltest"
+	"github.com/ghlkit/ghl/mattermost"
+	"github.com/ghlkit/ghl/oauth"
+)
+
+// install installs the app through the bridge's own flow (PathInstall,
+// HighLevel's consent, PathCallback), as an admin does: a Location install
+// of in.LocationID, or a Company install of in.CompanyID.
+func (e *env) install(in ghltest.Install) {
+	e.t.Helper()
+	ae := &appEnv{t: e.t.(*testing.T), hl: e.hl, srv: e.srv,
+		client: &http.Client{Transport: testClient.Transport, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	scope := "contacts.readonly contacts.write"
+	in.Scopes = locationScopes
+	if in.UserType == "Company" {
+		scope += " oauth.readonly oauth.write"
+		in.Scopes = companyScopes
+	}
+	state, cookie := ae.start(scope)
+	in.ClientID, in.RedirectURI = appClientID, appPublic+PathCallback
+	if p := ae.callback(e.hl.Authorize(in), state, cookie); p.status != http.StatusOK {
+		e.t.Fatalf("install %+v: %d %q", in, p.status, p.body)
+	}
+}
+
+// link connects a channel to a location, as /ghl connect does.
+func (e *env) link(channelID, locationID string) {
+	e.t.Helper()
+	if _, err := e.b.Store().LinkChannel(context.Background(), channelID, locationID); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// texts returns the texts of the channel's posts.
+func (e *env) texts(channelID string) []string {
+	var out []string
+	for _, p := range e.posts(channelID) {
+		out = append(out, postText(p))
+	}
+	return out
+}
+
+// contactGets returns how many times HighLevel was asked for the contact.
+func (e *env) contactGets(contactID string) int {
+	n := 0
+	for _, r := range e.hl.Requests() {
+		if r.Method == http.MethodGet && r.Path == "/contacts/"+contactID {
+			n++
+		}
+	}
+	return n
+}
+
+func countContaining(texts []string, sub string) int {
+	n := 0
+	for _, t := range texts {
+		if strings.Contains(t, sub) {
+			n++
+		}
+	}
+	return n
+}
+
+// TestAppModeRoutesEventsPerLocation: in app mode the events of an
+// installed location are stored and go only to the channels linked to it;
+// a location where the app is not installed is answered, counted and
+// never stored; a thread or subscription left in a channel that is now
+// linked elsewhere, or to nothing, does not receive the location's events.
+func TestAppModeRoutesEventsPerLocation(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, inAppMode(""), withoutWebhookTarget())
+	ctx := context.Background()
+	e.install(ghltest.Install{LocationID: "locA", CompanyID: "co1"})
+	e.install(ghltest.Install{LocationID: "locB", CompanyID: "co2"})
+	third := e.mm.AddChannel("support")
+	loose := e.mm.AddChannel("unlinked")
+	e.link(e.channel.ID, "locA")
+	e.link(third.ID, "locA")
+	e.link(e.other.ID, "locB")
+
+	ada := e.hl.AddContact(ghltest.Contact{LocationID: "locA", FirstName: "Ada", LastName: "Alpha"})
+	bob := e.hl.AddContact(ghltest.Contact{LocationID: "locB", FirstName: "Bob", LastName: "Beta"})
+	cyd := e.hl.AddContact(ghltest.Contact{LocationID: "locC", FirstName: "Cyd", LastName: "Gamma"})
+	// Ada's thread is in a channel now linked to locB, and one
+	// subscription is in a channel linked to nothing: both made before the
+	// channels were relinked. Bob is subscribed in his location's channel.
+	if err := e.b.Store().SaveThread(ctx, ada.ID, Thread{ChannelID: e.other.ID, RootID: e.mm.AddPost(e.bot.ID, mattermost.Post{ChannelID: e.other.ID, Message: "old thread"}).ID}); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range [][2]string{{ada.ID, loose.ID}, {bob.ID, e.other.ID}} {
+		if _, err := e.b.Store().Subscribe(ctx, s[0], s[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.hl.SetWebhookTarget(e.srv.URL + PathWebhook)
+	e.hl.AddTask(ghltest.Task{ContactID: ada.ID, Title: "Call Ada", DueDate: time.Now().Add(time.Hour)})
+	e.hl.AddNote(ghltest.Note{ContactID: bob.ID, Body: "Bob's note"})
+	e.hl.AddTask(ghltest.Task{ContactID: cyd.ID, Title: "Call Cyd", DueDate: time.Now().Add(time.Hour)})
+	e.settle()
+
+	for _, ch := range []string{e.channel.ID, third.ID} {
+		got := e.texts(ch)
+		if len(got) != 1 || !strings.Contains(got[0], "Call Ada") || !strings.Contains(got[0], "Ada Alpha") {
+			t.Errorf("locA channel %s: %q, want Ada's task with her name (looked up with locA's token)", ch, got)
+		}
+	}
+	if got := e.texts(e.other.ID); len(got) != 2 || got[0] != "old thread" || !strings.Contains(got[1], "Bob's note") || !strings.Contains(got[1], "Bob Beta") {
+		t.Errorf("locB channel: %q, want the old thread root and Bob's note only", got)
+	}
+	if got := e.mm.Posts(loose.ID); len(got) != 0 {
+		t.Errorf("a channel linked to no location got %d posts", len(got))
+	}
+	for _, ch := range []string{e.channel.ID, third.ID, e.other.ID, loose.ID} {
+		if n := countContaining(e.texts(ch), "Cyd"); n != 0 {
+			t.Errorf("an event of locC, where the app is not installed, was posted in %s", ch)
+		}
+	}
+	// Every webhook was answered 200; locC's task was counted and never
+	// stored.
+	for _, d := range e.hl.WebhookDeliveries() {
+		if d.StatusCode != http.StatusOK {
+			t.Errorf("%s answered %d", d.Type, d.StatusCode)
+		}
+	}
+	if got := e.b.IgnoredWebhooks(); got.NotInstalled != 1 || got.OtherLocation != 0 {
+		t.Errorf("ignored %+v, want 1 not installed", got)
+	}
+	if st, _ := e.b.Store().OutboxStats(ctx); st.Pending != 0 {
+		t.Errorf("outbox %+v", st)
+	}
+	if !strings.Contains(e.logs.String(), "a location where the app is not installed") {
+		t.Error("the ignored webhook is not logged")
+	}
+	// Each name was looked up once, with its location's own token (a
+	// token reaches only its location: the names show it worked).
+	if e.contactGets(ada.ID) != 1 || e.contactGets(bob.ID) != 1 {
+		t.Errorf("name lookups: ada %d bob %d", e.contactGets(ada.ID), e.contactGets(bob.ID))
+	}
+	if code, m := scrape(t, e.srv.URL+PathMetrics, ""); code != http.StatusOK || m[`ghlkit_webhooks_ignored_total{reason="not_installed"}`] != 1 {
+		t.Errorf("metrics %d: not_installed %v", code, m[`ghlkit_webhooks_ignored_total{reason="not_installed"}`])
+	}
+}
+
+// TestAppModeUninstall: an UNINSTALL deletes the location's tokens, stops
+// its routing, keeps its links, and tells each of its channels once,
+// through the outbox; events stored before it are still delivered; a
+// reinstall resumes routing.
+func TestAppModeUninstall(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, inAppMode(""), withoutRun())
+	e.install(ghltest.Install{LocationID: "locA", CompanyID: "co1"})
+	e.install(ghltest.Install{LocationID: "locB", CompanyID: "co1"})
+	third := e.mm.AddChannel("support")
+	e.link(e.channel.ID, "locA")
+	e.link(third.ID, "locA")
+	e.link(e.other.ID, "locB")
+	ada := e.hl.AddContact(ghltest.Contact{LocationID: "locA", FirstName: "Ada"})
+	bob := e.hl.AddContact(ghltest.Contact{LocationID: "locB", FirstName: "Bob"})
+	e.hl.AddTask(ghltest.Task{ContactID: ada.ID, Title: "Before the uninstall", DueDate: time.Now().Add(time.Hour)})
+
+	// Stored, not yet delivered: the deliverer is not running.
+	e.hl.Uninstall(appClientID, "locA")
+	e.hl.AddTask(ghltest.Task{ContactID: ada.ID, Title: "After the uninstall", DueDate: time.Now().Add(time.Hour)})
+	e.hl.FlushWebhooks()
+	ds := e.hl.WebhookDeliveries()
+	var uninstall ghltest.WebhookDelivery
+	for _, d := range ds {
+		if d.StatusCode != http.StatusOK {
+			t.Fatalf("%s answered %d", d.Type, d.StatusCode)
+		}
+		if d.Type == "UNINSTALL" {
+			uninstall = d
+		}
+	}
+	// HighLevel redelivers the UNINSTALL: answered, nothing added.
+	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+PathWebhook, strings.NewReader(string(uninstall.Body)))
+	req.Header = uninstall.Header.Clone()
+	resp, err := testClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("redelivered UNINSTALL: %d", resp.StatusCode)
+	}
+	if installed, err := e.b.apps.isInstalled(context.Background(), "locA"); err != nil || installed {
+		t.Fatalf("locA installed after its UNINSTALL: %v %v", installed, err)
+	}
+	if got := e.b.IgnoredWebhooks().NotInstalled; got != 1 {
+		t.Fatalf("not installed: %d, want 1 (the task after the uninstall)", got)
+	}
+	e.run()
+	e.settle()
+
+	for _, ch := range []string{e.channel.ID, third.ID} {
+		got := e.texts(ch)
+		if countContaining(got, "Before the uninstall") != 1 || countContaining(got, "After the uninstall") != 0 {
+			t.Errorf("channel %s: %q", ch, got)
+		}
+		if n := countContaining(got, "uninstalled from location **locA**"); n != 1 {
+			t.Errorf("channel %s has %d uninstall notices, want 1: %q", ch, n, got)
+			continue
+		}
+		notice := got[slices.IndexFunc(got, func(s string) bool { return strings.Contains(s, "uninstalled") })]
+		for _, want := range []string{"no longer posted here", "not installed", appPublic + PathInstall, "`/ghl disconnect`"} {
+			if !strings.Contains(notice, want) {
+				t.Errorf("notice %q lacks %q", notice, want)
+			}
+		}
+	}
+	if got := e.texts(e.other.ID); countContaining(got, "uninstalled") != 0 {
+		t.Errorf("locB's channel was told of locA's uninstall: %q", got)
+	}
+	// The links are kept, for the channels' commands to explain.
+	if loc, ok, _ := e.b.Store().ChannelLocation(context.Background(), e.channel.ID); !ok || loc != "locA" {
+		t.Errorf("link after the uninstall: %q %v", loc, ok)
+	}
+	// locB goes on; locA resumes once installed again.
+	e.hl.AddTask(ghltest.Task{ContactID: bob.ID, Title: "Bob goes on", DueDate: time.Now().Add(time.Hour)})
+	e.install(ghltest.Install{LocationID: "locA", CompanyID: "co1"})
+	e.hl.AddTask(ghltest.Task{ContactID: ada.ID, Title: "After the reinstall", DueDate: time.Now().Add(time.Hour)})
+	e.settle()
+	if got := e.texts(e.other.ID); countContaining(got, "Bob goes on") != 1 {
+		t.Errorf("locB after locA's uninstall: %q", got)
+	}
+	if got := e.texts(e.channel.ID); countContaining(got, "After the reinstall") != 1 || countContaining(got, "uninstalled") != 1 {
+		t.Errorf("locA after the reinstall: %q", got)
+	}
+}
+
+// TestAppModeAgencyUninstall: an agency-level UNINSTALL (companyId, no
+// locationId) ends the agency's install: its token and the tokens of the
+// locations obtained with it go, and each of those locations' channels is
+// told once; a location that installed the app itself keeps it.
+func TestAppModeAgencyUninstall(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, inAppMode("Company"))
+	ctx := context.Background()
+	for _, id := range []string{"locA", "locB"} {
+		e.hl.AddLocation(ghltest.Location{ID: id, CompanyID: "co1"})
+	}
+	e.hl.AddLocation(ghltest.Location{ID: "locX", CompanyID: "co2"})
+	e.install(ghltest.Install{UserType: "Company", CompanyID: "co1"})
+	e.install(ghltest.Install{UserType: "Company", CompanyID: "co2"})
+	// locS of co1 installed the app on its own: its token has a refresh
+	// token of its own (the Location install's).
+	own := &oauth.Token{AccessToken: "own-access", RefreshToken: "own-refresh", UserType: oauth.UserTypeLocation, LocationID: "locS", CompanyID: "co1"}
+	if err := e.b.apps.tokens.Save(ctx, "locS", own); err != nil {
+		t.Fatal(err)
+	}
+	third := e.mm.AddChannel("support")
+	fourth := e.mm.AddChannel("own")
+	e.link(e.channel.ID, "locA")
+	e.link(third.ID, "locB")
+	e.link(fourth.ID, "locS")
+	e.link(e.other.ID, "locX")
+
+	e.hl.UninstallCompany(appClientID, "co1")
+	e.settle()
+	for key, want := range map[string]bool{"co1": false, "locA": false, "locB": false, "locS": true, "co2": true, "locX": true} {
+		if _, err := e.b.apps.tokens.Load(ctx, key); (err == nil) != want {
+			t.Errorf("token of %s after co1's uninstall: %v, want kept=%v", key, err, want)
+		}
+	}
+	for ch, want := range map[string]string{e.channel.ID: "locA", third.ID: "locB"} {
+		if got := e.texts(ch); len(got) != 1 || !strings.Contains(got[0], "uninstalled from location **"+want+"**") {
+			t.Errorf("channel of %s: %q", want, got)
+		}
+	}
+	for _, ch := range []string{fourth.ID, e.other.ID} {
+		if got := e.texts(ch); len(got) != 0 {
+			t.Errorf("a location still installed was told: %q", got)
+		}
+	}
+}
+
+// TestAppModeLocationsIsolated: one location's failing HighLevel (its name
+// lookups refused) neither holds up nor pauses another's: each location
+// looks names up with its own client and pauses its own lookups.
+func TestAppModeLocationsIsolated(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, inAppMode(""), withoutWebhookTarget())
+	e.install(ghltest.Install{LocationID: "locA", CompanyID: "co1"})
+	e.install(ghltest.Install{LocationID: "locB", CompanyID: "co2"})
+	e.link(e.channel.ID, "locA")
+	e.link(e.other.ID, "locB")
+	a1 := e.hl.AddContact(ghltest.Contact{LocationID: "locA", FirstName: "Ann", LastName: "One"})
+	a2 := e.hl.AddContact(ghltest.Contact{LocationID: "locA", FirstName: "Ann", LastName: "Two"})
+	b1 := e.hl.AddContact(ghltest.Contact{LocationID: "locB", FirstName: "Ben", LastName: "One"})
+	b2 := e.hl.AddContact(ghltest.Contact{LocationID: "locB", FirstName: "Ben", LastName: "Two"})
+	// locA's HighLevel refuses its contact reads.
+	for _, c := range []ghltest.Contact{a1, a2} {
+		e.hl.Fail(ghltest.Fault{Method: http.MethodGet, Path: "/contacts/" + c.ID, Status: http.StatusForbidden})
+	}
+	e.hl.SetWebhookTarget(e.srv.URL + PathWebhook)
+	task := func(c ghltest.Contact, title string) {
+		e.hl.AddTask(ghltest.Task{ContactID: c.ID, Title: title, DueDate: time.Now().Add(time.Hour)})
+		e.settle()
+	}
+	task(a1, "A first")
+	task(b1, "B first")
+	task(a2, "A second")
+	task(b2, "B second")
+
+	a, b := e.texts(e.channel.ID), e.texts(e.other.ID)
+	if len(a) != 2 || countContaining(a, "Ann") != 0 || !strings.Contains(a[0], a1.ID) {
+		t.Errorf("locA's posts: %q, want both tasks, naming the contacts by ID", a)
+	}
+	if len(b) != 2 || !strings.Contains(b[0], "Ben One") || !strings.Contains(b[1], "Ben Two") {
+		t.Errorf("locB's posts: %q, want both tasks with their contacts' names", b)
+	}
+	// locA's failure paused locA's lookups only.
+	if e.contactGets(a1.ID) != 1 || e.contactGets(a2.ID) != 0 {
+		t.Errorf("locA lookups: %d, %d; want 1 then paused", e.contactGets(a1.ID), e.contactGets(a2.ID))
+	}
+	if e.contactGets(b1.ID) != 1 || e.contactGets(b2.ID) != 1 {
+		t.Errorf("locB lookups: %d, %d; want each looked up", e.contactGets(b1.ID), e.contactGets(b2.ID))
+	}
+	if !slices.Equal([]int{len(a), len(b)}, []int{2, 2}) {
+		t.Fatal("posts missing")
+	}
+}
