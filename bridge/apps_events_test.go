@@ -285,48 +285,57 @@ func TestAppModeAgencyUninstall(t *testing.T) {
 }
 
 // TestAppModeLocationsIsolated: one location's failing HighLevel (its name
-// lookups refused) neither holds up nor pauses another's: each location
-// looks names up with its own client and pauses its own lookups.
+// lookups refused, or its install revoked without the bridge hearing of
+// it) neither holds up nor pauses another's: each location looks names up
+// with its own client and pauses its own lookups.
 func TestAppModeLocationsIsolated(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, inAppMode(""), withoutWebhookTarget())
 	e.install(ghltest.Install{LocationID: "locA", CompanyID: "co1"})
 	e.install(ghltest.Install{LocationID: "locB", CompanyID: "co2"})
+	e.install(ghltest.Install{LocationID: "locC", CompanyID: "co3"})
+	third := e.mm.AddChannel("support")
 	e.link(e.channel.ID, "locA")
 	e.link(e.other.ID, "locB")
+	e.link(third.ID, "locC")
 	a1 := e.hl.AddContact(ghltest.Contact{LocationID: "locA", FirstName: "Ann", LastName: "One"})
 	a2 := e.hl.AddContact(ghltest.Contact{LocationID: "locA", FirstName: "Ann", LastName: "Two"})
 	b1 := e.hl.AddContact(ghltest.Contact{LocationID: "locB", FirstName: "Ben", LastName: "One"})
 	b2 := e.hl.AddContact(ghltest.Contact{LocationID: "locB", FirstName: "Ben", LastName: "Two"})
-	// locA's HighLevel refuses its contact reads.
+	c1 := e.hl.AddContact(ghltest.Contact{LocationID: "locC", FirstName: "Cat", LastName: "One"})
+	c2 := e.hl.AddContact(ghltest.Contact{LocationID: "locC", FirstName: "Cat", LastName: "Two"})
+	// locA's HighLevel refuses its contact reads; locC's install is
+	// revoked (its tokens die) before the bridge hears of it.
 	for _, c := range []ghltest.Contact{a1, a2} {
 		e.hl.Fail(ghltest.Fault{Method: http.MethodGet, Path: "/contacts/" + c.ID, Status: http.StatusForbidden})
 	}
+	e.hl.Uninstall(appClientID, "locC")
 	e.hl.SetWebhookTarget(e.srv.URL + PathWebhook)
 	task := func(c ghltest.Contact, title string) {
 		e.hl.AddTask(ghltest.Task{ContactID: c.ID, Title: title, DueDate: time.Now().Add(time.Hour)})
 		e.settle()
 	}
 	task(a1, "A first")
+	task(c1, "C first")
 	task(b1, "B first")
 	task(a2, "A second")
+	task(c2, "C second")
 	task(b2, "B second")
 
-	a, b := e.texts(e.channel.ID), e.texts(e.other.ID)
-	if len(a) != 2 || countContaining(a, "Ann") != 0 || !strings.Contains(a[0], a1.ID) {
-		t.Errorf("locA's posts: %q, want both tasks, naming the contacts by ID", a)
+	for ch, cs := range map[string][2]ghltest.Contact{e.channel.ID: {a1, a2}, third.ID: {c1, c2}} {
+		got := e.texts(ch)
+		if len(got) != 2 || countContaining(got, cs[0].FirstName) != 0 || !strings.Contains(got[0], cs[0].ID) || !strings.Contains(got[1], cs[1].ID) {
+			t.Errorf("posts of a failing location: %q, want both tasks, naming the contacts by ID", got)
+		}
+		// Its failure paused its own lookups.
+		if e.contactGets(cs[0].ID) == 0 || e.contactGets(cs[1].ID) != 0 {
+			t.Errorf("lookups of a failing location: %d, %d; want some, then paused", e.contactGets(cs[0].ID), e.contactGets(cs[1].ID))
+		}
 	}
-	if len(b) != 2 || !strings.Contains(b[0], "Ben One") || !strings.Contains(b[1], "Ben Two") {
+	if b := e.texts(e.other.ID); len(b) != 2 || !strings.Contains(b[0], "Ben One") || !strings.Contains(b[1], "Ben Two") {
 		t.Errorf("locB's posts: %q, want both tasks with their contacts' names", b)
-	}
-	// locA's failure paused locA's lookups only.
-	if e.contactGets(a1.ID) != 1 || e.contactGets(a2.ID) != 0 {
-		t.Errorf("locA lookups: %d, %d; want 1 then paused", e.contactGets(a1.ID), e.contactGets(a2.ID))
 	}
 	if e.contactGets(b1.ID) != 1 || e.contactGets(b2.ID) != 1 {
 		t.Errorf("locB lookups: %d, %d; want each looked up", e.contactGets(b1.ID), e.contactGets(b2.ID))
-	}
-	if !slices.Equal([]int{len(a), len(b)}, []int{2, 2}) {
-		t.Fatal("posts missing")
 	}
 }
