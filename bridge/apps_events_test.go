@@ -13,26 +13,6 @@ import (
 	"github.com/ghlkit/ghl/oauth"
 )
 
-// install installs the app through the bridge's own flow (PathInstall,
-// HighLevel's consent, PathCallback), as an admin does: a Location install
-// of in.LocationID, or a Company install of in.CompanyID.
-func (e *env) install(in ghltest.Install) {
-	e.t.Helper()
-	ae := &appEnv{t: e.t.(*testing.T), hl: e.hl, srv: e.srv,
-		client: &http.Client{Transport: testClient.Transport, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-	scope := "contacts.readonly contacts.write"
-	in.Scopes = locationScopes
-	if in.UserType == "Company" {
-		scope += " oauth.readonly oauth.write"
-		in.Scopes = companyScopes
-	}
-	state, cookie := ae.start(scope)
-	in.ClientID, in.RedirectURI = appClientID, appPublic+PathCallback
-	if p := ae.callback(e.hl.Authorize(in), state, cookie); p.status != http.StatusOK {
-		e.t.Fatalf("install %+v: %d %q", in, p.status, p.body)
-	}
-}
-
 // link connects a channel to a location, as /ghl connect does.
 func (e *env) link(channelID, locationID string) {
 	e.t.Helper()
@@ -78,10 +58,10 @@ func countContaining(texts []string, sub string) int {
 // linked elsewhere, or to nothing, does not receive the location's events.
 func TestAppModeRoutesEventsPerLocation(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, inAppMode(""), withoutWebhookTarget())
+	e := newEnv(t, withApp(), withoutWebhookTarget())
 	ctx := context.Background()
-	e.install(ghltest.Install{LocationID: "locA", CompanyID: "co1"})
-	e.install(ghltest.Install{LocationID: "locB", CompanyID: "co2"})
+	e.installApp("locA")
+	e.installApp("locB")
 	third := e.mm.AddChannel("support")
 	loose := e.mm.AddChannel("unlinked")
 	e.link(e.channel.ID, "locA")
@@ -157,9 +137,9 @@ func TestAppModeRoutesEventsPerLocation(t *testing.T) {
 // reinstall resumes routing.
 func TestAppModeUninstall(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, inAppMode(""), withoutRun())
-	e.install(ghltest.Install{LocationID: "locA", CompanyID: "co1"})
-	e.install(ghltest.Install{LocationID: "locB", CompanyID: "co1"})
+	e := newEnv(t, withApp(), withoutRun())
+	e.installApp("locA")
+	e.installApp("locB")
 	third := e.mm.AddChannel("support")
 	e.link(e.channel.ID, "locA")
 	e.link(third.ID, "locA")
@@ -212,7 +192,7 @@ func TestAppModeUninstall(t *testing.T) {
 			continue
 		}
 		notice := got[slices.IndexFunc(got, func(s string) bool { return strings.Contains(s, "uninstalled") })]
-		for _, want := range []string{"no longer posted here", "not installed", appPublic + PathInstall, "`/ghl disconnect`"} {
+		for _, want := range []string{"no longer posted here", "not installed", e.cfg.PublicURL + PathInstall, "`/ghl disconnect`"} {
 			if !strings.Contains(notice, want) {
 				t.Errorf("notice %q lacks %q", notice, want)
 			}
@@ -227,7 +207,7 @@ func TestAppModeUninstall(t *testing.T) {
 	}
 	// locB goes on; locA resumes once installed again.
 	e.hl.AddTask(ghltest.Task{ContactID: bob.ID, Title: "Bob goes on", DueDate: time.Now().Add(time.Hour)})
-	e.install(ghltest.Install{LocationID: "locA", CompanyID: "co1"})
+	e.installApp("locA")
 	e.hl.AddTask(ghltest.Task{ContactID: ada.ID, Title: "After the reinstall", DueDate: time.Now().Add(time.Hour)})
 	e.settle()
 	if got := e.texts(e.other.ID); countContaining(got, "Bob goes on") != 1 {
@@ -244,14 +224,14 @@ func TestAppModeUninstall(t *testing.T) {
 // told once; a location that installed the app itself keeps it.
 func TestAppModeAgencyUninstall(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, inAppMode("Company"))
+	e := newEnv(t, withAgencyApp())
 	ctx := context.Background()
 	for _, id := range []string{"locA", "locB"} {
 		e.hl.AddLocation(ghltest.Location{ID: id, CompanyID: "co1"})
 	}
 	e.hl.AddLocation(ghltest.Location{ID: "locX", CompanyID: "co2"})
-	e.install(ghltest.Install{UserType: "Company", CompanyID: "co1"})
-	e.install(ghltest.Install{UserType: "Company", CompanyID: "co2"})
+	e.installAgency("co1")
+	e.installAgency("co2")
 	// locS of co1 installed the app on its own: its token has a refresh
 	// token of its own (the Location install's).
 	own := &oauth.Token{AccessToken: "own-access", RefreshToken: "own-refresh", UserType: oauth.UserTypeLocation, LocationID: "locS", CompanyID: "co1"}
@@ -290,10 +270,10 @@ func TestAppModeAgencyUninstall(t *testing.T) {
 // with its own client and pauses its own lookups.
 func TestAppModeLocationsIsolated(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, inAppMode(""), withoutWebhookTarget())
-	e.install(ghltest.Install{LocationID: "locA", CompanyID: "co1"})
-	e.install(ghltest.Install{LocationID: "locB", CompanyID: "co2"})
-	e.install(ghltest.Install{LocationID: "locC", CompanyID: "co3"})
+	e := newEnv(t, withApp(), withoutWebhookTarget())
+	e.installApp("locA")
+	e.installApp("locB")
+	e.installApp("locC")
 	third := e.mm.AddChannel("support")
 	e.link(e.channel.ID, "locA")
 	e.link(e.other.ID, "locB")

@@ -397,6 +397,14 @@ func TestAppModeConfig(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `GHL_APP_USER_TYPE="Agency" is neither Location nor Company`) {
 		t.Fatalf("bad user type: %v", err)
 	}
+	// A default channel would show every location's events to one channel.
+	_, err = ConfigFromEnv(env(EnvChannelID, "abcdefghijklmnopqrstuvwxyz"))
+	if err == nil || !strings.Contains(err.Error(), EnvChannelID+" is set in app mode") {
+		t.Fatalf("app mode with a default channel: %v", err)
+	}
+	if _, err = ConfigFromEnv(env(EnvChannelID, "abcdefghijklmnopqrstuvwxyz", EnvLocationID, "locA", EnvTokenDir, t.TempDir())); err != nil {
+		t.Fatalf("one location with a default channel: %v", err)
+	}
 	_, err = ConfigFromEnv(env(EnvClientID, "", EnvClientSecret, "", EnvTokenDir, "", EnvTokenKey, ""))
 	if err == nil || !strings.Contains(err.Error(), EnvLocationID+" is missing") {
 		t.Fatalf("no OAuth and no location: %v", err)
@@ -577,14 +585,17 @@ func TestAppModeNew(t *testing.T) {
 	if _, err := tokens.Load(context.Background(), "locA"); !errors.Is(err, oauth.ErrNotFound) {
 		t.Fatalf("token after UNINSTALL: %v", err)
 	}
-	// ... and the slash command is not, yet.
-	resp, err := http.PostForm(srv.URL+PathCommand, url.Values{"token": {"cmd"}, "text": {"help"}})
+	// ... and so is the slash command, in the location of its channel
+	// (connect_test.go).
+	resp, err := http.PostForm(srv.URL+PathCommand, url.Values{"token": {"cmd"}, "text": {"status"},
+		"channel_id": {"abcdefghijklmnopqrstuvwxyz"}, "user_id": {"bcdefghijklmnopqrstuvwxyza"}, "command": {"/ghl"}})
 	if err != nil {
 		t.Fatal(err)
 	}
+	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusNotFound {
-		t.Fatalf("command in app mode: %d", resp.StatusCode)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "not connected to a HighLevel location") {
+		t.Fatalf("command in app mode: %d %s", resp.StatusCode, body)
 	}
 	if p := e.get(PathHealth); p.status != 200 {
 		t.Fatalf("health %d", p.status)

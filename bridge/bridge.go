@@ -769,11 +769,9 @@ func (b *Bridge) routes() error {
 		mux.HandleFunc("GET "+PathMetrics, b.serveMetrics)
 	}
 	if b.apps != nil {
-		// App mode serves installs and their webhooks; commands need a
-		// location per channel, which app mode does not route yet.
+		// App mode serves installs too; chat acts on each channel's
+		// location (connect.go).
 		b.apps.routes(mux)
-		b.mux = mux
-		return nil
 	}
 	if err := b.chatRoutes(mux); err != nil {
 		return err

@@ -59,11 +59,18 @@ func (b *Bridge) chatRoutes(mux *http.ServeMux) error {
 		{Name: "note add", Help: "Add a note to the contact and post it in its thread.", Args: []mattermost.ArgSpec{contactArg, {Name: "text", Rest: true}}, Run: b.cmdNoteAdd},
 		{Name: "subscribe", Help: "Post the contact's HighLevel events in this channel (channel or bridge admins only).", Args: onlyContact, Run: b.cmdSubscribe},
 		{Name: "unsubscribe", Help: "Stop posting the contact's events in this channel (channel or bridge admins only).", Args: onlyContact, Run: b.cmdUnsubscribe},
+		{Name: "status", Help: "Show the HighLevel location this channel acts on.", Run: b.cmdStatus},
+	}
+	if b.apps != nil {
+		cmds = append(cmds,
+			mattermost.Command{Name: "connect", Help: "Connect this channel to a HighLevel location where the app is installed (system or bridge admins only).", Args: []mattermost.ArgSpec{{Name: "locationId"}}, Run: b.cmdConnect},
+			mattermost.Command{Name: "disconnect", Help: "Disconnect this channel from its HighLevel location (channel or bridge admins only).", Run: b.cmdDisconnect},
+		)
 	}
 	examples := b.commandExamples()
 	for _, c := range append(cmds, b.editCommands()...) {
 		c.Example = examples[c.Name]
-		c.Run = handle(b, c.Name, writeCommands[c.Name], c.Run) // readonly.go
+		c.Run = b.command(c.Name, writeCommands[c.Name], c.Run) // policy.go
 		if err := set.Add(c); err != nil {
 			return fmt.Errorf("bridge: command %q: %w", c.Name, err)
 		}
@@ -81,12 +88,12 @@ func (b *Bridge) chatRoutes(mux *http.ServeMux) error {
 	if err != nil {
 		return fmt.Errorf("bridge: action handler: %w", err)
 	}
-	actions.Handle(actionComplete, handle(b, "complete button", true, b.actionInChannels(b.actionComplete)))
+	actions.Handle(actionComplete, b.action("complete button", true, b.actionComplete))
 	dialogs, err := mattermost.NewDialogHandler(b.signer, hopts...)
 	if err != nil {
 		return fmt.Errorf("bridge: dialog handler: %w", err)
 	}
-	dialogs.Handle(dialogTaskAdd, handle(b, "task dialog", true, b.dialogInChannels(b.dialogTaskAdd)))
+	dialogs.Handle(dialogTaskAdd, b.dialog("task dialog", true, b.dialogTaskAdd))
 	b.editRoutes(actions, dialogs)
 	b.dialogs = dialogs
 	// Mattermost may be set to send slash commands as GET: the handler
@@ -162,16 +169,17 @@ func (b *Bridge) resolveContact(ctx context.Context, ref string) (*contacts.Cont
 	ref = strings.TrimSpace(ref)
 	var c *contacts.Contact
 	var err error
+	s := b.svc(ctx)
 	kind := "ID"
 	switch {
 	case strings.Contains(ref, "@"):
 		kind = "email"
-		c, err = b.svc(ctx).contacts.FindByEmail(ctx, ref)
+		c, err = s.contacts.FindByEmail(ctx, ref)
 	case looksLikePhone(ref):
 		kind = "phone number"
-		c, err = b.svc(ctx).contacts.FindByPhone(ctx, normalizePhone(ref))
+		c, err = s.contacts.FindByPhone(ctx, normalizePhone(ref))
 	default:
-		c, err = b.svc(ctx).contacts.Get(ctx, ref)
+		c, err = s.contacts.Get(ctx, ref)
 	}
 	if err != nil {
 		var apiErr *ghl.APIError
@@ -179,10 +187,18 @@ func (b *Bridge) resolveContact(ctx context.Context, ref string) (*contacts.Cont
 			b.hl.observe(b.now(), nil)
 			return nil, mattermost.UserErrorf("No contact with %s %s.", kind, code(ref))
 		}
+		if b.apps != nil && kind == "ID" && errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusForbidden {
+			// The location's own token may not read it: another
+			// location's contact, which does not exist for this channel.
+			b.hl.observe(b.now(), nil)
+			return nil, mattermost.UserErrorf("No contact with ID %s in HighLevel location %s, the one this channel is connected to.", code(ref), code(s.locationID))
+		}
 		return nil, b.hlCall("Looking up the contact", err)
 	}
 	b.hl.observe(b.now(), nil)
-	if c.LocationID != "" && b.cfg.LocationID != "" && c.LocationID != b.cfg.LocationID {
+	// Never trusted to HighLevel alone: a contact of another location is
+	// not shown, let alone changed, from this channel.
+	if c.LocationID != "" && c.LocationID != s.locationID {
 		return nil, mattermost.UserErrorf("No contact with %s %s.", kind, code(ref))
 	}
 	b.names.put(c.ID, mattermost.ContactName(c))
@@ -484,7 +500,7 @@ func (b *Bridge) cmdTaskAdd(ctx context.Context, inv *mattermost.Invocation) (*m
 	if err != nil {
 		return nil, err
 	}
-	msg, err := b.renderTaskCreated(inv.Request.ChannelID, c, t, inv.Request.UserName, note)
+	msg, err := b.renderTaskCreated(ctx, inv.Request.ChannelID, c, t, inv.Request.UserName, note)
 	if err != nil {
 		return nil, err
 	}
@@ -596,7 +612,7 @@ func (b *Bridge) openTaskDialog(ctx context.Context, sc *mattermost.SlashCommand
 	// The submission names only the user ID: keep the username, signed.
 	values := map[string]string{"contact_id": c.ID, "channel_id": sc.ChannelID, "user_name": sc.UserName}
 	// Only the user who opened it may submit it, once, from that channel.
-	bind := mattermost.Binding{ChannelID: sc.ChannelID, UserID: sc.UserID}
+	bind := b.bind(ctx, mattermost.Binding{ChannelID: sc.ChannelID, UserID: sc.UserID})
 	if err := b.dialogs.Open(ctx, b.mm, sc.TriggerID, b.publicURL(PathDialog), d, values, bind); err != nil {
 		return nil, mattermostUserError("Opening the form", err)
 	}
@@ -644,7 +660,7 @@ func (b *Bridge) dialogTaskAdd(ctx context.Context, sub *mattermost.DialogSubmis
 	if err != nil {
 		return nil, err
 	}
-	msg, err := b.renderTaskCreated(channelID, c, t, user, note)
+	msg, err := b.renderTaskCreated(ctx, channelID, c, t, user, note)
 	if err == nil {
 		var post *mattermost.Post
 		post, err = b.mm.CreatePost(ctx, msg.Post(channelID, ""))
@@ -678,7 +694,7 @@ func (b *Bridge) cmdTaskDone(ctx context.Context, inv *mattermost.Invocation) (*
 	if res.already {
 		return msg.CommandResponse(mattermost.ResponseEphemeral), nil
 	}
-	if n := b.redrawTaskPosts(ctx, c, res.task.ID, "", b.completedTaskPost(c, res)); n > 0 {
+	if n := b.redrawTaskPosts(ctx, c, res.task.ID, "", b.completedTaskPost(ctx, c, res)); n > 0 {
 		msg.Text += inPlaceNote(n)
 		return msg.CommandResponse(mattermost.ResponseEphemeral), nil
 	}

@@ -126,7 +126,7 @@ func (b *Bridge) actionComplete(ctx context.Context, req *mattermost.ActionReque
 	if !res.already {
 		// The clicked post is redrawn by the answer; the others here.
 		c := b.contactFor(ctx, contactID, "")
-		b.redrawTaskPosts(ctx, c, res.task.ID, req.PostID, b.completedTaskPost(c, res))
+		b.redrawTaskPosts(ctx, c, res.task.ID, req.PostID, b.completedTaskPost(ctx, c, res))
 	}
 	return resp, nil
 }

@@ -347,6 +347,9 @@ func (c *Config) problems() []string {
 	if c.MattermostToken == "" {
 		missing(EnvMattermostToken, "the Mattermost bot account's access token")
 	}
+	if c.ChannelID != "" && c.appMode() {
+		bad("%s is set in app mode: a default channel would mix the events of every installed location; connect channels to locations with the slash command's connect instead", EnvChannelID)
+	}
 	if c.ChannelID != "" && !isID(c.ChannelID) {
 		bad("%s=%q is not a Mattermost channel ID (26 letters and digits)", EnvChannelID, c.ChannelID)
 	}

@@ -136,7 +136,7 @@ func versionOf(dateUpdated time.Time, record any) string {
 // preview renders the preview of ch for channelID and userID, with its
 // Confirm and Cancel buttons. note, when set, comes first (why it is shown
 // again).
-func (b *Bridge) preview(ch *change, cur *current, channelID, userID, note string) (mattermost.Message, error) {
+func (b *Bridge) preview(ctx context.Context, ch *change, cur *current, channelID, userID, note string) (mattermost.Message, error) {
 	op := b.changeOps()[ch.Op]
 	ch.Version = cur.Version
 	values, err := ch.values()
@@ -144,7 +144,7 @@ func (b *Bridge) preview(ch *change, cur *current, channelID, userID, note strin
 		return mattermost.Message{}, err
 	}
 	tok, err := b.signer.SignBound(mattermost.KindAction, actionConfirm, values,
-		mattermost.Binding{ChannelID: channelID, UserID: userID, OneTime: true}, confirmTTL)
+		b.bind(ctx, mattermost.Binding{ChannelID: channelID, UserID: userID, OneTime: true}), confirmTTL)
 	if err != nil {
 		return mattermost.Message{}, err
 	}
@@ -195,7 +195,7 @@ func (b *Bridge) askConfirm(ctx context.Context, sc *mattermost.SlashCommand, ch
 	if cur.Gone {
 		return nil, &mattermost.UserError{Message: op.goneMsg}
 	}
-	m, err := b.preview(ch, cur, sc.ChannelID, sc.UserID, "")
+	m, err := b.preview(ctx, ch, cur, sc.ChannelID, sc.UserID, "")
 	if err != nil {
 		return nil, err
 	}
@@ -242,7 +242,7 @@ func (b *Bridge) actionConfirm(ctx context.Context, req *mattermost.ActionReques
 	if cur.Version != ch.Version {
 		// Changed in HighLevel since the preview: show it as it is now and
 		// ask again, with fresh buttons.
-		m, err := b.preview(ch, cur, req.ChannelID, req.UserID, "⚠️ This changed in HighLevel since the preview; nothing was applied. Check it as it is now and confirm again.")
+		m, err := b.preview(ctx, ch, cur, req.ChannelID, req.UserID, "⚠️ This changed in HighLevel since the preview; nothing was applied. Check it as it is now and confirm again.")
 		if err != nil {
 			return nil, err
 		}

@@ -53,13 +53,15 @@ func (b *Bridge) commandExamples() map[string]string {
 		"business":       t + " business <businessId>",
 		"subscribe":      t + " subscribe ada@example.com",
 		"unsubscribe":    t + " unsubscribe ada@example.com",
+		"connect":        t + " connect <locationId>",
 	}
 }
 
 // editRoutes routes the buttons and forms of edits.
 func (b *Bridge) editRoutes(actions *mattermost.ActionHandler, dialogs *mattermost.DialogHandler) {
-	// handle (readonly.go): counted, and refused in read-only mode.
-	actions.Handle(actionConfirm, handle(b, "confirm button", true, b.actionInChannels(b.actionConfirm)))
-	actions.Handle(actionTaskEdit, handle(b, "task edit button", true, b.actionInChannels(b.actionTaskEdit)))
-	dialogs.Handle(dialogTaskEdit, handle(b, "task edit dialog", true, b.dialogInChannels(b.dialogTaskEdit)))
+	// policy.go: in the channel's location, counted, and refused in
+	// read-only mode.
+	actions.Handle(actionConfirm, b.action("confirm button", true, b.actionConfirm))
+	actions.Handle(actionTaskEdit, b.action("task edit button", true, b.actionTaskEdit))
+	dialogs.Handle(dialogTaskEdit, b.dialog("task edit dialog", true, b.dialogTaskEdit))
 }

@@ -157,12 +157,12 @@ func (b *Bridge) cmdTaskEdit(ctx context.Context, inv *mattermost.Invocation) (*
 // answerTaskChange answers a command that changed t: the task under
 // heading, after every recorded post that shows it has been redrawn.
 func (b *Bridge) answerTaskChange(ctx context.Context, sc *mattermost.SlashCommand, c *contacts.Contact, t *tasks.Task, heading string, changed []string) (*mattermost.CommandResponse, error) {
-	m, err := b.renderTaskUpdated(sc.ChannelID, c, t, heading, changed)
+	m, err := b.renderTaskUpdated(ctx, sc.ChannelID, c, t, heading, changed)
 	if err != nil {
 		return nil, err
 	}
 	n := b.redrawTaskPosts(ctx, c, t.ID, "", func(channelID string) (mattermost.Message, error) {
-		return b.renderTaskUpdated(channelID, c, t, heading, changed)
+		return b.renderTaskUpdated(ctx, channelID, c, t, heading, changed)
 	})
 	return b.answerTask(ctx, sc, c, t, m, n)
 }
@@ -259,13 +259,13 @@ func deletedWord(alreadyGone bool) string {
 
 // renderTaskUpdated shows a task after a change: heading, the task as
 // HighLevel returned it, what changed, and its buttons for channelID.
-func (b *Bridge) renderTaskUpdated(channelID string, c *contacts.Contact, t *tasks.Task, heading string, changed []string) (mattermost.Message, error) {
+func (b *Bridge) renderTaskUpdated(ctx context.Context, channelID string, c *contacts.Contact, t *tasks.Task, heading string, changed []string) (mattermost.Message, error) {
 	m := b.format.Task(*t)
 	m.Text = heading + ": **" + mattermost.EscapeInline(cmp.Or(t.Title, "(untitled)")) + "** for " + b.contactLink(c)
 	if len(changed) > 0 {
 		m.Text += "\nChanged: " + strings.Join(changed, ", ") + " (as HighLevel now holds it below)."
 	}
-	if err := b.addTaskButtons(&m, channelID, c.ID, t, viewTask); err != nil {
+	if err := b.addTaskButtons(ctx, &m, channelID, c.ID, t, viewTask); err != nil {
 		return m, err
 	}
 	return m, nil
@@ -273,29 +273,29 @@ func (b *Bridge) renderTaskUpdated(channelID string, c *contacts.Contact, t *tas
 
 // addTaskButtons puts a task's Complete (when open) and Edit buttons on
 // the first attachment of m.
-func (b *Bridge) addTaskButtons(m *mattermost.Message, channelID, contactID string, t *tasks.Task, view string) error {
+func (b *Bridge) addTaskButtons(ctx context.Context, m *mattermost.Message, channelID, contactID string, t *tasks.Task, view string) error {
 	if len(m.Attachments) == 0 {
 		return nil
 	}
 	if !t.Completed {
-		a, err := b.completeButton(channelID, contactID, t, view, "Complete")
+		a, err := b.completeButton(ctx, channelID, contactID, t, view, "Complete")
 		if err != nil {
 			return err
 		}
 		m.Attachments[0].Actions = append(m.Attachments[0].Actions, a)
 	}
-	return b.addEditButton(m, channelID, contactID, t, view)
+	return b.addEditButton(ctx, m, channelID, contactID, t, view)
 }
 
 // addEditButton puts a task's Edit button on the first attachment of m,
 // after the buttons it has.
-func (b *Bridge) addEditButton(m *mattermost.Message, channelID, contactID string, t *tasks.Task, view string) error {
+func (b *Bridge) addEditButton(ctx context.Context, m *mattermost.Message, channelID, contactID string, t *tasks.Task, view string) error {
 	if len(m.Attachments) == 0 {
 		return nil
 	}
 	in, err := b.signer.Integration(b.publicURL(PathAction), actionTaskEdit, map[string]string{
 		"contact_id": contactID, "task_id": t.ID, "view": view,
-	}, mattermost.Binding{ChannelID: channelID})
+	}, b.bind(ctx, mattermost.Binding{ChannelID: channelID}))
 	if err != nil {
 		return err
 	}
@@ -310,10 +310,10 @@ func (b *Bridge) addEditButton(m *mattermost.Message, channelID, contactID strin
 }
 
 // editMenu is the task list's "Edit a task…" menu: one option per task.
-func (b *Bridge) editMenu(channelID, contactID string, list []tasks.Task) (mattermost.Action, error) {
+func (b *Bridge) editMenu(ctx context.Context, channelID, contactID string, list []tasks.Task) (mattermost.Action, error) {
 	in, err := b.signer.Integration(b.publicURL(PathAction), actionTaskEdit, map[string]string{
 		"contact_id": contactID, "view": viewList,
-	}, mattermost.Binding{ChannelID: channelID})
+	}, b.bind(ctx, mattermost.Binding{ChannelID: channelID}))
 	if err != nil {
 		return mattermost.Action{}, err
 	}
@@ -386,7 +386,7 @@ func (b *Bridge) actionTaskEdit(ctx context.Context, req *mattermost.ActionReque
 		SubmitLabel:      "Save",
 		Elements:         els,
 	}
-	bind := mattermost.Binding{ChannelID: req.ChannelID, UserID: req.UserID}
+	bind := b.bind(ctx, mattermost.Binding{ChannelID: req.ChannelID, UserID: req.UserID})
 	if err := b.dialogs.Open(ctx, b.mm, req.TriggerID, b.publicURL(PathDialog), d, values, bind); err != nil {
 		return nil, mattermostUserError("Opening the form", err)
 	}
@@ -457,7 +457,7 @@ func (b *Bridge) dialogTaskEdit(ctx context.Context, sub *mattermost.DialogSubmi
 	heading := "✏️ Task updated by " + mention(v["user_name"])
 	b.redrawTask(ctx, sub, c, t, heading, changed)
 	b.redrawTaskPosts(ctx, c, t.ID, v["post_id"], func(channelID string) (mattermost.Message, error) {
-		return b.renderTaskUpdated(channelID, c, t, heading, changed)
+		return b.renderTaskUpdated(ctx, channelID, c, t, heading, changed)
 	})
 	return nil, nil
 }
@@ -488,7 +488,7 @@ func (b *Bridge) redrawTask(ctx context.Context, sub *mattermost.DialogSubmissio
 			}
 		}
 	} else {
-		m, err = b.renderTaskUpdated(sub.ChannelID, c, t, heading, changed)
+		m, err = b.renderTaskUpdated(ctx, sub.ChannelID, c, t, heading, changed)
 	}
 	if err == nil && v["post_id"] != "" {
 		_, err = b.mm.PatchPost(ctx, v["post_id"], &mattermost.PostPatch{Message: &m.Text, Props: &mattermost.Props{Attachments: m.Attachments}})
@@ -497,7 +497,7 @@ func (b *Bridge) redrawTask(ctx context.Context, sub *mattermost.DialogSubmissio
 		if err != nil {
 			b.log.LogAttrs(ctx, slog.LevelWarn, "bridge: redrawing an edited task failed", slog.String("taskId", t.ID), slog.String("error", err.Error()))
 		}
-		one, rerr := b.renderTaskUpdated(sub.ChannelID, c, t, heading, changed)
+		one, rerr := b.renderTaskUpdated(ctx, sub.ChannelID, c, t, heading, changed)
 		if rerr == nil {
 			b.ephemeralMessage(ctx, sub.UserID, sub.ChannelID, one)
 		}

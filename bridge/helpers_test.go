@@ -18,6 +18,7 @@ import (
 	"github.com/ghlkit/ghl/ghltest"
 	"github.com/ghlkit/ghl/mattermost"
 	"github.com/ghlkit/ghl/mattermost/mattermosttest"
+	"github.com/ghlkit/ghl/oauth"
 	"github.com/ghlkit/ghl/webhook"
 )
 
@@ -44,7 +45,7 @@ type env struct {
 	other    mattermosttest.Channel
 	contact  ghltest.Contact
 	logs     *syncBuffer
-	appMode  bool
+	app      bool // app mode (withApp)
 
 	mu      sync.Mutex
 	handler http.Handler
@@ -55,13 +56,13 @@ type env struct {
 type envOption func(*envConfig)
 
 type envConfig struct {
-	hlOpts      []ghltest.Option
-	mmOpts      []mattermosttest.Option
-	noRun       bool
-	noWebhook   bool
-	dbURL       string
-	appMode     bool
-	appUserType string
+	hlOpts    []ghltest.Option
+	mmOpts    []mattermosttest.Option
+	noRun     bool
+	noWebhook bool
+	dbURL     string
+	app       bool
+	agency    bool // app mode with Company installs (withAgencyApp)
 }
 
 func withMattermost(opts ...mattermosttest.Option) envOption {
@@ -75,13 +76,14 @@ func withoutRun() envOption { return func(c *envConfig) { c.noRun = true } }
 func withDatabase(dbURL string) envOption { return func(c *envConfig) { c.dbURL = dbURL } }
 func withoutWebhookTarget() envOption     { return func(c *envConfig) { c.noWebhook = true } }
 
-// inAppMode runs the bridge as a marketplace app of userType ("" or
-// "Location", "Company"): no GHL_LOCATION_ID, no default channel;
-// locations install it with e.install, and their tokens are kept in the
-// bridge's store.
-func inAppMode(userType string) envOption {
-	return func(c *envConfig) { c.appMode, c.appUserType = true, userType }
-}
+// withApp runs the bridge in app mode: OAuth app credentials, no location,
+// no default channel; locations are installed with e.installApp and
+// channels connected with /ghl connect.
+func withApp() envOption { return func(c *envConfig) { c.app = true } }
+
+// withAgencyApp is withApp for an agency app (GHL_APP_USER_TYPE=Company):
+// agencies install it with e.installAgency.
+func withAgencyApp() envOption { return func(c *envConfig) { c.app, c.agency = true, true } }
 
 // syncBuffer collects logs from several goroutines.
 type syncBuffer struct {
@@ -138,7 +140,6 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	cmdToken := e.mm.AddCommand("ghl", e.srv.URL+PathCommand)
 
 	pub, _ := ghltest.WebhookPublicKeys()
-	e.appMode = ec.appMode
 	e.cfg = Config{
 		GHLToken:         testToken,
 		LocationID:       testLocation,
@@ -153,12 +154,15 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 		DataPath:         filepath.Join(t.TempDir(), "bridge.db"),
 		DatabaseURL:      Secret(ec.dbURL),
 	}
-	if ec.appMode {
+	if ec.app {
+		e.app = true
 		e.hl.AddOAuthClient(appClientID, appSecret)
 		e.cfg.GHLToken, e.cfg.LocationID, e.cfg.ChannelID = "", "", ""
-		e.cfg.PublicURL = appPublic // what the install flow's redirect and cookie are checked against (appEnv.start)
-		e.cfg.OAuth = &OAuthConfig{ClientID: appClientID, ClientSecret: appSecret, UserType: ec.appUserType,
+		e.cfg.OAuth = &OAuthConfig{ClientID: appClientID, ClientSecret: appSecret,
 			TokenKey: Secret(base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef")))}
+		if ec.agency {
+			e.cfg.OAuth.UserType = string(oauth.UserTypeCompany)
+		}
 	}
 	e.start()
 	if !ec.noRun {
@@ -195,7 +199,8 @@ func (e *env) start(opts ...Option) {
 		WithLogger(slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))),
 		WithDeliveryPolicy(fastDelivery),
 	}
-	if e.appMode {
+	if e.app {
+		// The locations' clients use the tests' own transport too.
 		all = append(all, WithHTTPClient(testClient))
 	} else {
 		all = append(all, WithGHLClient(gc))

@@ -26,7 +26,8 @@ type services struct {
 	contacts   *contacts.Service
 	tasks      *tasks.Service
 	notes      *notes.Service
-	lookups    lookupPause // contact names for events (contactFor)
+	lookups    lookupPause   // contact names for events (contactFor)
+	readOnly   readOnlyState // learnt in app mode (readonly.go)
 }
 
 func newServices(locationID string, c *ghl.Client) *services {

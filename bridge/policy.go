@@ -45,24 +45,71 @@ func (b *Bridge) slashInChannels(fn mattermost.SlashFunc) mattermost.SlashFunc {
 	}
 }
 
-// actionInChannels wraps a button handler with the channel check.
-func (b *Bridge) actionInChannels(fn mattermost.ActionFunc) mattermost.ActionFunc {
+// action wraps a button handler: the channel check, the channel's location
+// (app mode), then handle (metrics, read-only mode) in that location.
+func (b *Bridge) action(name string, writes bool, fn mattermost.ActionFunc) mattermost.ActionFunc {
+	run := handle(b, name, writes, fn)
 	return func(ctx context.Context, req *mattermost.ActionRequest) (*mattermost.ActionResponse, error) {
-		if !b.channelAllowed(req.ChannelID) {
-			return nil, b.refuseChannel()
+		ctx, err := b.locate(ctx, name, req.ChannelID, req.Token)
+		if err != nil {
+			return nil, err
 		}
-		return fn(ctx, req)
+		return run(ctx, req)
 	}
 }
 
-// dialogInChannels wraps a dialog handler with the channel check.
-func (b *Bridge) dialogInChannels(fn mattermost.DialogFunc) mattermost.DialogFunc {
+// dialog wraps a dialog handler as action does a button's. A cancellation
+// is passed on as it is: it reads and writes nothing.
+func (b *Bridge) dialog(name string, writes bool, fn mattermost.DialogFunc) mattermost.DialogFunc {
+	run := handle(b, name, writes, fn)
 	return func(ctx context.Context, sub *mattermost.DialogSubmission) (*mattermost.DialogResponse, error) {
-		if !sub.Cancelled && !b.channelAllowed(sub.ChannelID) {
-			return nil, b.refuseChannel()
+		if !sub.Cancelled {
+			var err error
+			if ctx, err = b.locate(ctx, name, sub.ChannelID, sub.Token); err != nil {
+				return nil, err
+			}
 		}
-		return fn(ctx, sub)
+		return run(ctx, sub)
 	}
+}
+
+// command wraps a slash command as action does a button's; the commands
+// that connect a location (locationFree) run outside any.
+func (b *Bridge) command(name string, writes bool, fn mattermost.CommandFunc) mattermost.CommandFunc {
+	run := handle(b, name, writes, fn)
+	if locationFree[name] {
+		return run
+	}
+	return func(ctx context.Context, inv *mattermost.Invocation) (*mattermost.CommandResponse, error) {
+		ctx, err := b.locate(ctx, name, inv.Request.ChannelID, nil)
+		if err != nil {
+			return nil, err
+		}
+		return run(ctx, inv)
+	}
+}
+
+// locate checks that the bridge answers in channelID and returns ctx acting
+// on the channel's location; the token of a button or form, when given,
+// must be of that location (checkScope). A refusal is counted in the
+// metrics under name.
+func (b *Bridge) locate(ctx context.Context, name, channelID string, tok *mattermost.Token) (context.Context, error) {
+	var err error
+	if !b.channelAllowed(channelID) {
+		err = b.refuseChannel()
+	}
+	var s *services
+	if err == nil {
+		s, err = b.channelServices(ctx, channelID)
+	}
+	if err == nil {
+		ctx = withServices(ctx, s)
+		err = b.checkScope(ctx, tok)
+	}
+	if err != nil {
+		b.ops.metrics.command(name, err)
+	}
+	return ctx, err
 }
 
 // authorize returns nil when userID may change where events go in
@@ -73,18 +120,8 @@ func (b *Bridge) dialogInChannels(fn mattermost.DialogFunc) mattermost.DialogFun
 // user why (errors.Is(err, errNotAuthorized) for a refusal; other causes
 // are Mattermost failures).
 func (b *Bridge) authorize(ctx context.Context, userID, channelID string) error {
-	if userID == "" {
-		return &mattermost.UserError{Message: "Mattermost did not say who you are, so the bridge cannot check your permissions.", Err: errNotAuthorized}
-	}
-	if slices.Contains(b.cfg.Admins, userID) {
-		return nil
-	}
-	u, err := b.mm.GetUser(ctx, userID)
-	if err != nil {
-		return mattermostUserError("Checking your permissions", err)
-	}
-	if slices.Contains(b.cfg.Admins, strings.ToLower(u.Username)) || u.IsSystemAdmin() {
-		return nil
+	if admin, err := b.isAdmin(ctx, userID); admin || err != nil {
+		return err
 	}
 	m, err := b.mm.GetChannelMember(ctx, channelID, userID)
 	switch {
@@ -98,6 +135,23 @@ func (b *Bridge) authorize(ctx context.Context, userID, channelID string) error 
 		return nil
 	}
 	return &mattermost.UserError{Message: "Only a channel admin, a system admin or a bridge admin (`" + EnvAdmins + "`) may change where HighLevel events go.", Err: errNotAuthorized}
+}
+
+// isAdmin reports whether userID is a bridge admin (BRIDGE_ADMINS, by ID
+// or username) or a system admin, as Mattermost says over REST. Its errors
+// are *mattermost.UserError.
+func (b *Bridge) isAdmin(ctx context.Context, userID string) (bool, error) {
+	if userID == "" {
+		return false, &mattermost.UserError{Message: "Mattermost did not say who you are, so the bridge cannot check your permissions.", Err: errNotAuthorized}
+	}
+	if slices.Contains(b.cfg.Admins, userID) {
+		return true, nil
+	}
+	u, err := b.mm.GetUser(ctx, userID)
+	if err != nil {
+		return false, mattermostUserError("Checking your permissions", err)
+	}
+	return slices.Contains(b.cfg.Admins, strings.ToLower(u.Username)) || u.IsSystemAdmin(), nil
 }
 
 // checkDestination returns nil when the bridge may send events to
@@ -156,6 +210,17 @@ func (b *Bridge) mayThreadHere(ctx context.Context, contactID, channelID string)
 	subs, err := b.store.Subscribers(ctx, contactID)
 	if err != nil {
 		return false, err
+	}
+	if len(subs) == 0 && b.apps != nil {
+		// App mode: the contact's events go to every channel connected to
+		// its location; a thread in one of them takes them from the
+		// others, unless it is the only one.
+		s, ok := b.location(ctx)
+		if !ok {
+			return false, nil
+		}
+		channels, err := b.store.LocationChannels(ctx, s.locationID)
+		return len(channels) == 1 && channels[0] == channelID, err
 	}
 	if len(subs) == 0 {
 		return channelID == b.cfg.ChannelID, nil

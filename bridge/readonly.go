@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/ghlkit/ghl"
@@ -43,9 +44,18 @@ func writeRefused(err error) bool {
 	return false
 }
 
-// learnReadOnly switches to read-only mode for readOnlyFor.
+// learnReadOnly switches to read-only mode for readOnlyFor: the whole
+// bridge with one location, the location ctx acts on in app mode (one
+// location's refused write leaves the others writing).
 func (b *Bridge) learnReadOnly(ctx context.Context, err error) {
 	until := b.now().Add(readOnlyFor)
+	if b.apps != nil {
+		if s, ok := b.location(ctx); ok && s.readOnly.learn(b.now(), until) {
+			b.log.LogAttrs(ctx, slog.LevelWarn, "bridge: HighLevel refused a write; the location's write commands are answered as read-only",
+				slog.String("locationId", s.locationID), slog.String("error", errorText(err)), slog.Time("retry_writes_after", until))
+		}
+		return
+	}
 	if !b.ops.readOnly.Swap(true) {
 		b.log.LogAttrs(ctx, slog.LevelWarn, "bridge: HighLevel refused a write; write commands are answered as read-only",
 			slog.String("error", errorText(err)), slog.Time("retry_writes_after", until))
@@ -57,6 +67,10 @@ func (b *Bridge) learnReadOnly(ctx context.Context, err error) {
 
 // readOnlyNow reports read-only mode, ending a learnt one once it expired.
 func (b *Bridge) readOnlyNow(ctx context.Context) bool {
+	if b.apps != nil {
+		s, ok := b.location(ctx)
+		return ok && s.readOnly.now(b.now())
+	}
 	if b.accessMode(ctx) != accessReadOnly {
 		return false
 	}
@@ -96,4 +110,26 @@ func handle[Req, Resp any](b *Bridge, name string, writes bool, fn func(context.
 		b.ops.metrics.command(name, err)
 		return resp, err
 	}
+}
+
+// readOnlyState is one location's learnt read-only mode (app mode).
+type readOnlyState struct {
+	mu    sync.Mutex
+	until time.Time
+}
+
+// learn makes the location read-only until until; it reports whether the
+// location was writing until now.
+func (r *readOnlyState) learn(now, until time.Time) (first bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	first = !now.Before(r.until)
+	r.until = until
+	return first
+}
+
+func (r *readOnlyState) now(now time.Time) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return now.Before(r.until)
 }

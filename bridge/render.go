@@ -67,10 +67,10 @@ func completeActionID(taskID string) string {
 
 // completeButton returns a signed Complete button for a task, valid only
 // in channelID (where it is posted).
-func (b *Bridge) completeButton(channelID, contactID string, t *tasks.Task, view, name string) (mattermost.Action, error) {
+func (b *Bridge) completeButton(ctx context.Context, channelID, contactID string, t *tasks.Task, view, name string) (mattermost.Action, error) {
 	in, err := b.signer.Integration(b.publicURL(PathAction), actionComplete, map[string]string{
 		"contact_id": contactID, "task_id": t.ID, "view": view,
-	}, mattermost.Binding{ChannelID: channelID})
+	}, b.bind(ctx, mattermost.Binding{ChannelID: channelID}))
 	if err != nil {
 		return mattermost.Action{}, err
 	}
@@ -139,7 +139,7 @@ func (b *Bridge) renderContact(c *contacts.Contact) mattermost.Message {
 // open task (in an attachment of the last message). done, when set, is a
 // task just completed from the list: a line names who did it.
 // The buttons are valid in channelID only.
-func (b *Bridge) renderTaskList(_ context.Context, channelID string, c *contacts.Contact, list []tasks.Task, done *completion) ([]mattermost.Message, error) {
+func (b *Bridge) renderTaskList(ctx context.Context, channelID string, c *contacts.Contact, list []tasks.Task, done *completion) ([]mattermost.Message, error) {
 	b.names.put(c.ID, mattermost.ContactName(c))
 	msgs := b.format.TaskList(c, list)
 	last := &msgs[len(msgs)-1]
@@ -151,7 +151,7 @@ func (b *Bridge) renderTaskList(_ context.Context, channelID string, c *contacts
 		if list[i].Completed {
 			continue
 		}
-		a, err := b.completeButton(channelID, c.ID, &list[i], viewList, buttonName(list[i].Title))
+		a, err := b.completeButton(ctx, channelID, c.ID, &list[i], viewList, buttonName(list[i].Title))
 		if err != nil {
 			return nil, err
 		}
@@ -162,7 +162,7 @@ func (b *Bridge) renderTaskList(_ context.Context, channelID string, c *contacts
 		text = "Edit a task:"
 	}
 	if len(list) > 0 {
-		menu, err := b.editMenu(channelID, c.ID, list)
+		menu, err := b.editMenu(ctx, channelID, c.ID, list)
 		if err != nil {
 			return nil, err
 		}
@@ -193,20 +193,20 @@ func (b *Bridge) renderNote(_ *contacts.Contact, n *notes.Note, heading string) 
 
 // renderTaskCreated confirms a task created from chat, with its Complete
 // button (valid in channelID); note, when set, is added in italics.
-func (b *Bridge) renderTaskCreated(channelID string, c *contacts.Contact, t *tasks.Task, by, note string) (mattermost.Message, error) {
+func (b *Bridge) renderTaskCreated(ctx context.Context, channelID string, c *contacts.Contact, t *tasks.Task, by, note string) (mattermost.Message, error) {
 	m := b.format.TaskCreated(*t, by)
 	m.Text += " for " + b.contactLink(c)
 	if note != "" {
 		m.Text += "\n_" + note + "_"
 	}
 	if !t.Completed && len(m.Attachments) > 0 {
-		a, err := b.completeButton(channelID, c.ID, t, viewTask, "Complete")
+		a, err := b.completeButton(ctx, channelID, c.ID, t, viewTask, "Complete")
 		if err != nil {
 			return m, err
 		}
 		m.Attachments[0].Actions = append(m.Attachments[0].Actions, a)
 	}
-	return m, b.addEditButton(&m, channelID, c.ID, t, viewTask)
+	return m, b.addEditButton(ctx, &m, channelID, c.ID, t, viewTask)
 }
 
 // renderTaskCompleted confirms a completion, or says the task already was.
@@ -228,7 +228,7 @@ func (b *Bridge) updatedPost(ctx context.Context, req *mattermost.ActionRequest,
 		if res.by.UserName == "" {
 			m.Text += " in HighLevel"
 		}
-		if err := b.addEditButton(&m, req.ChannelID, req.Values["contact_id"], res.task, viewTask); err != nil {
+		if err := b.addEditButton(ctx, &m, req.ChannelID, req.Values["contact_id"], res.task, viewTask); err != nil {
 			return nil
 		}
 		return &mattermost.PostUpdate{Message: m.Text, Props: mattermost.Props{Attachments: m.Attachments}}
@@ -263,11 +263,11 @@ func (b *Bridge) renderEvent(ctx context.Context, channelID string, e webhook.Ev
 		m := b.format.Task(e.Task)
 		m.Text = "➕ New task in HighLevel for " + b.contactLink(c) + ": **" + mattermost.EscapeInline(cmp.Or(e.Task.Title, "(untitled)")) + "**"
 		if !e.Task.Completed && len(m.Attachments) > 0 {
-			if a, err := b.completeButton(channelID, e.Task.ContactID, &e.Task, viewTask, "Complete"); err == nil {
+			if a, err := b.completeButton(ctx, channelID, e.Task.ContactID, &e.Task, viewTask, "Complete"); err == nil {
 				m.Attachments[0].Actions = append(m.Attachments[0].Actions, a)
 			}
 		}
-		_ = b.addEditButton(&m, channelID, e.Task.ContactID, &e.Task, viewTask)
+		_ = b.addEditButton(ctx, &m, channelID, e.Task.ContactID, &e.Task, viewTask)
 		return m, true
 	case *webhook.TaskComplete:
 		c := b.contactFor(ctx, e.Task.ContactID, loc)

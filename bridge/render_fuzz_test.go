@@ -82,7 +82,7 @@ func FuzzRenderRemovesInvisible(f *testing.F) {
 		}
 		checkMessage(t, "thread root", b.renderThreadRoot(c))
 		checkMessage(t, "contact", b.renderContact(c))
-		created, err := b.renderTaskCreated(e.channel.ID, c, &task, s, "a note of the bridge")
+		created, err := b.renderTaskCreated(context.Background(), e.channel.ID, c, &task, s, "a note of the bridge")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -109,9 +109,9 @@ func (b *Bridge) answerTask(ctx context.Context, sc *mattermost.SlashCommand, c 
 
 // completedTaskPost redraws a task's own post after a completion from
 // chat: the task as HighLevel returned it, with its Edit button.
-func (b *Bridge) completedTaskPost(c *contacts.Contact, res *completion) func(channelID string) (mattermost.Message, error) {
+func (b *Bridge) completedTaskPost(ctx context.Context, c *contacts.Contact, res *completion) func(channelID string) (mattermost.Message, error) {
 	return func(channelID string) (mattermost.Message, error) {
-		return b.renderTaskUpdated(channelID, c, res.task, "✅ Task completed by "+mention(res.by.UserName), nil)
+		return b.renderTaskUpdated(ctx, channelID, c, res.task, "✅ Task completed by "+mention(res.by.UserName), nil)
 	}
 }
 

@@ -37,6 +37,28 @@ func (b *Bridge) verifyUse(ctx context.Context, tok *mattermost.Token, channelID
 	return nil
 }
 
+// bind is bind with, in app mode, the location ctx acts on as its scope: a
+// button or form made while a channel acted on one location is refused
+// once the channel is connected to another (checkScope).
+func (b *Bridge) bind(ctx context.Context, bind mattermost.Binding) mattermost.Binding {
+	if s, ok := b.location(ctx); ok && b.apps != nil {
+		bind.Scope = s.locationID
+	}
+	return bind
+}
+
+// checkScope refuses, in app mode, a button or form made for another
+// location than the one its channel now acts on (see bind).
+func (b *Bridge) checkScope(ctx context.Context, tok *mattermost.Token) error {
+	if b.apps == nil || tok == nil {
+		return nil
+	}
+	if s, ok := b.location(ctx); !ok || tok.Scope != s.locationID {
+		return mattermost.UserErrorf("This was made while this channel was connected to another HighLevel location; nothing was done. Run the command again.")
+	}
+	return nil
+}
+
 // IgnoredWebhooks counts the verified webhooks the bridge answered but did
 // not post, by reason, since it started (for metrics).
 type IgnoredWebhooks struct {

@@ -148,6 +148,11 @@ type Binding struct {
 	// OneTime puts a random nonce in the token; the receiver records it
 	// when the token is used (Token.NonceKey) and refuses it after.
 	OneTime bool
+	// Scope, if set, binds the token to a context of the receiver's own
+	// that channel and user do not name (the bridge binds the HighLevel
+	// location a channel is connected to): the receiver compares
+	// Token.Scope with its current one and refuses a token of another.
+	Scope string
 }
 
 // Token is a verified signed token: what Sign bound into it.
@@ -157,6 +162,7 @@ type Token struct {
 	Values    map[string]string
 	ChannelID string // "" when not bound to a channel
 	UserID    string // "" when not bound to a user
+	Scope     string // "" when not bound to a scope (Binding.Scope)
 	// Nonce is the token's one-time nonce ("" when it may be used more
 	// than once), as decoded from its signed payload.
 	Nonce   string
@@ -208,6 +214,7 @@ type signedPayload struct {
 	Values  map[string]string `json:"v,omitempty"`
 	Channel string            `json:"c,omitempty"`
 	User    string            `json:"u,omitempty"`
+	Scope   string            `json:"s,omitempty"`
 	Nonce   string            `json:"o,omitempty"`
 	Expires int64             `json:"e"` // Unix seconds
 }
@@ -237,7 +244,7 @@ func (s *Signer) SignBound(kind, name string, values map[string]string, bind Bin
 	if ttl <= 0 {
 		return "", invalidParam("ttl", "must be positive")
 	}
-	p := signedPayload{Kind: kind, Name: name, Values: values, Channel: bind.ChannelID, User: bind.UserID, Expires: s.now().Add(ttl).Unix()}
+	p := signedPayload{Kind: kind, Name: name, Values: values, Channel: bind.ChannelID, User: bind.UserID, Scope: bind.Scope, Expires: s.now().Add(ttl).Unix()}
 	if bind.OneTime {
 		p.Nonce = newNonce()
 	}
@@ -312,7 +319,7 @@ func (s *Signer) VerifyToken(kind, token string) (*Token, error) {
 	}
 	return &Token{
 		Kind: p.Kind, Name: p.Name, Values: p.Values,
-		ChannelID: p.Channel, UserID: p.User, Nonce: p.Nonce,
+		ChannelID: p.Channel, UserID: p.User, Scope: p.Scope, Nonce: p.Nonce,
 		Expires: time.Unix(p.Expires, 0),
 	}, nil
 }

@@ -332,6 +332,23 @@ func TestSignerBinding(t *testing.T) {
 	if _, err := s.VerifyToken(KindDialog, forged); !errors.Is(err, ErrBadSignature) {
 		t.Errorf("rebound token: %v, want ErrBadSignature", err)
 	}
+	// A scope is carried, signed, for the receiver to compare.
+	st3, err := s.DialogState("create_task", nil, Binding{ChannelID: "chan1", Scope: "locA"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if t3, err := s.VerifyToken(KindDialog, st3); err != nil || t3.Scope != "locA" {
+		t.Fatalf("scoped token: %+v %v", t3, err)
+	}
+	if t1.Scope != "" {
+		t.Errorf("unscoped token has scope %q", t1.Scope)
+	}
+	body, sig, _ = strings.Cut(strings.TrimPrefix(st3, "v1."), ".")
+	raw, _ = base64.RawURLEncoding.DecodeString(body)
+	raw = []byte(strings.Replace(string(raw), `"s":"locA"`, `"s":"locB"`, 1))
+	if _, err := s.VerifyToken(KindDialog, "v1."+base64.RawURLEncoding.EncodeToString(raw)+"."+sig); !errors.Is(err, ErrBadSignature) {
+		t.Errorf("rescoped token: %v, want ErrBadSignature", err)
+	}
 	for _, err := range []error{ErrWrongChannel, ErrWrongUser, ErrAlreadyUsed} {
 		if RefusalText(err) == "" {
 			t.Errorf("no refusal text for %v", err)
