@@ -19,87 +19,163 @@ import (
 )
 
 // BenchmarkAppModeLocations measures app mode with 10 and with 1,000
-// installed locations, each with a linked channel: the cost (time, bytes,
-// allocations per event) must not grow with the number of locations.
-// "webhook" is the webhook path of a TaskCreate (verify the signature,
-// check the location is installed, record the webhookId and store the
-// event in one transaction, answer 200), "installed" the install check
-// alone (one token read); "route" is its routing at
-// delivery (decode, the location's services from the cache, the links of
-// its location, thread, subscriptions and rendering: everything but the
-// post). Events cycle through every location.
+// installed locations, each with a linked channel: the cost (bytes and
+// allocations per event here, time side by side in
+// BenchmarkAppModeLocationsSideBySide) must not grow with the number of
+// locations. "webhook" is the webhook path of a TaskCreate (verify the
+// signature, check the location is installed, record the webhookId and
+// store the event in one transaction, answer 200), "installed" the install
+// check alone (one token read); "route" is its routing at delivery
+// (decode, the location's services from the cache, the links of its
+// location, thread, subscriptions and rendering: everything but the post).
+// Events cycle through every location.
 func BenchmarkAppModeLocations(b *testing.B) {
 	for _, n := range []int{10, 1_000} {
 		b.Run(fmt.Sprintf("locations=%d", n), func(b *testing.B) {
-			br := newBenchAppBridge(b, n)
-			// Event i is of location i%n and of contact i%benchContacts, so
-			// that the outbox holds the same contacts whatever n.
-			event := func(i int) []byte {
-				return fmt.Appendf(nil, `{"type":"TaskCreate","locationId":"loc%05d","webhookId":"w%d","timestamp":%q,"id":"t%d","title":"Call","contactId":"c%05d","assignedTo":"u1","dueDate":"2026-01-02T03:04:05Z","completed":false}`,
-					i%n, i, time.Now().UTC().Format(time.RFC3339), i, i%benchContacts)
-			}
-			sent := 0
+			ba := newBenchApp(b, n)
 			b.Run("webhook", func(b *testing.B) {
-				// Signed beforehand: signing is HighLevel's part.
-				// -count runs this again on the same bridge: new webhookIds.
-				reqs := make([]*http.Request, b.N)
-				for i := range reqs {
-					reqs[i] = signedWebhook(b, "http://bridge"+PathWebhook, event(sent+i))
-				}
-				sent += b.N
+				reqs := ba.signed(b, b.N) // signing is HighLevel's part
 				b.ReportAllocs()
 				b.ResetTimer()
-				for _, req := range reqs {
-					w := httptest.NewRecorder()
-					br.ServeHTTP(w, req)
-					if w.Code != http.StatusOK {
-						b.Fatalf("webhook answered %d", w.Code)
-					}
-				}
-				b.StopTimer()
-				if got := br.IgnoredWebhooks(); got.NotInstalled != 0 {
-					b.Fatalf("ignored %+v", got)
-				}
-				if st, err := br.store.OutboxStats(context.Background()); err != nil || st.Pending != sent {
-					b.Fatalf("outbox %+v, %v; want %d stored", st, err, sent)
-				}
+				ba.webhooks(b, reqs)
 			})
 			b.Run("installed", func(b *testing.B) {
-				ctx := context.Background()
 				b.ReportAllocs()
-				i := 0
-				for b.Loop() {
-					if ok, err := br.apps.isInstalled(ctx, fmt.Sprintf("loc%05d", i%n)); err != nil || !ok {
-						b.Fatalf("loc%05d: %v %v", i%n, ok, err)
-					}
-					i++
+				for i := 0; b.Loop(); i++ {
+					ba.installed(b, i)
 				}
 			})
 			b.Run("route", func(b *testing.B) {
-				ctx := context.Background()
-				evs := make([][]byte, benchContacts)
-				for i := range evs {
-					evs[i] = event(i)
-				}
 				b.ReportAllocs()
-				i := 0
-				for b.Loop() {
-					e, err := webhook.Parse(evs[i%benchContacts])
-					if err != nil {
-						b.Fatal(err)
-					}
-					s, err := br.apps.services(ctx, e.EventMeta().LocationID)
-					if err != nil {
-						b.Fatal(err)
-					}
-					posts, err := br.eventPosts(withServices(ctx, s), e)
-					if err != nil || len(posts) != 1 || posts[0].ChannelID != fmt.Sprintf("ch%05d", i%n) {
-						b.Fatalf("routed to %v, %v", posts, err)
-					}
-					i++
+				for i := 0; b.Loop(); i++ {
+					ba.route(b, i)
 				}
 			})
 		})
+	}
+}
+
+// BenchmarkAppModeLocationsSideBySide times the operations of
+// BenchmarkAppModeLocations on the bridge with 10 locations and the one
+// with 1,000 in alternating blocks of 10 events within one loop, so that
+// both see the same machine load, and reports each one's ns per event and
+// their ratio (1,000 / 10).
+func BenchmarkAppModeLocationsSideBySide(b *testing.B) {
+	const block = 10
+	apps := [2]*benchApp{newBenchApp(b, 10), newBenchApp(b, 1_000)}
+	sideBySide := func(b *testing.B, op func(b *testing.B, ba *benchApp, from int) time.Duration) {
+		var spent [2]time.Duration
+		events := 0
+		for i := 0; b.Loop(); i++ {
+			for k := range 2 {
+				j := (i + k) % 2 // alternate which goes first
+				spent[j] += op(b, apps[j], events)
+			}
+			events += block
+		}
+		ns10, ns1000 := float64(spent[0].Nanoseconds())/float64(events), float64(spent[1].Nanoseconds())/float64(events)
+		b.ReportMetric(ns10, "ns/event-10")
+		b.ReportMetric(ns1000, "ns/event-1000")
+		b.ReportMetric(ns1000/ns10, "ratio")
+	}
+	b.Run("webhook", func(b *testing.B) {
+		sideBySide(b, func(b *testing.B, ba *benchApp, _ int) time.Duration {
+			reqs := ba.signed(b, block)
+			start := time.Now()
+			ba.webhooks(b, reqs)
+			return time.Since(start)
+		})
+	})
+	b.Run("installed", func(b *testing.B) {
+		sideBySide(b, func(b *testing.B, ba *benchApp, from int) time.Duration {
+			start := time.Now()
+			for i := from; i < from+block; i++ {
+				ba.installed(b, i)
+			}
+			return time.Since(start)
+		})
+	})
+	b.Run("route", func(b *testing.B) {
+		sideBySide(b, func(b *testing.B, ba *benchApp, from int) time.Duration {
+			start := time.Now()
+			for i := from; i < from+block; i++ {
+				ba.route(b, i)
+			}
+			return time.Since(start)
+		})
+	})
+}
+
+// benchApp is an app-mode bridge with n installed locations, and the
+// events of the benchmarks.
+type benchApp struct {
+	br   *Bridge
+	n    int
+	sent int // webhooks sent: each has a new webhookId
+	evs  [][]byte
+}
+
+func newBenchApp(b *testing.B, n int) *benchApp {
+	ba := &benchApp{br: newBenchAppBridge(b, n), n: n}
+	ba.evs = make([][]byte, benchContacts)
+	for i := range ba.evs {
+		ba.evs[i] = ba.event(i)
+	}
+	return ba
+}
+
+// event is TaskCreate i: of location i%n and of contact i%benchContacts,
+// so that the outbox holds the same contacts whatever n.
+func (ba *benchApp) event(i int) []byte {
+	return fmt.Appendf(nil, `{"type":"TaskCreate","locationId":"loc%05d","webhookId":"w%d","timestamp":%q,"id":"t%d","title":"Call","contactId":"c%05d","assignedTo":"u1","dueDate":"2026-01-02T03:04:05Z","completed":false}`,
+		i%ba.n, i, time.Now().UTC().Format(time.RFC3339), i, i%benchContacts)
+}
+
+// signed returns the next k webhooks, signed as HighLevel does.
+func (ba *benchApp) signed(b *testing.B, k int) []*http.Request {
+	reqs := make([]*http.Request, k)
+	for i := range reqs {
+		reqs[i] = signedWebhook(b, "http://bridge"+PathWebhook, ba.event(ba.sent+i))
+	}
+	ba.sent += k
+	return reqs
+}
+
+// webhooks serves reqs; each must be stored.
+func (ba *benchApp) webhooks(b *testing.B, reqs []*http.Request) {
+	for _, req := range reqs {
+		w := httptest.NewRecorder()
+		ba.br.ServeHTTP(w, req)
+		if w.Code != http.StatusOK {
+			b.Fatalf("webhook answered %d", w.Code)
+		}
+	}
+	if got := ba.br.IgnoredWebhooks(); got != (IgnoredWebhooks{}) {
+		b.Fatalf("ignored %+v", got)
+	}
+}
+
+// installed checks the install of event i's location.
+func (ba *benchApp) installed(b *testing.B, i int) {
+	if ok, err := ba.br.apps.isInstalled(context.Background(), fmt.Sprintf("loc%05d", i%ba.n)); err != nil || !ok {
+		b.Fatalf("loc%05d: %v %v", i%ba.n, ok, err)
+	}
+}
+
+// route routes event i as the deliverer does, up to the post.
+func (ba *benchApp) route(b *testing.B, i int) {
+	ctx := context.Background()
+	e, err := webhook.Parse(ba.evs[i%benchContacts])
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := ba.br.apps.services(ctx, e.EventMeta().LocationID)
+	if err != nil {
+		b.Fatal(err)
+	}
+	posts, err := ba.br.eventPosts(withServices(ctx, s), e)
+	if err != nil || len(posts) != 1 || posts[0].ChannelID != fmt.Sprintf("ch%05d", i%benchContacts%ba.n) {
+		b.Fatalf("routed to %v, %v", posts, err)
 	}
 }
 
