@@ -136,15 +136,8 @@ func TestAgenciesEndToEnd(t *testing.T) {
 	e.settle()
 	for _, d := range e.hl.WebhookDeliveries() {
 		if d.Type == "UNINSTALL" {
-			req, _ := http.NewRequest(http.MethodPost, e.srv.URL+PathWebhook, strings.NewReader(string(d.Body)))
-			req.Header = d.Header.Clone()
-			resp, err := testClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				t.Fatalf("redelivered UNINSTALL: %d", resp.StatusCode)
+			if got := redeliver(t, e.srv.URL, d); got != http.StatusOK {
+				t.Fatalf("redelivered UNINSTALL: %d", got)
 			}
 		}
 	}

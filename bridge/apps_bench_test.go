@@ -86,24 +86,18 @@ func BenchmarkAppModeLocationsSideBySide(b *testing.B) {
 			return time.Since(start)
 		})
 	})
-	b.Run("installed", func(b *testing.B) {
-		sideBySide(b, func(b *testing.B, ba *benchApp, from int) time.Duration {
+	// perEvent times op on the block's events.
+	perEvent := func(op func(ba *benchApp, b *testing.B, i int)) func(b *testing.B, ba *benchApp, from int) time.Duration {
+		return func(b *testing.B, ba *benchApp, from int) time.Duration {
 			start := time.Now()
 			for i := from; i < from+block; i++ {
-				ba.installed(b, i)
+				op(ba, b, i)
 			}
 			return time.Since(start)
-		})
-	})
-	b.Run("route", func(b *testing.B) {
-		sideBySide(b, func(b *testing.B, ba *benchApp, from int) time.Duration {
-			start := time.Now()
-			for i := from; i < from+block; i++ {
-				ba.route(b, i)
-			}
-			return time.Since(start)
-		})
-	})
+		}
+	}
+	b.Run("installed", func(b *testing.B) { sideBySide(b, perEvent((*benchApp).installed)) })
+	b.Run("route", func(b *testing.B) { sideBySide(b, perEvent((*benchApp).route)) })
 }
 
 // benchApp is an app-mode bridge with n installed locations, and the

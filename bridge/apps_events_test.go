@@ -21,6 +21,23 @@ func (e *env) link(channelID, locationID string) {
 	}
 }
 
+// redeliver sends a webhook delivery again, as HighLevel does (same body,
+// same signature), and returns the status it was answered.
+func redeliver(t *testing.T, bridgeURL string, d ghltest.WebhookDelivery) int {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, bridgeURL+PathWebhook, strings.NewReader(string(d.Body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header = d.Header.Clone()
+	resp, err := testClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
 // texts returns the texts of the channel's posts.
 func (e *env) texts(channelID string) []string {
 	var out []string
@@ -163,15 +180,8 @@ func TestAppModeUninstall(t *testing.T) {
 		}
 	}
 	// HighLevel redelivers the UNINSTALL: answered, nothing added.
-	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+PathWebhook, strings.NewReader(string(uninstall.Body)))
-	req.Header = uninstall.Header.Clone()
-	resp, err := testClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("redelivered UNINSTALL: %d", resp.StatusCode)
+	if got := redeliver(t, e.srv.URL, uninstall); got != http.StatusOK {
+		t.Fatalf("redelivered UNINSTALL: %d", got)
 	}
 	if installed, err := e.b.apps.isInstalled(context.Background(), "locA"); err != nil || installed {
 		t.Fatalf("locA installed after its UNINSTALL: %v %v", installed, err)

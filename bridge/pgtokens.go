@@ -83,10 +83,6 @@ func (s *PGTokenStore) Range(ctx context.Context, fn func(key string, tok *oauth
 		return err
 	}
 	rows, _ := s.db.pool.Query(ctx, `SELECT key, sealed FROM bridge_oauth_tokens ORDER BY key COLLATE "C"`)
-	type sealedToken struct {
-		key    string
-		sealed []byte
-	}
 	all, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (sealedToken, error) {
 		var t sealedToken
 		return t, r.Scan(&t.key, &t.sealed)
@@ -94,16 +90,7 @@ func (s *PGTokenStore) Range(ctx context.Context, fn func(key string, tok *oauth
 	if err != nil {
 		return fmt.Errorf("bridge: reading the OAuth tokens: %w", err)
 	}
-	for _, t := range all {
-		tok, _, err := s.sealer.Open(t.key, t.sealed)
-		if err != nil {
-			return fmt.Errorf("bridge: reading the OAuth token of %q: %w", t.key, err)
-		}
-		if err := fn(t.key, tok); err != nil {
-			return err
-		}
-	}
-	return nil
+	return openEach(s.sealer, all, fn)
 }
 
 // LockRefresh implements oauth.RefreshLocker with PGStore.Lock.

@@ -32,6 +32,27 @@ type TokenStore interface {
 	Range(ctx context.Context, fn func(key string, tok *oauth.Token) error) error
 }
 
+// sealedToken is a stored token as read, before it is opened.
+type sealedToken struct {
+	key    string
+	sealed []byte
+}
+
+// openEach opens every token of all with sealer and calls fn with it, in
+// order, until fn returns an error (TokenStore.Range).
+func openEach(sealer *oauth.Sealer, all []sealedToken, fn func(key string, tok *oauth.Token) error) error {
+	for _, t := range all {
+		tok, _, err := sealer.Open(t.key, t.sealed)
+		if err != nil {
+			return fmt.Errorf("bridge: reading the OAuth token of %q: %w", t.key, err)
+		}
+		if err := fn(t.key, tok); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // refreshLockKey is the Store.Lock key that serialises the refreshes of an
 // OAuth key.
 func refreshLockKey(key string) string { return "oauth-refresh/" + key }

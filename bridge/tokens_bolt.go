@@ -98,10 +98,6 @@ func (s *BoltTokenStore) Delete(ctx context.Context, key string) error {
 // Range implements TokenStore. fn runs after the read transaction, so it
 // may use the store.
 func (s *BoltTokenStore) Range(ctx context.Context, fn func(key string, tok *oauth.Token) error) error {
-	type sealedToken struct {
-		key    string
-		sealed []byte
-	}
 	var all []sealedToken
 	err := s.db.view(ctx, func(tx *bolt.Tx) error {
 		all = all[:0]
@@ -113,16 +109,7 @@ func (s *BoltTokenStore) Range(ctx context.Context, fn func(key string, tok *oau
 	if err != nil {
 		return fmt.Errorf("bridge: reading the OAuth tokens: %w", err)
 	}
-	for _, t := range all {
-		tok, _, err := s.sealer.Open(t.key, t.sealed)
-		if err != nil {
-			return fmt.Errorf("bridge: reading the OAuth token of %q: %w", t.key, err)
-		}
-		if err := fn(t.key, tok); err != nil {
-			return err
-		}
-	}
-	return nil
+	return openEach(s.sealer, all, fn)
 }
 
 // LockRefresh implements oauth.RefreshLocker with BoltStore.Lock.
