@@ -2,9 +2,12 @@ package bridge
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -327,5 +330,71 @@ func TestAppModeLocationsIsolated(t *testing.T) {
 	}
 	if e.contactGets(b1.ID) != 1 || e.contactGets(b2.ID) != 1 {
 		t.Errorf("locB lookups: %d, %d; want each looked up", e.contactGets(b1.ID), e.contactGets(b2.ID))
+	}
+}
+
+// TestAppModeUninstallTwoReplicas: two replicas on one PostgreSQL database
+// get the same UNINSTALL at once, then again: the channel is told once,
+// and both replicas ignore the location's later webhooks.
+func TestAppModeUninstallTwoReplicas(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, withApp(), withDatabase(newTestSchema(t))) // skips without a database
+	e.installApp("locA")
+	e.link(e.channel.ID, "locA")
+	_, mc := e.clients()
+	second, err := New(e.cfg, WithMattermostClient(mc), WithHTTPClient(testClient))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { second.Close() })
+	srv2 := httptest.NewServer(second)
+	t.Cleanup(srv2.Close)
+
+	body := fmt.Appendf(nil, `{"type":"UNINSTALL","appId":%q,"locationId":"locA","webhookId":"wh-uninstall-1","timestamp":%q}`,
+		strings.Split(appClientID, "-")[0], time.Now().UTC().Format(time.RFC3339))
+	send := func(url string) int {
+		resp, err := testClient.Do(signedWebhook(t, url+PathWebhook, body))
+		if err != nil {
+			t.Error(err)
+			return 0
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	// Both at once; one of them may be told to retry (503) while the other
+	// processes it, as HighLevel then does.
+	var wg sync.WaitGroup
+	for _, url := range []string{e.srv.URL, srv2.URL} {
+		wg.Go(func() {
+			for range 100 {
+				if code := send(url); code != http.StatusServiceUnavailable {
+					if code != http.StatusOK {
+						t.Errorf("UNINSTALL at %s: %d", url, code)
+					}
+					return
+				}
+				time.Sleep(time.Millisecond)
+			}
+		})
+	}
+	wg.Wait()
+	for _, url := range []string{e.srv.URL, srv2.URL} {
+		if code := send(url); code != http.StatusOK {
+			t.Errorf("UNINSTALL again at %s: %d", url, code)
+		}
+	}
+	// Later webhooks of locA: one through each replica.
+	ada := e.hl.AddContact(ghltest.Contact{LocationID: "locA", FirstName: "Ada"})
+	body = fmt.Appendf(nil, `{"type":"ContactCreate","locationId":"locA","webhookId":"wh-after-1","timestamp":%q,"id":"c-after","firstName":"Late"}`,
+		time.Now().UTC().Format(time.RFC3339))
+	if code := send(srv2.URL); code != http.StatusOK {
+		t.Errorf("the second replica answered a webhook of an uninstalled location %d", code)
+	}
+	e.settle()
+	if got := e.texts(e.channel.ID); countContaining(got, "uninstalled from location **locA**") != 1 || countContaining(got, ada.ID) != 0 || countContaining(got, "Late") != 0 {
+		t.Errorf("channel: %q, want one notice and nothing else", got)
+	}
+	if a, b := e.b.IgnoredWebhooks().NotInstalled, second.IgnoredWebhooks().NotInstalled; a != 1 || b != 1 {
+		t.Errorf("webhooks of the uninstalled location ignored: %d and %d, want 1 by each replica", a, b)
 	}
 }
