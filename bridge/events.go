@@ -68,7 +68,11 @@ func (b *Bridge) eventPosts(ctx context.Context, e webhook.Event) ([]*mattermost
 	}
 	if len(channels) == 0 {
 		if b.apps != nil {
-			channels = slices.DeleteFunc(linked, func(ch string) bool { return !routable(ch) })
+			for _, ch := range linked {
+				if routable(ch) {
+					channels = append(channels, ch)
+				}
+			}
 		} else if b.cfg.ChannelID != "" {
 			channels = []string{b.cfg.ChannelID}
 		}
