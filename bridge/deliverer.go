@@ -482,11 +482,10 @@ func (b *Bridge) deliverEvent(ctx context.Context, ev OutboxEvent) ([]string, er
 			b.log.LogAttrs(ctx, slog.LevelWarn, "bridge: a contact's thread is gone; posting to its channel instead", slog.String("contactId", ev.ContactID))
 			return done, err
 		}
-		if err != nil && destinationRefused(err) && (b.apps != nil || p.ChannelID != b.cfg.ChannelID) {
+		if err != nil && destinationRefused(err) && p.ChannelID != b.cfg.ChannelID {
 			b.destinationFailed(ctx, p.ChannelID, err)
 			done = append(done, target)
-			// App mode has no default channel: only the location's own.
-			if refused++; refused == len(posts) && b.cfg.ChannelID != "" && b.apps == nil {
+			if refused++; refused == len(posts) && b.cfg.ChannelID != "" {
 				if fp, ok := b.eventPost(ctx, e, b.cfg.ChannelID); ok {
 					posts = append(posts, fp)
 				}
