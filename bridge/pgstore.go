@@ -489,8 +489,8 @@ func (s *PGStore) Settle(ctx context.Context, outcomes []Outcome) error {
 	for i, o := range outcomes {
 		seqs[i] = int64(o.Seq)
 	}
-	// Counter rows are locked in shard order, as before: two settles
-	// cannot deadlock over them.
+	// The outcomes go in shard order, so that settles lock the shared
+	// counter rows in one order.
 	outcomes = slices.Clone(outcomes)
 	slices.SortStableFunc(outcomes, func(a, b Outcome) int { return cmp.Compare(a.Seq%pgShards, b.Seq%pgShards) })
 	b := &pgx.Batch{}
