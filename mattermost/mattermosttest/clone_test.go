@@ -20,10 +20,11 @@ func TestClonePostIsItsJSONRoundTrip(t *testing.T) {
 			Metadata: json.RawMessage(`{ "embeds" : [ {"type":"<x>"} ] }`),
 			Props: mattermost.Props{
 				Attachments: []mattermost.Attachment{{
-					Fallback: "fb", Color: "#fff", Title: "Task: a<b>", Text: "t",
+					Fallback: "fb", Color: "#fff", Pretext: "pre", AuthorName: "an", AuthorLink: "http://x/al", AuthorIcon: "http://x/ai",
+					Title: "Task: a<b>", TitleLink: "http://x/tl", Text: "t", ImageURL: "http://x/i", ThumbURL: "http://x/t", Footer: "f", FooterIcon: "http://x/fi",
 					Fields: []mattermost.AttachmentField{{Title: "Due", Value: "x", Short: true}, {Title: "", Value: ""}},
 					Actions: []mattermost.Action{{
-						ID: "a1", Type: mattermost.ActionTypeSelect, Name: "n", Style: "primary",
+						ID: "a1", Type: mattermost.ActionTypeSelect, Name: "n", Style: "primary", Disabled: true, DataSource: "users", DefaultOption: "v", Cookie: "ck",
 						Options:     []mattermost.ActionOption{{Text: "o", Value: "v"}},
 						Integration: &mattermost.Integration{URL: "http://x/a", Context: map[string]any{"s": "v", "n": 1.5, "b": true, "z": nil, "l": []any{"a", 2.0, map[string]any{"k": "v"}}, "m": map[string]any{"x": []any{}}}},
 					}, {Name: "plain", Integration: &mattermost.Integration{}}},
@@ -62,6 +63,11 @@ func TestClonePostIsItsJSONRoundTrip(t *testing.T) {
 			p.Props.Other["attachments"] = json.RawMessage(`[{"title":"t"}]`)
 			return p
 		},
+	}
+	// "full" sets every field, so that a field added to a post's types
+	// fails here until clonePost copies it (and the case sets it).
+	if path := zeroField(reflect.ValueOf(full()), "Post"); path != "" {
+		t.Fatalf("the full post leaves %s unset: set it, and copy it in clonePost", path)
 	}
 	for name, mk := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -110,6 +116,37 @@ func TestClonePostIsItsJSONRoundTrip(t *testing.T) {
 			}
 		})
 	}
+}
+
+// zeroField returns the path of the first struct field under v left at
+// its zero value, looking into structs, pointers and the first element of
+// slices; "" when there is none.
+func zeroField(v reflect.Value, path string) string {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if v.IsNil() {
+			return path
+		}
+		return zeroField(v.Elem(), path)
+	case reflect.Slice:
+		if v.Len() > 0 { // the first element; the others may be edge cases
+			return zeroField(v.Index(0), path+"[0]")
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			f := v.Type().Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			if v.Field(i).IsZero() {
+				return path + "." + f.Name
+			}
+			if p := zeroField(v.Field(i), path+"."+f.Name); p != "" {
+				return p
+			}
+		}
+	}
+	return ""
 }
 
 func BenchmarkClonePost(b *testing.B) {
