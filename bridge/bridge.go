@@ -307,7 +307,7 @@ func New(cfg Config, opts ...Option) (*Bridge, error) {
 		b.mm = c
 	}
 
-	vopts := []webhook.Option{webhook.WithClock(o.now), webhook.WithDedupe(b.store)}
+	vopts := []webhook.Option{webhook.WithClock(o.now), webhook.WithDedupe(intakeDedupe{b.store})}
 	if cfg.WebhookPublicKey != "" {
 		vopts = append(vopts, webhook.WithPublicKeys(webhookKeys(cfg.WebhookPublicKey)...))
 	}
@@ -490,10 +490,24 @@ func (b *Bridge) Store() Store { return b.store }
 // events of the locations where the app is installed.
 func (b *Bridge) acceptEvent(ctx context.Context, e webhook.Event) error {
 	m := e.EventMeta()
+	in := intakeOf(ctx)
+	// What is not stored in the outbox is deduplicated by the reservation
+	// the handler put off (see intake).
+	notStored := func(accept func() error) error {
+		dup, err := in.reserve(ctx, b.store)
+		if dup {
+			b.log.LogAttrs(ctx, slog.LevelInfo, "bridge: duplicate webhook acknowledged",
+				slog.String("type", m.Type), slog.String("webhookId", m.WebhookID))
+		}
+		if dup || err != nil {
+			return err
+		}
+		return accept()
+	}
 	if b.apps != nil {
 		switch e.(type) {
 		case *webhook.AppInstall, *webhook.AppUninstall:
-			return b.apps.accept(ctx, e)
+			return notStored(func() error { return b.apps.accept(ctx, e) })
 		}
 	}
 	// HighLevel signs every app's webhooks with one key: the location is
@@ -501,22 +515,28 @@ func (b *Bridge) acceptEvent(ctx context.Context, e webhook.Event) error {
 	// HighLevel does not retry them) and counted, never posted.
 	switch {
 	case m.LocationID == "":
-		b.ignored.noLocation.Add(1)
-		b.log.LogAttrs(ctx, slog.LevelWarn, "bridge: ignoring a webhook without locationId",
-			slog.String("type", m.Type), slog.String("webhookId", m.WebhookID))
-		return nil
+		return notStored(func() error {
+			b.ignored.noLocation.Add(1)
+			b.log.LogAttrs(ctx, slog.LevelWarn, "bridge: ignoring a webhook without locationId",
+				slog.String("type", m.Type), slog.String("webhookId", m.WebhookID))
+			return nil
+		})
 	case b.apps == nil && m.LocationID != b.cfg.LocationID:
-		b.ignored.otherLocation.Add(1)
-		b.log.LogAttrs(ctx, slog.LevelWarn, "bridge: ignoring a webhook of another location",
-			slog.String("type", m.Type), slog.String("webhookId", m.WebhookID), slog.String("locationId", m.LocationID))
-		return nil
+		return notStored(func() error {
+			b.ignored.otherLocation.Add(1)
+			b.log.LogAttrs(ctx, slog.LevelWarn, "bridge: ignoring a webhook of another location",
+				slog.String("type", m.Type), slog.String("webhookId", m.WebhookID), slog.String("locationId", m.LocationID))
+			return nil
+		})
 	}
 	contactID, ok := eventContact(e)
 	if !ok {
-		b.ignored.otherType.Add(1)
-		b.log.LogAttrs(ctx, slog.LevelDebug, "bridge: ignoring a webhook type the bridge does not post",
-			slog.String("type", m.Type), slog.String("webhookId", m.WebhookID))
-		return nil
+		return notStored(func() error {
+			b.ignored.otherType.Add(1)
+			b.log.LogAttrs(ctx, slog.LevelDebug, "bridge: ignoring a webhook type the bridge does not post",
+				slog.String("type", m.Type), slog.String("webhookId", m.WebhookID))
+			return nil
+		})
 	}
 	if b.apps != nil {
 		installed, err := b.apps.isInstalled(ctx, m.LocationID)
@@ -524,10 +544,12 @@ func (b *Bridge) acceptEvent(ctx context.Context, e webhook.Event) error {
 			return fmt.Errorf("checking the install of %s: %w", m.LocationID, err)
 		}
 		if !installed {
-			b.ignored.notInstalled.Add(1)
-			b.log.LogAttrs(ctx, slog.LevelWarn, "bridge: ignoring a webhook of a location where the app is not installed",
-				slog.String("type", m.Type), slog.String("webhookId", m.WebhookID), slog.String("locationId", m.LocationID))
-			return nil
+			return notStored(func() error {
+				b.ignored.notInstalled.Add(1)
+				b.log.LogAttrs(ctx, slog.LevelWarn, "bridge: ignoring a webhook of a location where the app is not installed",
+					slog.String("type", m.Type), slog.String("webhookId", m.WebhookID), slog.String("locationId", m.LocationID))
+				return nil
+			})
 		}
 	}
 	now := b.now()
@@ -548,6 +570,10 @@ func (b *Bridge) acceptEvent(ctx context.Context, e webhook.Event) error {
 	}
 	if added {
 		b.deliver.poke()
+	} else if in != nil {
+		in.dup = true
+		b.log.LogAttrs(ctx, slog.LevelInfo, "bridge: duplicate webhook acknowledged",
+			slog.String("type", m.Type), slog.String("webhookId", m.WebhookID))
 	}
 	return nil
 }
@@ -762,7 +788,7 @@ func (b *Bridge) routes() error {
 	if err != nil {
 		return err
 	}
-	mux.Handle("POST "+PathWebhook, retryLater(hook))
+	mux.Handle("POST "+PathWebhook, retryLater(withIntake(hook)))
 	mux.HandleFunc("GET "+PathHealth, b.serveHealth)
 	mux.HandleFunc("GET "+PathReady, b.serveReady)
 	if b.cfg.MetricsAddr == "" {

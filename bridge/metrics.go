@@ -192,7 +192,7 @@ var webhookTypes = map[string]bool{
 }
 
 // webhookOutcome counts one webhook delivery (webhook.WithOutcome).
-func (b *Bridge) webhookOutcome(_ context.Context, e webhook.Event, err error) {
+func (b *Bridge) webhookOutcome(ctx context.Context, e webhook.Event, err error) {
 	typ := "unknown"
 	if e != nil {
 		typ = "other"
@@ -202,6 +202,8 @@ func (b *Bridge) webhookOutcome(_ context.Context, e webhook.Event, err error) {
 	}
 	var result string
 	switch {
+	case err == nil && intakeOf(ctx) != nil && intakeOf(ctx).dup:
+		result = webhookDuplicate // found by Enqueue or the reservation put off
 	case err == nil && e != nil && e.EventMeta().LocationID != b.cfg.LocationID:
 		result = webhookWrongLocation
 	case err == nil:
