@@ -70,19 +70,6 @@ func (b *Bridge) destinationFailed(ctx context.Context, channelID string, err er
 		slog.String("channelId", channelID), slog.Int("refusals", n), slog.String("error", reason))
 }
 
-// suspendedSet returns the suspended destinations as a set.
-func (b *Bridge) suspendedSet(ctx context.Context) (map[string]bool, error) {
-	list, err := b.store.Suspensions(ctx)
-	if err != nil || len(list) == 0 {
-		return nil, err
-	}
-	set := make(map[string]bool, len(list))
-	for _, s := range list {
-		set[s.ChannelID] = true
-	}
-	return set, nil
-}
-
 // Suspensions returns the destinations the bridge stopped posting to (see
 // Suspension), for health reports.
 func (b *Bridge) Suspensions(ctx context.Context) ([]Suspension, error) {

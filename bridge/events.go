@@ -30,25 +30,20 @@ func (b *Bridge) eventPosts(ctx context.Context, e webhook.Event) ([]*mattermost
 	case *webhook.TaskCreate, *webhook.TaskComplete, *webhook.NoteCreate, *webhook.NoteUpdate:
 		threaded = true
 	}
-	suspended, err := b.suspendedSet(ctx)
+	loc := "" // app mode: the channels of the event's location count
+	if b.apps != nil {
+		loc = e.EventMeta().LocationID
+	}
+	r, err := b.store.Route(ctx, contactID, loc)
 	if err != nil {
 		return nil, err
 	}
-	var linked []string // app mode: the channels of the event's location
-	if b.apps != nil {
-		if linked, err = b.store.LocationChannels(ctx, e.EventMeta().LocationID); err != nil {
-			return nil, err
-		}
-	}
+	linked := r.Linked
 	routable := func(ch string) bool {
-		return !suspended[ch] && b.channelAllowed(ch) && (b.apps == nil || slices.Contains(linked, ch))
+		return !slices.Contains(r.Suspended, ch) && b.channelAllowed(ch) && (b.apps == nil || slices.Contains(linked, ch))
 	}
 	if threaded {
-		th, ok, err := b.store.Thread(ctx, contactID)
-		if err != nil {
-			return nil, err
-		}
-		if ok && th.RootID != "" && routable(th.ChannelID) {
+		if th := r.Thread; r.HasThread && th.RootID != "" && routable(th.ChannelID) {
 			msg, ok := b.renderEvent(ctx, th.ChannelID, e)
 			if !ok {
 				return nil, nil
@@ -56,12 +51,8 @@ func (b *Bridge) eventPosts(ctx context.Context, e webhook.Event) ([]*mattermost
 			return []*mattermost.Post{msg.Post(th.ChannelID, th.RootID)}, nil
 		}
 	}
-	subs, err := b.store.Subscribers(ctx, contactID)
-	if err != nil {
-		return nil, err
-	}
 	var channels []string
-	for _, ch := range subs {
+	for _, ch := range r.Subscribers {
 		if routable(ch) {
 			channels = append(channels, ch)
 		}
@@ -96,11 +87,7 @@ func (b *Bridge) uninstallPosts(ctx context.Context, u *webhook.AppUninstall) ([
 	if b.apps == nil || loc == "" {
 		return nil, nil
 	}
-	linked, err := b.store.LocationChannels(ctx, loc)
-	if err != nil {
-		return nil, err
-	}
-	suspended, err := b.suspendedSet(ctx)
+	r, err := b.store.Route(ctx, "", loc)
 	if err != nil {
 		return nil, err
 	}
@@ -109,8 +96,8 @@ func (b *Bridge) uninstallPosts(ctx context.Context, u *webhook.AppUninstall) ([
 		"Its events are no longer posted here, and commands in this channel answer that the app is not installed there. " +
 		"To reconnect, " + reinstall + "; to unlink this channel, use `" + b.trigger + " disconnect`."
 	var posts []*mattermost.Post
-	for _, ch := range linked {
-		if !suspended[ch] && b.channelAllowed(ch) {
+	for _, ch := range r.Linked {
+		if !slices.Contains(r.Suspended, ch) && b.channelAllowed(ch) {
 			posts = append(posts, mattermost.Message{Text: text}.Post(ch, ""))
 		}
 	}

@@ -374,6 +374,37 @@ func (s *PGStore) Subscribers(ctx context.Context, contactID string) ([]string, 
 	return out, err
 }
 
+// Route implements Store in one statement.
+func (s *PGStore) Route(ctx context.Context, contactID, locationID string) (Route, error) {
+	var r Route
+	if s.closed.Load() {
+		return r, errors.New("bridge: store is closed")
+	}
+	var channel, root *string
+	err := s.pool.QueryRow(ctx, `SELECT
+			ARRAY(SELECT channel_id FROM bridge_suspensions ORDER BY channel_id COLLATE "C"),
+			t.channel_id, t.root_id, coalesce(t.notes, '{}'),
+			ARRAY(SELECT channel_id FROM bridge_subscriptions WHERE contact_id = $1 ORDER BY channel_id COLLATE "C"),
+			ARRAY(SELECT channel_id FROM bridge_channel_links WHERE location_id = $2 AND $2 <> '' ORDER BY channel_id COLLATE "C")
+		FROM (SELECT 1) one LEFT JOIN bridge_threads t ON t.contact_id = $1`, contactID, locationID).
+		Scan(&r.Suspended, &channel, &root, &r.Thread.Notes, &r.Subscribers, &r.Linked)
+	if err != nil {
+		return Route{}, err
+	}
+	if channel != nil {
+		r.HasThread, r.Thread.ChannelID, r.Thread.RootID = true, *channel, *root
+	}
+	if len(r.Thread.Notes) == 0 {
+		r.Thread.Notes = nil
+	}
+	for _, l := range []*[]string{&r.Suspended, &r.Subscribers, &r.Linked} {
+		if len(*l) == 0 {
+			*l = nil
+		}
+	}
+	return r, nil
+}
+
 // --- outbox ---
 
 // pgShards is the number of rows bridge_outbox_counts spreads its counters

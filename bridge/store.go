@@ -48,6 +48,11 @@ type Store interface {
 	Unsubscribe(ctx context.Context, contactID, channelID string) (removed bool, err error)
 	// Subscribers returns the channels subscribed to the contact, sorted.
 	Subscribers(ctx context.Context, contactID string) ([]string, error)
+	// Route reads at once what routing an event of contactID needs: the
+	// suspended destinations, the contact's thread, its subscribers and,
+	// when locationID is not empty, the channels linked to that location
+	// (as Suspensions, Thread, Subscribers and LocationChannels would).
+	Route(ctx context.Context, contactID, locationID string) (Route, error)
 
 	// Enqueue durably adds ev to the outbox and records ev.WebhookID as
 	// accepted until seenUntil, in one transaction. It assigns ev.Seq. added
@@ -176,6 +181,15 @@ type Thread struct {
 	RootID    string `json:"root_id"`
 	// Notes maps the IDs of the notes posted in the thread to their posts.
 	Notes map[string]string `json:"notes,omitempty"`
+}
+
+// Route is what routing an event needs (Store.Route).
+type Route struct {
+	Suspended   []string // channel IDs of suspended destinations, sorted
+	Thread      Thread
+	HasThread   bool
+	Subscribers []string // sorted
+	Linked      []string // channels linked to the location, sorted
 }
 
 // Completion records who completed a task.
@@ -701,14 +715,51 @@ func (s *BoltStore) Thread(ctx context.Context, contactID string) (Thread, bool,
 	var t Thread
 	var ok bool
 	err := s.view(ctx, func(tx *bolt.Tx) error {
-		v := tx.Bucket(bThreads).Get([]byte(contactID))
-		if v == nil {
-			return nil
-		}
-		ok = true
-		return json.Unmarshal(v, &t)
+		var err error
+		t, ok, err = threadTx(tx, contactID)
+		return err
 	})
 	return t, ok, err
+}
+
+func threadTx(tx *bolt.Tx, contactID string) (t Thread, ok bool, err error) {
+	v := tx.Bucket(bThreads).Get([]byte(contactID))
+	if v == nil {
+		return Thread{}, false, nil
+	}
+	return t, true, json.Unmarshal(v, &t)
+}
+
+// Route implements Store, in one read transaction.
+func (s *BoltStore) Route(ctx context.Context, contactID, locationID string) (Route, error) {
+	var r Route
+	err := s.view(ctx, func(tx *bolt.Tx) error {
+		var err error
+		if r.Thread, r.HasThread, err = threadTx(tx, contactID); err != nil {
+			return err
+		}
+		r.Subscribers = keysAfter(tx.Bucket(bSubs), contactID)
+		if locationID != "" {
+			r.Linked = keysAfter(tx.Bucket(bLocChannels), locationID)
+		}
+		return tx.Bucket(bSuspended).ForEach(func(k, _ []byte) error {
+			r.Suspended = append(r.Suspended, string(k))
+			return nil
+		})
+	})
+	return r, err
+}
+
+// keysAfter lists, in order, the rest of b's keys that start with prefix
+// and a NUL.
+func keysAfter(b *bolt.Bucket, prefix string) []string {
+	var out []string
+	p := []byte(prefix + "\x00")
+	c := b.Cursor()
+	for k, _ := c.Seek(p); k != nil && bytes.HasPrefix(k, p); k, _ = c.Next() {
+		out = append(out, string(k[len(p):]))
+	}
+	return out
 }
 
 // SaveThread implements Store.
@@ -793,12 +844,8 @@ func (s *BoltStore) Unsubscribe(ctx context.Context, contactID, channelID string
 // Subscribers implements Store.
 func (s *BoltStore) Subscribers(ctx context.Context, contactID string) ([]string, error) {
 	var out []string
-	prefix := []byte(contactID + "\x00")
 	err := s.view(ctx, func(tx *bolt.Tx) error {
-		c := tx.Bucket(bSubs).Cursor()
-		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-			out = append(out, string(k[len(prefix):]))
-		}
+		out = keysAfter(tx.Bucket(bSubs), contactID)
 		return nil
 	})
 	return out, err

@@ -1,7 +1,6 @@
 package bridge
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"strings"
@@ -97,12 +96,8 @@ func (s *BoltStore) ChannelLocation(ctx context.Context, channelID string) (stri
 // LocationChannels implements Store.
 func (s *BoltStore) LocationChannels(ctx context.Context, locationID string) ([]string, error) {
 	var out []string
-	prefix := []byte(locationID + "\x00")
 	err := s.view(ctx, func(tx *bolt.Tx) error {
-		c := tx.Bucket(bLocChannels).Cursor()
-		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-			out = append(out, string(k[len(prefix):]))
-		}
+		out = keysAfter(tx.Bucket(bLocChannels), locationID)
 		return nil
 	})
 	return out, err

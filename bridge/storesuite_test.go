@@ -34,6 +34,7 @@ func runStoreSuite(t *testing.T, newStore newStoreFunc) {
 		{"OutboxEnqueueSettleRace", suiteOutboxEnqueueSettleRace},
 		{"Threads", suiteThreads},
 		{"Subscriptions", suiteSubscriptions},
+		{"Route", suiteRoute},
 		{"Completions", suiteCompletions},
 		{"OwnMarks", suiteOwnMarks},
 		{"Lock", suiteLock},
@@ -588,6 +589,49 @@ func suiteSubscriptions(t *testing.T, newStore newStoreFunc) {
 	}
 	if subs, _ := s.Subscribers(ctx, "c1"); fmt.Sprint(subs) != "[b]" {
 		t.Errorf("subscribers after Unsubscribe = %v", subs)
+	}
+}
+
+// suiteRoute: Route answers what Suspensions, Thread, Subscribers and
+// LocationChannels answer, in one read.
+func suiteRoute(t *testing.T, newStore newStoreFunc) {
+	ctx := context.Background()
+	s := newStore(t, nil)
+	if r, err := s.Route(ctx, "c1", "L1"); err != nil || fmt.Sprintf("%+v", r) != fmt.Sprintf("%+v", Route{}) {
+		t.Errorf("Route of nothing = %+v, %v", r, err)
+	}
+	for _, sub := range [][2]string{{"c1", "b"}, {"c1", "a"}, {"c10", "z"}} {
+		if _, err := s.Subscribe(ctx, sub[0], sub[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, l := range [][2]string{{"l2", "L1"}, {"l1", "L1"}, {"l3", "L10"}} {
+		if _, err := s.LinkChannel(ctx, l[0], l[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, ch := range []string{"s2", "s1"} {
+		if err := s.SuspendDestination(ctx, Suspension{ChannelID: ch, Since: time.Unix(1_700_000_000, 0).UTC(), Failures: 3}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.SaveThread(ctx, "c1", Thread{ChannelID: "ch", RootID: "r1", Notes: map[string]string{"n1": "p1"}}); err != nil {
+		t.Fatal(err)
+	}
+	r, err := s.Route(ctx, "c1", "L1")
+	want := Route{Suspended: []string{"s1", "s2"}, Thread: Thread{ChannelID: "ch", RootID: "r1", Notes: map[string]string{"n1": "p1"}}, HasThread: true,
+		Subscribers: []string{"a", "b"}, Linked: []string{"l1", "l2"}}
+	if err != nil || fmt.Sprintf("%+v", r) != fmt.Sprintf("%+v", want) {
+		t.Errorf("Route(c1, L1) = %+v, %v\nwant %+v", r, err, want)
+	}
+	// No location: no linked channels. A forgotten thread is still one.
+	if err := s.SaveThread(ctx, "c1", Thread{}); err != nil {
+		t.Fatal(err)
+	}
+	r, err = s.Route(ctx, "c1", "")
+	want = Route{Suspended: []string{"s1", "s2"}, HasThread: true, Subscribers: []string{"a", "b"}}
+	if err != nil || fmt.Sprintf("%+v", r) != fmt.Sprintf("%+v", want) {
+		t.Errorf("Route(c1, \"\") = %+v, %v\nwant %+v", r, err, want)
 	}
 }
 
