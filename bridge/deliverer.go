@@ -180,6 +180,13 @@ func (d *deliverer) fill(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	d.add(ctx, evs)
+	return nil
+}
+
+// add queues claimed events for the workers, starting workers as needed.
+// d.mu is held.
+func (d *deliverer) add(ctx context.Context, evs []OutboxEvent) {
 	for _, ev := range evs {
 		if d.inflight[ev.Seq] {
 			// Its lease ran out while this deliverer still holds it (an
@@ -195,7 +202,6 @@ func (d *deliverer) fill(ctx context.Context) error {
 		d.workers.Add(1)
 		go d.work(ctx)
 	}
-	return nil
 }
 
 // work posts queued events until the queue is empty.
@@ -236,7 +242,9 @@ func (d *deliverer) release(ctx context.Context, ev OutboxEvent) {
 // settle records an outcome without making the worker wait for the
 // store, then lets the contact's next event be claimed. Outcomes that come
 // while others are being recorded are recorded together, in one Settle:
-// one transaction, and one commit, for all of them.
+// one transaction, and one commit, for all of them. The store may hand
+// over the contacts' next events in that transaction (SettleTake): they
+// go to the workers without a Claim.
 func (d *deliverer) settle(ctx context.Context, o Outcome) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -251,12 +259,15 @@ func (d *deliverer) settle(ctx context.Context, o Outcome) {
 	}
 	d.recording = true
 	d.settling.Add(1)
-	go d.record(context.WithoutCancel(ctx)) // even when ctx is over: the posts were made
+	go d.record(ctx)
 }
 
-// record records the outcomes waiting, in batches, until none is left.
+// record records the outcomes waiting, in batches, until none is left,
+// even when ctx is over (the posts were made). Events the store hands over
+// meanwhile go to the workers, or back when ctx is over.
 func (d *deliverer) record(ctx context.Context) {
 	defer d.settling.Done()
+	sctx := context.WithoutCancel(ctx)
 	for {
 		d.mu.Lock()
 		batch := d.outcomes
@@ -266,17 +277,36 @@ func (d *deliverer) record(ctx context.Context) {
 			d.mu.Unlock()
 			return
 		}
+		room := 0
+		if ctx.Err() == nil {
+			room = d.policy.Batch - len(d.inflight)
+		}
 		d.mu.Unlock()
-		if err := d.b.store.Settle(ctx, batch); err != nil && len(batch) > 1 {
+		taken, err := d.b.store.SettleTake(sctx, batch, d.b.now(), room, d.policy.Lease)
+		if err != nil && len(batch) > 1 {
 			// One outcome the store refuses must not cost the others
 			// theirs: record them one by one.
 			for _, o := range batch {
-				d.recordOne(ctx, o)
+				d.recordOne(sctx, o)
 			}
 		} else if err != nil {
-			d.failedRecording(ctx, err)
+			d.failedRecording(sctx, err)
 		}
-		d.poke()
+		d.mu.Lock()
+		over := ctx.Err() != nil
+		if !over {
+			d.add(ctx, taken)
+		}
+		d.mu.Unlock()
+		if over {
+			for _, ev := range taken {
+				d.release(ctx, ev)
+			}
+		}
+		if len(taken) < len(batch) {
+			// Room, or events due, that no event handed over took: look.
+			d.poke()
+		}
 	}
 }
 

@@ -38,6 +38,11 @@ func (s *claimAfterSettle) Claim(ctx context.Context, now time.Time, max int, le
 	return evs, err
 }
 
+// SettleTake is Settle, taking no event: the deliverer claims them.
+func (s *claimAfterSettle) SettleTake(ctx context.Context, outcomes []Outcome, _ time.Time, _ int, _ time.Duration) ([]OutboxEvent, error) {
+	return nil, s.Settle(ctx, outcomes)
+}
+
 func (s *claimAfterSettle) Settle(ctx context.Context, outcomes []Outcome) error {
 	claimed := make(chan struct{})
 	retried := false // an outcome whose event is to be tried again
@@ -99,6 +104,10 @@ type refuseBatches struct {
 	bad      uint64
 	mu       sync.Mutex
 	recorded []uint64
+}
+
+func (s *refuseBatches) SettleTake(ctx context.Context, outcomes []Outcome, _ time.Time, _ int, _ time.Duration) ([]OutboxEvent, error) {
+	return nil, s.Settle(ctx, outcomes)
 }
 
 func (s *refuseBatches) Settle(ctx context.Context, outcomes []Outcome) error {

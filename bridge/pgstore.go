@@ -500,21 +500,41 @@ func (s *PGStore) Claim(ctx context.Context, now time.Time, limit int, lease tim
 	return out, nil
 }
 
-// pgSettleLead, the tail of the statements that remove an event (d: its
+// pgSettleLead, part of the statements that remove an event (d: its
 // contact_id, attempts, lead), makes the contact's next event lead when
-// the removed one led. The statement still sees the removed row, hence
-// seq <> $1.
-const pgSettleLead = `l AS (
-		UPDATE bridge_outbox SET lead = true WHERE seq = (
-			SELECT o.seq FROM bridge_outbox o JOIN d ON o.contact_id = d.contact_id
-			WHERE d.lead AND o.contact_id <> '' AND o.seq <> $1 ORDER BY o.seq LIMIT 1))`
+// the removed one led and, when parameter take is true and that event is
+// due by parameter now, takes it as Claim would (leased until parameter
+// until): l returns it then, with the next try it had. The statement still
+// sees the removed row, hence seq <> $1.
+func pgSettleLead(take, now, until int) string {
+	return fmt.Sprintf(`n AS (
+			SELECT o.seq, o.next_try, $%[1]d::boolean AND o.next_try <= $%[2]d AS taken FROM bridge_outbox o JOIN d ON o.contact_id = d.contact_id
+			WHERE d.lead AND o.contact_id <> '' AND o.seq <> $1 ORDER BY o.seq LIMIT 1),
+		l AS (
+			UPDATE bridge_outbox o SET lead = true,
+				next_try = CASE WHEN n.taken THEN $%[3]d ELSE o.next_try END,
+				claims = o.claims + n.taken::int
+			FROM n WHERE o.seq = n.seq
+			RETURNING n.taken, o.seq, o.webhook_id, o.type, o.contact_id, o.payload, o.received, o.attempts, n.next_try, o.last_error, o.posted, o.claims)`,
+		take, now, until)
+}
 
-// Settle implements Store, in one round trip: the contacts' locks, then a
-// statement per outcome that also moves the contact's lead and the
-// counters.
+// pgTaken is the end of a statement with pgSettleLead: the event it took.
+const pgTaken = `SELECT seq, webhook_id, type, contact_id, payload, received, attempts, next_try, last_error, posted, claims FROM l WHERE taken`
+
+// Settle implements Store.
 func (s *PGStore) Settle(ctx context.Context, outcomes []Outcome) error {
+	_, err := s.SettleTake(ctx, outcomes, time.Time{}, 0, 0)
+	return err
+}
+
+// SettleTake implements Store, in one round trip: the contacts' locks,
+// then a statement per outcome that also moves the contact's lead (and
+// takes the contact's next event, for the first limit outcomes that remove
+// one) and the counters.
+func (s *PGStore) SettleTake(ctx context.Context, outcomes []Outcome, now time.Time, limit int, lease time.Duration) ([]OutboxEvent, error) {
 	if len(outcomes) == 0 {
-		return nil
+		return nil, nil
 	}
 	seqs := make([]int64, len(outcomes))
 	for i, o := range outcomes {
@@ -530,6 +550,13 @@ func (s *PGStore) Settle(ctx context.Context, outcomes []Outcome) error {
 	b.Queue(`SELECT pg_advisory_xact_lock(`+contactLockOf+`) FROM (
 			SELECT DISTINCT contact_id FROM bridge_outbox WHERE seq = ANY($1) AND contact_id <> '') c
 		ORDER BY contact_id`, seqs)
+	var taken []OutboxEvent
+	take := func(rows pgx.Rows) error {
+		evs, err := pgx.CollectRows(rows, scanEvent)
+		taken = append(taken, evs...)
+		return err
+	}
+	until := now.Add(lease)
 	for _, o := range outcomes {
 		seq, shard := int64(o.Seq), int64(o.Seq%pgShards)
 		switch {
@@ -537,16 +564,20 @@ func (s *PGStore) Settle(ctx context.Context, outcomes []Outcome) error {
 			b.Queue(`WITH d AS (DELETE FROM bridge_outbox WHERE seq = $1 AND ($2 = 0 OR claims = $2) RETURNING *),
 				i AS (INSERT INTO bridge_dead (seq, webhook_id, type, contact_id, payload, received, attempts, last_error, posted, died_at, next_try)
 					SELECT seq, webhook_id, type, contact_id, payload, received, attempts + 1, $3, $4, $5, $6 FROM d),
-				`+pgSettleLead+`
-				UPDATE bridge_outbox_counts c SET pending = pending - 1, retrying = retrying - (d.attempts > 0)::int, dead = dead + 1
-				FROM d WHERE c.shard = $7`,
-				seq, o.Claims, o.Err, nonNil(o.Posted), s.now(), o.NextTry, shard)
+				`+pgSettleLead(8, 9, 10)+`,
+				c AS (UPDATE bridge_outbox_counts c SET pending = pending - 1, retrying = retrying - (d.attempts > 0)::int, dead = dead + 1
+					FROM d WHERE c.shard = $7)
+				`+pgTaken,
+				seq, o.Claims, o.Err, nonNil(o.Posted), s.now(), o.NextTry, shard, limit > 0, now, until).Query(take)
+			limit--
 		case o.Delivered:
 			b.Queue(`WITH d AS (DELETE FROM bridge_outbox WHERE seq = $1 RETURNING contact_id, attempts, lead),
-				`+pgSettleLead+`
-				UPDATE bridge_outbox_counts c SET pending = pending - 1, retrying = retrying - (d.attempts > 0)::int
-				FROM d WHERE c.shard = $2`,
-				seq, shard)
+				`+pgSettleLead(3, 4, 5)+`,
+				c AS (UPDATE bridge_outbox_counts c SET pending = pending - 1, retrying = retrying - (d.attempts > 0)::int
+					FROM d WHERE c.shard = $2)
+				`+pgTaken,
+				seq, shard, limit > 0, now, until).Query(take)
+			limit--
 		case o.Deferred:
 			b.Queue(`UPDATE bridge_outbox SET next_try = $2 WHERE seq = $1 AND ($3 = 0 OR claims = $3)`, seq, o.NextTry, o.Claims)
 		default:
@@ -557,7 +588,10 @@ func (s *PGStore) Settle(ctx context.Context, outcomes []Outcome) error {
 				seq, o.NextTry, o.Err, nonNil(o.Posted), o.Claims, shard)
 		}
 	}
-	return s.batch(ctx, b)
+	if err := s.batch(ctx, b); err != nil {
+		return nil, err
+	}
+	return taken, nil
 }
 
 func nonNil(s []string) []string {

@@ -37,6 +37,30 @@ func TestPGStoreSuite(t *testing.T) {
 	})
 }
 
+// TestPGStoreHandsOverNextEvent: on PostgreSQL, settling a contact's
+// delivered event takes its next one for the settler (no Claim round trip
+// for it), leased as Claim leases; the contact's event after that waits.
+func TestPGStoreHandsOverNextEvent(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	now := time.Unix(1_700_000_000, 0)
+	s := openPGStoreT(t, newTestSchema(t), func() time.Time { return now })
+	for _, id := range []string{"a", "b", "c"} {
+		enqueueT(t, s, now, id, "x")
+	}
+	first := claimT(t, s, now, 10)
+	taken, err := s.SettleTake(ctx, []Outcome{{Seq: first[0].Seq, Claims: 1, Delivered: true}}, now, 10, time.Minute)
+	if err != nil || ids(taken) != "[b]" || taken[0].Claims != 1 || !taken[0].NextTry.Equal(now) {
+		t.Fatalf("SettleTake(a delivered) = %+v, %v; want b, claimed once", taken, err)
+	}
+	if got := claimT(t, s, now.Add(59*time.Second), 10); len(got) != 0 {
+		t.Errorf("Claim during b's lease = %s", ids(got))
+	}
+	if got := claimT(t, s, now.Add(61*time.Second), 10); ids(got) != "[b]" || got[0].Claims != 2 {
+		t.Errorf("Claim after b's lease = %+v, want b, claimed twice", got)
+	}
+}
+
 // TestPGMigrations applies the migrations to an empty schema, to a schema
 // at every earlier version, and from several replicas starting at once.
 func TestPGMigrations(t *testing.T) {

@@ -71,6 +71,13 @@ type Store interface {
 	// leases. An outcome other than Delivered is ignored when the event was
 	// claimed again since (Outcome.Claims is not its latest claim).
 	Settle(ctx context.Context, outcomes []Outcome) error
+	// SettleTake is Settle that may also take for the caller, as
+	// Claim(now, max, lease) would, the events that the outcomes made the
+	// earliest of their contact (a delivered or dead event removed) and
+	// that are due: a contact's next event goes to the deliverer that
+	// posted the one before without a Claim. At most max; a store may take
+	// none (Claim finds them then).
+	SettleTake(ctx context.Context, outcomes []Outcome, now time.Time, max int, lease time.Duration) ([]OutboxEvent, error)
 	// OutboxStats counts the outbox from counters kept as it changes, at
 	// a cost that does not grow with its size.
 	OutboxStats(ctx context.Context) (OutboxStats, error)
@@ -948,6 +955,12 @@ func (s *BoltStore) Claim(ctx context.Context, now time.Time, limit int, lease t
 		out[i].Claims = n
 	}
 	return out, nil
+}
+
+// SettleTake implements Store: it takes none (a bbolt file has one
+// deliverer, whose Claim costs no round trip).
+func (s *BoltStore) SettleTake(ctx context.Context, outcomes []Outcome, _ time.Time, _ int, _ time.Duration) ([]OutboxEvent, error) {
+	return nil, s.Settle(ctx, outcomes)
 }
 
 // Settle implements Store.

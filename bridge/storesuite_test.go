@@ -29,6 +29,7 @@ func runStoreSuite(t *testing.T, newStore newStoreFunc) {
 		{"DedupeRace", suiteDedupeRace},
 		{"OutboxOrder", suiteOutboxOrder},
 		{"OutboxLease", suiteOutboxLease},
+		{"OutboxSettleTake", suiteOutboxSettleTake},
 		{"OutboxDeadAndStats", suiteOutboxDeadAndStats},
 		{"OutboxClaimRace", suiteOutboxClaimRace},
 		{"OutboxEnqueueSettleRace", suiteOutboxEnqueueSettleRace},
@@ -321,6 +322,91 @@ func suiteOutboxLease(t *testing.T, newStore newStoreFunc) {
 	}
 	if got := claimT(t, s, now.Add(62*time.Second), 10); ids(got) != "[b]" {
 		t.Errorf("Claim after a's delivery = %s, want [b]", ids(got))
+	}
+}
+
+// suiteOutboxSettleTake: SettleTake takes, as Claim would, only events
+// that the outcomes made their contact's first, that are due, at most max;
+// a store may take none. Taken or not, every event is delivered once, in
+// its contact's order.
+func suiteOutboxSettleTake(t *testing.T, newStore newStoreFunc) {
+	ctx := context.Background()
+	now := time.Unix(1_700_000_000, 0)
+	s := newStore(t, func() time.Time { return now })
+	for _, e := range [][2]string{{"x1", "x"}, {"y1", "y"}, {"z1", "z"}, {"x2", "x"}, {"y2", "y"}, {"x3", "x"}} {
+		enqueueT(t, s, now, e[0], e[1])
+	}
+	// z's next event is due only in an hour.
+	late := OutboxEvent{WebhookID: "z2", Type: "TaskCreate", ContactID: "z", Payload: json.RawMessage(`{}`), Received: now, NextTry: now.Add(time.Hour)}
+	if added, err := s.Enqueue(ctx, late, now.Add(2*time.Hour)); err != nil || !added {
+		t.Fatalf("Enqueue(z2) = %v, %v", added, err)
+	}
+	first := claimT(t, s, now, 10)
+	if ids(first) != "[x1 y1 z1]" {
+		t.Fatalf("Claim = %s", ids(first))
+	}
+	if got, err := s.SettleTake(ctx, nil, now, 10, time.Minute); got != nil || err != nil {
+		t.Errorf("SettleTake of nothing = %s, %v", ids(got), err)
+	}
+	// x1 delivered, y1 dead, z1 delivered; at most one taken: x2 or y2
+	// (z2 is not due).
+	taken, err := s.SettleTake(ctx, []Outcome{
+		{Seq: first[0].Seq, Claims: 1, Delivered: true},
+		{Seq: first[1].Seq, Claims: 1, Dead: true, Err: "gone", NextTry: now},
+		{Seq: first[2].Seq, Claims: 1, Delivered: true},
+	}, now, 1, time.Minute)
+	if err != nil || len(taken) > 1 {
+		t.Fatalf("SettleTake(max 1) = %s, %v", ids(taken), err)
+	}
+	for _, ev := range taken {
+		if (ev.WebhookID != "x2" && ev.WebhookID != "y2") || ev.Claims != 1 || ev.Attempts != 0 || !ev.NextTry.Equal(now) || !ev.Received.Equal(now) || string(ev.Payload) != `{"id":"`+ev.WebhookID+`"}` {
+			t.Errorf("taken %+v, want x2 or y2 as Claim returns it", ev)
+		}
+	}
+	// The rest is claimed as usual; what was taken is leased.
+	rest := claimT(t, s, now, 10)
+	if got := ids(append(slices.Clone(taken), rest...)); got != "[x2 y2]" && got != "[y2 x2]" {
+		t.Fatalf("taken %s, then Claim %s; want x2 and y2 once", ids(taken), ids(rest))
+	}
+	if got := claimT(t, s, now.Add(59*time.Second), 10); len(got) != 0 {
+		t.Errorf("Claim during the leases = %s", ids(got))
+	}
+	// A deferred or failed outcome takes nothing; max 0 takes nothing.
+	byID := map[string]OutboxEvent{}
+	for _, ev := range append(taken, rest...) {
+		byID[ev.WebhookID] = ev
+	}
+	got, err := s.SettleTake(ctx, []Outcome{{Seq: byID["x2"].Seq, Claims: 1, Deferred: true, NextTry: now}}, now, 10, time.Minute)
+	if err != nil || len(got) != 0 {
+		t.Errorf("SettleTake(deferred) = %s, %v", ids(got), err)
+	}
+	got, err = s.SettleTake(ctx, []Outcome{{Seq: byID["y2"].Seq, Claims: 1, Delivered: true}}, now, 0, time.Minute)
+	if err != nil || len(got) != 0 {
+		t.Errorf("SettleTake(max 0) = %s, %v", ids(got), err)
+	}
+	x2 := claimT(t, s, now, 10)
+	if ids(x2) != "[x2]" {
+		t.Fatalf("Claim after x2 was deferred = %s", ids(x2))
+	}
+	taken, err = s.SettleTake(ctx, []Outcome{{Seq: x2[0].Seq, Claims: x2[0].Claims, Delivered: true}}, now, 10, time.Minute)
+	if err != nil || (len(taken) != 0 && ids(taken) != "[x3]") {
+		t.Fatalf("SettleTake(x2) = %s, %v", ids(taken), err)
+	}
+	if len(taken) == 0 {
+		taken = claimT(t, s, now, 10)
+	}
+	if ids(taken) != "[x3]" {
+		t.Fatalf("x's last event: %s", ids(taken))
+	}
+	if err := s.Settle(ctx, []Outcome{{Seq: taken[0].Seq, Claims: taken[0].Claims, Delivered: true}}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := s.OutboxStats(ctx)
+	if err != nil || st.Pending != 1 || st.Dead != 1 {
+		t.Errorf("stats = %+v, %v; want z2 pending, y1 dead", st, err)
+	}
+	if got := claimT(t, s, now.Add(time.Hour), 10); ids(got) != "[z2]" {
+		t.Errorf("Claim in an hour = %s, want [z2]", ids(got))
 	}
 }
 
