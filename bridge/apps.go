@@ -1,14 +1,15 @@
 package bridge
 
 import (
-	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -61,7 +62,8 @@ type apps struct {
 	userType oauth.UserType
 	tokens   oauth.TokenStore // with Delete, for App.Remove
 	signer   *mattermost.Signer
-	nonces   Store // records the states used (UseNonce)
+	store    Store  // records the states used (UseNonce) and the uninstall notices (Enqueue)
+	poke     func() // wakes the deliverer after a notice is stored; nil: none
 	now      func() time.Time
 	log      *slog.Logger
 	secure   bool // the state cookie needs HTTPS
@@ -86,7 +88,7 @@ func openApps(ctx context.Context, cfg Config, store Store, signer *mattermost.S
 }
 
 // newApps builds the install flow of app mode.
-func newApps(cfg Config, tokens oauth.TokenStore, signer *mattermost.Signer, nonces Store, o options) (*apps, error) {
+func newApps(cfg Config, tokens oauth.TokenStore, signer *mattermost.Signer, store Store, o options) (*apps, error) {
 	ut := appUserType(cfg)
 	app, err := newOAuthApp(cfg, tokens, o)
 	if err != nil {
@@ -99,7 +101,7 @@ func newApps(cfg Config, tokens oauth.TokenStore, signer *mattermost.Signer, non
 		userType: ut,
 		tokens:   tokens,
 		signer:   signer,
-		nonces:   nonces,
+		store:    store,
 		now:      o.now,
 		log:      o.log,
 		secure:   strings.HasPrefix(cfg.PublicURL, "https://"),
@@ -257,7 +259,7 @@ func (a *apps) checkState(r *http.Request, state string) (string, int) {
 	if err != nil || !oauth.VerifyState(browserHash(c.Value), tok.Name) {
 		return "This install was not started in this browser. Start again at " + PathInstall + ".", http.StatusBadRequest
 	}
-	fresh, err := a.nonces.UseNonce(r.Context(), tok.NonceKey(), tok.Expires)
+	fresh, err := a.store.UseNonce(r.Context(), tok.NonceKey(), tok.Expires)
 	switch {
 	case err != nil:
 		a.log.LogAttrs(r.Context(), slog.LevelError, "bridge: recording the OAuth state", slog.String("error", err.Error()))
@@ -306,11 +308,11 @@ func (a *apps) installAgency(ctx context.Context, companyID string) (ready, fail
 	return ready, failed, fmt.Errorf("more than %d locations", maxLocationPages*locationsPage)
 }
 
-// accept handles a verified webhook in app mode. HighLevel signs every
-// app's webhooks with one key, so an INSTALL or UNINSTALL counts only when
-// it names this app: another app's uninstall, replayed here, removes
-// nothing. An error makes the webhook answer 5xx, so that HighLevel
-// redelivers it.
+// accept handles this app's INSTALL and UNINSTALL webhooks (acceptEvent
+// passes them on in app mode). HighLevel signs every app's webhooks with
+// one key, so they count only when they name this app: another app's
+// uninstall, replayed here, removes nothing. An error makes the webhook
+// answer 5xx, so that HighLevel redelivers it.
 func (a *apps) accept(ctx context.Context, e webhook.Event) error {
 	m := e.EventMeta()
 	switch ev := e.(type) {
@@ -325,20 +327,110 @@ func (a *apps) accept(ctx context.Context, e webhook.Event) error {
 			a.log.LogAttrs(ctx, slog.LevelWarn, "bridge: ignoring another app's UNINSTALL", slog.String("webhookId", m.WebhookID))
 			return nil
 		}
-		key := cmp.Or(m.LocationID, ev.CompanyID)
-		if key == "" {
-			a.log.LogAttrs(ctx, slog.LevelWarn, "bridge: UNINSTALL names no location or company", slog.String("webhookId", m.WebhookID))
-			return nil
+		switch {
+		case m.LocationID != "":
+			return a.uninstalled(ctx, ev, []string{m.LocationID})
+		case ev.CompanyID != "":
+			locs, err := a.agencyLocations(ctx, ev.CompanyID)
+			if err != nil {
+				return fmt.Errorf("bridge: uninstall of agency %s: %w", ev.CompanyID, err)
+			}
+			return a.uninstalled(ctx, ev, locs)
 		}
+		a.log.LogAttrs(ctx, slog.LevelWarn, "bridge: UNINSTALL names no location or company", slog.String("webhookId", m.WebhookID))
+		return nil
+	}
+	a.log.LogAttrs(ctx, slog.LevelDebug, "bridge: not an install webhook",
+		slog.String("type", m.Type), slog.String("webhookId", m.WebhookID))
+	return nil
+}
+
+// isInstalled reports whether the app is installed in locationID: whether
+// its token is stored. It reads one key of the store, whose cost does not
+// grow with the number of locations, and the store, not memory, so that an
+// uninstall received by another replica counts here at once.
+func (a *apps) isInstalled(ctx context.Context, locationID string) (bool, error) {
+	switch _, err := a.tokens.Load(ctx, locationID); {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, oauth.ErrNotFound):
+		return false, nil
+	default:
+		return false, err
+	}
+}
+
+// agencyLocations returns the locations whose tokens were obtained with
+// the agency token of companyID (POST /oauth/locationToken, which gives no
+// refresh token: they are renewed through the agency's). An agency's
+// uninstall ends them with it, as HighLevel kills them; a location that
+// installed the app itself keeps its own install. It reads every stored
+// token, once per agency uninstall.
+func (a *apps) agencyLocations(ctx context.Context, companyID string) ([]string, error) {
+	ts, ok := a.tokens.(TokenStore)
+	if !ok {
+		return nil, nil // only the agency token can be removed
+	}
+	var locs []string
+	err := ts.Range(ctx, func(key string, tok *oauth.Token) error {
+		if key != companyID && tok.UserType == oauth.UserTypeLocation && tok.CompanyID == companyID && tok.RefreshToken == "" {
+			locs = append(locs, key)
+		}
+		return nil
+	})
+	return locs, err
+}
+
+// uninstalled handles this app's UNINSTALL of locations (one, or those of
+// an agency, whose own token goes too): for every location still
+// installed, it stores a notice for the location's channels in the outbox,
+// then deletes the tokens, so that the location's later webhooks are
+// ignored. The notices go through the outbox with the webhookId (one per
+// location for an agency), so a redelivered UNINSTALL, on this replica or
+// another, adds none, and a failure after them is retried without losing
+// any. Events stored before are still delivered; channel links are kept.
+func (a *apps) uninstalled(ctx context.Context, ev *webhook.AppUninstall, locations []string) error {
+	m := ev.EventMeta()
+	now := a.now()
+	for _, loc := range locations {
+		switch installed, err := a.isInstalled(ctx, loc); {
+		case err != nil:
+			return fmt.Errorf("bridge: uninstall of %s: %w", loc, err)
+		case !installed:
+			continue
+		}
+		notice := OutboxEvent{WebhookID: m.WebhookID, Type: m.Type, Payload: m.Raw, Received: now, NextTry: now}
+		if m.LocationID == "" {
+			// One notice per location of the agency, each with its own
+			// id and the location-level payload of HighLevel's shape.
+			notice.WebhookID = m.WebhookID + "/" + loc
+			p, err := json.Marshal(map[string]any{"type": m.Type, "appId": ev.AppID, "companyId": ev.CompanyID, "locationId": loc,
+				"webhookId": notice.WebhookID, "timestamp": m.Timestamp})
+			if err != nil {
+				return err
+			}
+			notice.Payload = p
+		}
+		added, err := a.store.Enqueue(context.WithoutCancel(ctx), notice, later(now, m.Timestamp).Add(seenFor))
+		if err != nil {
+			return fmt.Errorf("bridge: uninstall of %s: storing its notice: %w", loc, err)
+		}
+		if added && a.poke != nil {
+			a.poke()
+		}
+	}
+	keys := locations
+	if m.LocationID == "" {
+		keys = append(slices.Clone(locations), ev.CompanyID)
+	}
+	for _, key := range keys {
 		if err := a.app.Remove(ctx, key); err != nil {
 			return fmt.Errorf("bridge: uninstall of %s: %w", key, err)
 		}
 		a.forget(key)
-		a.log.LogAttrs(ctx, slog.LevelInfo, "bridge: app uninstalled; its tokens are deleted", slog.String("key", key))
-		return nil
 	}
-	a.log.LogAttrs(ctx, slog.LevelDebug, "bridge: app mode does not route this event",
-		slog.String("type", m.Type), slog.String("webhookId", m.WebhookID), slog.String("locationId", m.LocationID))
+	a.log.LogAttrs(ctx, slog.LevelInfo, "bridge: app uninstalled; its tokens are deleted",
+		slog.String("locationId", m.LocationID), slog.String("companyId", ev.CompanyID), slog.Int("locations", len(locations)))
 	return nil
 }
 

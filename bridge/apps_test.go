@@ -495,16 +495,8 @@ func TestAppInstallWebhookRetriedWhenTokenFails(t *testing.T) {
 		t.Fatal("token stored though HighLevel failed")
 	}
 	// HighLevel's redelivery (same webhookId, same signature) succeeds.
-	last := ds[len(ds)-1]
-	req, _ := http.NewRequest("POST", e.srv.URL+PathWebhook, strings.NewReader(string(last.Body)))
-	req.Header = last.Header.Clone()
-	resp, err := testClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 200 || !e.hasToken("locC") {
-		t.Fatalf("redelivery: %d, token %v", resp.StatusCode, e.hasToken("locC"))
+	if got := redeliver(t, e.srv.URL, ds[len(ds)-1]); got != 200 || !e.hasToken("locC") {
+		t.Fatalf("redelivery: %d, token %v", got, e.hasToken("locC"))
 	}
 }
 

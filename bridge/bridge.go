@@ -346,6 +346,9 @@ func New(cfg Config, opts ...Option) (*Bridge, error) {
 
 	b.format = b.newFormatter()
 	b.deliver = newDeliverer(b, o.delivery)
+	if b.apps != nil {
+		b.apps.poke = b.deliver.poke
+	}
 	b.ops.metrics.register(b)
 	if err := b.routes(); err != nil {
 		return fail(err)
@@ -482,9 +485,17 @@ func (b *Bridge) Store() Store { return b.store }
 // --- webhooks ---
 
 // acceptEvent stores a verified webhook in the outbox. It returns only once
-// the event is on disk: the webhook handler answers 200 after that.
+// the event is on disk: the webhook handler answers 200 after that. In app
+// mode it passes INSTALL and UNINSTALL to the install flow, and stores the
+// events of the locations where the app is installed.
 func (b *Bridge) acceptEvent(ctx context.Context, e webhook.Event) error {
 	m := e.EventMeta()
+	if b.apps != nil {
+		switch e.(type) {
+		case *webhook.AppInstall, *webhook.AppUninstall:
+			return b.apps.accept(ctx, e)
+		}
+	}
 	// HighLevel signs every app's webhooks with one key: the location is
 	// what ties a webhook to this bridge. Others are answered (so
 	// HighLevel does not retry them) and counted, never posted.
@@ -494,7 +505,7 @@ func (b *Bridge) acceptEvent(ctx context.Context, e webhook.Event) error {
 		b.log.LogAttrs(ctx, slog.LevelWarn, "bridge: ignoring a webhook without locationId",
 			slog.String("type", m.Type), slog.String("webhookId", m.WebhookID))
 		return nil
-	case m.LocationID != b.cfg.LocationID:
+	case b.apps == nil && m.LocationID != b.cfg.LocationID:
 		b.ignored.otherLocation.Add(1)
 		b.log.LogAttrs(ctx, slog.LevelWarn, "bridge: ignoring a webhook of another location",
 			slog.String("type", m.Type), slog.String("webhookId", m.WebhookID), slog.String("locationId", m.LocationID))
@@ -506,6 +517,18 @@ func (b *Bridge) acceptEvent(ctx context.Context, e webhook.Event) error {
 		b.log.LogAttrs(ctx, slog.LevelDebug, "bridge: ignoring a webhook type the bridge does not post",
 			slog.String("type", m.Type), slog.String("webhookId", m.WebhookID))
 		return nil
+	}
+	if b.apps != nil {
+		installed, err := b.apps.isInstalled(ctx, m.LocationID)
+		if err != nil {
+			return fmt.Errorf("checking the install of %s: %w", m.LocationID, err)
+		}
+		if !installed {
+			b.ignored.notInstalled.Add(1)
+			b.log.LogAttrs(ctx, slog.LevelWarn, "bridge: ignoring a webhook of a location where the app is not installed",
+				slog.String("type", m.Type), slog.String("webhookId", m.WebhookID), slog.String("locationId", m.LocationID))
+			return nil
+		}
 	}
 	now := b.now()
 	ev := OutboxEvent{
@@ -735,11 +758,7 @@ func (w *retryLaterWriter) Write(p []byte) (int, error) {
 // routes builds the mux.
 func (b *Bridge) routes() error {
 	mux := http.NewServeMux()
-	accept := b.acceptEvent
-	if b.apps != nil {
-		accept = b.apps.accept
-	}
-	hook, err := webhook.NewHandler(b.verifier, accept, webhook.WithLogger(component(b.ops.logBase, "webhook")), webhook.WithOutcome(b.webhookOutcome))
+	hook, err := webhook.NewHandler(b.verifier, b.acceptEvent, webhook.WithLogger(component(b.ops.logBase, "webhook")), webhook.WithOutcome(b.webhookOutcome))
 	if err != nil {
 		return err
 	}

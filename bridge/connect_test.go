@@ -19,6 +19,21 @@ func (e *env) installApp(locationID string, scopes ...string) {
 	if len(scopes) == 0 {
 		scopes = locationScopes
 	}
+	e.installWith(ghltest.Install{LocationID: locationID, Scopes: scopes})
+}
+
+// installAgency installs the app for the agency companyID (a Company
+// install, withAgencyApp): the bridge gets the tokens of its locations
+// where the app is installed.
+func (e *env) installAgency(companyID string) {
+	e.t.Helper()
+	e.installWith(ghltest.Install{UserType: "Company", CompanyID: companyID, Scopes: companyScopes})
+}
+
+// installWith goes through the install flow for in (its client and
+// redirect URL are the bridge's).
+func (e *env) installWith(in ghltest.Install) {
+	e.t.Helper()
 	noRedirect := &http.Client{Transport: testClient.Transport, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := noRedirect.Get(e.srv.URL + PathInstall)
 	if err != nil {
@@ -29,7 +44,8 @@ func (e *env) installApp(locationID string, scopes ...string) {
 	if err != nil || resp.StatusCode != http.StatusFound || len(resp.Cookies()) != 1 {
 		e.t.Fatalf("install: %d %v %v", resp.StatusCode, err, resp.Cookies())
 	}
-	code := e.hl.Authorize(ghltest.Install{ClientID: appClientID, LocationID: locationID, Scopes: scopes, RedirectURI: e.cfg.PublicURL + PathCallback})
+	in.ClientID, in.RedirectURI = appClientID, e.cfg.PublicURL+PathCallback
+	code := e.hl.Authorize(in)
 	req, _ := http.NewRequest("GET", e.srv.URL+PathCallback+"?"+url.Values{"code": {code}, "state": {to.Query().Get("state")}}.Encode(), nil)
 	req.AddCookie(resp.Cookies()[0])
 	resp, err = noRedirect.Do(req)
@@ -38,7 +54,7 @@ func (e *env) installApp(locationID string, scopes ...string) {
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		e.t.Fatalf("install callback of %s: %d", locationID, resp.StatusCode)
+		e.t.Fatalf("install callback of %+v: %d", in, resp.StatusCode)
 	}
 }
 
@@ -221,10 +237,12 @@ func TestConnectFormsAndThreads(t *testing.T) {
 	t.Parallel()
 	e, admin, _ := newConnectedEnv(t)
 	e.hl.AddNote(ghltest.Note{ContactID: e.contact.ID, Body: "Met at the fair"})
+	e.settle() // its NoteCreate is posted in the location's channel
 
 	r := e.slash(e.alice, e.channel.ID, "/ghl notes ada@example.com").Response
 	wantText(t, "notes", r.Text, "Posted 1 new note for Ada Lovelace in the notes thread")
-	if posts := e.posts(e.channel.ID); len(posts) != 3 || !strings.Contains(postText(posts[2]), "Met at the fair") || posts[2].RootID != posts[1].ID {
+	if posts := e.posts(e.channel.ID); len(posts) != 4 || !strings.Contains(postText(posts[1]), "New note in HighLevel") ||
+		!strings.Contains(postText(posts[3]), "Met at the fair") || posts[3].RootID != posts[2].ID {
 		t.Fatalf("thread posts: %d", len(posts))
 	}
 

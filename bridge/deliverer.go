@@ -441,6 +441,13 @@ func (b *Bridge) deliverEvent(ctx context.Context, ev OutboxEvent) ([]string, er
 			return done, err
 		}
 	}
+	if b.apps != nil {
+		// Contact names are looked up with the event's own location's
+		// client, its own pacing and pause; none when it has no token.
+		if s, err := b.apps.services(ctx, e.EventMeta().LocationID); err == nil {
+			ctx = withServices(ctx, s)
+		}
+	}
 	posts, err := b.eventPosts(ctx, e)
 	if err != nil {
 		return done, err

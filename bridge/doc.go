@@ -78,6 +78,20 @@
 // per task: a second click, a replayed click, or a click on a task
 // completed meanwhile writes nothing and says the task is already complete.
 //
+// # Many locations (app mode)
+//
+// With an OAuth app and no location (Config.OAuth set, Config.LocationID
+// empty) one Bridge serves every location that installs the app: it serves
+// GET /oauth/install and /oauth/callback, keeps each location's tokens in
+// its store, and gives each location its own HighLevel client. Channels
+// are connected to locations with the connect command. A webhook of a
+// location where the app is installed is stored as above; one of a
+// location where it is not is answered and counted
+// (IgnoredWebhooks.NotInstalled). Events go only to the channels connected
+// to their location. An UNINSTALL deletes the location's tokens and tells
+// its channels once, through the outbox; an agency's UNINSTALL does so for
+// every location whose token came through the agency.
+//
 // # State
 //
 // BoltStore keeps the threads, subscriptions, outbox, accepted webhookIds,

@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -14,7 +15,15 @@ import (
 // subscribed to the contact, else to the default channel; contact events go
 // to the subscribed channels, else the default channel. Suspended
 // destinations are left out. No route: no posts.
+//
+// In app mode only the channels linked to the event's location count: a
+// thread or subscription in a channel since linked to another location, or
+// to none, is passed over, and the channels linked to the location stand
+// in for the default channel.
 func (b *Bridge) eventPosts(ctx context.Context, e webhook.Event) ([]*mattermost.Post, error) {
+	if u, ok := e.(*webhook.AppUninstall); ok {
+		return b.uninstallPosts(ctx, u)
+	}
 	contactID, _ := eventContact(e)
 	threaded := false
 	switch e.(type) {
@@ -25,12 +34,21 @@ func (b *Bridge) eventPosts(ctx context.Context, e webhook.Event) ([]*mattermost
 	if err != nil {
 		return nil, err
 	}
+	var linked []string // app mode: the channels of the event's location
+	if b.apps != nil {
+		if linked, err = b.store.LocationChannels(ctx, e.EventMeta().LocationID); err != nil {
+			return nil, err
+		}
+	}
+	routable := func(ch string) bool {
+		return !suspended[ch] && b.channelAllowed(ch) && (b.apps == nil || slices.Contains(linked, ch))
+	}
 	if threaded {
 		th, ok, err := b.store.Thread(ctx, contactID)
 		if err != nil {
 			return nil, err
 		}
-		if ok && th.RootID != "" && !suspended[th.ChannelID] && b.channelAllowed(th.ChannelID) {
+		if ok && th.RootID != "" && routable(th.ChannelID) {
 			msg, ok := b.renderEvent(ctx, th.ChannelID, e)
 			if !ok {
 				return nil, nil
@@ -44,12 +62,20 @@ func (b *Bridge) eventPosts(ctx context.Context, e webhook.Event) ([]*mattermost
 	}
 	var channels []string
 	for _, ch := range subs {
-		if !suspended[ch] && b.channelAllowed(ch) {
+		if routable(ch) {
 			channels = append(channels, ch)
 		}
 	}
-	if len(channels) == 0 && b.cfg.ChannelID != "" {
-		channels = []string{b.cfg.ChannelID}
+	if len(channels) == 0 {
+		if b.apps != nil {
+			for _, ch := range linked {
+				if routable(ch) {
+					channels = append(channels, ch)
+				}
+			}
+		} else if b.cfg.ChannelID != "" {
+			channels = []string{b.cfg.ChannelID}
+		}
 	}
 	posts := make([]*mattermost.Post, 0, len(channels))
 	for _, ch := range channels {
@@ -58,6 +84,35 @@ func (b *Bridge) eventPosts(ctx context.Context, e webhook.Event) ([]*mattermost
 			return nil, nil
 		}
 		posts = append(posts, p)
+	}
+	return posts, nil
+}
+
+// uninstallPosts tells every channel linked to an uninstalled location
+// (app mode) what that means for it and how to reconnect. The links are
+// kept, so that the channel's commands can explain too.
+func (b *Bridge) uninstallPosts(ctx context.Context, u *webhook.AppUninstall) ([]*mattermost.Post, error) {
+	loc := u.EventMeta().LocationID
+	if b.apps == nil || loc == "" {
+		return nil, nil
+	}
+	linked, err := b.store.LocationChannels(ctx, loc)
+	if err != nil {
+		return nil, err
+	}
+	suspended, err := b.suspendedSet(ctx)
+	if err != nil {
+		return nil, err
+	}
+	reinstall := "install the app again at " + b.publicURL(PathInstall)
+	text := "⚠️ The HighLevel app was uninstalled from location **" + mattermost.EscapeInline(loc) + "**. " +
+		"Its events are no longer posted here, and commands in this channel answer that the app is not installed there. " +
+		"To reconnect, " + reinstall + "; to unlink this channel, use `" + b.trigger + " disconnect`."
+	var posts []*mattermost.Post
+	for _, ch := range linked {
+		if !suspended[ch] && b.channelAllowed(ch) {
+			posts = append(posts, mattermost.Message{Text: text}.Post(ch, ""))
+		}
 	}
 	return posts, nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/ghlkit/ghl/ghltest"
 	"github.com/ghlkit/ghl/mattermost"
 	"github.com/ghlkit/ghl/mattermost/mattermosttest"
+	"github.com/ghlkit/ghl/oauth"
 	"github.com/ghlkit/ghl/webhook"
 )
 
@@ -61,6 +62,7 @@ type envConfig struct {
 	noWebhook bool
 	dbURL     string
 	app       bool
+	agency    bool // app mode with Company installs (withAgencyApp)
 }
 
 func withMattermost(opts ...mattermosttest.Option) envOption {
@@ -78,6 +80,10 @@ func withoutWebhookTarget() envOption     { return func(c *envConfig) { c.noWebh
 // no default channel; locations are installed with e.installApp and
 // channels connected with /ghl connect.
 func withApp() envOption { return func(c *envConfig) { c.app = true } }
+
+// withAgencyApp is withApp for an agency app (GHL_APP_USER_TYPE=Company):
+// agencies install it with e.installAgency.
+func withAgencyApp() envOption { return func(c *envConfig) { c.app, c.agency = true, true } }
 
 // syncBuffer collects logs from several goroutines.
 type syncBuffer struct {
@@ -154,6 +160,9 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 		e.cfg.GHLToken, e.cfg.LocationID, e.cfg.ChannelID = "", "", ""
 		e.cfg.OAuth = &OAuthConfig{ClientID: appClientID, ClientSecret: appSecret,
 			TokenKey: Secret(base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef")))}
+		if ec.agency {
+			e.cfg.OAuth.UserType = string(oauth.UserTypeCompany)
+		}
 	}
 	e.start()
 	if !ec.noRun {
@@ -190,7 +199,10 @@ func (e *env) start(opts ...Option) {
 		WithLogger(slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))),
 		WithDeliveryPolicy(fastDelivery),
 	}
-	if !e.app {
+	if e.app {
+		// The locations' clients use the tests' own transport too.
+		all = append(all, WithHTTPClient(testClient))
+	} else {
 		all = append(all, WithGHLClient(gc))
 	}
 	all = append(all, opts...)

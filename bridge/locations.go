@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 
 	"github.com/ghlkit/ghl"
 	"github.com/ghlkit/ghl/contacts"
@@ -35,13 +34,6 @@ func newServices(locationID string, c *ghl.Client) *services {
 	return &services{locationID: locationID, client: c, contacts: contacts.New(c), tasks: tasks.New(c), notes: notes.New(c)}
 }
 
-// locationCache holds the services of the locations used since start (or
-// since their last uninstall), created on first use.
-type locationCache struct {
-	mu sync.Mutex
-	m  map[string]*services
-}
-
 // services returns the services of locationID, building its client on
 // first use from the stored location token. It returns an error wrapping
 // errNotInstalled when no token is stored for it. The store is read
@@ -50,10 +42,7 @@ func (a *apps) services(ctx context.Context, locationID string) (*services, erro
 	if locationID == "" {
 		return nil, errors.New("bridge: no location")
 	}
-	a.locs.mu.Lock()
-	s := a.locs.m[locationID]
-	a.locs.mu.Unlock()
-	if s != nil {
+	if s := a.locs.get(locationID); s != nil {
 		return s, nil
 	}
 	switch _, err := a.tokens.Load(ctx, locationID); {
@@ -80,26 +69,15 @@ func (a *apps) services(ctx context.Context, locationID string) (*services, erro
 	if err != nil {
 		return nil, fmt.Errorf("bridge: location %s: HighLevel client: %w", locationID, err)
 	}
-	a.locs.mu.Lock()
-	defer a.locs.mu.Unlock()
-	if s := a.locs.m[locationID]; s != nil {
-		return s, nil // built meanwhile by another request
-	}
-	if a.locs.m == nil {
-		a.locs.m = make(map[string]*services)
-	}
-	s = newServices(locationID, c)
-	a.locs.m[locationID] = s
-	return s, nil
+	// Services built meanwhile by another request win.
+	return a.locs.add(newServices(locationID, c)), nil
 }
 
 // forget drops the cached services of key (an uninstalled location), so
 // that the next use finds it not installed, or builds a fresh client for a
 // new install.
 func (a *apps) forget(key string) {
-	a.locs.mu.Lock()
-	delete(a.locs.m, key)
-	a.locs.mu.Unlock()
+	a.locs.remove(key)
 }
 
 // servicesKey is the context key of the location a chat request or an

@@ -116,6 +116,11 @@ func (m *metrics) register(b *Bridge) {
 			Help:        "Verified webhooks answered but not posted, by reason (see Bridge.IgnoredWebhooks).",
 			ConstLabels: prometheus.Labels{"reason": "other_type"},
 		}, func() float64 { return float64(b.IgnoredWebhooks().OtherType) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name:        "ghlkit_webhooks_ignored_total",
+			Help:        "Verified webhooks answered but not posted, by reason (see Bridge.IgnoredWebhooks).",
+			ConstLabels: prometheus.Labels{"reason": "not_installed"},
+		}, func() float64 { return float64(b.IgnoredWebhooks().NotInstalled) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "ghlkit_highlevel_read_only",
 			Help: "1 when the bridge has read-only access to HighLevel.",

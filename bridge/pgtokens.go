@@ -77,6 +77,22 @@ func (s *PGTokenStore) Delete(ctx context.Context, key string) error {
 	return nil
 }
 
+// Range implements TokenStore.
+func (s *PGTokenStore) Range(ctx context.Context, fn func(key string, tok *oauth.Token) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	rows, _ := s.db.pool.Query(ctx, `SELECT key, sealed FROM bridge_oauth_tokens ORDER BY key COLLATE "C"`)
+	all, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (sealedToken, error) {
+		var t sealedToken
+		return t, r.Scan(&t.key, &t.sealed)
+	})
+	if err != nil {
+		return fmt.Errorf("bridge: reading the OAuth tokens: %w", err)
+	}
+	return openEach(s.sealer, all, fn)
+}
+
 // LockRefresh implements oauth.RefreshLocker with PGStore.Lock.
 func (s *PGTokenStore) LockRefresh(ctx context.Context, key string) (func(), error) {
 	if err := checkTokenKey(ctx, key); err != nil {

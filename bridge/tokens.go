@@ -25,6 +25,32 @@ type TokenStore interface {
 	// with an older key, and returns how many it rewrote. Afterwards the
 	// older keys can be dropped from the configuration.
 	Rotate(ctx context.Context) (int, error)
+	// Range calls fn with every stored token, in key order, until fn
+	// returns an error, which Range returns. It reads every token: an
+	// agency's uninstall uses it to find the location tokens obtained
+	// with the agency's.
+	Range(ctx context.Context, fn func(key string, tok *oauth.Token) error) error
+}
+
+// sealedToken is a stored token as read, before it is opened.
+type sealedToken struct {
+	key    string
+	sealed []byte
+}
+
+// openEach opens every token of all with sealer and calls fn with it, in
+// order, until fn returns an error (TokenStore.Range).
+func openEach(sealer *oauth.Sealer, all []sealedToken, fn func(key string, tok *oauth.Token) error) error {
+	for _, t := range all {
+		tok, _, err := sealer.Open(t.key, t.sealed)
+		if err != nil {
+			return fmt.Errorf("bridge: reading the OAuth token of %q: %w", t.key, err)
+		}
+		if err := fn(t.key, tok); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // refreshLockKey is the Store.Lock key that serialises the refreshes of an

@@ -95,6 +95,23 @@ func (s *BoltTokenStore) Delete(ctx context.Context, key string) error {
 	return nil
 }
 
+// Range implements TokenStore. fn runs after the read transaction, so it
+// may use the store.
+func (s *BoltTokenStore) Range(ctx context.Context, fn func(key string, tok *oauth.Token) error) error {
+	var all []sealedToken
+	err := s.db.view(ctx, func(tx *bolt.Tx) error {
+		all = all[:0]
+		return tx.Bucket(bTokens).ForEach(func(k, v []byte) error {
+			all = append(all, sealedToken{string(k), append([]byte(nil), v...)})
+			return nil
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("bridge: reading the OAuth tokens: %w", err)
+	}
+	return openEach(s.sealer, all, fn)
+}
+
 // LockRefresh implements oauth.RefreshLocker with BoltStore.Lock.
 func (s *BoltTokenStore) LockRefresh(ctx context.Context, key string) (func(), error) {
 	if err := checkTokenKey(ctx, key); err != nil {

@@ -190,6 +190,43 @@ func runTokenStoreSuite(t *testing.T, backend func(t *testing.T) tokenBackend) {
 		}
 	})
 
+	t.Run("Range", func(t *testing.T) {
+		t.Parallel()
+		s := backend(t).open(t, newSealer(t, tokenKey1))
+		var got []string
+		collect := func(key string, tok *oauth.Token) error {
+			got = append(got, key+"="+tok.AccessToken)
+			return nil
+		}
+		if err := s.Range(ctx, collect); err != nil || len(got) != 0 {
+			t.Fatalf("Range of an empty store: %q, %v", got, err)
+		}
+		for _, k := range []string{"loc-b", "co-1", "loc-a"} {
+			if err := s.Save(ctx, k, &oauth.Token{AccessToken: "access-" + k}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.Range(ctx, collect); err != nil || !slices.Equal(got, []string{"co-1=access-co-1", "loc-a=access-loc-a", "loc-b=access-loc-b"}) {
+			t.Fatalf("Range = %q, %v; want every token, in key order", got, err)
+		}
+		// fn may use the store, and its error stops the walk.
+		stop := errors.New("stop")
+		n := 0
+		err := s.Range(ctx, func(key string, _ *oauth.Token) error {
+			n++
+			if err := s.Delete(ctx, key); err != nil {
+				return err
+			}
+			return stop
+		})
+		if !errors.Is(err, stop) || n != 1 {
+			t.Fatalf("Range stopped by fn: %v after %d", err, n)
+		}
+		if _, err := s.Load(ctx, "co-1"); !errors.Is(err, oauth.ErrNotFound) {
+			t.Fatalf("the token fn deleted: %v", err)
+		}
+	})
+
 	t.Run("NoPlaintextAtRest", func(t *testing.T) {
 		t.Parallel()
 		b := backend(t)

@@ -65,10 +65,13 @@ type IgnoredWebhooks struct {
 	NoLocation    int64 `json:"no_location"`    // no locationId
 	OtherLocation int64 `json:"other_location"` // another location's
 	OtherType     int64 `json:"other_type"`     // a type the bridge does not post
+	// NotInstalled counts, in app mode, the events of locations where the
+	// app is not installed (never, or uninstalled since).
+	NotInstalled int64 `json:"not_installed"`
 }
 
 type ignoredCounters struct {
-	noLocation, otherLocation, otherType atomic.Int64
+	noLocation, otherLocation, otherType, notInstalled atomic.Int64
 }
 
 // IgnoredWebhooks returns the counts of webhooks answered but not posted.
@@ -77,5 +80,6 @@ func (b *Bridge) IgnoredWebhooks() IgnoredWebhooks {
 		NoLocation:    b.ignored.noLocation.Load(),
 		OtherLocation: b.ignored.otherLocation.Load(),
 		OtherType:     b.ignored.otherType.Load(),
+		NotInstalled:  b.ignored.notInstalled.Load(),
 	}
 }
