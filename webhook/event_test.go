@@ -331,6 +331,18 @@ func TestUnmarshalEventDirectly(t *testing.T) {
 	if len(batch) != 2 || batch[1].WebhookID != "w2" || batch[1].Contact.ID != "c2" || string(batch[0].Raw) != `{"type":"ContactUpdate","webhookId":"w1","id":"c1"}` {
 		t.Fatalf("batch = %+v", batch)
 	}
+	// Decoding again replaces the contact, as decoding a Contact does; a
+	// failed decoding leaves it as it was.
+	cu := batch[0]
+	if err := json.Unmarshal([]byte(`{"type":"ContactUpdate","id":"c3","firstName":"A","customFields":[{"id":"f"}]}`), &cu); err != nil || cu.Contact.FirstName != "A" {
+		t.Fatalf("ContactUpdate = %+v, %v", cu, err)
+	}
+	if err := cu.UnmarshalJSON([]byte(`{"type":"ContactUpdate","id":"c4",`)); err == nil || cu.Contact.ID != "c3" || len(cu.Contact.CustomFields) != 1 {
+		t.Fatalf("after a failed decoding: %+v, %v", cu.Contact, err)
+	}
+	if err := json.Unmarshal([]byte(`{"type":"ContactUpdate","id":"c4"}`), &cu); err != nil || cu.Contact.ID != "c4" || cu.Contact.FirstName != "" || cu.Contact.CustomFields != nil {
+		t.Fatalf("decoded again: %+v, %v", cu.Contact, err)
+	}
 	var in AppInstall
 	if err := json.Unmarshal([]byte(`{"type":"INSTALL","webhookId":"w","appId":"a"}`), &in); err != nil || in.AppID != "a" || in.WebhookID != "w" {
 		t.Fatalf("AppInstall = %+v, %v", in, err)
