@@ -106,13 +106,15 @@ type deliverer struct {
 	// recording it.
 	started time.Time
 
-	mu       sync.Mutex
-	inflight map[uint64]bool // claimed, outcome not yet recorded
-	queue    []OutboxEvent   // claimed, waiting for a worker
-	active   int             // running workers
-	workers  sync.WaitGroup
-	settling sync.WaitGroup
-	deferred atomic.Bool // an event was deferred: look again soon
+	mu        sync.Mutex
+	inflight  map[uint64]bool // claimed, outcome not yet recorded
+	queue     []OutboxEvent   // claimed, waiting for a worker
+	active    int             // running workers
+	workers   sync.WaitGroup
+	settling  sync.WaitGroup
+	outcomes  []Outcome   // waiting to be recorded
+	recording bool        // a goroutine is recording outcomes
+	deferred  atomic.Bool // an event was deferred: look again soon
 
 	// Mattermost's state as the deliverer last saw it, for /healthz.
 	stateMu     sync.Mutex
@@ -231,26 +233,61 @@ func (d *deliverer) release(ctx context.Context, ev OutboxEvent) {
 	d.settle(ctx, Outcome{Seq: ev.Seq, Claims: ev.Claims, Deferred: true, NextTry: ev.NextTry})
 }
 
-// settle records an outcome without making the worker wait for the disk
-// (the store commits outcomes that arrive together in one transaction),
-// then lets the contact's next event be claimed.
+// settle records an outcome without making the worker wait for the
+// store, then lets the contact's next event be claimed. Outcomes that come
+// while others are being recorded are recorded together, in one Settle:
+// one transaction, and one commit, for all of them.
 func (d *deliverer) settle(ctx context.Context, o Outcome) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	// No longer in flight before the store lets go of its lease: the
+	// lease keeps the event from being claimed until then, and a claim
+	// right after would otherwise find it still in flight and drop it,
+	// leaving it leased, and stalled, for a whole lease.
+	delete(d.inflight, o.Seq)
+	d.outcomes = append(d.outcomes, o)
+	if d.recording {
+		return
+	}
+	d.recording = true
 	d.settling.Add(1)
-	go func() {
-		defer d.settling.Done()
-		// No longer in flight before the store lets go of its lease: the
-		// lease keeps the event from being claimed until then, and a claim
-		// right after would otherwise find it still in flight and drop it,
-		// leaving it leased, and stalled, for a whole lease.
+	go d.record(context.WithoutCancel(ctx)) // even when ctx is over: the posts were made
+}
+
+// record records the outcomes waiting, in batches, until none is left.
+func (d *deliverer) record(ctx context.Context) {
+	defer d.settling.Done()
+	for {
 		d.mu.Lock()
-		delete(d.inflight, o.Seq)
+		batch := d.outcomes
+		d.outcomes = nil
+		if len(batch) == 0 {
+			d.recording = false
+			d.mu.Unlock()
+			return
+		}
 		d.mu.Unlock()
-		// Record even when ctx is over: the post was made.
-		if err := d.b.store.Settle(context.WithoutCancel(ctx), []Outcome{o}); err != nil {
-			d.b.log.LogAttrs(ctx, slog.LevelError, "bridge: recording a delivery outcome failed; the event is tried again when its lease ends", slog.String("error", err.Error()))
+		if err := d.b.store.Settle(ctx, batch); err != nil && len(batch) > 1 {
+			// One outcome the store refuses must not cost the others
+			// theirs: record them one by one.
+			for _, o := range batch {
+				d.recordOne(ctx, o)
+			}
+		} else if err != nil {
+			d.failedRecording(ctx, err)
 		}
 		d.poke()
-	}()
+	}
+}
+
+func (d *deliverer) recordOne(ctx context.Context, o Outcome) {
+	if err := d.b.store.Settle(ctx, []Outcome{o}); err != nil {
+		d.failedRecording(ctx, err)
+	}
+}
+
+func (d *deliverer) failedRecording(ctx context.Context, err error) {
+	d.b.log.LogAttrs(ctx, slog.LevelError, "bridge: recording a delivery outcome failed; the event is tried again when its lease ends", slog.String("error", err.Error()))
 }
 
 // deliver makes one attempt at ev. ok is false when ctx ended first, and the
@@ -410,22 +447,16 @@ func (b *Bridge) deliverEvent(ctx context.Context, ev OutboxEvent) ([]string, er
 	}
 	// A change the bridge is making right now may be this one: come back
 	// when it is known (and marked). The mark is in the store, so a write
-	// made through another replica holds the event here too.
-	if ev.ContactID != "" {
-		busy, err := b.store.Writing(ctx, ev.ContactID)
+	// made through another replica holds the event here too. The own mark
+	// is taken, not just read: it hides this one webhook, and a later
+	// genuine change of the same kind is posted. One store call for both.
+	if key := ownKeyFor(e); ev.ContactID != "" || key != "" {
+		busy, own, err := b.store.TakeOwnUnlessWriting(ctx, ev.ContactID, key)
 		if err != nil {
 			return done, err
 		}
 		if busy {
 			return done, errDeferred
-		}
-	}
-	if key := ownKeyFor(e); key != "" {
-		// Taken, not just read: the mark hides this one webhook, and a
-		// later genuine change of the same kind is posted.
-		own, err := b.store.TakeOwn(ctx, key)
-		if err != nil {
-			return done, err
 		}
 		if own {
 			b.log.LogAttrs(ctx, slog.LevelDebug, "bridge: not announcing the bridge's own change",

@@ -2,8 +2,10 @@ package bridge
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -88,4 +90,56 @@ func TestRetryClaimedWhileSettling(t *testing.T) {
 		st, err := bolt.OutboxStats(context.Background())
 		return err == nil && st.Dead == 1 && st.Pending == 0
 	})
+}
+
+// refuseBatches is a Store whose Settle refuses every batch of outcomes
+// and, alone, the outcome of seq bad; it notes the outcomes it records.
+type refuseBatches struct {
+	Store
+	bad      uint64
+	mu       sync.Mutex
+	recorded []uint64
+}
+
+func (s *refuseBatches) Settle(ctx context.Context, outcomes []Outcome) error {
+	if len(outcomes) > 1 || outcomes[0].Seq == s.bad {
+		return errors.New("refused")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.recorded = append(s.recorded, outcomes[0].Seq)
+	return nil
+}
+
+// TestRecordOutcomesOneByOneWhenABatchFails: outcomes waiting together are
+// recorded in one Settle; when the store refuses it, each is recorded on
+// its own, so that one the store refuses costs the others nothing.
+func TestRecordOutcomesOneByOneWhenABatchFails(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, withoutRun())
+	store := &refuseBatches{Store: e.b.Store(), bad: 2}
+	e.b.store = store
+	d := e.b.deliver
+	d.mu.Lock()
+	for seq := range uint64(3) {
+		d.inflight[seq+1] = true
+	}
+	d.mu.Unlock()
+	// Three outcomes come while one is being recorded: they wait, and go
+	// in the next Settle together.
+	d.mu.Lock()
+	d.recording = true
+	d.mu.Unlock()
+	for seq := range uint64(3) {
+		d.settle(context.Background(), Outcome{Seq: seq + 1, Delivered: true})
+	}
+	d.settling.Add(1)
+	go d.record(context.Background())
+	d.settling.Wait()
+	if !slices.Equal(store.recorded, []uint64{1, 3}) {
+		t.Errorf("recorded %v, want [1 3]", store.recorded)
+	}
+	if len(d.inflight) != 0 || len(d.outcomes) != 0 || d.recording {
+		t.Errorf("left: in flight %v, waiting %v, recording %v", d.inflight, d.outcomes, d.recording)
+	}
 }

@@ -41,7 +41,7 @@ func (s *PGStore) RetryDead(ctx context.Context, seq uint64, now time.Time) (int
 		}
 		slices.Sort(contacts)
 		for _, c := range slices.Compact(contacts) {
-			if err := lockContact(ctx, tx, c); err != nil {
+			if _, err := tx.Exec(ctx, contactLock, "contact/"+c); err != nil {
 				return err
 			}
 		}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/ghlkit/ghl/webhook"
@@ -240,6 +241,27 @@ func (s *PGStore) tx(ctx context.Context, fn func(pgx.Tx) error) error {
 	return pgx.BeginFunc(ctx, s.pool, fn)
 }
 
+// exec runs one statement. A statement is atomic on its own: wrapping it
+// in a transaction only adds the round trips of BEGIN and COMMIT.
+func (s *PGStore) exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	if s.closed.Load() {
+		return pgconn.CommandTag{}, errors.New("bridge: store is closed")
+	}
+	return s.pool.Exec(ctx, sql, args...)
+}
+
+// batch sends b's statements in one round trip. They run in one implicit
+// transaction (all or none, an error aborts the rest), each statement
+// seeing what the ones before it did and committed by others, as the
+// statements of a transaction at READ COMMITTED do. Close returns the first
+// error, of a statement or of its callback.
+func (s *PGStore) batch(ctx context.Context, b *pgx.Batch) error {
+	if s.closed.Load() {
+		return errors.New("bridge: store is closed")
+	}
+	return s.pool.SendBatch(ctx, b).Close()
+}
+
 // --- webhook.DedupeStore ---
 
 // Reserve implements webhook.DedupeStore: the reservation is a row, so that
@@ -250,23 +272,15 @@ func (s *PGStore) Reserve(ctx context.Context, id string, ttl time.Duration) err
 		return errors.New("bridge: empty webhookId")
 	}
 	now := s.now()
-	reserved, committed := false, false
-	err := s.tx(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `INSERT INTO bridge_webhooks (id, expires_at, committed) VALUES ($1, $2, false)
-			ON CONFLICT (id) DO UPDATE SET expires_at = EXCLUDED.expires_at, committed = false
-			WHERE bridge_webhooks.expires_at <= $3`, id, now.Add(ttl), now)
-		if err != nil {
-			return err
-		}
-		if reserved = tag.RowsAffected() == 1; reserved {
-			return nil
-		}
-		err = tx.QueryRow(ctx, `SELECT committed FROM bridge_webhooks WHERE id = $1`, id).Scan(&committed)
-		if errors.Is(err, pgx.ErrNoRows) { // released meanwhile
-			return nil
-		}
-		return err
-	})
+	tag, err := s.exec(ctx, `INSERT INTO bridge_webhooks (id, expires_at, committed) VALUES ($1, $2, false)
+		ON CONFLICT (id) DO UPDATE SET expires_at = EXCLUDED.expires_at, committed = false
+		WHERE bridge_webhooks.expires_at <= $3`, id, now.Add(ttl), now)
+	reserved, committed := err == nil && tag.RowsAffected() == 1, false
+	if err == nil && !reserved {
+		// Held: accepted already, or under way. No row: released
+		// meanwhile, so under way again (come back).
+		err = s.pool.QueryRow(ctx, `SELECT coalesce((SELECT committed FROM bridge_webhooks WHERE id = $1), false)`, id).Scan(&committed)
+	}
 	switch {
 	case err != nil:
 		return err
@@ -281,18 +295,14 @@ func (s *PGStore) Reserve(ctx context.Context, id string, ttl time.Duration) err
 // Commit implements webhook.DedupeStore. Enqueue has usually committed the
 // id already, in the outbox's transaction; then nothing changes.
 func (s *PGStore) Commit(ctx context.Context, id string) error {
-	return s.tx(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `UPDATE bridge_webhooks SET committed = true WHERE id = $1 AND NOT committed AND expires_at > $2`, id, s.now())
-		return err
-	})
+	_, err := s.exec(ctx, `UPDATE bridge_webhooks SET committed = true WHERE id = $1 AND NOT committed AND expires_at > $2`, id, s.now())
+	return err
 }
 
 // Release implements webhook.DedupeStore.
 func (s *PGStore) Release(ctx context.Context, id string) error {
-	return s.tx(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `DELETE FROM bridge_webhooks WHERE id = $1`, id)
-		return err
-	})
+	_, err := s.exec(ctx, `DELETE FROM bridge_webhooks WHERE id = $1`, id)
+	return err
 }
 
 // --- threads ---
@@ -322,12 +332,10 @@ func (s *PGStore) SaveThread(ctx context.Context, contactID string, t Thread) er
 	if notes == nil {
 		notes = map[string]string{}
 	}
-	return s.tx(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO bridge_threads (contact_id, channel_id, root_id, notes) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (contact_id) DO UPDATE SET channel_id = EXCLUDED.channel_id, root_id = EXCLUDED.root_id, notes = EXCLUDED.notes`,
-			contactID, t.ChannelID, t.RootID, notes)
-		return err
-	})
+	_, err := s.exec(ctx, `INSERT INTO bridge_threads (contact_id, channel_id, root_id, notes) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (contact_id) DO UPDATE SET channel_id = EXCLUDED.channel_id, root_id = EXCLUDED.root_id, notes = EXCLUDED.notes`,
+		contactID, t.ChannelID, t.RootID, notes)
+	return err
 }
 
 // AddThreadNotes implements Store.
@@ -335,34 +343,22 @@ func (s *PGStore) AddThreadNotes(ctx context.Context, contactID, rootID string, 
 	if len(notes) == 0 {
 		return nil
 	}
-	return s.tx(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `UPDATE bridge_threads SET notes = notes || $3 WHERE contact_id = $1 AND root_id = $2`, contactID, rootID, notes)
-		return err
-	})
+	_, err := s.exec(ctx, `UPDATE bridge_threads SET notes = notes || $3 WHERE contact_id = $1 AND root_id = $2`, contactID, rootID, notes)
+	return err
 }
 
 // --- subscriptions ---
 
 // Subscribe implements Store.
 func (s *PGStore) Subscribe(ctx context.Context, contactID, channelID string) (bool, error) {
-	var added bool
-	err := s.tx(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `INSERT INTO bridge_subscriptions (contact_id, channel_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, contactID, channelID, s.now())
-		added = tag.RowsAffected() == 1
-		return err
-	})
-	return added, err
+	tag, err := s.exec(ctx, `INSERT INTO bridge_subscriptions (contact_id, channel_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, contactID, channelID, s.now())
+	return err == nil && tag.RowsAffected() == 1, err
 }
 
 // Unsubscribe implements Store.
 func (s *PGStore) Unsubscribe(ctx context.Context, contactID, channelID string) (bool, error) {
-	var removed bool
-	err := s.tx(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `DELETE FROM bridge_subscriptions WHERE contact_id = $1 AND channel_id = $2`, contactID, channelID)
-		removed = tag.RowsAffected() == 1
-		return err
-	})
-	return removed, err
+	tag, err := s.exec(ctx, `DELETE FROM bridge_subscriptions WHERE contact_id = $1 AND channel_id = $2`, contactID, channelID)
+	return err == nil && tag.RowsAffected() == 1, err
 }
 
 // Subscribers implements Store.
@@ -384,54 +380,52 @@ func (s *PGStore) Subscribers(ctx context.Context, contactID string) ([]string, 
 // over.
 const pgShards = 16
 
-// lockContact serialises the transactions that decide which event of a
-// contact leads (Enqueue, and Settle removing the leader): without it, an
-// event enqueued while the leader is removed could be left without a lead.
-func lockContact(ctx context.Context, tx pgx.Tx, contactID string) error {
-	_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(`+lockKey+`)`, "contact/"+contactID)
-	return err
-}
+// contactLock is the advisory lock that serialises the transactions that
+// decide which event of a contact leads (Enqueue, and Settle removing the
+// leader): without it, an event enqueued while the leader is removed could
+// be left without a lead. contactLockOf is the same key for a contact_id
+// column.
+var (
+	contactLock   = `SELECT pg_advisory_xact_lock(` + lockKey + `)`
+	contactLockOf = strings.Replace(lockKey, "$1", `'contact/' || contact_id`, 1)
+)
 
 // Enqueue implements Store: the webhookId is recorded, unless already
 // accepted and live, in the transaction that stores the event, so a 200
-// answered after it means stored.
+// answered after it means stored. One round trip: the contact's lock, then
+// one statement that records the id and, only if it was not accepted yet,
+// stores the event (leading unless the contact has events waiting) and
+// counts it.
 func (s *PGStore) Enqueue(ctx context.Context, ev OutboxEvent, seenUntil time.Time) (bool, error) {
 	if ev.WebhookID == "" {
 		return false, errors.New("bridge: outbox event without webhookId")
 	}
-	var added bool
-	err := s.tx(ctx, func(tx pgx.Tx) error {
-		added = false
-		tag, err := tx.Exec(ctx, `INSERT INTO bridge_webhooks (id, expires_at, committed) VALUES ($1, $2, true)
+	added := false
+	b := &pgx.Batch{}
+	if ev.ContactID != "" {
+		// Taken before the statement below starts, so that it sees every
+		// event of the contact that is there.
+		b.Queue(contactLock, "contact/"+ev.ContactID)
+	}
+	b.Queue(`WITH w AS (
+			INSERT INTO bridge_webhooks (id, expires_at, committed) VALUES ($1, $2, true)
 			ON CONFLICT (id) DO UPDATE SET expires_at = EXCLUDED.expires_at, committed = true
-			WHERE NOT bridge_webhooks.committed OR bridge_webhooks.expires_at <= $3`, ev.WebhookID, seenUntil, s.now())
-		if err != nil || tag.RowsAffected() == 0 {
-			return err // already accepted
-		}
-		lead := true
-		if ev.ContactID != "" {
-			if err := lockContact(ctx, tx, ev.ContactID); err != nil {
-				return err
-			}
-			err := tx.QueryRow(ctx, `SELECT NOT EXISTS (SELECT 1 FROM bridge_outbox WHERE contact_id = $1)`, ev.ContactID).Scan(&lead)
-			if err != nil {
-				return err
-			}
-		}
-		var seq int64
-		err = tx.QueryRow(ctx, `INSERT INTO bridge_outbox (webhook_id, type, contact_id, payload, received, next_try, lead)
-			VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING seq`,
-			ev.WebhookID, ev.Type, ev.ContactID, []byte(ev.Payload), ev.Received, ev.NextTry, lead).Scan(&seq)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `UPDATE bridge_outbox_counts SET pending = pending + 1 WHERE shard = $1`, seq%pgShards); err != nil {
-			return err
-		}
-		added = true
+			WHERE NOT bridge_webhooks.committed OR bridge_webhooks.expires_at <= $3
+			RETURNING 1),
+		o AS (
+			INSERT INTO bridge_outbox (webhook_id, type, contact_id, payload, received, next_try, lead)
+			SELECT $1, $4, $5, $6, $7, $8, $5 = '' OR NOT EXISTS (SELECT 1 FROM bridge_outbox WHERE contact_id = $5 AND contact_id <> '')
+			FROM w RETURNING seq)
+		UPDATE bridge_outbox_counts c SET pending = pending + 1 FROM o WHERE c.shard = o.seq % $9`,
+		ev.WebhookID, seenUntil, s.now(), ev.Type, ev.ContactID, []byte(ev.Payload), ev.Received, ev.NextTry, pgShards,
+	).Exec(func(tag pgconn.CommandTag) error {
+		added = tag.RowsAffected() == 1
 		return nil
 	})
-	return added && err == nil, err
+	if err := s.batch(ctx, b); err != nil {
+		return false, err
+	}
+	return added, nil
 }
 
 func scanEvent(row pgx.CollectableRow) (OutboxEvent, error) {
@@ -450,23 +444,22 @@ func scanEvent(row pgx.CollectableRow) (OutboxEvent, error) {
 // next-try index, skipping rows another replica is claiming at this moment
 // (FOR UPDATE SKIP LOCKED); the lease is their next try moved to
 // now+lease, so a claimer that dies leaves them due again then. The events
-// are returned with the next try they had.
+// are returned with the next try they had. One statement, so no
+// transaction around it.
 func (s *PGStore) Claim(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]OutboxEvent, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
-	var out []OutboxEvent
-	err := s.tx(ctx, func(tx pgx.Tx) error {
-		rows, _ := tx.Query(ctx, `WITH c AS (
-				SELECT seq, next_try FROM bridge_outbox WHERE lead AND next_try <= $1
-				ORDER BY next_try, seq LIMIT $2 FOR UPDATE SKIP LOCKED)
-			UPDATE bridge_outbox o SET next_try = $3, claims = o.claims + 1 FROM c WHERE o.seq = c.seq
-			RETURNING o.seq, o.webhook_id, o.type, o.contact_id, o.payload, o.received, o.attempts, c.next_try, o.last_error, o.posted, o.claims`,
-			now, limit, now.Add(lease))
-		var err error
-		out, err = pgx.CollectRows(rows, scanEvent)
-		return err
-	})
+	if s.closed.Load() {
+		return nil, errors.New("bridge: store is closed")
+	}
+	rows, _ := s.pool.Query(ctx, `WITH c AS (
+			SELECT seq, next_try FROM bridge_outbox WHERE lead AND next_try <= $1
+			ORDER BY next_try, seq LIMIT $2 FOR UPDATE SKIP LOCKED)
+		UPDATE bridge_outbox o SET next_try = $3, claims = o.claims + 1 FROM c WHERE o.seq = c.seq
+		RETURNING o.seq, o.webhook_id, o.type, o.contact_id, o.payload, o.received, o.attempts, c.next_try, o.last_error, o.posted, o.claims`,
+		now, limit, now.Add(lease))
+	out, err := pgx.CollectRows(rows, scanEvent)
 	if err != nil {
 		return nil, err
 	}
@@ -476,7 +469,18 @@ func (s *PGStore) Claim(ctx context.Context, now time.Time, limit int, lease tim
 	return out, nil
 }
 
-// Settle implements Store.
+// pgSettleLead, the tail of the statements that remove an event (d: its
+// contact_id, attempts, lead), makes the contact's next event lead when
+// the removed one led. The statement still sees the removed row, hence
+// seq <> $1.
+const pgSettleLead = `l AS (
+		UPDATE bridge_outbox SET lead = true WHERE seq = (
+			SELECT o.seq FROM bridge_outbox o JOIN d ON o.contact_id = d.contact_id
+			WHERE d.lead AND o.contact_id <> '' AND o.seq <> $1 ORDER BY o.seq LIMIT 1))`
+
+// Settle implements Store, in one round trip: the contacts' locks, then a
+// statement per outcome that also moves the contact's lead and the
+// counters.
 func (s *PGStore) Settle(ctx context.Context, outcomes []Outcome) error {
 	if len(outcomes) == 0 {
 		return nil
@@ -485,88 +489,44 @@ func (s *PGStore) Settle(ctx context.Context, outcomes []Outcome) error {
 	for i, o := range outcomes {
 		seqs[i] = int64(o.Seq)
 	}
-	return s.tx(ctx, func(tx pgx.Tx) error {
-		// Lock the contacts whose leader may leave, in one order.
-		rows, _ := tx.Query(ctx, `SELECT DISTINCT contact_id FROM bridge_outbox WHERE seq = ANY($1) AND contact_id <> '' ORDER BY 1`, seqs)
-		contacts, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			return err
+	// The outcomes go in shard order, so that settles lock the shared
+	// counter rows in one order.
+	outcomes = slices.Clone(outcomes)
+	slices.SortStableFunc(outcomes, func(a, b Outcome) int { return cmp.Compare(a.Seq%pgShards, b.Seq%pgShards) })
+	b := &pgx.Batch{}
+	// Lock the contacts whose leader may leave, in one order (a SELECT's
+	// volatile functions run after its ORDER BY).
+	b.Queue(`SELECT pg_advisory_xact_lock(`+contactLockOf+`) FROM (
+			SELECT DISTINCT contact_id FROM bridge_outbox WHERE seq = ANY($1) AND contact_id <> '') c
+		ORDER BY contact_id`, seqs)
+	for _, o := range outcomes {
+		seq, shard := int64(o.Seq), int64(o.Seq%pgShards)
+		switch {
+		case o.Dead:
+			b.Queue(`WITH d AS (DELETE FROM bridge_outbox WHERE seq = $1 AND ($2 = 0 OR claims = $2) RETURNING *),
+				i AS (INSERT INTO bridge_dead (seq, webhook_id, type, contact_id, payload, received, attempts, last_error, posted, died_at, next_try)
+					SELECT seq, webhook_id, type, contact_id, payload, received, attempts + 1, $3, $4, $5, $6 FROM d),
+				`+pgSettleLead+`
+				UPDATE bridge_outbox_counts c SET pending = pending - 1, retrying = retrying - (d.attempts > 0)::int, dead = dead + 1
+				FROM d WHERE c.shard = $7`,
+				seq, o.Claims, o.Err, nonNil(o.Posted), s.now(), o.NextTry, shard)
+		case o.Delivered:
+			b.Queue(`WITH d AS (DELETE FROM bridge_outbox WHERE seq = $1 RETURNING contact_id, attempts, lead),
+				`+pgSettleLead+`
+				UPDATE bridge_outbox_counts c SET pending = pending - 1, retrying = retrying - (d.attempts > 0)::int
+				FROM d WHERE c.shard = $2`,
+				seq, shard)
+		case o.Deferred:
+			b.Queue(`UPDATE bridge_outbox SET next_try = $2 WHERE seq = $1 AND ($3 = 0 OR claims = $3)`, seq, o.NextTry, o.Claims)
+		default:
+			b.Queue(`WITH u AS (
+					UPDATE bridge_outbox SET attempts = attempts + 1, next_try = $2, last_error = $3, posted = $4
+					WHERE seq = $1 AND ($5 = 0 OR claims = $5) RETURNING attempts)
+				UPDATE bridge_outbox_counts c SET retrying = retrying + 1 FROM u WHERE c.shard = $6 AND u.attempts = 1`,
+				seq, o.NextTry, o.Err, nonNil(o.Posted), o.Claims, shard)
 		}
-		for _, c := range contacts {
-			if err := lockContact(ctx, tx, c); err != nil {
-				return err
-			}
-		}
-		var delta [pgShards][3]int64 // pending, retrying, dead
-		for _, o := range outcomes {
-			shard := o.Seq % pgShards
-			if o.Delivered || o.Dead {
-				var contact string
-				var attempts int
-				var lead bool
-				q := `DELETE FROM bridge_outbox WHERE seq = $1 RETURNING contact_id, attempts, lead`
-				args := []any{int64(o.Seq)}
-				if o.Dead {
-					q = `WITH d AS (DELETE FROM bridge_outbox WHERE seq = $1 AND ($2 = 0 OR claims = $2) RETURNING *),
-						i AS (INSERT INTO bridge_dead (seq, webhook_id, type, contact_id, payload, received, attempts, last_error, posted, died_at, next_try)
-							SELECT seq, webhook_id, type, contact_id, payload, received, attempts + 1, $3, $4, $5, $6 FROM d)
-						SELECT contact_id, attempts, lead FROM d`
-					args = append(args, o.Claims, o.Err, nonNil(o.Posted), s.now(), o.NextTry)
-				}
-				err := tx.QueryRow(ctx, q, args...).Scan(&contact, &attempts, &lead)
-				if errors.Is(err, pgx.ErrNoRows) {
-					continue
-				}
-				if err != nil {
-					return err
-				}
-				delta[shard][0]--
-				if attempts > 0 {
-					delta[shard][1]--
-				}
-				if o.Dead {
-					delta[shard][2]++
-				}
-				if lead && contact != "" {
-					_, err := tx.Exec(ctx, `UPDATE bridge_outbox SET lead = true WHERE seq = (
-						SELECT seq FROM bridge_outbox WHERE contact_id = $1 ORDER BY seq LIMIT 1)`, contact)
-					if err != nil {
-						return err
-					}
-				}
-				continue
-			}
-			if o.Deferred {
-				_, err := tx.Exec(ctx, `UPDATE bridge_outbox SET next_try = $2 WHERE seq = $1 AND ($3 = 0 OR claims = $3)`, int64(o.Seq), o.NextTry, o.Claims)
-				if err != nil {
-					return err
-				}
-				continue
-			}
-			var attempts int
-			err := tx.QueryRow(ctx, `UPDATE bridge_outbox SET attempts = attempts + 1, next_try = $2, last_error = $3, posted = $4
-				WHERE seq = $1 AND ($5 = 0 OR claims = $5) RETURNING attempts`, int64(o.Seq), o.NextTry, o.Err, nonNil(o.Posted), o.Claims).Scan(&attempts)
-			if errors.Is(err, pgx.ErrNoRows) {
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			if attempts == 1 {
-				delta[shard][1]++
-			}
-		}
-		for shard, d := range delta {
-			if d == [3]int64{} {
-				continue
-			}
-			_, err := tx.Exec(ctx, `UPDATE bridge_outbox_counts SET pending = pending + $2, retrying = retrying + $3, dead = dead + $4 WHERE shard = $1`, shard, d[0], d[1], d[2])
-			if err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	}
+	return s.batch(ctx, b)
 }
 
 func nonNil(s []string) []string {
@@ -645,19 +605,15 @@ func (s *PGStore) RecordCompletion(ctx context.Context, c Completion) (Completio
 
 // MarkOwn implements Store.
 func (s *PGStore) MarkOwn(ctx context.Context, key string, until time.Time) error {
-	return s.tx(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO bridge_own (key, expires_at) VALUES ($1, $2)
-			ON CONFLICT (key) DO UPDATE SET expires_at = EXCLUDED.expires_at, taken = false`, key, until)
-		return err
-	})
+	_, err := s.exec(ctx, `INSERT INTO bridge_own (key, expires_at) VALUES ($1, $2)
+		ON CONFLICT (key) DO UPDATE SET expires_at = EXCLUDED.expires_at, taken = false`, key, until)
+	return err
 }
 
 // ForgetOwn implements Store.
 func (s *PGStore) ForgetOwn(ctx context.Context, key string) error {
-	return s.tx(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `DELETE FROM bridge_own WHERE key = $1`, key)
-		return err
-	})
+	_, err := s.exec(ctx, `DELETE FROM bridge_own WHERE key = $1`, key)
+	return err
 }
 
 // IsOwn implements Store.

@@ -14,42 +14,28 @@ func (s *PGStore) UseNonce(ctx context.Context, key string, until time.Time) (bo
 	if key == "" {
 		return false, errors.New("bridge: empty nonce key")
 	}
-	var fresh bool
-	err := s.tx(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `INSERT INTO bridge_nonces (key, expires_at) VALUES ($1, $2) ON CONFLICT DO NOTHING`, key, until)
-		fresh = tag.RowsAffected() == 1
-		return err
-	})
-	return fresh && err == nil, err
+	tag, err := s.exec(ctx, `INSERT INTO bridge_nonces (key, expires_at) VALUES ($1, $2) ON CONFLICT DO NOTHING`, key, until)
+	return err == nil && tag.RowsAffected() == 1, err
 }
 
 // TakeOwn implements Store: one replica takes a mark.
 func (s *PGStore) TakeOwn(ctx context.Context, key string) (bool, error) {
-	var own bool
-	err := s.tx(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE bridge_own SET taken = true WHERE key = $1 AND NOT taken AND expires_at > $2`, key, s.now())
-		own = tag.RowsAffected() == 1
-		return err
-	})
-	return own && err == nil, err
+	tag, err := s.exec(ctx, `UPDATE bridge_own SET taken = true WHERE key = $1 AND NOT taken AND expires_at > $2`, key, s.now())
+	return err == nil && tag.RowsAffected() == 1, err
 }
 
 // DropCompletion implements Store.
 func (s *PGStore) DropCompletion(ctx context.Context, taskID string) error {
-	return s.tx(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `DELETE FROM bridge_completions WHERE task_id = $1`, taskID)
-		return err
-	})
+	_, err := s.exec(ctx, `DELETE FROM bridge_completions WHERE task_id = $1`, taskID)
+	return err
 }
 
 // ReplaceCompletion implements Store.
 func (s *PGStore) ReplaceCompletion(ctx context.Context, c Completion) error {
-	return s.tx(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO bridge_completions (task_id, contact_id, user_id, user_name, at) VALUES ($1, $2, $3, $4, $5)
-			ON CONFLICT (task_id) DO UPDATE SET contact_id = EXCLUDED.contact_id, user_id = EXCLUDED.user_id, user_name = EXCLUDED.user_name, at = EXCLUDED.at`,
-			c.TaskID, c.ContactID, c.UserID, c.UserName, c.At)
-		return err
-	})
+	_, err := s.exec(ctx, `INSERT INTO bridge_completions (task_id, contact_id, user_id, user_name, at) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (task_id) DO UPDATE SET contact_id = EXCLUDED.contact_id, user_id = EXCLUDED.user_id, user_name = EXCLUDED.user_name, at = EXCLUDED.at`,
+		c.TaskID, c.ContactID, c.UserID, c.UserName, c.At)
+	return err
 }
 
 // SuspendDestination implements Store.
@@ -57,23 +43,16 @@ func (s *PGStore) SuspendDestination(ctx context.Context, sp Suspension) error {
 	if sp.ChannelID == "" {
 		return errors.New("bridge: suspension without a channel")
 	}
-	return s.tx(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO bridge_suspensions (channel_id, since, failures, reason) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (channel_id) DO UPDATE SET since = EXCLUDED.since, failures = EXCLUDED.failures, reason = EXCLUDED.reason`,
-			sp.ChannelID, sp.Since, sp.Failures, sp.Reason)
-		return err
-	})
+	_, err := s.exec(ctx, `INSERT INTO bridge_suspensions (channel_id, since, failures, reason) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (channel_id) DO UPDATE SET since = EXCLUDED.since, failures = EXCLUDED.failures, reason = EXCLUDED.reason`,
+		sp.ChannelID, sp.Since, sp.Failures, sp.Reason)
+	return err
 }
 
 // ResumeDestination implements Store.
 func (s *PGStore) ResumeDestination(ctx context.Context, channelID string) (bool, error) {
-	var resumed bool
-	err := s.tx(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `DELETE FROM bridge_suspensions WHERE channel_id = $1`, channelID)
-		resumed = tag.RowsAffected() == 1
-		return err
-	})
-	return resumed && err == nil, err
+	tag, err := s.exec(ctx, `DELETE FROM bridge_suspensions WHERE channel_id = $1`, channelID)
+	return err == nil && tag.RowsAffected() == 1, err
 }
 
 // Suspensions implements Store.

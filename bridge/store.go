@@ -99,6 +99,11 @@ type Store interface {
 	// Writing reports whether a write about contactID is under way and not
 	// expired, in this process or another.
 	Writing(ctx context.Context, contactID string) (bool, error)
+	// TakeOwnUnlessWriting is Writing of contactID and, when no write is
+	// under way, TakeOwn of key, in one call (the deliverer asks both of
+	// every event): writing is false for an empty contactID, own false for
+	// an empty key, and a mark is never taken while writing.
+	TakeOwnUnlessWriting(ctx context.Context, contactID, key string) (writing, own bool, err error)
 
 	// Lock serialises work on key (a task being completed, a notes thread
 	// being written) across every bridge sharing the store, until the

@@ -31,6 +31,7 @@ func runStoreSuite(t *testing.T, newStore newStoreFunc) {
 		{"OutboxLease", suiteOutboxLease},
 		{"OutboxDeadAndStats", suiteOutboxDeadAndStats},
 		{"OutboxClaimRace", suiteOutboxClaimRace},
+		{"OutboxEnqueueSettleRace", suiteOutboxEnqueueSettleRace},
 		{"Threads", suiteThreads},
 		{"Subscriptions", suiteSubscriptions},
 		{"Completions", suiteCompletions},
@@ -50,6 +51,7 @@ func runStoreSuite(t *testing.T, newStore newStoreFunc) {
 		// dead_test.go, writes_test.go
 		{"RetryDead", suiteRetryDead},
 		{"Writes", suiteWrites},
+		{"TakeOwnUnlessWriting", suiteTakeOwnUnlessWriting},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -437,6 +439,75 @@ func suiteOutboxClaimRace(t *testing.T, newStore newStoreFunc) {
 		})
 	}
 	wg.Wait()
+	checkContactOrder(t, order, contacts, per)
+}
+
+// suiteOutboxEnqueueSettleRace enqueues a contact's events while its
+// earlier ones are being claimed and settled, in batches of outcomes of
+// several contacts at once (as the deliverer records them): an event
+// stored while its contact's lead leaves must still lead in its turn, so
+// every event is delivered, once, in order, with none stuck.
+func suiteOutboxEnqueueSettleRace(t *testing.T, newStore newStoreFunc) {
+	ctx := context.Background()
+	now := time.Unix(1_700_000_000, 0)
+	s := newStore(t, func() time.Time { return now })
+	const contacts, per = 4, 25
+	var mu sync.Mutex
+	order := make(map[string][]string) // contact → delivered webhookIds
+	delivered := 0
+	var wg sync.WaitGroup
+	for c := range contacts {
+		wg.Go(func() { // one sender per contact: its events in order
+			for i := range per {
+				ev := OutboxEvent{WebhookID: fmt.Sprintf("c%d-%02d", c, i), Type: "TaskCreate", ContactID: fmt.Sprint("c", c), Payload: json.RawMessage(`{}`), Received: now, NextTry: now}
+				if _, err := s.Enqueue(ctx, ev, now.Add(time.Hour)); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	for range 2 {
+		wg.Go(func() {
+			deadline := time.Now().Add(30 * time.Second) // a bound on a broken store, not a timing
+			for time.Now().Before(deadline) {
+				evs, err := s.Claim(ctx, now, 8, time.Hour)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				for _, ev := range evs {
+					order[ev.ContactID] = append(order[ev.ContactID], ev.WebhookID)
+				}
+				delivered += len(evs)
+				done := delivered == contacts*per
+				mu.Unlock()
+				var outs []Outcome
+				for _, ev := range evs {
+					outs = append(outs, Outcome{Seq: ev.Seq, Claims: ev.Claims, Delivered: true})
+				}
+				if err := s.Settle(ctx, outs); err != nil {
+					t.Error(err)
+					return
+				}
+				if done {
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	checkContactOrder(t, order, contacts, per)
+	if st, err := s.OutboxStats(ctx); err != nil || st.Pending != 0 {
+		t.Errorf("stats after delivering everything: %+v, %v", st, err)
+	}
+}
+
+// checkContactOrder checks that each contact cN's events cN-00, cN-01…
+// were delivered once each, in order.
+func checkContactOrder(t *testing.T, order map[string][]string, contacts, per int) {
+	t.Helper()
 	for c := range contacts {
 		key := fmt.Sprint("c", c)
 		var want []string

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -63,24 +62,45 @@ func (s *BoltStore) Writing(ctx context.Context, contactID string) (bool, error)
 	return busy, err
 }
 
+// TakeOwnUnlessWriting implements Store: Writing, and TakeOwn only when
+// not writing.
+func (s *BoltStore) TakeOwnUnlessWriting(ctx context.Context, contactID, key string) (writing, own bool, err error) {
+	if writing, err = s.Writing(ctx, contactID); err != nil || writing || key == "" {
+		return writing, false, err
+	}
+	own, err = s.TakeOwn(ctx, key)
+	return false, own, err
+}
+
 // BeginWrite implements Store.
 func (s *PGStore) BeginWrite(ctx context.Context, contactID, id string, until time.Time) error {
 	if _, err := writeKey(contactID, id); err != nil {
 		return err
 	}
-	return s.tx(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO bridge_writes (contact_id, id, expires_at) VALUES ($1, $2, $3)
-			ON CONFLICT (contact_id, id) DO UPDATE SET expires_at = EXCLUDED.expires_at`, contactID, id, until)
-		return err
-	})
+	_, err := s.exec(ctx, `INSERT INTO bridge_writes (contact_id, id, expires_at) VALUES ($1, $2, $3)
+		ON CONFLICT (contact_id, id) DO UPDATE SET expires_at = EXCLUDED.expires_at`, contactID, id, until)
+	return err
 }
 
 // EndWrite implements Store.
 func (s *PGStore) EndWrite(ctx context.Context, contactID, id string) error {
-	return s.tx(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `DELETE FROM bridge_writes WHERE contact_id = $1 AND id = $2`, contactID, id)
-		return err
-	})
+	_, err := s.exec(ctx, `DELETE FROM bridge_writes WHERE contact_id = $1 AND id = $2`, contactID, id)
+	return err
+}
+
+// TakeOwnUnlessWriting implements Store in one statement.
+func (s *PGStore) TakeOwnUnlessWriting(ctx context.Context, contactID, key string) (writing, own bool, err error) {
+	if s.closed.Load() {
+		return false, false, errors.New("bridge: store is closed")
+	}
+	err = s.pool.QueryRow(ctx, `WITH w AS (
+			SELECT EXISTS (SELECT 1 FROM bridge_writes WHERE contact_id = $1 AND $1 <> '' AND expires_at > $3) AS busy),
+		t AS (
+			UPDATE bridge_own SET taken = true
+			WHERE key = $2 AND $2 <> '' AND NOT taken AND expires_at > $3 AND NOT (SELECT busy FROM w)
+			RETURNING 1)
+		SELECT (SELECT busy FROM w), EXISTS (SELECT 1 FROM t)`, contactID, key, s.now()).Scan(&writing, &own)
+	return writing, own, err
 }
 
 // Writing implements Store.

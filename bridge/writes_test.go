@@ -233,3 +233,49 @@ func suiteWrites(t *testing.T, newStore newStoreFunc) {
 		t.Error("BeginWrite without a contact: no error")
 	}
 }
+
+// suiteTakeOwnUnlessWriting: Writing and TakeOwn in one call; no mark is
+// taken while the contact is being written.
+func suiteTakeOwnUnlessWriting(t *testing.T, newStore newStoreFunc) {
+	ctx := context.Background()
+	clock := &testClock{t: time.Unix(1_700_000_000, 0)}
+	s := newStore(t, clock.now)
+	check := func(contact, key string, wantWriting, wantOwn bool) {
+		t.Helper()
+		writing, own, err := s.TakeOwnUnlessWriting(ctx, contact, key)
+		if err != nil || writing != wantWriting || own != wantOwn {
+			t.Errorf("TakeOwnUnlessWriting(%q, %q) = %v, %v, %v; want %v, %v", contact, key, writing, own, err, wantWriting, wantOwn)
+		}
+	}
+	check("c1", "k1", false, false) // nothing at all
+	check("", "", false, false)
+	if err := s.MarkOwn(ctx, "k1", clock.now().Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.BeginWrite(ctx, "c1", "w1", clock.now().Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	check("c1", "k1", true, false) // held: the mark stays
+	check("c1", "", true, false)
+	if own, err := s.IsOwn(ctx, "k1"); err != nil || !own {
+		t.Fatalf("IsOwn after a held event = %v, %v", own, err)
+	}
+	check("c2", "k1", false, true) // another contact: taken, once
+	check("c2", "k1", false, false)
+	if err := s.MarkOwn(ctx, "k2", clock.now().Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.EndWrite(ctx, "c1", "w1"); err != nil {
+		t.Fatal(err)
+	}
+	check("c1", "k2", false, true)
+	if err := s.MarkOwn(ctx, "k3", clock.now().Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	check("", "k3", false, true) // an event without a contact
+	if err := s.MarkOwn(ctx, "k4", clock.now().Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	clock.add(time.Minute)
+	check("c1", "k4", false, false) // expired
+}
