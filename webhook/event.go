@@ -82,9 +82,11 @@ type event interface {
 // error. Errors wrap ErrMalformedPayload.
 //
 // The payload is decoded once, by encoding/json, into the struct of its
-// type. HighLevel sends "type" first; reading that member (a few tokens)
-// chooses the struct. A payload whose type comes later, or appears more than
-// once, costs one more pass to settle it as encoding/json does.
+// type. encoding/json picks the field of each member from the struct alone,
+// and a record's members sit beside the event's, so the type must be known
+// first: HighLevel sends "type" first, and reading that member (a few
+// tokens) chooses the struct. A payload whose type comes later, or appears
+// more than once, costs one more pass to settle it as encoding/json does.
 func Parse(body []byte) (Event, error) {
 	raw := bytes.Clone(body)
 	typ := leadingType(raw)
@@ -128,12 +130,11 @@ func leadingType(body []byte) string {
 	if t, err := dec.Token(); err != nil || t != "type" {
 		return ""
 	}
-	if t, err := dec.Token(); err == nil {
-		if s, ok := t.(string); ok {
-			return s
-		}
+	var typ string // not a string: ""
+	if dec.Decode(&typ) != nil {
+		return ""
 	}
-	return ""
+	return typ
 }
 
 // setMeta fills m from what the payload carried beside its record.

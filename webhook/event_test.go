@@ -172,6 +172,42 @@ func TestParseContactEvent(t *testing.T) {
 	}
 }
 
+// Contact events decode their custom fields into reused slices: one
+// payload's custom fields never show in the next, and a missing, null and
+// empty "customFields" read as they do when a contact is decoded alone
+// (nil, nil, empty).
+func TestParseCustomFieldsOneAfterAnother(t *testing.T) {
+	t.Parallel()
+	bodies := []string{
+		`{"customFields":[{"id":"a","value":1},{"id":"b","field_value":"x"},{"key":"k","value":[1]}]}`,
+		`{"id":"c"}`,
+		`{"customFields":[]}`,
+		`{"customFields":null}`,
+		`{"customFields":[{"id":"a","value":1},{"id":"b","value":2},{"id":"c","value":3}],"customFields":[{"id":"d"}]}`,
+		`{"customFields":[{"id":"x"},{"id":"y"},{"id":"z"}]}`,
+		`{"customFields":[{"id":"a","value":1}],"customFields":[]}`,
+		`{"customFields":[],"id":"c"}`,
+		`{"customFields":[` + strings.Repeat(`{"id":"many","value":true},`, 300) + `{}]}`,
+		`{"id":"last"}`,
+	}
+	// Rounds, so that the later payloads meet wires the earlier ones used.
+	for range 20 {
+		for _, body := range bodies {
+			e, err := Parse([]byte(`{"type":"ContactUpdate",` + body[1:]))
+			if err != nil {
+				t.Fatalf("%s: %v", body, err)
+			}
+			var want contacts.Contact
+			if err := json.Unmarshal([]byte(body), &want); err != nil {
+				t.Fatal(err)
+			}
+			if got := e.(*ContactUpdate).Contact.CustomFields; !reflect.DeepEqual(got, want.CustomFields) {
+				t.Fatalf("%s: custom fields = %#v, want %#v", body, got, want.CustomFields)
+			}
+		}
+	}
+}
+
 func TestParseTaskEvents(t *testing.T) {
 	t.Parallel()
 	const fields = `"locationId":"loc","webhookId":"w","timestamp":"2025-01-28T14:35:00Z","id":"t1","assignedTo":"u1","body":"b","contactId":"c1","title":"T","dateAdded":"2021-11-29T13:37:28.304Z","dueDate":"2021-12-22T06:55:00Z"`
@@ -294,6 +330,18 @@ func TestUnmarshalEventDirectly(t *testing.T) {
 	}
 	if len(batch) != 2 || batch[1].WebhookID != "w2" || batch[1].Contact.ID != "c2" || string(batch[0].Raw) != `{"type":"ContactUpdate","webhookId":"w1","id":"c1"}` {
 		t.Fatalf("batch = %+v", batch)
+	}
+	// Decoding again replaces the contact, as decoding a Contact does; a
+	// failed decoding leaves it as it was.
+	cu := batch[0]
+	if err := json.Unmarshal([]byte(`{"type":"ContactUpdate","id":"c3","firstName":"A","customFields":[{"id":"f"}]}`), &cu); err != nil || cu.Contact.FirstName != "A" {
+		t.Fatalf("ContactUpdate = %+v, %v", cu, err)
+	}
+	if err := cu.UnmarshalJSON([]byte(`{"type":"ContactUpdate","id":"c4",`)); err == nil || cu.Contact.ID != "c3" || len(cu.Contact.CustomFields) != 1 {
+		t.Fatalf("after a failed decoding: %+v, %v", cu.Contact, err)
+	}
+	if err := json.Unmarshal([]byte(`{"type":"ContactUpdate","id":"c4"}`), &cu); err != nil || cu.Contact.ID != "c4" || cu.Contact.FirstName != "" || cu.Contact.CustomFields != nil {
+		t.Fatalf("decoded again: %+v, %v", cu.Contact, err)
 	}
 	var in AppInstall
 	if err := json.Unmarshal([]byte(`{"type":"INSTALL","webhookId":"w","appId":"a"}`), &in); err != nil || in.AppID != "a" || in.WebhookID != "w" {

@@ -111,6 +111,11 @@ func FuzzParse(f *testing.F) {
 			if a, b := withoutEventMembers(t, c), withoutEventMembers(t, &want); !reflect.DeepEqual(a, b) {
 				t.Fatalf("Parse and the contact decoding disagree on %q:\n%s\n%s", body, a, b)
 			}
+			// Written, nil and empty custom fields look alike; they are
+			// not (and the slices they are read into are reused).
+			if !reflect.DeepEqual(c.CustomFields, want.CustomFields) {
+				t.Fatalf("Parse and the contact decoding disagree on the custom fields of %q:\n%#v\n%#v", body, c.CustomFields, want.CustomFields)
+			}
 		}
 	})
 }
