@@ -47,7 +47,6 @@ const ownFor = 24 * time.Hour
 type Bridge struct {
 	cfg      Config
 	trigger  string
-	ghl      *ghl.Client
 	one      *services // the location of a single-location bridge; nil in app mode
 	mm       *mattermost.Client
 	store    Store
@@ -282,16 +281,16 @@ func New(cfg Config, opts ...Option) (*Bridge, error) {
 		b.store, b.ownStore = s, true
 	}
 
-	b.ghl = o.ghl
-	if b.ghl == nil && !cfg.appMode() {
+	hc := o.ghl
+	if hc == nil && !cfg.appMode() {
 		c, ts, err := newGHLClient(bg, cfg, o, b.store, ghl.WithObserver(b.ops.metrics.observeHighLevel))
 		if err != nil {
 			return fail(err)
 		}
-		b.ghl, b.oauthTS = c, ts
+		hc, b.oauthTS = c, ts
 	}
-	if b.ghl != nil {
-		b.one = newServices(b.ghl.LocationID(), b.ghl)
+	if hc != nil {
+		b.one = newServices(hc.LocationID(), hc)
 	}
 
 	b.mm = o.mm
@@ -706,10 +705,10 @@ type HighLevelHealth struct {
 // rateLimit is HighLevel's rate-limit state from the latest response; in
 // app mode, where each location will have its own, it is unknown (-1).
 func (b *Bridge) rateLimit() ghl.RateState {
-	if b.ghl == nil {
+	if b.one == nil {
 		return ghl.RateState{Max: -1, Remaining: -1, DailyLimit: -1, DailyRemaining: -1}
 	}
-	return b.ghl.RateLimit()
+	return b.one.client.RateLimit()
 }
 
 // Health reports the state of the store, HighLevel, Mattermost and the

@@ -76,10 +76,10 @@ func (b *Bridge) cmdConnect(ctx context.Context, inv *mattermost.Invocation) (*m
 	if err := b.checkDestination(ctx, sc.ChannelID); err != nil {
 		return nil, err
 	}
-	if _, err := b.apps.services(ctx, loc); errors.Is(err, errNotInstalled) {
-		return nil, mattermost.UserErrorf("The HighLevel app is not installed in location %s. An admin of that location installs it at %s first.", code(loc), b.publicURL(PathInstall))
-	} else if err != nil {
+	if installed, err := b.apps.isInstalled(ctx, loc); err != nil {
 		return nil, err
+	} else if !installed {
+		return nil, mattermost.UserErrorf("The HighLevel app is not installed in location %s. An admin of that location installs it at %s first.", code(loc), b.publicURL(PathInstall))
 	}
 	previous, err := b.store.LinkChannel(ctx, sc.ChannelID, loc)
 	if err != nil {
@@ -128,12 +128,11 @@ func (b *Bridge) cmdStatus(ctx context.Context, inv *mattermost.Invocation) (*ma
 	case !ok:
 		return mattermost.Ephemeral("This channel is not connected to a HighLevel location. A system admin or a bridge admin connects it with `" + b.trigger + " connect <locationId>`."), nil
 	}
-	_, err = b.apps.services(ctx, loc)
-	switch {
-	case errors.Is(err, errNotInstalled):
-		return nil, b.notInstalled(loc)
+	switch installed, err := b.apps.isInstalled(ctx, loc); {
 	case err != nil:
 		return nil, err
+	case !installed:
+		return nil, b.notInstalled(loc)
 	}
 	channels, err := b.store.LocationChannels(ctx, loc)
 	if err != nil {

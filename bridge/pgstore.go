@@ -366,7 +366,13 @@ func (s *PGStore) Subscribers(ctx context.Context, contactID string) ([]string, 
 	if s.closed.Load() {
 		return nil, errors.New("bridge: store is closed")
 	}
-	rows, _ := s.pool.Query(ctx, `SELECT channel_id FROM bridge_subscriptions WHERE contact_id = $1 ORDER BY channel_id COLLATE "C"`, contactID)
+	return s.column(ctx, `SELECT channel_id FROM bridge_subscriptions WHERE contact_id = $1 ORDER BY channel_id COLLATE "C"`, contactID)
+}
+
+// column runs a query of one text column and returns its values, nil
+// when there are none.
+func (s *PGStore) column(ctx context.Context, sql string, args ...any) ([]string, error) {
+	rows, _ := s.pool.Query(ctx, sql, args...)
 	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if len(out) == 0 {
 		out = nil

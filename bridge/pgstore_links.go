@@ -83,10 +83,5 @@ func (s *PGStore) LocationChannels(ctx context.Context, locationID string) ([]st
 	if s.closed.Load() {
 		return nil, errors.New("bridge: store is closed")
 	}
-	rows, _ := s.pool.Query(ctx, `SELECT channel_id FROM bridge_channel_links WHERE location_id = $1 ORDER BY channel_id COLLATE "C"`, locationID)
-	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if len(out) == 0 {
-		out = nil
-	}
-	return out, err
+	return s.column(ctx, `SELECT channel_id FROM bridge_channel_links WHERE location_id = $1 ORDER BY channel_id COLLATE "C"`, locationID)
 }

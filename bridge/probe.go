@@ -52,16 +52,16 @@ func (b *Bridge) Probe(ctx context.Context) []ProbeResult {
 }
 
 func (b *Bridge) probeHighLevel(ctx context.Context) []ProbeResult {
-	if b.ghl == nil {
+	if b.one == nil {
 		// App mode: tokens are per installed location; there is no one
 		// location to probe.
 		return []ProbeResult{{Part: PartHighLevel, Name: "HighLevel app", OK: true, Detail: "app mode: each installed location has its own token"}}
 	}
 	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
-	loc := b.ghl.LocationID()
+	loc := b.one.locationID
 	r := ProbeResult{Part: PartHighLevel, Name: "HighLevel token for location " + loc}
-	_, err := b.svc(ctx).contacts.List(ctx, contacts.ListOptions{Limit: 1})
+	_, err := b.one.contacts.List(ctx, contacts.ListOptions{Limit: 1})
 	_ = b.hlCall("probe", err) // records the outcome for /healthz
 	var apiErr *ghl.APIError
 	switch {
