@@ -306,7 +306,7 @@ func New(cfg Config, opts ...Option) (*Bridge, error) {
 		b.mm = c
 	}
 
-	vopts := []webhook.Option{webhook.WithClock(o.now), webhook.WithDedupe(intakeDedupe{b.store})}
+	vopts := []webhook.Option{webhook.WithClock(o.now), webhook.WithDedupe(b.store)}
 	if cfg.WebhookPublicKey != "" {
 		vopts = append(vopts, webhook.WithPublicKeys(webhookKeys(cfg.WebhookPublicKey)...))
 	}
@@ -489,24 +489,14 @@ func (b *Bridge) Store() Store { return b.store }
 // events of the locations where the app is installed.
 func (b *Bridge) acceptEvent(ctx context.Context, e webhook.Event) error {
 	m := e.EventMeta()
-	in := intakeOf(ctx)
-	// What is not stored in the outbox is deduplicated by the reservation
-	// the handler put off (see intake).
-	notStored := func(accept func() error) error {
-		dup, err := in.reserve(ctx, b.store)
-		if dup {
-			b.log.LogAttrs(ctx, slog.LevelInfo, "bridge: duplicate webhook acknowledged",
-				slog.String("type", m.Type), slog.String("webhookId", m.WebhookID))
-		}
-		if dup || err != nil {
-			return err
-		}
-		return accept()
-	}
+	// The handler leaves deduplication to this function
+	// (webhook.WithDedupeByFunction): an event stored in the outbox is
+	// deduplicated by Enqueue, which records its webhookId in the same
+	// transaction (one write); what is not stored, by once.
 	if b.apps != nil {
 		switch e.(type) {
 		case *webhook.AppInstall, *webhook.AppUninstall:
-			return notStored(func() error { return b.apps.accept(ctx, e) })
+			return b.once(ctx, e, func() error { return b.apps.accept(ctx, e) })
 		}
 	}
 	// HighLevel signs every app's webhooks with one key: the location is
@@ -514,14 +504,14 @@ func (b *Bridge) acceptEvent(ctx context.Context, e webhook.Event) error {
 	// HighLevel does not retry them) and counted, never posted.
 	switch {
 	case m.LocationID == "":
-		return notStored(func() error {
+		return b.once(ctx, e, func() error {
 			b.ignored.noLocation.Add(1)
 			b.log.LogAttrs(ctx, slog.LevelWarn, "bridge: ignoring a webhook without locationId",
 				slog.String("type", m.Type), slog.String("webhookId", m.WebhookID))
 			return nil
 		})
 	case b.apps == nil && m.LocationID != b.cfg.LocationID:
-		return notStored(func() error {
+		return b.once(ctx, e, func() error {
 			b.ignored.otherLocation.Add(1)
 			b.log.LogAttrs(ctx, slog.LevelWarn, "bridge: ignoring a webhook of another location",
 				slog.String("type", m.Type), slog.String("webhookId", m.WebhookID), slog.String("locationId", m.LocationID))
@@ -530,7 +520,7 @@ func (b *Bridge) acceptEvent(ctx context.Context, e webhook.Event) error {
 	}
 	contactID, ok := eventContact(e)
 	if !ok {
-		return notStored(func() error {
+		return b.once(ctx, e, func() error {
 			b.ignored.otherType.Add(1)
 			b.log.LogAttrs(ctx, slog.LevelDebug, "bridge: ignoring a webhook type the bridge does not post",
 				slog.String("type", m.Type), slog.String("webhookId", m.WebhookID))
@@ -543,7 +533,7 @@ func (b *Bridge) acceptEvent(ctx context.Context, e webhook.Event) error {
 			return fmt.Errorf("checking the install of %s: %w", m.LocationID, err)
 		}
 		if !installed {
-			return notStored(func() error {
+			return b.once(ctx, e, func() error {
 				b.ignored.notInstalled.Add(1)
 				b.log.LogAttrs(ctx, slog.LevelWarn, "bridge: ignoring a webhook of a location where the app is not installed",
 					slog.String("type", m.Type), slog.String("webhookId", m.WebhookID), slog.String("locationId", m.LocationID))
@@ -567,14 +557,40 @@ func (b *Bridge) acceptEvent(ctx context.Context, e webhook.Event) error {
 	if err != nil {
 		return fmt.Errorf("storing the event: %w", err)
 	}
-	if added {
-		b.deliver.poke()
-	} else if in != nil {
-		in.dup = true
-		b.log.LogAttrs(ctx, slog.LevelInfo, "bridge: duplicate webhook acknowledged",
-			slog.String("type", m.Type), slog.String("webhookId", m.WebhookID))
+	if !added {
+		// Stored before: acknowledged (200) and counted as a duplicate.
+		return fmt.Errorf("%w: webhookId %q", webhook.ErrDuplicate, m.WebhookID)
 	}
+	b.deliver.poke()
 	return nil
+}
+
+// once runs accept for e, a webhook the bridge does not store, unless its
+// webhookId was processed already or is being processed (errors wrapping
+// webhook.ErrDuplicate or ErrInProgress): the verifier's Reserve, then
+// Commit, or Release when accept fails or panics, so that HighLevel's
+// redelivery is processed.
+func (b *Bridge) once(ctx context.Context, e webhook.Event, accept func() error) (err error) {
+	if err := b.verifier.Reserve(ctx, e); err != nil {
+		return err
+	}
+	done := false
+	defer func() {
+		if done && err == nil {
+			if cerr := b.verifier.Commit(context.WithoutCancel(ctx), e); cerr != nil {
+				// Processed: acknowledged. The reservation stays until it
+				// expires, so a redelivery is told to retry, not processed.
+				b.log.LogAttrs(ctx, slog.LevelWarn, "bridge: webhook processed but committing its webhookId failed", slog.String("error", cerr.Error()))
+			}
+			return
+		}
+		if rerr := b.verifier.Release(context.WithoutCancel(ctx), e); rerr != nil && err != nil {
+			err = fmt.Errorf("%w (and releasing the webhookId failed: %v)", err, rerr)
+		}
+	}()
+	err = accept()
+	done = true
+	return err
 }
 
 func later(a, b time.Time) time.Time {
@@ -783,11 +799,12 @@ func (w *retryLaterWriter) Write(p []byte) (int, error) {
 // routes builds the mux.
 func (b *Bridge) routes() error {
 	mux := http.NewServeMux()
-	hook, err := webhook.NewHandler(b.verifier, b.acceptEvent, webhook.WithLogger(component(b.ops.logBase, "webhook")), webhook.WithOutcome(b.webhookOutcome))
+	hook, err := webhook.NewHandler(b.verifier, b.acceptEvent, webhook.WithDedupeByFunction(),
+		webhook.WithLogger(component(b.ops.logBase, "webhook")), webhook.WithOutcome(b.webhookOutcome))
 	if err != nil {
 		return err
 	}
-	mux.Handle("POST "+PathWebhook, retryLater(withIntake(hook)))
+	mux.Handle("POST "+PathWebhook, retryLater(hook))
 	mux.HandleFunc("GET "+PathHealth, b.serveHealth)
 	mux.HandleFunc("GET "+PathReady, b.serveReady)
 	if b.cfg.MetricsAddr == "" {

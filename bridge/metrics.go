@@ -202,8 +202,6 @@ func (b *Bridge) webhookOutcome(ctx context.Context, e webhook.Event, err error)
 	}
 	var result string
 	switch {
-	case err == nil && intakeOf(ctx) != nil && intakeOf(ctx).dup:
-		result = webhookDuplicate // found by Enqueue or the reservation put off
 	case err == nil && e != nil && e.EventMeta().LocationID != b.cfg.LocationID:
 		result = webhookWrongLocation
 	case err == nil:

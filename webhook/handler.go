@@ -33,6 +33,22 @@ func WithMaxBodyBytes(n int64) HandlerOption {
 	}
 }
 
+// WithDedupeByFunction leaves deduplication to the Handler's function: the
+// Handler neither reserves nor commits webhookIds. The function does, with
+// the Verifier's Reserve, Commit and Release, or with a store of its own
+// that records the webhookId in the transaction that stores the event (one
+// write where Reserve and Commit take two more), and returns an error
+// wrapping ErrDuplicate for an event processed already (answered 200 and
+// reported as a duplicate) or ErrInProgress for one being processed by
+// another request (503 with Retry-After). A delivery without webhookId is
+// still answered 400 when the Verifier deduplicates.
+func WithDedupeByFunction() HandlerOption {
+	return func(h *Handler) error {
+		h.fnDedupes = true
+		return nil
+	}
+}
+
 // WithLogger logs every delivery Handler does not answer 200 for, and
 // duplicates, with the reason, the event type and webhookId when known, and
 // never the body or a signature. Without it, or with WithLogger(nil),
@@ -46,7 +62,8 @@ func WithLogger(l *slog.Logger) HandlerOption {
 
 // Handler is an http.Handler that receives HighLevel webhooks: it verifies
 // each delivery with its Verifier, processes each event once (Reserve,
-// then Commit or Release) and passes it to its function, answering
+// then Commit or Release, unless WithDedupeByFunction leaves that to its
+// function) and passes it to its function, answering
 //
 //   - 405 to anything but POST;
 //   - 413 to a body over the cap (DefaultMaxBodyBytes, WithMaxBodyBytes);
@@ -70,6 +87,8 @@ type Handler struct {
 	maxBody int64
 	log     *slog.Logger
 	outcome func(context.Context, Event, error) // outcome.go
+	// fnDedupes: fn deduplicates (WithDedupeByFunction).
+	fnDedupes bool
 }
 
 // NewHandler returns a Handler that verifies deliveries with v and passes
@@ -118,18 +137,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
+	if h.fnDedupes {
+		h.serveDedupedByFunction(w, r, e)
+		return
+	}
 	if err := h.v.Reserve(ctx, e); err != nil {
-		switch {
-		case errors.Is(err, ErrDuplicate):
-			h.logf(ctx, slog.LevelInfo, "duplicate webhook acknowledged", e, http.StatusOK, err)
-			h.report(ctx, e, err)
-			w.WriteHeader(http.StatusOK)
-		case errors.Is(err, ErrInProgress):
-			w.Header().Set("Retry-After", fmt.Sprint(int(retryAfterInProgress/time.Second)))
-			h.fail(r, w, http.StatusServiceUnavailable, e, err)
-		default:
-			h.fail(r, w, statusFor(err), e, err)
-		}
+		h.notProcessed(w, r, e, err)
 		return
 	}
 
@@ -153,13 +166,52 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 }
 
-// call runs fn, turning a panic into an error so the webhookId is released;
+// serveDedupedByFunction passes e to fn, which deduplicates it
+// (WithDedupeByFunction).
+func (h *Handler) serveDedupedByFunction(w http.ResponseWriter, r *http.Request, e Event) {
+	ctx := r.Context()
+	if h.v.dedupe != nil && e.EventMeta().WebhookID == "" {
+		h.fail(r, w, http.StatusBadRequest, e, fmt.Errorf("%w: no webhookId", ErrMalformedPayload))
+		return
+	}
+	switch err := h.call(ctx, e); {
+	case errors.Is(err, ErrDuplicate), errors.Is(err, ErrInProgress):
+		h.notProcessed(w, r, e, err)
+	case err != nil:
+		h.fail(r, w, http.StatusInternalServerError, e, fmt.Errorf("handler: %w", err))
+	default:
+		h.report(ctx, e, nil)
+		w.WriteHeader(http.StatusOK)
+	}
+}
+
+// notProcessed answers a delivery whose event was not processed: a
+// duplicate (200), one being processed by another request (503), or a
+// failure to tell.
+func (h *Handler) notProcessed(w http.ResponseWriter, r *http.Request, e Event, err error) {
+	switch {
+	case errors.Is(err, ErrDuplicate):
+		h.logf(r.Context(), slog.LevelInfo, "duplicate webhook acknowledged", e, http.StatusOK, err)
+		h.report(r.Context(), e, err)
+		w.WriteHeader(http.StatusOK)
+	case errors.Is(err, ErrInProgress):
+		w.Header().Set("Retry-After", fmt.Sprint(int(retryAfterInProgress/time.Second)))
+		h.fail(r, w, http.StatusServiceUnavailable, e, err)
+	default:
+		h.fail(r, w, statusFor(err), e, err)
+	}
+}
+
+// call runs fn, turning a panic into an error so the webhookId is released
+// (unless fn deduplicates: then it holds no reservation of the Handler's);
 // the panic is then re-raised for net/http to handle as usual.
 func (h *Handler) call(ctx context.Context, e Event) (err error) {
 	panicked := true
 	defer func() {
 		if panicked {
-			_ = h.v.Release(context.WithoutCancel(ctx), e)
+			if !h.fnDedupes {
+				_ = h.v.Release(context.WithoutCancel(ctx), e)
+			}
 			h.logf(ctx, slog.LevelError, "webhook handler panicked", e, http.StatusInternalServerError, errors.New("panic"))
 		}
 	}()

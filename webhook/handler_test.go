@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -430,5 +431,86 @@ func TestNewHandlerRefusesMisuse(t *testing.T) {
 	// Nil options and a nil logger are no error: the logger logs nothing.
 	if _, err := NewHandler(newVerifier(t, false), ok, nil, WithLogger(nil)); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestHandlerDedupeByFunction: with WithDedupeByFunction the Handler holds
+// no reservation of its own (the store is never touched, not even when
+// fn panics), and answers fn's ErrDuplicate 200 as a duplicate, its
+// ErrInProgress 503 with Retry-After, another error 500; a delivery
+// without webhookId is still refused before fn.
+func TestHandlerDedupeByFunction(t *testing.T) {
+	t.Parallel()
+	store := NewMemoryDedupe(10)
+	v := newVerifier(t, false, WithDedupe(store))
+	var mu sync.Mutex
+	var outcomes []error
+	calls := 0
+	fn := func(_ context.Context, e Event) error {
+		mu.Lock()
+		calls++
+		mu.Unlock()
+		switch id := e.EventMeta().WebhookID; id {
+		case "dup":
+			return fmt.Errorf("%w: seen", ErrDuplicate)
+		case "busy":
+			return fmt.Errorf("%w: elsewhere", ErrInProgress)
+		case "fail":
+			return errors.New("disk full")
+		case "panic":
+			panic("bug")
+		}
+		return nil
+	}
+	h := newHandler(t, v, fn, WithDedupeByFunction(), WithOutcome(func(_ context.Context, _ Event, err error) {
+		mu.Lock()
+		outcomes = append(outcomes, err)
+		mu.Unlock()
+	}))
+	serve := func(body []byte) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
+		for k, vals := range sign(t, body, true, false) {
+			req.Header[k] = vals
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		return w
+	}
+	for _, tc := range []struct {
+		id     string
+		status int
+		is     error
+	}{{"ok", 200, nil}, {"ok", 200, nil}, {"dup", 200, ErrDuplicate}, {"busy", 503, ErrInProgress}, {"fail", 500, nil}} {
+		w := serve(taskBody(tc.id, testNow))
+		if w.Code != tc.status {
+			t.Errorf("%s: status %d, want %d", tc.id, w.Code, tc.status)
+		}
+		if tc.id == "busy" && w.Header().Get("Retry-After") != "5" {
+			t.Errorf("busy: Retry-After %q", w.Header().Get("Retry-After"))
+		}
+		mu.Lock()
+		last := outcomes[len(outcomes)-1]
+		mu.Unlock()
+		if tc.is != nil && !errors.Is(last, tc.is) || tc.id == "ok" && last != nil {
+			t.Errorf("%s: outcome %v", tc.id, last)
+		}
+	}
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Fatal("panic swallowed")
+			}
+		}()
+		serve(taskBody("panic", testNow))
+	}()
+	noID := bytes.Replace(taskBody("x", testNow), []byte(`"webhookId":"x",`), nil, 1)
+	if w := serve(noID); w.Code != http.StatusBadRequest {
+		t.Errorf("no webhookId: status %d, want 400", w.Code)
+	}
+	if calls != 6 {
+		t.Errorf("fn called %d times, want 6 (every delivery but the one without webhookId)", calls)
+	}
+	if store.Len() != 0 {
+		t.Errorf("the Handler reserved %d webhookIds itself", store.Len())
 	}
 }

@@ -37,14 +37,14 @@ func (s *dedupeCounting) Enqueue(ctx context.Context, ev OutboxEvent, seenUntil 
 	return s.Store.Enqueue(ctx, ev, seenUntil)
 }
 
-// TestWebhookStoredInOneWrite holds intake's promise: an event the bridge
-// stores costs the store one call, Enqueue, whose insert-if-absent of the
-// webhookId is the dedupe (no Reserve before it, no Commit after), and
-// still the same webhook delivered several times at once is answered 200
-// each time, only once stored, and posted once, the repeats counted as
-// duplicates. A webhook the bridge does not store keeps the store's
-// reservation: processed (counted) once. Fails if the handler's
-// reservation and commit go to the store for stored events.
+// TestWebhookStoredInOneWrite: an event the bridge stores costs the store
+// one call, Enqueue, whose insert-if-absent of the webhookId is the dedupe
+// (the handler leaves deduplication to acceptEvent: no Reserve before it,
+// no Commit after), and still the same webhook delivered several times at
+// once is answered 200 each time, only once stored, and posted once, the
+// repeats counted as duplicates. A webhook the bridge does not store keeps
+// the store's reservation: processed (counted) once. Fails if the
+// handler's reservation and commit go to the store for stored events.
 func TestWebhookStoredInOneWrite(t *testing.T) {
 	t.Parallel()
 	for _, kind := range []string{"bbolt", "postgres"} {
