@@ -2,7 +2,6 @@ package bridge
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -418,16 +417,10 @@ func submitRaw(t *testing.T, e *env, sub *mattermost.DialogSubmission) mattermos
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := testClient.Do(r)
-	if err != nil {
-		t.Fatal(err)
+	status, got := answer[mattermost.DialogResponse](t, r)
+	if status != http.StatusOK {
+		t.Fatalf("status %d", status)
 	}
-	defer resp.Body.Close()
-	var got mattermost.DialogResponse
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("status %d", resp.StatusCode)
-	}
-	_ = json.NewDecoder(resp.Body).Decode(&got)
 	return got
 }
 
