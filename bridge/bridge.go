@@ -572,7 +572,13 @@ func (b *Bridge) acceptEvent(ctx context.Context, e webhook.Event) error {
 	// Not the request's context: once the write is queued its outcome must
 	// be known, or a client hanging up could make HighLevel's retry post
 	// the event twice.
-	added, err := b.store.Enqueue(context.WithoutCancel(ctx), ev, later(now, m.Timestamp).Add(seenFor))
+	// When this replica's deliverer has room, the store hands the event
+	// to it with the write (no Claim to find it).
+	lease := b.deliver.reserve()
+	added, taken, err := b.store.Enqueue(context.WithoutCancel(ctx), ev, later(now, m.Timestamp).Add(seenFor), lease)
+	if !lease.IsZero() {
+		b.deliver.handOver(taken)
+	}
 	if err != nil {
 		return fmt.Errorf("storing the event: %w", err)
 	}
@@ -580,7 +586,9 @@ func (b *Bridge) acceptEvent(ctx context.Context, e webhook.Event) error {
 		// Stored before: acknowledged (200) and counted as a duplicate.
 		return fmt.Errorf("%w: webhookId %q", webhook.ErrDuplicate, m.WebhookID)
 	}
-	b.deliver.poke()
+	if lease.IsZero() {
+		b.deliver.poke()
+	}
 	return nil
 }
 

@@ -55,9 +55,14 @@ type Store interface {
 	Route(ctx context.Context, contactID, locationID string) (Route, error)
 
 	// Enqueue durably adds ev to the outbox and records ev.WebhookID as
-	// accepted until seenUntil, in one transaction. It assigns ev.Seq. added
-	// is false, and nothing changes, when the webhookId is already recorded.
-	Enqueue(ctx context.Context, ev OutboxEvent, seenUntil time.Time) (added bool, err error)
+	// accepted until seenUntil, in one transaction. added is false, and
+	// nothing changes, when the webhookId is already recorded. With
+	// leaseUntil not zero, an added event that is its contact's earliest
+	// is also taken for the caller as Claim takes events (leased until
+	// leaseUntil, Claims 1, whatever its NextTry) and returned, with its
+	// Seq: the replica that accepted an event posts it without a Claim.
+	// Otherwise taken is empty, and Claim finds the event.
+	Enqueue(ctx context.Context, ev OutboxEvent, seenUntil, leaseUntil time.Time) (added bool, taken []OutboxEvent, err error)
 	// Claim takes up to max events for delivery, oldest NextTry first, and
 	// leases them to the caller until now+lease: no other Claim, in this
 	// process or another, returns them before the lease ends (when the
@@ -860,55 +865,69 @@ func (s *BoltStore) Subscribers(ctx context.Context, contactID string) ([]string
 
 // --- outbox ---
 
-// Enqueue implements Store.
-func (s *BoltStore) Enqueue(ctx context.Context, ev OutboxEvent, seenUntil time.Time) (bool, error) {
+// Enqueue implements Store. A taken event is leased in memory, as Claim
+// leases them.
+func (s *BoltStore) Enqueue(ctx context.Context, ev OutboxEvent, seenUntil, leaseUntil time.Time) (bool, []OutboxEvent, error) {
 	if ev.WebhookID == "" {
-		return false, errors.New("bridge: outbox event without webhookId")
+		return false, nil, errors.New("bridge: outbox event without webhookId")
 	}
-	var added bool
+	if !leaseUntil.IsZero() {
+		// Held from before the event is there, as Claim holds it: no
+		// Claim hands it out before it is leased.
+		s.leaseMu.Lock()
+		defer s.leaseMu.Unlock()
+	}
+	var added, lead bool
 	err := s.update(ctx, func(tx *bolt.Tx) error {
 		var err error
-		added, err = s.enqueueTx(tx, ev, seenUntil)
+		added, lead, err = s.enqueueTx(tx, &ev, seenUntil)
 		return err
 	})
-	return err == nil && added, err
+	if err != nil || !added {
+		return false, nil, err
+	}
+	if !lead || leaseUntil.IsZero() {
+		return true, nil, nil
+	}
+	ev.Claims = 1
+	s.leases[ev.Seq] = boltLease{until: leaseUntil, claims: ev.Claims}
+	return true, []OutboxEvent{ev}, nil
 }
 
-// enqueueTx is Enqueue within tx.
-func (s *BoltStore) enqueueTx(tx *bolt.Tx, ev OutboxEvent, seenUntil time.Time) (bool, error) {
+// enqueueTx is Enqueue within tx. It sets ev.Seq; lead is true when ev is
+// its contact's earliest event (it can be claimed).
+func (s *BoltStore) enqueueTx(tx *bolt.Tx, ev *OutboxEvent, seenUntil time.Time) (added, lead bool, err error) {
 	seen := tx.Bucket(bSeen)
 	if s.live(seen.Get([]byte(ev.WebhookID))) {
-		return false, nil
+		return false, false, nil
 	}
 	out := tx.Bucket(bOutbox)
 	n, err := out.NextSequence()
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
-	e := ev
-	e.Seq, e.Claims = n, 0
-	v, err := encodeEvent(e)
+	ev.Seq, ev.Claims = n, 0
+	v, err := encodeEvent(*ev)
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
 	if err := out.Put(seqKey(n), v); err != nil {
-		return false, err
+		return false, false, err
 	}
-	// First of its contact: it can be claimed.
-	if e.ContactID == "" || firstOfContact(tx, e.ContactID) == 0 {
-		if err := tx.Bucket(bDue).Put(dueKey(e.NextTry, n), nil); err != nil {
-			return false, err
+	if lead = ev.ContactID == "" || firstOfContact(tx, ev.ContactID) == 0; lead {
+		if err := tx.Bucket(bDue).Put(dueKey(ev.NextTry, n), nil); err != nil {
+			return false, false, err
 		}
 	}
-	if e.ContactID != "" {
-		if err := tx.Bucket(bByContact).Put(contactKey(e.ContactID, n), nil); err != nil {
-			return false, err
+	if ev.ContactID != "" {
+		if err := tx.Bucket(bByContact).Put(contactKey(ev.ContactID, n), nil); err != nil {
+			return false, false, err
 		}
 	}
 	if err := addCount(tx.Bucket(bMeta), mPending, 1); err != nil {
-		return false, err
+		return false, false, err
 	}
-	return true, seen.Put([]byte(ev.WebhookID), encodeTime(seenUntil))
+	return true, lead, seen.Put([]byte(ev.WebhookID), encodeTime(seenUntil))
 }
 
 // Claim implements Store. It reads the due index from its start, so it
