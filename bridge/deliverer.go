@@ -538,20 +538,19 @@ func (b *Bridge) deliverEvent(ctx context.Context, ev OutboxEvent) ([]string, er
 	// when it is known (and marked). The mark is in the store, so a write
 	// made through another replica holds the event here too. The own mark
 	// is taken, not just read: it hides this one webhook, and a later
-	// genuine change of the same kind is posted. One store call for both.
-	if key := ownKeyFor(e); ev.ContactID != "" || key != "" {
-		busy, own, err := b.store.TakeOwnUnlessWriting(ctx, ev.ContactID, key)
-		if err != nil {
-			return done, err
-		}
-		if busy {
-			return done, errDeferred
-		}
-		if own {
-			b.log.LogAttrs(ctx, slog.LevelDebug, "bridge: not announcing the bridge's own change",
-				slog.String("type", ev.Type), slog.String("webhookId", ev.WebhookID))
-			return done, nil
-		}
+	// genuine change of the same kind is posted. One store call for both
+	// and the event's route.
+	r, err := b.store.Route(ctx, ev.ContactID, b.routeLocation(e), ownKeyFor(e))
+	if err != nil {
+		return done, err
+	}
+	if r.Writing {
+		return done, errDeferred
+	}
+	if r.Own {
+		b.log.LogAttrs(ctx, slog.LevelDebug, "bridge: not announcing the bridge's own change",
+			slog.String("type", ev.Type), slog.String("webhookId", ev.WebhookID))
+		return done, nil
 	}
 	if tc, ok := e.(*webhook.TaskComplete); ok {
 		// Remember it, so a Complete click on an old list says so. A
@@ -568,10 +567,7 @@ func (b *Bridge) deliverEvent(ctx context.Context, ev OutboxEvent) ([]string, er
 			ctx = withServices(ctx, s)
 		}
 	}
-	posts, err := b.eventPosts(ctx, e)
-	if err != nil {
-		return done, err
-	}
+	posts := b.eventPosts(ctx, e, r)
 	if len(posts) == 0 {
 		b.log.LogAttrs(ctx, slog.LevelInfo, "bridge: HighLevel event has no channel to go to (no thread, subscription or default channel)",
 			slog.String("type", ev.Type), slog.String("webhookId", ev.WebhookID))

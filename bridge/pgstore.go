@@ -381,19 +381,25 @@ func (s *PGStore) column(ctx context.Context, sql string, args ...any) ([]string
 }
 
 // Route implements Store in one statement.
-func (s *PGStore) Route(ctx context.Context, contactID, locationID string) (Route, error) {
+func (s *PGStore) Route(ctx context.Context, contactID, locationID, ownKey string) (Route, error) {
 	var r Route
 	if s.closed.Load() {
 		return r, errors.New("bridge: store is closed")
 	}
 	var channel, root *string
-	err := s.pool.QueryRow(ctx, `SELECT
+	err := s.pool.QueryRow(ctx, `WITH w AS (
+			SELECT EXISTS (SELECT 1 FROM bridge_writes WHERE contact_id = $1 AND $1 <> '' AND expires_at > $4) AS busy),
+		own AS (
+			UPDATE bridge_own SET taken = true
+			WHERE key = $3 AND $3 <> '' AND NOT taken AND expires_at > $4 AND NOT (SELECT busy FROM w)
+			RETURNING 1)
+		SELECT (SELECT busy FROM w), EXISTS (SELECT 1 FROM own),
 			ARRAY(SELECT channel_id FROM bridge_suspensions ORDER BY channel_id COLLATE "C"),
 			t.channel_id, t.root_id, coalesce(t.notes, '{}'),
 			ARRAY(SELECT channel_id FROM bridge_subscriptions WHERE contact_id = $1 ORDER BY channel_id COLLATE "C"),
 			ARRAY(SELECT channel_id FROM bridge_channel_links WHERE location_id = $2 AND $2 <> '' ORDER BY channel_id COLLATE "C")
-		FROM (SELECT 1) one LEFT JOIN bridge_threads t ON t.contact_id = $1`, contactID, locationID).
-		Scan(&r.Suspended, &channel, &root, &r.Thread.Notes, &r.Subscribers, &r.Linked)
+		FROM (SELECT 1) one LEFT JOIN bridge_threads t ON t.contact_id = $1`, contactID, locationID, ownKey, s.now()).
+		Scan(&r.Writing, &r.Own, &r.Suspended, &channel, &root, &r.Thread.Notes, &r.Subscribers, &r.Linked)
 	if err != nil {
 		return Route{}, err
 	}

@@ -48,11 +48,14 @@ type Store interface {
 	Unsubscribe(ctx context.Context, contactID, channelID string) (removed bool, err error)
 	// Subscribers returns the channels subscribed to the contact, sorted.
 	Subscribers(ctx context.Context, contactID string) ([]string, error)
-	// Route reads at once what routing an event of contactID needs: the
+	// Route reads at once what delivering an event of contactID needs: the
 	// suspended destinations, the contact's thread, its subscribers and,
 	// when locationID is not empty, the channels linked to that location
-	// (as Suspensions, Thread, Subscribers and LocationChannels would).
-	Route(ctx context.Context, contactID, locationID string) (Route, error)
+	// (as Suspensions, Thread, Subscribers and LocationChannels would);
+	// whether a write about contactID is under way (Writing: false for an
+	// empty contactID) and, when none is, TakeOwn of ownKey (Own: false
+	// for an empty key; a mark is never taken while writing).
+	Route(ctx context.Context, contactID, locationID, ownKey string) (Route, error)
 
 	// Enqueue durably adds ev to the outbox and records ev.WebhookID as
 	// accepted until seenUntil, in one transaction. added is false, and
@@ -116,11 +119,6 @@ type Store interface {
 	// Writing reports whether a write about contactID is under way and not
 	// expired, in this process or another.
 	Writing(ctx context.Context, contactID string) (bool, error)
-	// TakeOwnUnlessWriting is Writing of contactID and, when no write is
-	// under way, TakeOwn of key, in one call (the deliverer asks both of
-	// every event): writing is false for an empty contactID, own false for
-	// an empty key, and a mark is never taken while writing.
-	TakeOwnUnlessWriting(ctx context.Context, contactID, key string) (writing, own bool, err error)
 
 	// Lock serialises work on key (a task being completed, a notes thread
 	// being written) across every bridge sharing the store, until the
@@ -202,6 +200,8 @@ type Route struct {
 	HasThread   bool
 	Subscribers []string // sorted
 	Linked      []string // channels linked to the location, sorted
+	Writing     bool     // a write about the contact is under way: the event waits
+	Own         bool     // the own-change mark was taken: the bridge made this change
 }
 
 // Completion records who completed a task.
@@ -742,10 +742,21 @@ func threadTx(tx *bolt.Tx, contactID string) (t Thread, ok bool, err error) {
 	return t, true, json.Unmarshal(v, &t)
 }
 
-// Route implements Store, in one read transaction.
-func (s *BoltStore) Route(ctx context.Context, contactID, locationID string) (Route, error) {
+// Route implements Store: Writing and TakeOwn, then one read transaction
+// (one process holds the file: nothing comes between them that the
+// deliverer does not order itself).
+func (s *BoltStore) Route(ctx context.Context, contactID, locationID, ownKey string) (Route, error) {
 	var r Route
-	err := s.view(ctx, func(tx *bolt.Tx) error {
+	var err error
+	if r.Writing, err = s.Writing(ctx, contactID); err != nil {
+		return Route{}, err
+	}
+	if !r.Writing && ownKey != "" {
+		if r.Own, err = s.TakeOwn(ctx, ownKey); err != nil {
+			return Route{}, err
+		}
+	}
+	err = s.view(ctx, func(tx *bolt.Tx) error {
 		var err error
 		if r.Thread, r.HasThread, err = threadTx(tx, contactID); err != nil {
 			return err

@@ -54,7 +54,7 @@ func runStoreSuite(t *testing.T, newStore newStoreFunc) {
 		// dead_test.go, writes_test.go
 		{"RetryDead", suiteRetryDead},
 		{"Writes", suiteWrites},
-		{"TakeOwnUnlessWriting", suiteTakeOwnUnlessWriting},
+		{"RouteOwnUnlessWriting", suiteRouteOwnUnlessWriting},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -736,11 +736,12 @@ func suiteSubscriptions(t *testing.T, newStore newStoreFunc) {
 }
 
 // suiteRoute: Route answers what Suspensions, Thread, Subscribers and
-// LocationChannels answer, in one read.
+// LocationChannels answer, in one read (its write and own-mark part:
+// suiteRouteOwnUnlessWriting).
 func suiteRoute(t *testing.T, newStore newStoreFunc) {
 	ctx := context.Background()
 	s := newStore(t, nil)
-	if r, err := s.Route(ctx, "c1", "L1"); err != nil || fmt.Sprintf("%+v", r) != fmt.Sprintf("%+v", Route{}) {
+	if r, err := s.Route(ctx, "c1", "L1", ""); err != nil || fmt.Sprintf("%+v", r) != fmt.Sprintf("%+v", Route{}) {
 		t.Errorf("Route of nothing = %+v, %v", r, err)
 	}
 	for _, sub := range [][2]string{{"c1", "b"}, {"c1", "a"}, {"c10", "z"}} {
@@ -761,7 +762,7 @@ func suiteRoute(t *testing.T, newStore newStoreFunc) {
 	if err := s.SaveThread(ctx, "c1", Thread{ChannelID: "ch", RootID: "r1", Notes: map[string]string{"n1": "p1"}}); err != nil {
 		t.Fatal(err)
 	}
-	r, err := s.Route(ctx, "c1", "L1")
+	r, err := s.Route(ctx, "c1", "L1", "")
 	want := Route{Suspended: []string{"s1", "s2"}, Thread: Thread{ChannelID: "ch", RootID: "r1", Notes: map[string]string{"n1": "p1"}}, HasThread: true,
 		Subscribers: []string{"a", "b"}, Linked: []string{"l1", "l2"}}
 	if err != nil || fmt.Sprintf("%+v", r) != fmt.Sprintf("%+v", want) {
@@ -771,7 +772,7 @@ func suiteRoute(t *testing.T, newStore newStoreFunc) {
 	if err := s.SaveThread(ctx, "c1", Thread{}); err != nil {
 		t.Fatal(err)
 	}
-	r, err = s.Route(ctx, "c1", "")
+	r, err = s.Route(ctx, "c1", "", "")
 	want = Route{Suspended: []string{"s1", "s2"}, HasThread: true, Subscribers: []string{"a", "b"}}
 	if err != nil || fmt.Sprintf("%+v", r) != fmt.Sprintf("%+v", want) {
 		t.Errorf("Route(c1, \"\") = %+v, %v\nwant %+v", r, err, want)
