@@ -117,6 +117,10 @@ type deliverer struct {
 	outcomes  []Outcome   // waiting to be recorded
 	recording bool        // a goroutine is recording outcomes
 	deferred  atomic.Bool // an event was deferred: look again soon
+	// missed: events may be waiting that this deliverer had no room
+	// for (refused a reservation, or its Claim filled the room): it looks
+	// when an outcome makes room.
+	missed bool
 
 	// Mattermost's state as the deliverer last saw it, for /healthz.
 	stateMu     sync.Mutex
@@ -192,6 +196,7 @@ func (d *deliverer) fill(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	d.missed = len(evs) == room
 	d.add(ctx, evs)
 	return nil
 }
@@ -208,7 +213,11 @@ func (d *deliverer) room() int {
 func (d *deliverer) reserve() time.Time {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.ctx == nil || d.ctx.Err() != nil || d.room() <= 0 {
+	if d.ctx == nil || d.ctx.Err() != nil {
+		return time.Time{}
+	}
+	if d.room() <= 0 {
+		d.missed = true
 		return time.Time{}
 	}
 	d.reserved++
@@ -340,6 +349,7 @@ func (d *deliverer) record(ctx context.Context) {
 		if ctx.Err() == nil {
 			room = d.room()
 		}
+		missed := d.missed
 		d.mu.Unlock()
 		taken, err := d.b.store.SettleTake(sctx, batch, d.b.now(), room, d.policy.Lease)
 		if err != nil && len(batch) > 1 {
@@ -362,8 +372,9 @@ func (d *deliverer) record(ctx context.Context) {
 				d.release(ctx, ev)
 			}
 		}
-		if len(taken) < len(batch) {
-			// Room, or events due, that no event handed over took: look.
+		if missed || (room > 0 && len(taken) == room) {
+			// The store hands over every event these outcomes let go,
+			// up to room: others may be waiting only when room ran out.
 			d.poke()
 		}
 	}

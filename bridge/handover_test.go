@@ -6,9 +6,12 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/ghlkit/ghl/ghltest"
 )
 
 // claimCounting counts the events Claim hands out.
@@ -116,6 +119,50 @@ func TestHandOverWhenStopping(t *testing.T) {
 			if len(e.posts(e.channel.ID)) != 0 {
 				t.Error("a stopped deliverer posted the event")
 			}
+		})
+	}
+}
+
+// TestDeliveredWithoutPolling: with polling out of the picture (an hour),
+// events still go out promptly: a contact's next event is handed over by
+// the settle of the one before, and events a full deliverer had no room
+// for are claimed as soon as room is made. Fails if the deliverer relies
+// on its poll for either.
+func TestDeliveredWithoutPolling(t *testing.T) {
+	t.Parallel()
+	for _, kind := range []string{"bbolt", "postgres"} {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			opts := []envOption{withoutRun(), withoutWebhookTarget()}
+			if kind == "postgres" {
+				opts = append(opts, withDatabase(newTestSchema(t)))
+			}
+			e := newEnv(t, opts...)
+			e.stop()
+			e.start(WithDeliveryPolicy(DeliveryPolicy{Batch: 1, Workers: 1, Poll: time.Hour, MinBackoff: time.Millisecond}))
+			e.run()
+			e.waitFor("the deliverer to run", func() bool {
+				d := e.b.deliver
+				d.mu.Lock()
+				defer d.mu.Unlock()
+				return d.ctx != nil
+			})
+			other := e.hl.AddContact(ghltest.Contact{LocationID: testLocation, FirstName: "Grace"})
+			var wg sync.WaitGroup
+			for i := range 6 {
+				contact := e.contact.ID
+				if i%2 == 1 {
+					contact = other.ID
+				}
+				id := fmt.Sprint("nopoll", i)
+				wg.Go(func() {
+					if got := postWebhook(t, e, signedWebhook(t, e.srv.URL+PathWebhook, webhookBody(id, contact, time.Now()))); got != http.StatusOK {
+						t.Errorf("webhook %s: %d", id, got)
+					}
+				})
+			}
+			wg.Wait()
+			e.waitFor("6 posts", func() bool { return len(e.posts(e.channel.ID)) == 6 })
 		})
 	}
 }

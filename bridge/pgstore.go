@@ -637,12 +637,14 @@ func (s *PGStore) Claim(ctx context.Context, now time.Time, limit int, lease tim
 // pgSettleLead, part of the statements that remove an event (d: its
 // contact_id, attempts, lead), makes the contact's next event lead when
 // the removed one led and, when parameter take is true and that event is
-// due by parameter now, takes it as Claim would (leased until parameter
-// until): l returns it then, with the next try it had. The statement still
+// due by parameter now or was due when received (dueFor), takes it as
+// Claim would (leased until parameter until): l returns it then, with the
+// next try it had. The statement still
 // sees the removed row, hence seq <> $1.
 func pgSettleLead(take, now, until int) string {
 	return fmt.Sprintf(`n AS (
-			SELECT o.seq, o.next_try, $%[1]d::boolean AND o.next_try <= $%[2]d AS taken FROM bridge_outbox o JOIN d ON o.contact_id = d.contact_id
+			SELECT o.seq, o.next_try, $%[1]d::boolean AND (o.next_try <= $%[2]d OR o.next_try <= o.received) AS taken
+			FROM bridge_outbox o JOIN d ON o.contact_id = d.contact_id
 			WHERE d.lead AND o.contact_id <> '' AND o.seq <> $1 ORDER BY o.seq LIMIT 1),
 		l AS (
 			UPDATE bridge_outbox o SET lead = true,

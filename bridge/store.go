@@ -79,12 +79,12 @@ type Store interface {
 	// leases. An outcome other than Delivered is ignored when the event was
 	// claimed again since (Outcome.Claims is not its latest claim).
 	Settle(ctx context.Context, outcomes []Outcome) error
-	// SettleTake is Settle that may also take for the caller, as
+	// SettleTake is Settle that also takes for the caller, as
 	// Claim(now, max, lease) would, the events that the outcomes made the
 	// earliest of their contact (a delivered or dead event removed) and
-	// that are due: a contact's next event goes to the deliverer that
-	// posted the one before without a Claim. At most max; a store may take
-	// none (Claim finds them then).
+	// that are due by now or were due when received: a contact's next event
+	// goes to the deliverer that posted the one before without a Claim. At
+	// most max: when it takes max, Claim may find more.
 	SettleTake(ctx context.Context, outcomes []Outcome, now time.Time, max int, lease time.Duration) ([]OutboxEvent, error)
 	// OutboxStats counts the outbox from counters kept as it changes, at
 	// a cost that does not grow with its size.
@@ -987,27 +987,40 @@ func (s *BoltStore) Claim(ctx context.Context, now time.Time, limit int, lease t
 	return out, nil
 }
 
-// SettleTake implements Store: it takes none (a bbolt file has one
-// deliverer, whose Claim costs no round trip).
-func (s *BoltStore) SettleTake(ctx context.Context, outcomes []Outcome, _ time.Time, _ int, _ time.Duration) ([]OutboxEvent, error) {
-	return nil, s.Settle(ctx, outcomes)
-}
-
 // Settle implements Store.
 func (s *BoltStore) Settle(ctx context.Context, outcomes []Outcome) error {
+	_, err := s.SettleTake(ctx, outcomes, time.Time{}, 0, 0)
+	return err
+}
+
+// SettleTake implements Store; what it takes is leased in memory, as
+// Claim leases.
+func (s *BoltStore) SettleTake(ctx context.Context, outcomes []Outcome, now time.Time, limit int, lease time.Duration) ([]OutboxEvent, error) {
 	if len(outcomes) == 0 {
-		return nil
+		return nil, nil
 	}
-	// Outcomes of a claim that was taken over are dropped.
+	// Held throughout, as Claim holds it: no Claim hands out an event
+	// this call takes.
 	s.leaseMu.Lock()
+	defer s.leaseMu.Unlock()
+	// Outcomes of a claim that was taken over are dropped.
 	stale := make(map[int]bool)
 	for i, o := range outcomes {
 		if l, ok := s.leases[o.Seq]; ok && o.Claims != 0 && l.claims != o.Claims && !o.Delivered {
 			stale[i] = true
 		}
 	}
-	s.leaseMu.Unlock()
+	var taken []OutboxEvent
+	// removed removes ev, taking its contact's next event when due.
+	removed := func(tx *bolt.Tx, ev OutboxEvent) error {
+		next, ok, err := s.removeEvent(tx, ev)
+		if err == nil && ok && len(taken) < limit && dueFor(next, now) {
+			taken = append(taken, next)
+		}
+		return err
+	}
 	err := s.update(ctx, func(tx *bolt.Tx) error {
+		taken = nil // a retried transaction starts over
 		out, dead, due, meta := tx.Bucket(bOutbox), tx.Bucket(bDead), tx.Bucket(bDue), tx.Bucket(bMeta)
 		for i, o := range outcomes {
 			if stale[i] {
@@ -1023,7 +1036,7 @@ func (s *BoltStore) Settle(ctx context.Context, outcomes []Outcome) error {
 				return err
 			}
 			if o.Delivered {
-				if err := s.removeEvent(tx, ev); err != nil {
+				if err := removed(tx, ev); err != nil {
 					return err
 				}
 				continue
@@ -1051,7 +1064,7 @@ func (s *BoltStore) Settle(ctx context.Context, outcomes []Outcome) error {
 					return err
 				}
 				ev.Attempts-- // removeEvent counts what it was
-				if err := s.removeEvent(tx, ev); err != nil {
+				if err := removed(tx, ev); err != nil {
 					return err
 				}
 				continue
@@ -1083,51 +1096,60 @@ func (s *BoltStore) Settle(ctx context.Context, outcomes []Outcome) error {
 		return nil
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	s.leaseMu.Lock()
 	for i, o := range outcomes {
 		if !stale[i] {
 			delete(s.leases, o.Seq)
 		}
 	}
-	s.leaseMu.Unlock()
-	return nil
+	for i := range taken {
+		n := max(s.leases[taken[i].Seq].claims, taken[i].Claims) + 1
+		s.leases[taken[i].Seq] = boltLease{until: now.Add(lease), claims: n}
+		taken[i].Claims = n
+	}
+	return taken, nil
+}
+
+// dueFor reports whether ev is due by now, or was due when it was
+// received (as the bridge enqueues events: that one replica's clock is a
+// little behind another's must not hold a contact's next event back).
+func dueFor(ev OutboxEvent, now time.Time) bool {
+	return !ev.NextTry.After(now) || !ev.NextTry.After(ev.Received)
 }
 
 // removeEvent deletes ev from the outbox and its indexes, and lets the
-// contact's next event take the lead.
-func (s *BoltStore) removeEvent(tx *bolt.Tx, ev OutboxEvent) error {
+// contact's next event, which it returns, take the lead.
+func (s *BoltStore) removeEvent(tx *bolt.Tx, ev OutboxEvent) (next OutboxEvent, ok bool, err error) {
 	if err := tx.Bucket(bOutbox).Delete(seqKey(ev.Seq)); err != nil {
-		return err
+		return next, false, err
 	}
 	if err := tx.Bucket(bDue).Delete(dueKey(ev.NextTry, ev.Seq)); err != nil {
-		return err
+		return next, false, err
 	}
 	meta := tx.Bucket(bMeta)
 	if err := addCount(meta, mPending, -1); err != nil {
-		return err
+		return next, false, err
 	}
 	if ev.Attempts > 0 {
 		if err := addCount(meta, mRetrying, -1); err != nil {
-			return err
+			return next, false, err
 		}
 	}
 	if ev.ContactID == "" {
-		return nil
+		return next, false, nil
 	}
 	if err := tx.Bucket(bByContact).Delete(contactKey(ev.ContactID, ev.Seq)); err != nil {
-		return err
+		return next, false, err
 	}
-	next := firstOfContact(tx, ev.ContactID)
-	if next == 0 {
-		return nil
+	seq := firstOfContact(tx, ev.ContactID)
+	if seq == 0 {
+		return next, false, nil
 	}
-	nev, err := indexedEvent(tx, next)
-	if err != nil {
-		return err
+	if next, err = indexedEvent(tx, seq); err != nil {
+		return next, false, err
 	}
-	return tx.Bucket(bDue).Put(dueKey(nev.NextTry, next), nil)
+	return next, true, tx.Bucket(bDue).Put(dueKey(next.NextTry, seq), nil)
 }
 
 // indexedEvent reads the outbox event seq that an index names.
