@@ -97,8 +97,7 @@ func validateFileIDs(param string, ids []string) error {
 }
 
 // validateProps checks the attachments' actions and the size of the props
-// as Mattermost measures it: the characters of their JSON as Go's
-// encoding/json writes it, HTML escaping included.
+// as Mattermost measures it (propsRunes).
 func validateProps(param string, p Props) error {
 	if err := validateAttachments(param+".Attachments", p.Attachments); err != nil {
 		return err
@@ -110,21 +109,28 @@ func validateProps(param string, p Props) error {
 	if err != nil {
 		return invalidParam(param, "cannot be encoded: "+err.Error())
 	}
-	// The server re-encodes the props with HTML escaping, which makes
-	// '<', '>' and '&' six characters each (\u003c); marshalJSON already
-	// escapes U+2028 and U+2029.
-	n := 0
-	for _, r := range string(raw) {
-		if r == '<' || r == '>' || r == '&' {
-			n += 6
-		} else {
-			n++
-		}
-	}
-	if n > MaxPropsRunes {
+	if n := propsRunes(raw); n > MaxPropsRunes {
 		return invalidParam(param, "encode to "+strconv.Itoa(n)+" characters of JSON, Mattermost allows "+strconv.Itoa(MaxPropsRunes))
 	}
 	return nil
+}
+
+// propsRunes counts the characters of raw (props as MarshalJSON writes
+// them) as the server counts its own encoding of them: encoding/json with
+// HTML escaping, which writes '<', '>' and '&' as six characters each
+// (\u003c), and so also U+2028 and U+2029 (\u2028), which MarshalJSON
+// leaves as they are in raw prop values.
+func propsRunes(raw []byte) int {
+	n := 0
+	for _, r := range string(raw) {
+		switch r {
+		case '<', '>', '&', '\u2028', '\u2029':
+			n += 6
+		default:
+			n++
+		}
+	}
+	return n
 }
 
 func validateMessage(param, msg string) error {
