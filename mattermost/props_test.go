@@ -26,6 +26,25 @@ func mapFormMarshal(p Props) ([]byte, error) {
 	return marshalJSON(m)
 }
 
+// rawFieldUnmarshal is how an AttachmentField was decoded before its
+// one-pass path: every value as raw text first.
+func rawFieldUnmarshal(f *AttachmentField, b []byte) error {
+	var w struct {
+		Title json.RawMessage `json:"title"`
+		Value json.RawMessage `json:"value"`
+		Short json.RawMessage `json:"short"`
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	*f = AttachmentField{Title: looseString(w.Title), Value: looseString(w.Value)}
+	switch s := looseString(w.Short); s {
+	case "true", "1":
+		f.Short = true
+	}
+	return nil
+}
+
 // checkPropsEncoding fails t unless p encodes exactly as the map form
 // does, errors included, and propsRunes counts what json.Marshal (the
 // server's encoding, HTML escaping included) writes.
@@ -131,6 +150,38 @@ func TestPropsRunesCountsLineSeparators(t *testing.T) {
 	}
 }
 
+func TestAttachmentFieldDecodesAsRawForm(t *testing.T) {
+	t.Parallel()
+	for _, in := range []string{
+		`{"title":"T","value":"V","short":true}`,
+		`{"title":"T","value":"V","short":false}`,
+		`{"title":"T","value":"V"}`,
+		`{"title":"T","value":"V","short":"true"}`,
+		`{"title":"T","value":"V","short":"1"}`,
+		`{"title":"T","value":"V","short":"yes"}`,
+		`{"title":"T","value":"V","short":1}`,
+		`{"title":"T","value":"V","short":1.0}`,
+		`{"title":"T","value":"V","short":null}`,
+		`{"title":"T","value":"V","short":{}}`,
+		`{"title":"T","value":42,"short":"true"}`,
+		`{"title":true,"value":1.50}`,
+		`{"title":null,"value":{"a": [1, 2]}}`,
+		`{"title":"x","title":7}`,
+		`{"title":7,"title":"x"}`,
+		`{"TITLE":"upper","Value":"v"}`,
+		`{"title":"\u003c\ud83d\ude00 \"q\" \ufffd","value":"\xff"}`,
+		`{"title":"T","extra":[1,2,3]}`,
+		`null`, `{}`, `[]`, `"s"`, `1`,
+	} {
+		var got, want AttachmentField
+		err := json.Unmarshal([]byte(in), &got)
+		wantErr := rawFieldUnmarshal(&want, []byte(in))
+		if (err == nil) != (wantErr == nil) || err != nil && err.Error() != wantErr.Error() || got != want {
+			t.Errorf("%s: got %+v (%v), want %+v (%v)", in, got, err, want, wantErr)
+		}
+	}
+}
+
 func FuzzPropsEncoding(f *testing.F) {
 	f.Add(`{"attachments":[{"title":"<x>","fields":[{"title":"a","value":1,"short":"true"}]}],"b":"&"}`, "k", `"v"`)
 	f.Add(`{"Attachments":"x","attachments":[],"a":{"b":[1,2,{"c":null}]}}`, "attachments", `[{"text":"y"}]`)
@@ -172,6 +223,20 @@ func roundTrip(t *testing.T, b []byte) []byte {
 		t.Fatalf("%s decoded does not encode: %v", b, err)
 	}
 	return out
+}
+
+func FuzzAttachmentFieldDecoding(f *testing.F) {
+	for _, s := range []string{`{"title":"T","value":"V","short":true}`, `{"title":1,"value":null,"short":"1"}`, `{"short":1.0}`, `[]`, `null`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		var got, want AttachmentField
+		err := got.UnmarshalJSON([]byte(in))
+		wantErr := rawFieldUnmarshal(&want, []byte(in))
+		if (err == nil) != (wantErr == nil) || err != nil && err.Error() != wantErr.Error() || got != want {
+			t.Fatalf("%q: got %+v (%v), want %+v (%v)", in, got, err, want, wantErr)
+		}
+	})
 }
 
 // benchProps are the props of a post the bridge makes for a task: one
@@ -258,3 +323,42 @@ type mapFormProps Props
 
 func (p mapFormProps) IsZero() bool                 { return Props(p).IsZero() }
 func (p mapFormProps) MarshalJSON() ([]byte, error) { return mapFormMarshal(Props(p)) }
+
+// BenchmarkAttachmentsUnmarshal compares decoding a post's attachments with
+// fields read as raw text first and in one pass.
+func BenchmarkAttachmentsUnmarshal(b *testing.B) {
+	raw, err := json.Marshal(benchProps().Attachments)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("raw", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var atts []rawFormAttachment
+			if err := json.Unmarshal(raw, &atts); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("typed", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var atts []Attachment
+			if err := json.Unmarshal(raw, &atts); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// rawFormAttachment is an Attachment whose fields decode the raw way.
+type rawFormAttachment struct {
+	Attachment
+	Fields []rawFormField `json:"fields,omitempty"`
+}
+
+type rawFormField AttachmentField
+
+func (f *rawFormField) UnmarshalJSON(b []byte) error {
+	return rawFieldUnmarshal((*AttachmentField)(f), b)
+}

@@ -233,6 +233,22 @@ type AttachmentField struct {
 // UnmarshalJSON accepts a value of any JSON type and "short" as a boolean or
 // the strings "true"/"false", as Mattermost does.
 func (f *AttachmentField) UnmarshalJSON(b []byte) error {
+	// Fields as Mattermost's clients send them (texts as strings, short as
+	// a boolean or a string) decode in one pass; anything else (a number,
+	// an object...) errors here and is read as raw text below.
+	var typed struct {
+		Title string `json:"title"`
+		Value string `json:"value"`
+		Short any    `json:"short"`
+	}
+	if json.Unmarshal(b, &typed) == nil {
+		switch short := typed.Short.(type) {
+		case nil, bool, string:
+			*f = AttachmentField{Title: typed.Title, Value: typed.Value}
+			f.Short = short == true || short == "true" || short == "1"
+			return nil
+		}
+	}
 	var w struct {
 		Title json.RawMessage `json:"title"`
 		Value json.RawMessage `json:"value"`
