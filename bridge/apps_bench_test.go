@@ -167,8 +167,13 @@ func (ba *benchApp) route(b *testing.B, i int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	posts, err := ba.br.eventPosts(withServices(ctx, s), e)
-	if err != nil || len(posts) != 1 || posts[0].ChannelID != fmt.Sprintf("ch%05d", i%benchContacts%ba.n) {
+	contactID, _ := eventContact(e)
+	r, err := ba.br.store.Route(ctx, contactID, ba.br.routeLocation(e), "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	posts := ba.br.eventPosts(withServices(ctx, s), e, r)
+	if len(posts) != 1 || posts[0].ChannelID != fmt.Sprintf("ch%05d", i%benchContacts%ba.n) {
 		b.Fatalf("routed to %v, %v", posts, err)
 	}
 }

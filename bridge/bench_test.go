@@ -132,9 +132,12 @@ func benchWebhooks(b *testing.B, store string, contacts, rate int) {
 	for i := 1; i < contacts; i++ {
 		ids[i] = e.hl.AddContact(ghltest.Contact{LocationID: testLocation, FirstName: fmt.Sprint("Contact", i)}).ID
 	}
-	timer := &postTimer{next: testClient.Transport, at: map[string]time.Time{}}
+	// The clients send as the bridge's own would (New's default client,
+	// which keeps a connection per request in flight), through the timer.
+	hc := defaultHTTPClient()
+	timer := &postTimer{next: hc.Transport, at: map[string]time.Time{}}
 	e.stop()
-	gc, _ := e.clients()
+	gc, _ := e.clientsVia(hc)
 	mc, err := mattermost.NewClient(e.mm.URL, e.botToken, mattermost.WithTransport(timer))
 	if err != nil {
 		b.Fatal(err)
@@ -145,7 +148,7 @@ func benchWebhooks(b *testing.B, store string, contacts, rate int) {
 	if store != "bbolt" {
 		// The second replica: its own Bridge, clients, server and
 		// deliverer, on the same database.
-		gc2, _ := e.clients()
+		gc2, _ := e.clientsVia(hc)
 		mc2, err := mattermost.NewClient(e.mm.URL, e.botToken, mattermost.WithTransport(timer))
 		if err != nil {
 			b.Fatal(err)

@@ -206,6 +206,22 @@ func WithHTTPClient(hc *http.Client) Option {
 	}
 }
 
+// defaultHTTPClient is what the clients New builds send through unless
+// WithHTTPClient says otherwise. Go's default transport keeps 2 idle
+// connections per host: fewer than the deliverer's workers posting at
+// once, so every post beyond the second would close a connection and open
+// (and TLS-handshake) another. Its other settings (proxy from the
+// environment, timeouts, HTTP/2) are kept.
+func defaultHTTPClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = maxIdlePerHost
+	return &http.Client{Transport: t}
+}
+
+// maxIdlePerHost covers the deliverer's in-flight posts (DeliveryPolicy
+// defaults), commands answered at once and HighLevel's pacing.
+const maxIdlePerHost = 64
+
 // OpenStore opens the store cfg names: PostgreSQL at DatabaseURL when set
 // (migrating its schema), else the bbolt file at DataPath (which one
 // process holds at a time). Expiries follow now (time.Now when nil).
@@ -241,6 +257,9 @@ func New(cfg Config, opts ...Option) (*Bridge, error) {
 	}
 	if o.log == nil {
 		o.log = slog.New(slog.DiscardHandler)
+	}
+	if o.httpClient == nil {
+		o.httpClient = defaultHTTPClient()
 	}
 	if o.trigger == "" {
 		o.trigger = DefaultTrigger
@@ -553,7 +572,13 @@ func (b *Bridge) acceptEvent(ctx context.Context, e webhook.Event) error {
 	// Not the request's context: once the write is queued its outcome must
 	// be known, or a client hanging up could make HighLevel's retry post
 	// the event twice.
-	added, err := b.store.Enqueue(context.WithoutCancel(ctx), ev, later(now, m.Timestamp).Add(seenFor))
+	// When this replica's deliverer has room, the store hands the event
+	// to it with the write (no Claim to find it).
+	lease := b.deliver.reserve()
+	added, taken, err := b.store.Enqueue(context.WithoutCancel(ctx), ev, later(now, m.Timestamp).Add(seenFor), lease)
+	if !lease.IsZero() {
+		b.deliver.handOver(taken)
+	}
 	if err != nil {
 		return fmt.Errorf("storing the event: %w", err)
 	}
@@ -561,7 +586,9 @@ func (b *Bridge) acceptEvent(ctx context.Context, e webhook.Event) error {
 		// Stored before: acknowledged (200) and counted as a duplicate.
 		return fmt.Errorf("%w: webhookId %q", webhook.ErrDuplicate, m.WebhookID)
 	}
-	b.deliver.poke()
+	if lease.IsZero() {
+		b.deliver.poke()
+	}
 	return nil
 }
 

@@ -107,6 +107,8 @@ type deliverer struct {
 	started time.Time
 
 	mu        sync.Mutex
+	ctx       context.Context // run's, while it runs: nil otherwise
+	reserved  int             // room promised to events being enqueued (reserve)
 	inflight  map[uint64]bool // claimed, outcome not yet recorded
 	queue     []OutboxEvent   // claimed, waiting for a worker
 	active    int             // running workers
@@ -145,6 +147,16 @@ func (d *deliverer) run(ctx context.Context) error {
 	defer timer.Stop()
 	defer d.settling.Wait()
 	defer d.workers.Wait()
+	d.mu.Lock()
+	d.ctx = ctx
+	d.mu.Unlock()
+	defer func() {
+		// No reservation after this: the waits above then see every
+		// hand-over (reserve counts them in settling).
+		d.mu.Lock()
+		d.ctx = nil
+		d.mu.Unlock()
+	}()
 	for {
 		if err := d.fill(ctx); err != nil && ctx.Err() == nil {
 			d.b.log.LogAttrs(ctx, slog.LevelError, "bridge: reading the outbox failed", slog.String("error", err.Error()))
@@ -172,7 +184,7 @@ func (d *deliverer) run(ctx context.Context) error {
 func (d *deliverer) fill(ctx context.Context) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	room := d.policy.Batch - len(d.inflight)
+	room := d.room()
 	if room <= 0 || ctx.Err() != nil {
 		return nil
 	}
@@ -182,6 +194,53 @@ func (d *deliverer) fill(ctx context.Context) error {
 	}
 	d.add(ctx, evs)
 	return nil
+}
+
+// room is how many more events may be taken. d.mu is held.
+func (d *deliverer) room() int {
+	return d.policy.Batch - len(d.inflight) - d.reserved
+}
+
+// reserve makes room for an event about to be enqueued, so that the store
+// may take it for this deliverer (Store.Enqueue's lease): it returns the
+// lease's end, or zero when the deliverer is not running or is full. Every
+// reservation ends with handOver.
+func (d *deliverer) reserve() time.Time {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.ctx == nil || d.ctx.Err() != nil || d.room() <= 0 {
+		return time.Time{}
+	}
+	d.reserved++
+	d.settling.Add(1)
+	return d.b.now().Add(d.policy.Lease)
+}
+
+// handOver ends a reservation: the events the store took go to the
+// workers (back to the outbox when the deliverer is stopping); without
+// any, the deliverer looks at the outbox.
+func (d *deliverer) handOver(taken []OutboxEvent) {
+	defer d.settling.Done()
+	d.mu.Lock()
+	d.reserved--
+	ctx := d.ctx
+	running := ctx != nil && ctx.Err() == nil
+	if running {
+		d.add(ctx, taken)
+	}
+	d.mu.Unlock()
+	if !running {
+		// Recorded as run's own are when it stops: a context that is
+		// over, so that nothing is taken in their place.
+		over, cancel := context.WithCancel(context.Background())
+		cancel()
+		for _, ev := range taken {
+			d.release(over, ev)
+		}
+	}
+	if len(taken) == 0 {
+		d.poke()
+	}
 }
 
 // add queues claimed events for the workers, starting workers as needed.
@@ -279,7 +338,7 @@ func (d *deliverer) record(ctx context.Context) {
 		}
 		room := 0
 		if ctx.Err() == nil {
-			room = d.policy.Batch - len(d.inflight)
+			room = d.room()
 		}
 		d.mu.Unlock()
 		taken, err := d.b.store.SettleTake(sctx, batch, d.b.now(), room, d.policy.Lease)
@@ -479,20 +538,19 @@ func (b *Bridge) deliverEvent(ctx context.Context, ev OutboxEvent) ([]string, er
 	// when it is known (and marked). The mark is in the store, so a write
 	// made through another replica holds the event here too. The own mark
 	// is taken, not just read: it hides this one webhook, and a later
-	// genuine change of the same kind is posted. One store call for both.
-	if key := ownKeyFor(e); ev.ContactID != "" || key != "" {
-		busy, own, err := b.store.TakeOwnUnlessWriting(ctx, ev.ContactID, key)
-		if err != nil {
-			return done, err
-		}
-		if busy {
-			return done, errDeferred
-		}
-		if own {
-			b.log.LogAttrs(ctx, slog.LevelDebug, "bridge: not announcing the bridge's own change",
-				slog.String("type", ev.Type), slog.String("webhookId", ev.WebhookID))
-			return done, nil
-		}
+	// genuine change of the same kind is posted. One store call for both
+	// and the event's route.
+	r, err := b.store.Route(ctx, ev.ContactID, b.routeLocation(e), ownKeyFor(e))
+	if err != nil {
+		return done, err
+	}
+	if r.Writing {
+		return done, errDeferred
+	}
+	if r.Own {
+		b.log.LogAttrs(ctx, slog.LevelDebug, "bridge: not announcing the bridge's own change",
+			slog.String("type", ev.Type), slog.String("webhookId", ev.WebhookID))
+		return done, nil
 	}
 	if tc, ok := e.(*webhook.TaskComplete); ok {
 		// Remember it, so a Complete click on an old list says so. A
@@ -509,10 +567,7 @@ func (b *Bridge) deliverEvent(ctx context.Context, ev OutboxEvent) ([]string, er
 			ctx = withServices(ctx, s)
 		}
 	}
-	posts, err := b.eventPosts(ctx, e)
-	if err != nil {
-		return done, err
-	}
+	posts := b.eventPosts(ctx, e, r)
 	if len(posts) == 0 {
 		b.log.LogAttrs(ctx, slog.LevelInfo, "bridge: HighLevel event has no channel to go to (no thread, subscription or default channel)",
 			slog.String("type", ev.Type), slog.String("webhookId", ev.WebhookID))

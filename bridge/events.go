@@ -10,7 +10,8 @@ import (
 	"github.com/ghlkit/ghl/webhook"
 )
 
-// eventPosts routes a HighLevel event and renders its posts: task and note
+// eventPosts routes a HighLevel event (r: the store's Route for it) and
+// renders its posts: task and note
 // events go to the contact's thread when it has one, else to the channels
 // subscribed to the contact, else to the default channel; contact events go
 // to the subscribed channels, else the default channel. Suspended
@@ -20,23 +21,14 @@ import (
 // thread or subscription in a channel since linked to another location, or
 // to none, is passed over, and the channels linked to the location stand
 // in for the default channel.
-func (b *Bridge) eventPosts(ctx context.Context, e webhook.Event) ([]*mattermost.Post, error) {
+func (b *Bridge) eventPosts(ctx context.Context, e webhook.Event, r Route) []*mattermost.Post {
 	if u, ok := e.(*webhook.AppUninstall); ok {
-		return b.uninstallPosts(ctx, u)
+		return b.uninstallPosts(u, r)
 	}
-	contactID, _ := eventContact(e)
 	threaded := false
 	switch e.(type) {
 	case *webhook.TaskCreate, *webhook.TaskComplete, *webhook.NoteCreate, *webhook.NoteUpdate:
 		threaded = true
-	}
-	loc := "" // app mode: the channels of the event's location count
-	if b.apps != nil {
-		loc = e.EventMeta().LocationID
-	}
-	r, err := b.store.Route(ctx, contactID, loc)
-	if err != nil {
-		return nil, err
 	}
 	linked := r.Linked
 	routable := func(ch string) bool {
@@ -46,9 +38,9 @@ func (b *Bridge) eventPosts(ctx context.Context, e webhook.Event) ([]*mattermost
 		if th := r.Thread; r.HasThread && th.RootID != "" && routable(th.ChannelID) {
 			msg, ok := b.renderEvent(ctx, th.ChannelID, e)
 			if !ok {
-				return nil, nil
+				return nil
 			}
-			return []*mattermost.Post{msg.Post(th.ChannelID, th.RootID)}, nil
+			return []*mattermost.Post{msg.Post(th.ChannelID, th.RootID)}
 		}
 	}
 	var channels []string
@@ -72,24 +64,29 @@ func (b *Bridge) eventPosts(ctx context.Context, e webhook.Event) ([]*mattermost
 	for _, ch := range channels {
 		p, ok := b.eventPost(ctx, e, ch)
 		if !ok {
-			return nil, nil
+			return nil
 		}
 		posts = append(posts, p)
 	}
-	return posts, nil
+	return posts
+}
+
+// routeLocation is the location whose linked channels an event's Route
+// reads: in app mode the event's own; none otherwise.
+func (b *Bridge) routeLocation(e webhook.Event) string {
+	if b.apps == nil {
+		return ""
+	}
+	return e.EventMeta().LocationID
 }
 
 // uninstallPosts tells every channel linked to an uninstalled location
 // (app mode) what that means for it and how to reconnect. The links are
 // kept, so that the channel's commands can explain too.
-func (b *Bridge) uninstallPosts(ctx context.Context, u *webhook.AppUninstall) ([]*mattermost.Post, error) {
+func (b *Bridge) uninstallPosts(u *webhook.AppUninstall, r Route) []*mattermost.Post {
 	loc := u.EventMeta().LocationID
 	if b.apps == nil || loc == "" {
-		return nil, nil
-	}
-	r, err := b.store.Route(ctx, "", loc)
-	if err != nil {
-		return nil, err
+		return nil
 	}
 	reinstall := "install the app again at " + b.publicURL(PathInstall)
 	text := "⚠️ The HighLevel app was uninstalled from location **" + mattermost.EscapeInline(loc) + "**. " +
@@ -101,7 +98,7 @@ func (b *Bridge) uninstallPosts(ctx context.Context, u *webhook.AppUninstall) ([
 			posts = append(posts, mattermost.Message{Text: text}.Post(ch, ""))
 		}
 	}
-	return posts, nil
+	return posts
 }
 
 // eventPost renders e for a channel (its buttons are valid there only).

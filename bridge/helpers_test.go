@@ -178,13 +178,23 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 
 // clients returns HighLevel and Mattermost clients with quick retries.
 func (e *env) clients() (*ghl.Client, *mattermost.Client) {
+	return e.clientsVia(nil)
+}
+
+// clientsVia is clients sending through hc (nil: Go's default transport).
+func (e *env) clientsVia(hc *http.Client) (*ghl.Client, *mattermost.Client) {
 	e.t.Helper()
-	gc, err := ghl.NewClient(ghl.WithToken(testToken), ghl.WithBaseURL(e.hl.URL), ghl.WithLocationID(testLocation),
-		ghl.WithoutRateLimit(), ghl.WithRetry(ghl.RetryPolicy{MaxRetries: 3, MinWait: time.Millisecond, MaxWait: 5 * time.Millisecond}))
+	gopts := []ghl.Option{ghl.WithToken(testToken), ghl.WithBaseURL(e.hl.URL), ghl.WithLocationID(testLocation),
+		ghl.WithoutRateLimit(), ghl.WithRetry(ghl.RetryPolicy{MaxRetries: 3, MinWait: time.Millisecond, MaxWait: 5 * time.Millisecond})}
+	mopts := []mattermost.Option{mattermost.WithRetry(mattermost.RetryPolicy{MaxRetries: 1, MinWait: time.Millisecond, MaxWait: 2 * time.Millisecond})}
+	if hc != nil {
+		gopts, mopts = append(gopts, ghl.WithHTTPClient(hc)), append(mopts, mattermost.WithHTTPClient(hc))
+	}
+	gc, err := ghl.NewClient(gopts...)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	mc, err := mattermost.NewClient(e.mm.URL, e.botToken, mattermost.WithRetry(mattermost.RetryPolicy{MaxRetries: 1, MinWait: time.Millisecond, MaxWait: 2 * time.Millisecond}))
+	mc, err := mattermost.NewClient(e.mm.URL, e.botToken, mopts...)
 	if err != nil {
 		e.t.Fatal(err)
 	}

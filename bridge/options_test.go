@@ -1,9 +1,14 @@
 package bridge
 
 import (
+	"context"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -95,5 +100,63 @@ func TestWithSignerOptions(t *testing.T) {
 	}
 	if n := countRequests(e.hl, "PUT", "/contacts/"+e.contact.ID+"/tasks/"+task.ID+"/completed"); n != 0 {
 		t.Errorf("%d completion writes, want 0", n)
+	}
+}
+
+// TestDefaultClientKeepsConnections: without WithHTTPClient, the clients
+// New builds keep a connection per post in flight for the next ones. Go's
+// default transport keeps only 2 idle per host, so 8 posts at a time
+// opened 6 new connections (TCP and TLS handshakes) every round.
+func TestDefaultClientKeepsConnections(t *testing.T) {
+	t.Parallel()
+	const parallel, rounds = 8, 5
+	var dials atomic.Int32
+	arrived := make(chan struct{}, parallel)
+	release := make(chan struct{})
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived <- struct{}{}
+		<-release // every round's requests in flight together
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"id":"bot","username":"ghl"}`)
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			dials.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+
+	e := newEnv(t, withoutRun(), withoutWebhookTarget())
+	e.stop()
+	cfg := e.cfg
+	cfg.MattermostURL = srv.URL
+	gc, _ := e.clients()
+	b, err := New(cfg, WithGHLClient(gc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	for range rounds {
+		var wg sync.WaitGroup
+		for range parallel {
+			wg.Go(func() {
+				if _, err := b.mm.Me(context.Background()); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		for range parallel {
+			<-arrived
+		}
+		for range parallel {
+			release <- struct{}{}
+		}
+		wg.Wait()
+	}
+	// One connection per request in flight; a few more only when a round
+	// starts before the last one's connections are back in the pool.
+	if n := dials.Load(); n > 2*parallel {
+		t.Errorf("%d connections for %d rounds of %d requests at once, want about %d", n, rounds, parallel, parallel)
 	}
 }

@@ -30,7 +30,7 @@ func BenchmarkOutbox(b *testing.B) {
 			err = s.update(context.Background(), func(tx *bolt.Tx) error {
 				for i := range n {
 					ev := waitingEvent(now, i)
-					if _, err := s.enqueueTx(tx, ev, now.Add(time.Hour)); err != nil {
+					if _, _, err := s.enqueueTx(tx, &ev, now.Add(time.Hour)); err != nil {
 						return err
 					}
 				}

@@ -381,19 +381,25 @@ func (s *PGStore) column(ctx context.Context, sql string, args ...any) ([]string
 }
 
 // Route implements Store in one statement.
-func (s *PGStore) Route(ctx context.Context, contactID, locationID string) (Route, error) {
+func (s *PGStore) Route(ctx context.Context, contactID, locationID, ownKey string) (Route, error) {
 	var r Route
 	if s.closed.Load() {
 		return r, errors.New("bridge: store is closed")
 	}
 	var channel, root *string
-	err := s.pool.QueryRow(ctx, `SELECT
+	err := s.pool.QueryRow(ctx, `WITH w AS (
+			SELECT EXISTS (SELECT 1 FROM bridge_writes WHERE contact_id = $1 AND $1 <> '' AND expires_at > $4) AS busy),
+		own AS (
+			UPDATE bridge_own SET taken = true
+			WHERE key = $3 AND $3 <> '' AND NOT taken AND expires_at > $4 AND NOT (SELECT busy FROM w)
+			RETURNING 1)
+		SELECT (SELECT busy FROM w), EXISTS (SELECT 1 FROM own),
 			ARRAY(SELECT channel_id FROM bridge_suspensions ORDER BY channel_id COLLATE "C"),
 			t.channel_id, t.root_id, coalesce(t.notes, '{}'),
 			ARRAY(SELECT channel_id FROM bridge_subscriptions WHERE contact_id = $1 ORDER BY channel_id COLLATE "C"),
 			ARRAY(SELECT channel_id FROM bridge_channel_links WHERE location_id = $2 AND $2 <> '' ORDER BY channel_id COLLATE "C")
-		FROM (SELECT 1) one LEFT JOIN bridge_threads t ON t.contact_id = $1`, contactID, locationID).
-		Scan(&r.Suspended, &channel, &root, &r.Thread.Notes, &r.Subscribers, &r.Linked)
+		FROM (SELECT 1) one LEFT JOIN bridge_threads t ON t.contact_id = $1`, contactID, locationID, ownKey, s.now()).
+		Scan(&r.Writing, &r.Own, &r.Suspended, &channel, &root, &r.Thread.Notes, &r.Subscribers, &r.Linked)
 	if err != nil {
 		return Route{}, err
 	}
@@ -431,13 +437,13 @@ var (
 // accepted and live, in the transaction that stores the event, so a 200
 // answered after it means stored. One round trip: the contact's lock, then
 // one statement that records the id and, only if it was not accepted yet,
-// stores the event (leading unless the contact has events waiting) and
-// counts it.
-func (s *PGStore) Enqueue(ctx context.Context, ev OutboxEvent, seenUntil time.Time) (bool, error) {
+// stores the event (leading unless the contact has events waiting, and
+// then taken when asked), counts it and returns it.
+func (s *PGStore) Enqueue(ctx context.Context, ev OutboxEvent, seenUntil, leaseUntil time.Time) (bool, []OutboxEvent, error) {
 	if ev.WebhookID == "" {
-		return false, errors.New("bridge: outbox event without webhookId")
+		return false, nil, errors.New("bridge: outbox event without webhookId")
 	}
-	added := false
+	var added, taken bool
 	b := &pgx.Batch{}
 	if ev.ContactID != "" {
 		// Taken before the statement below starts, so that it sees every
@@ -449,20 +455,36 @@ func (s *PGStore) Enqueue(ctx context.Context, ev OutboxEvent, seenUntil time.Ti
 			ON CONFLICT (id) DO UPDATE SET expires_at = EXCLUDED.expires_at, committed = true
 			WHERE NOT bridge_webhooks.committed OR bridge_webhooks.expires_at <= $3
 			RETURNING 1),
+		l AS (
+			SELECT $5 = '' OR NOT EXISTS (SELECT 1 FROM bridge_outbox WHERE contact_id = $5 AND contact_id <> '') AS lead),
 		o AS (
-			INSERT INTO bridge_outbox (webhook_id, type, contact_id, payload, received, next_try, lead)
-			SELECT $1, $4, $5, $6, $7, $8, $5 = '' OR NOT EXISTS (SELECT 1 FROM bridge_outbox WHERE contact_id = $5 AND contact_id <> '')
-			FROM w RETURNING seq)
-		UPDATE bridge_outbox_counts c SET pending = pending + 1 FROM o WHERE c.shard = o.seq % $9`,
+			INSERT INTO bridge_outbox (webhook_id, type, contact_id, payload, received, next_try, lead, claims)
+			SELECT $1, $4, $5, $6, $7, CASE WHEN l.lead AND $10::boolean THEN $11::timestamptz ELSE $8::timestamptz END, l.lead, (l.lead AND $10::boolean)::int
+			FROM w, l RETURNING seq, claims),
+		c AS (
+			UPDATE bridge_outbox_counts c SET pending = pending + 1 FROM o WHERE c.shard = o.seq % $9)
+		SELECT seq, claims FROM o`,
 		ev.WebhookID, seenUntil, s.now(), ev.Type, ev.ContactID, []byte(ev.Payload), ev.Received, ev.NextTry, pgShards,
-	).Exec(func(tag pgconn.CommandTag) error {
-		added = tag.RowsAffected() == 1
-		return nil
+		!leaseUntil.IsZero(), leaseUntil,
+	).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var seq int64
+			var claims int
+			if err := rows.Scan(&seq, &claims); err != nil {
+				return err
+			}
+			added, taken = true, claims == 1
+			ev.Seq, ev.Claims = uint64(seq), claims
+		}
+		return rows.Err()
 	})
 	if err := s.batch(ctx, b); err != nil {
-		return false, err
+		return false, nil, err
 	}
-	return added, nil
+	if !taken {
+		return added, nil, nil
+	}
+	return true, []OutboxEvent{ev}, nil
 }
 
 func scanEvent(row pgx.CollectableRow) (OutboxEvent, error) {

@@ -48,16 +48,24 @@ type Store interface {
 	Unsubscribe(ctx context.Context, contactID, channelID string) (removed bool, err error)
 	// Subscribers returns the channels subscribed to the contact, sorted.
 	Subscribers(ctx context.Context, contactID string) ([]string, error)
-	// Route reads at once what routing an event of contactID needs: the
+	// Route reads at once what delivering an event of contactID needs: the
 	// suspended destinations, the contact's thread, its subscribers and,
 	// when locationID is not empty, the channels linked to that location
-	// (as Suspensions, Thread, Subscribers and LocationChannels would).
-	Route(ctx context.Context, contactID, locationID string) (Route, error)
+	// (as Suspensions, Thread, Subscribers and LocationChannels would);
+	// whether a write about contactID is under way (Writing: false for an
+	// empty contactID) and, when none is, TakeOwn of ownKey (Own: false
+	// for an empty key; a mark is never taken while writing).
+	Route(ctx context.Context, contactID, locationID, ownKey string) (Route, error)
 
 	// Enqueue durably adds ev to the outbox and records ev.WebhookID as
-	// accepted until seenUntil, in one transaction. It assigns ev.Seq. added
-	// is false, and nothing changes, when the webhookId is already recorded.
-	Enqueue(ctx context.Context, ev OutboxEvent, seenUntil time.Time) (added bool, err error)
+	// accepted until seenUntil, in one transaction. added is false, and
+	// nothing changes, when the webhookId is already recorded. With
+	// leaseUntil not zero, an added event that is its contact's earliest
+	// is also taken for the caller as Claim takes events (leased until
+	// leaseUntil, Claims 1, whatever its NextTry) and returned, with its
+	// Seq: the replica that accepted an event posts it without a Claim.
+	// Otherwise taken is empty, and Claim finds the event.
+	Enqueue(ctx context.Context, ev OutboxEvent, seenUntil, leaseUntil time.Time) (added bool, taken []OutboxEvent, err error)
 	// Claim takes up to max events for delivery, oldest NextTry first, and
 	// leases them to the caller until now+lease: no other Claim, in this
 	// process or another, returns them before the lease ends (when the
@@ -111,11 +119,6 @@ type Store interface {
 	// Writing reports whether a write about contactID is under way and not
 	// expired, in this process or another.
 	Writing(ctx context.Context, contactID string) (bool, error)
-	// TakeOwnUnlessWriting is Writing of contactID and, when no write is
-	// under way, TakeOwn of key, in one call (the deliverer asks both of
-	// every event): writing is false for an empty contactID, own false for
-	// an empty key, and a mark is never taken while writing.
-	TakeOwnUnlessWriting(ctx context.Context, contactID, key string) (writing, own bool, err error)
 
 	// Lock serialises work on key (a task being completed, a notes thread
 	// being written) across every bridge sharing the store, until the
@@ -197,6 +200,8 @@ type Route struct {
 	HasThread   bool
 	Subscribers []string // sorted
 	Linked      []string // channels linked to the location, sorted
+	Writing     bool     // a write about the contact is under way: the event waits
+	Own         bool     // the own-change mark was taken: the bridge made this change
 }
 
 // Completion records who completed a task.
@@ -737,10 +742,21 @@ func threadTx(tx *bolt.Tx, contactID string) (t Thread, ok bool, err error) {
 	return t, true, json.Unmarshal(v, &t)
 }
 
-// Route implements Store, in one read transaction.
-func (s *BoltStore) Route(ctx context.Context, contactID, locationID string) (Route, error) {
+// Route implements Store: Writing and TakeOwn, then one read transaction
+// (one process holds the file: nothing comes between them that the
+// deliverer does not order itself).
+func (s *BoltStore) Route(ctx context.Context, contactID, locationID, ownKey string) (Route, error) {
 	var r Route
-	err := s.view(ctx, func(tx *bolt.Tx) error {
+	var err error
+	if r.Writing, err = s.Writing(ctx, contactID); err != nil {
+		return Route{}, err
+	}
+	if !r.Writing && ownKey != "" {
+		if r.Own, err = s.TakeOwn(ctx, ownKey); err != nil {
+			return Route{}, err
+		}
+	}
+	err = s.view(ctx, func(tx *bolt.Tx) error {
 		var err error
 		if r.Thread, r.HasThread, err = threadTx(tx, contactID); err != nil {
 			return err
@@ -860,55 +876,69 @@ func (s *BoltStore) Subscribers(ctx context.Context, contactID string) ([]string
 
 // --- outbox ---
 
-// Enqueue implements Store.
-func (s *BoltStore) Enqueue(ctx context.Context, ev OutboxEvent, seenUntil time.Time) (bool, error) {
+// Enqueue implements Store. A taken event is leased in memory, as Claim
+// leases them.
+func (s *BoltStore) Enqueue(ctx context.Context, ev OutboxEvent, seenUntil, leaseUntil time.Time) (bool, []OutboxEvent, error) {
 	if ev.WebhookID == "" {
-		return false, errors.New("bridge: outbox event without webhookId")
+		return false, nil, errors.New("bridge: outbox event without webhookId")
 	}
-	var added bool
+	if !leaseUntil.IsZero() {
+		// Held from before the event is there, as Claim holds it: no
+		// Claim hands it out before it is leased.
+		s.leaseMu.Lock()
+		defer s.leaseMu.Unlock()
+	}
+	var added, lead bool
 	err := s.update(ctx, func(tx *bolt.Tx) error {
 		var err error
-		added, err = s.enqueueTx(tx, ev, seenUntil)
+		added, lead, err = s.enqueueTx(tx, &ev, seenUntil)
 		return err
 	})
-	return err == nil && added, err
+	if err != nil || !added {
+		return false, nil, err
+	}
+	if !lead || leaseUntil.IsZero() {
+		return true, nil, nil
+	}
+	ev.Claims = 1
+	s.leases[ev.Seq] = boltLease{until: leaseUntil, claims: ev.Claims}
+	return true, []OutboxEvent{ev}, nil
 }
 
-// enqueueTx is Enqueue within tx.
-func (s *BoltStore) enqueueTx(tx *bolt.Tx, ev OutboxEvent, seenUntil time.Time) (bool, error) {
+// enqueueTx is Enqueue within tx. It sets ev.Seq; lead is true when ev is
+// its contact's earliest event (it can be claimed).
+func (s *BoltStore) enqueueTx(tx *bolt.Tx, ev *OutboxEvent, seenUntil time.Time) (added, lead bool, err error) {
 	seen := tx.Bucket(bSeen)
 	if s.live(seen.Get([]byte(ev.WebhookID))) {
-		return false, nil
+		return false, false, nil
 	}
 	out := tx.Bucket(bOutbox)
 	n, err := out.NextSequence()
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
-	e := ev
-	e.Seq, e.Claims = n, 0
-	v, err := encodeEvent(e)
+	ev.Seq, ev.Claims = n, 0
+	v, err := encodeEvent(*ev)
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
 	if err := out.Put(seqKey(n), v); err != nil {
-		return false, err
+		return false, false, err
 	}
-	// First of its contact: it can be claimed.
-	if e.ContactID == "" || firstOfContact(tx, e.ContactID) == 0 {
-		if err := tx.Bucket(bDue).Put(dueKey(e.NextTry, n), nil); err != nil {
-			return false, err
+	if lead = ev.ContactID == "" || firstOfContact(tx, ev.ContactID) == 0; lead {
+		if err := tx.Bucket(bDue).Put(dueKey(ev.NextTry, n), nil); err != nil {
+			return false, false, err
 		}
 	}
-	if e.ContactID != "" {
-		if err := tx.Bucket(bByContact).Put(contactKey(e.ContactID, n), nil); err != nil {
-			return false, err
+	if ev.ContactID != "" {
+		if err := tx.Bucket(bByContact).Put(contactKey(ev.ContactID, n), nil); err != nil {
+			return false, false, err
 		}
 	}
 	if err := addCount(tx.Bucket(bMeta), mPending, 1); err != nil {
-		return false, err
+		return false, false, err
 	}
-	return true, seen.Put([]byte(ev.WebhookID), encodeTime(seenUntil))
+	return true, lead, seen.Put([]byte(ev.WebhookID), encodeTime(seenUntil))
 }
 
 // Claim implements Store. It reads the due index from its start, so it

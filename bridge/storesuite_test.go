@@ -30,6 +30,7 @@ func runStoreSuite(t *testing.T, newStore newStoreFunc) {
 		{"OutboxOrder", suiteOutboxOrder},
 		{"OutboxLease", suiteOutboxLease},
 		{"OutboxSettleTake", suiteOutboxSettleTake},
+		{"OutboxEnqueueTake", suiteOutboxEnqueueTake},
 		{"OutboxDeadAndStats", suiteOutboxDeadAndStats},
 		{"OutboxClaimRace", suiteOutboxClaimRace},
 		{"OutboxEnqueueSettleRace", suiteOutboxEnqueueSettleRace},
@@ -53,7 +54,7 @@ func runStoreSuite(t *testing.T, newStore newStoreFunc) {
 		// dead_test.go, writes_test.go
 		{"RetryDead", suiteRetryDead},
 		{"Writes", suiteWrites},
-		{"TakeOwnUnlessWriting", suiteTakeOwnUnlessWriting},
+		{"RouteOwnUnlessWriting", suiteRouteOwnUnlessWriting},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -66,11 +67,67 @@ func runStoreSuite(t *testing.T, newStore newStoreFunc) {
 func enqueueT(t *testing.T, s Store, now time.Time, id, contact string) OutboxEvent {
 	t.Helper()
 	ev := OutboxEvent{WebhookID: id, Type: "TaskCreate", ContactID: contact, Payload: json.RawMessage(`{"id":"` + id + `"}`), Received: now, NextTry: now}
-	added, err := s.Enqueue(context.Background(), ev, now.Add(time.Hour))
+	added, _, err := s.Enqueue(context.Background(), ev, now.Add(time.Hour), time.Time{})
 	if err != nil || !added {
 		t.Fatalf("Enqueue(%s) = %v, %v", id, added, err)
 	}
 	return ev
+}
+
+// suiteOutboxEnqueueTake: Enqueue with a lease takes an event that leads
+// its contact for the caller, as Claim would; an event behind its
+// contact's earlier ones, or a duplicate, is not taken.
+func suiteOutboxEnqueueTake(t *testing.T, newStore newStoreFunc) {
+	ctx := context.Background()
+	now := time.Unix(1_700_000_000, 0)
+	s := newStore(t, func() time.Time { return now })
+	until := now.Add(time.Minute)
+	enq := func(id, contact string) (bool, []OutboxEvent) {
+		t.Helper()
+		ev := OutboxEvent{WebhookID: id, Type: "TaskCreate", ContactID: contact, Payload: json.RawMessage(`{"id":"` + id + `"}`), Received: now, NextTry: now}
+		added, taken, err := s.Enqueue(ctx, ev, now.Add(time.Hour), until)
+		if err != nil {
+			t.Fatalf("Enqueue(%s): %v", id, err)
+		}
+		return added, taken
+	}
+	added, taken := enq("a1", "a")
+	if !added || len(taken) != 1 || taken[0].WebhookID != "a1" || taken[0].Seq == 0 || taken[0].Claims != 1 ||
+		taken[0].ContactID != "a" || string(taken[0].Payload) != `{"id":"a1"}` || !taken[0].NextTry.Equal(now) || !taken[0].Received.Equal(now) {
+		t.Fatalf("Enqueue(a1) with a lease = %v, %+v; want it taken", added, taken)
+	}
+	a1 := taken[0]
+	if added, taken := enq("a2", "a"); !added || len(taken) != 0 {
+		t.Errorf("Enqueue(a2) behind a1 = %v, %s; want added, not taken", added, ids(taken))
+	}
+	if added, taken := enq("n1", ""); !added || ids(taken) != "[n1]" {
+		t.Errorf("Enqueue(n1) without a contact = %v, %s; want taken", added, ids(taken))
+	}
+	if added, taken := enq("a1", "a"); added || len(taken) != 0 {
+		t.Errorf("Enqueue(a1) again = %v, %s; want neither added nor taken", added, ids(taken))
+	}
+	// Leased: no Claim returns them before the lease ends; then Claim
+	// takes a1 over (a died replica), a2 still behind it.
+	if got := claimT(t, s, now.Add(30*time.Second), 10); len(got) != 0 {
+		t.Errorf("Claim within the lease = %s", ids(got))
+	}
+	over := claimT(t, s, until, 10)
+	if ids(over) != "[a1 n1]" || over[0].Claims != 2 {
+		t.Fatalf("Claim after the lease = %+v, want a1 (claims 2) and n1", over)
+	}
+	// The taken claim's outcome is stale now; the new one's counts.
+	if err := s.Settle(ctx, []Outcome{{Seq: a1.Seq, Claims: a1.Claims, Err: "late", NextTry: until.Add(time.Hour)}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Settle(ctx, []Outcome{{Seq: a1.Seq, Claims: over[0].Claims, Delivered: true}, {Seq: over[1].Seq, Claims: over[1].Claims, Delivered: true}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := claimT(t, s, until, 10); ids(got) != "[a2]" {
+		t.Errorf("Claim after a1 was delivered = %s, want [a2]", ids(got))
+	}
+	if st, err := s.OutboxStats(ctx); err != nil || st.Pending != 1 || st.Retrying != 0 {
+		t.Errorf("stats = %+v, %v; want 1 pending, none retrying", st, err)
+	}
 }
 
 func claimT(t *testing.T, s Store, now time.Time, max int) []OutboxEvent {
@@ -129,7 +186,7 @@ func suiteDedupe(t *testing.T, newStore newStoreFunc) {
 		t.Fatal(err)
 	}
 	enqueueT(t, s, clock.now(), "b", "c1")
-	if added, err := s.Enqueue(ctx, OutboxEvent{WebhookID: "b", Payload: json.RawMessage(`{}`)}, clock.now().Add(time.Hour)); added || err != nil {
+	if added, _, err := s.Enqueue(ctx, OutboxEvent{WebhookID: "b", Payload: json.RawMessage(`{}`)}, clock.now().Add(time.Hour), time.Time{}); added || err != nil {
 		t.Errorf("second Enqueue = %v, %v; want not added", added, err)
 	}
 	if err := s.Commit(ctx, "b"); err != nil {
@@ -138,7 +195,7 @@ func suiteDedupe(t *testing.T, newStore newStoreFunc) {
 	if err := s.Reserve(ctx, "b", time.Minute); !errors.Is(err, webhook.ErrDuplicate) {
 		t.Errorf("Reserve of an enqueued id = %v", err)
 	}
-	if _, err := s.Enqueue(ctx, OutboxEvent{Payload: json.RawMessage(`{}`)}, clock.now()); err == nil {
+	if _, _, err := s.Enqueue(ctx, OutboxEvent{Payload: json.RawMessage(`{}`)}, clock.now(), time.Time{}); err == nil {
 		t.Error("Enqueue without webhookId accepted")
 	}
 	if st, _ := s.OutboxStats(ctx); st.Pending != 1 {
@@ -169,7 +226,7 @@ func suiteDedupe(t *testing.T, newStore newStoreFunc) {
 		t.Errorf("Reserve(b) after its time = %v", err)
 	}
 	// An expired id is no duplicate: Enqueue takes it again.
-	if added, err := s.Enqueue(ctx, OutboxEvent{WebhookID: "a", Payload: json.RawMessage(`{}`), NextTry: clock.now()}, clock.now().Add(time.Hour)); !added || err != nil {
+	if added, _, err := s.Enqueue(ctx, OutboxEvent{WebhookID: "a", Payload: json.RawMessage(`{}`), NextTry: clock.now()}, clock.now().Add(time.Hour), time.Time{}); !added || err != nil {
 		t.Errorf("Enqueue of an expired id = %v, %v", added, err)
 	}
 }
@@ -190,7 +247,7 @@ func suiteDedupeRace(t *testing.T, newStore newStoreFunc) {
 			case !errors.Is(err, webhook.ErrInProgress):
 				t.Errorf("Reserve: %v", err)
 			}
-			added, err := s.Enqueue(ctx, OutboxEvent{WebhookID: "e", ContactID: fmt.Sprint("c", i), Payload: json.RawMessage(`{}`), NextTry: time.Now()}, time.Now().Add(time.Hour))
+			added, _, err := s.Enqueue(ctx, OutboxEvent{WebhookID: "e", ContactID: fmt.Sprint("c", i), Payload: json.RawMessage(`{}`), NextTry: time.Now()}, time.Now().Add(time.Hour), time.Time{})
 			if err != nil {
 				t.Errorf("Enqueue: %v", err)
 			}
@@ -338,7 +395,7 @@ func suiteOutboxSettleTake(t *testing.T, newStore newStoreFunc) {
 	}
 	// z's next event is due only in an hour.
 	late := OutboxEvent{WebhookID: "z2", Type: "TaskCreate", ContactID: "z", Payload: json.RawMessage(`{}`), Received: now, NextTry: now.Add(time.Hour)}
-	if added, err := s.Enqueue(ctx, late, now.Add(2*time.Hour)); err != nil || !added {
+	if added, _, err := s.Enqueue(ctx, late, now.Add(2*time.Hour), time.Time{}); err != nil || !added {
 		t.Fatalf("Enqueue(z2) = %v, %v", added, err)
 	}
 	first := claimT(t, s, now, 10)
@@ -547,7 +604,7 @@ func suiteOutboxEnqueueSettleRace(t *testing.T, newStore newStoreFunc) {
 		wg.Go(func() { // one sender per contact: its events in order
 			for i := range per {
 				ev := OutboxEvent{WebhookID: fmt.Sprintf("c%d-%02d", c, i), Type: "TaskCreate", ContactID: fmt.Sprint("c", c), Payload: json.RawMessage(`{}`), Received: now, NextTry: now}
-				if _, err := s.Enqueue(ctx, ev, now.Add(time.Hour)); err != nil {
+				if _, _, err := s.Enqueue(ctx, ev, now.Add(time.Hour), time.Time{}); err != nil {
 					t.Error(err)
 					return
 				}
@@ -679,11 +736,12 @@ func suiteSubscriptions(t *testing.T, newStore newStoreFunc) {
 }
 
 // suiteRoute: Route answers what Suspensions, Thread, Subscribers and
-// LocationChannels answer, in one read.
+// LocationChannels answer, in one read (its write and own-mark part:
+// suiteRouteOwnUnlessWriting).
 func suiteRoute(t *testing.T, newStore newStoreFunc) {
 	ctx := context.Background()
 	s := newStore(t, nil)
-	if r, err := s.Route(ctx, "c1", "L1"); err != nil || fmt.Sprintf("%+v", r) != fmt.Sprintf("%+v", Route{}) {
+	if r, err := s.Route(ctx, "c1", "L1", ""); err != nil || fmt.Sprintf("%+v", r) != fmt.Sprintf("%+v", Route{}) {
 		t.Errorf("Route of nothing = %+v, %v", r, err)
 	}
 	for _, sub := range [][2]string{{"c1", "b"}, {"c1", "a"}, {"c10", "z"}} {
@@ -704,7 +762,7 @@ func suiteRoute(t *testing.T, newStore newStoreFunc) {
 	if err := s.SaveThread(ctx, "c1", Thread{ChannelID: "ch", RootID: "r1", Notes: map[string]string{"n1": "p1"}}); err != nil {
 		t.Fatal(err)
 	}
-	r, err := s.Route(ctx, "c1", "L1")
+	r, err := s.Route(ctx, "c1", "L1", "")
 	want := Route{Suspended: []string{"s1", "s2"}, Thread: Thread{ChannelID: "ch", RootID: "r1", Notes: map[string]string{"n1": "p1"}}, HasThread: true,
 		Subscribers: []string{"a", "b"}, Linked: []string{"l1", "l2"}}
 	if err != nil || fmt.Sprintf("%+v", r) != fmt.Sprintf("%+v", want) {
@@ -714,7 +772,7 @@ func suiteRoute(t *testing.T, newStore newStoreFunc) {
 	if err := s.SaveThread(ctx, "c1", Thread{}); err != nil {
 		t.Fatal(err)
 	}
-	r, err = s.Route(ctx, "c1", "")
+	r, err = s.Route(ctx, "c1", "", "")
 	want = Route{Suspended: []string{"s1", "s2"}, HasThread: true, Subscribers: []string{"a", "b"}}
 	if err != nil || fmt.Sprintf("%+v", r) != fmt.Sprintf("%+v", want) {
 		t.Errorf("Route(c1, \"\") = %+v, %v\nwant %+v", r, err, want)
@@ -817,7 +875,7 @@ func suiteClosed(t *testing.T, newStore newStoreFunc) {
 	if err := s.Ping(ctx); err == nil {
 		t.Error("Ping after Close succeeded")
 	}
-	if _, err := s.Enqueue(ctx, OutboxEvent{WebhookID: "x", Payload: json.RawMessage(`{}`)}, time.Now()); err == nil {
+	if _, _, err := s.Enqueue(ctx, OutboxEvent{WebhookID: "x", Payload: json.RawMessage(`{}`)}, time.Now(), time.Time{}); err == nil {
 		t.Error("Enqueue after Close succeeded")
 	}
 	if err := s.Close(); err != nil {

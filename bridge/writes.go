@@ -62,16 +62,6 @@ func (s *BoltStore) Writing(ctx context.Context, contactID string) (bool, error)
 	return busy, err
 }
 
-// TakeOwnUnlessWriting implements Store: Writing, and TakeOwn only when
-// not writing.
-func (s *BoltStore) TakeOwnUnlessWriting(ctx context.Context, contactID, key string) (writing, own bool, err error) {
-	if writing, err = s.Writing(ctx, contactID); err != nil || writing || key == "" {
-		return writing, false, err
-	}
-	own, err = s.TakeOwn(ctx, key)
-	return false, own, err
-}
-
 // BeginWrite implements Store.
 func (s *PGStore) BeginWrite(ctx context.Context, contactID, id string, until time.Time) error {
 	if _, err := writeKey(contactID, id); err != nil {
@@ -86,21 +76,6 @@ func (s *PGStore) BeginWrite(ctx context.Context, contactID, id string, until ti
 func (s *PGStore) EndWrite(ctx context.Context, contactID, id string) error {
 	_, err := s.exec(ctx, `DELETE FROM bridge_writes WHERE contact_id = $1 AND id = $2`, contactID, id)
 	return err
-}
-
-// TakeOwnUnlessWriting implements Store in one statement.
-func (s *PGStore) TakeOwnUnlessWriting(ctx context.Context, contactID, key string) (writing, own bool, err error) {
-	if s.closed.Load() {
-		return false, false, errors.New("bridge: store is closed")
-	}
-	err = s.pool.QueryRow(ctx, `WITH w AS (
-			SELECT EXISTS (SELECT 1 FROM bridge_writes WHERE contact_id = $1 AND $1 <> '' AND expires_at > $3) AS busy),
-		t AS (
-			UPDATE bridge_own SET taken = true
-			WHERE key = $2 AND $2 <> '' AND NOT taken AND expires_at > $3 AND NOT (SELECT busy FROM w)
-			RETURNING 1)
-		SELECT (SELECT busy FROM w), EXISTS (SELECT 1 FROM t)`, contactID, key, s.now()).Scan(&writing, &own)
-	return writing, own, err
 }
 
 // Writing implements Store.

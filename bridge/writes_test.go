@@ -2,6 +2,7 @@ package bridge
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -234,17 +235,23 @@ func suiteWrites(t *testing.T, newStore newStoreFunc) {
 	}
 }
 
-// suiteTakeOwnUnlessWriting: Writing and TakeOwn in one call; no mark is
-// taken while the contact is being written.
-func suiteTakeOwnUnlessWriting(t *testing.T, newStore newStoreFunc) {
+// suiteRouteOwnUnlessWriting: Route tells Writing and takes the own mark
+// in the same call; no mark is taken while the contact is being written.
+func suiteRouteOwnUnlessWriting(t *testing.T, newStore newStoreFunc) {
 	ctx := context.Background()
 	clock := &testClock{t: time.Unix(1_700_000_000, 0)}
 	s := newStore(t, clock.now)
+	if _, err := s.Subscribe(ctx, "c1", "sub"); err != nil {
+		t.Fatal(err)
+	}
 	check := func(contact, key string, wantWriting, wantOwn bool) {
 		t.Helper()
-		writing, own, err := s.TakeOwnUnlessWriting(ctx, contact, key)
-		if err != nil || writing != wantWriting || own != wantOwn {
-			t.Errorf("TakeOwnUnlessWriting(%q, %q) = %v, %v, %v; want %v, %v", contact, key, writing, own, err, wantWriting, wantOwn)
+		r, err := s.Route(ctx, contact, "", key)
+		if err != nil || r.Writing != wantWriting || r.Own != wantOwn {
+			t.Errorf("Route(%q, %q) = writing %v, own %v, %v; want %v, %v", contact, key, r.Writing, r.Own, err, wantWriting, wantOwn)
+		}
+		if want := map[string]string{"c1": "[sub]"}[contact]; err == nil && fmt.Sprint(r.Subscribers) != cmp.Or(want, "[]") {
+			t.Errorf("Route(%q, %q).Subscribers = %v; the route is read whatever the marks", contact, key, r.Subscribers)
 		}
 	}
 	check("c1", "k1", false, false) // nothing at all

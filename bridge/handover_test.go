@@ -1,0 +1,121 @@
+package bridge
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// claimCounting counts the events Claim hands out.
+type claimCounting struct {
+	Store
+	claimed atomic.Int32
+}
+
+func (s *claimCounting) Claim(ctx context.Context, now time.Time, max int, lease time.Duration) ([]OutboxEvent, error) {
+	evs, err := s.Store.Claim(ctx, now, max, lease)
+	s.claimed.Add(int32(len(evs)))
+	return evs, err
+}
+
+// TestAcceptedEventsHandedOver: a webhook accepted by a bridge whose
+// deliverer has room is taken in the write that stores it and posted by
+// that deliverer: no Claim hands it out (a Claim is a round trip and a
+// commit per event on PostgreSQL), and the contact's later events follow
+// in order. Fails if acceptEvent only pokes the deliverer.
+func TestAcceptedEventsHandedOver(t *testing.T) {
+	t.Parallel()
+	for _, kind := range []string{"bbolt", "postgres"} {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			var inner Store
+			if kind == "postgres" {
+				inner = openPGStoreT(t, newTestSchema(t), time.Now)
+			} else {
+				bolt, err := OpenBoltStore(filepath.Join(t.TempDir(), "handover.db"), time.Now)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { bolt.Close() })
+				inner = bolt
+			}
+			e := newEnv(t, withoutRun(), withoutWebhookTarget())
+			e.stop()
+			store := &claimCounting{Store: inner}
+			e.start(WithStore(store))
+			e.run()
+			d := e.b.deliver
+			e.waitFor("the deliverer to run", func() bool {
+				d.mu.Lock()
+				defer d.mu.Unlock()
+				return d.ctx != nil
+			})
+			const n = 6
+			for i := range n {
+				// One at a time, each posted and settled before the next:
+				// every one leads its contact when it arrives.
+				id := fmt.Sprint("handed", i)
+				if got := postWebhook(t, e, signedWebhook(t, e.srv.URL+PathWebhook, webhookBody(id, e.contact.ID, time.Now()))); got != http.StatusOK {
+					t.Fatalf("webhook %s: %d", id, got)
+				}
+				e.waitFor(id+" posted", func() bool {
+					st, err := store.OutboxStats(context.Background())
+					return err == nil && st.Pending == 0 && len(e.posts(e.channel.ID)) == i+1
+				})
+			}
+			if c := store.claimed.Load(); c != 0 {
+				t.Errorf("Claim handed out %d events; want none (each taken as it was stored)", c)
+			}
+			for i, p := range e.posts(e.channel.ID) {
+				if want := fmt.Sprint("Task handed", i); !strings.Contains(postText(p), want) {
+					t.Errorf("post %d = %q, want %q", i, postText(p), want)
+				}
+			}
+		})
+	}
+}
+
+// TestHandOverWhenStopping: an event the store took for a deliverer that
+// stops before it is handed over goes back to the outbox, due at once,
+// instead of staying leased to nobody until its lease ends. Fails if
+// handOver drops the events of a stopped deliverer.
+func TestHandOverWhenStopping(t *testing.T) {
+	t.Parallel()
+	for _, kind := range []string{"bbolt", "postgres"} {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			opts := []envOption{withoutRun(), withoutWebhookTarget()}
+			if kind == "postgres" {
+				opts = append(opts, withDatabase(newTestSchema(t)))
+			}
+			e := newEnv(t, opts...)
+			d := e.b.deliver
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan struct{})
+			go func() { defer close(done); d.run(ctx) }()
+			var lease time.Time
+			e.waitFor("the deliverer to run", func() bool { lease = d.reserve(); return !lease.IsZero() })
+			now := time.Now()
+			ev := OutboxEvent{WebhookID: "stopping", Type: "TaskCreate", ContactID: e.contact.ID, Payload: webhookBody("stopping", e.contact.ID, now), Received: now, NextTry: now}
+			added, taken, err := e.b.store.Enqueue(ctx, ev, now.Add(time.Hour), lease)
+			if err != nil || !added || len(taken) != 1 {
+				t.Fatalf("Enqueue = %v, %d taken, %v", added, len(taken), err)
+			}
+			cancel() // stops while the event is in hand
+			d.handOver(taken)
+			<-done
+			got, err := e.b.store.Claim(context.Background(), time.Now(), 10, time.Minute)
+			if err != nil || ids(got) != "[stopping]" {
+				t.Errorf("Claim after the deliverer stopped = %s, %v; want the event back, due", ids(got), err)
+			}
+			if len(e.posts(e.channel.ID)) != 0 {
+				t.Error("a stopped deliverer posted the event")
+			}
+		})
+	}
+}
