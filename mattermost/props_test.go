@@ -26,25 +26,6 @@ func mapFormMarshal(p Props) ([]byte, error) {
 	return marshalJSON(m)
 }
 
-// rawFieldUnmarshal is how an AttachmentField was decoded before its
-// one-pass path: every value as raw text first.
-func rawFieldUnmarshal(f *AttachmentField, b []byte) error {
-	var w struct {
-		Title json.RawMessage `json:"title"`
-		Value json.RawMessage `json:"value"`
-		Short json.RawMessage `json:"short"`
-	}
-	if err := json.Unmarshal(b, &w); err != nil {
-		return err
-	}
-	*f = AttachmentField{Title: looseString(w.Title), Value: looseString(w.Value)}
-	switch s := looseString(w.Short); s {
-	case "true", "1":
-		f.Short = true
-	}
-	return nil
-}
-
 // checkPropsEncoding fails t unless p encodes exactly as the map form
 // does, errors included, and propsRunes counts what json.Marshal (the
 // server's encoding, HTML escaping included) writes.
@@ -173,6 +154,8 @@ func TestAttachmentFieldDecodesAsRawForm(t *testing.T) {
 		`{"title":null,"value":{"a": [1, 2]}}`,
 		`{"title":"x","title":7}`,
 		`{"title":7,"title":"x"}`,
+		`{"title":"x","title":null,"value":"v","Value":null,"short":true,"short":null}`,
+		`{"title":null,"title":"x"}`,
 		`{"TITLE":"upper","Value":"v"}`,
 		`{"title":"\u003c\ud83d\ude00 \"q\" \ufffd","value":"\xff"}`,
 		`{"title":"T","extra":[1,2,3]}`,
@@ -180,7 +163,7 @@ func TestAttachmentFieldDecodesAsRawForm(t *testing.T) {
 	} {
 		var got, want AttachmentField
 		err := json.Unmarshal([]byte(in), &got)
-		wantErr := rawFieldUnmarshal(&want, []byte(in))
+		wantErr := want.unmarshalLoose([]byte(in))
 		if (err == nil) != (wantErr == nil) || err != nil && err.Error() != wantErr.Error() || got != want {
 			t.Errorf("%s: got %+v (%v), want %+v (%v)", in, got, err, want, wantErr)
 		}
@@ -231,13 +214,13 @@ func roundTrip(t *testing.T, b []byte) []byte {
 }
 
 func FuzzAttachmentFieldDecoding(f *testing.F) {
-	for _, s := range []string{`{"title":"T","value":"V","short":true}`, `{"title":1,"value":null,"short":"1"}`, `{"short":1.0}`, `[]`, `null`} {
+	for _, s := range []string{`{"title":"T","value":"V","short":true}`, `{"title":1,"value":null,"short":"1"}`, `{"short":1.0}`, `{"title":"x","title":null}`, `[]`, `null`} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
 		var got, want AttachmentField
 		err := got.UnmarshalJSON([]byte(in))
-		wantErr := rawFieldUnmarshal(&want, []byte(in))
+		wantErr := want.unmarshalLoose([]byte(in))
 		if (err == nil) != (wantErr == nil) || err != nil && err.Error() != wantErr.Error() || got != want {
 			t.Fatalf("%q: got %+v (%v), want %+v (%v)", in, got, err, want, wantErr)
 		}
@@ -363,5 +346,5 @@ type rawFormAttachment struct {
 type rawFormField AttachmentField
 
 func (f *rawFormField) UnmarshalJSON(b []byte) error {
-	return rawFieldUnmarshal((*AttachmentField)(f), b)
+	return (*AttachmentField)(f).unmarshalLoose(b)
 }

@@ -235,20 +235,34 @@ type AttachmentField struct {
 func (f *AttachmentField) UnmarshalJSON(b []byte) error {
 	// Fields as Mattermost's clients send them (texts as strings, short as
 	// a boolean or a string) decode in one pass; anything else (a number,
-	// an object...) errors here and is read as raw text below.
+	// an object...) is read as raw text. Pointers, so that a later null
+	// clears a value as it does read raw.
 	var typed struct {
-		Title string `json:"title"`
-		Value string `json:"value"`
-		Short any    `json:"short"`
+		Title *string `json:"title"`
+		Value *string `json:"value"`
+		Short any     `json:"short"`
 	}
 	if json.Unmarshal(b, &typed) == nil {
 		switch short := typed.Short.(type) {
 		case nil, bool, string:
-			*f = AttachmentField{Title: typed.Title, Value: typed.Value}
+			*f = AttachmentField{}
+			if typed.Title != nil {
+				f.Title = *typed.Title
+			}
+			if typed.Value != nil {
+				f.Value = *typed.Value
+			}
 			f.Short = short == true || short == "true" || short == "1"
 			return nil
 		}
 	}
+	return f.unmarshalLoose(b)
+}
+
+// unmarshalLoose reads every value as raw text first: any JSON type
+// decodes. The one-pass path above gives the same field whenever it
+// succeeds.
+func (f *AttachmentField) unmarshalLoose(b []byte) error {
 	var w struct {
 		Title json.RawMessage `json:"title"`
 		Value json.RawMessage `json:"value"`
