@@ -49,15 +49,9 @@ func BenchmarkCreatePost(b *testing.B) {
 	}
 	ctx := context.Background()
 	b.ReportAllocs()
-	cpu0, cpuOK := processCPU()
 	for b.Loop() {
 		if _, err := c.CreatePost(ctx, post); err != nil {
 			b.Fatal(err)
 		}
-	}
-	// Client and server share this process: its CPU per post is what a
-	// loaded machine does not blur as it blurs ns/op.
-	if cpu1, _ := processCPU(); cpuOK {
-		b.ReportMetric(float64((cpu1-cpu0).Nanoseconds())/1000/float64(b.N), "cpu-µs/op")
 	}
 }
