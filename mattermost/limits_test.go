@@ -108,6 +108,15 @@ func TestPostLimitsBeforeSending(t *testing.T) {
 	}
 }
 
+// fakeChannel starts a fake with a bot (its token) and a channel.
+func fakeChannel(t *testing.T) (*mattermosttest.Server, string, mattermosttest.Channel) {
+	t.Helper()
+	srv := mattermosttest.NewServer()
+	t.Cleanup(srv.Close)
+	_, token := srv.AddBot("bot")
+	return srv, token, srv.AddChannel("c")
+}
+
 // TestCreatePostPropsSizeAsTheServer: CreatePost refuses, before sending,
 // exactly the props the server (the fake, which counts as Mattermost
 // does) refuses, whatever makes them long: plain text, text that
@@ -116,10 +125,7 @@ func TestPostLimitsBeforeSending(t *testing.T) {
 // encoded for another reason is not sent either.
 func TestCreatePostPropsSizeAsTheServer(t *testing.T) {
 	t.Parallel()
-	srv := mattermosttest.NewServer()
-	t.Cleanup(srv.Close)
-	_, token := srv.AddBot("bot")
-	ch := srv.AddChannel("c")
+	srv, token, ch := fakeChannel(t)
 	c, err := mattermost.NewClient(srv.URL, token, mattermost.WithHTTPClient(testClient))
 	if err != nil {
 		t.Fatal(err)
@@ -177,10 +183,7 @@ func TestCreatePostPropsSizeAsTheServer(t *testing.T) {
 // client (raw requests, no client checks).
 func TestServerPostLimits(t *testing.T) {
 	t.Parallel()
-	srv := mattermosttest.NewServer()
-	t.Cleanup(srv.Close)
-	_, token := srv.AddBot("bot")
-	ch := srv.AddChannel("c")
+	srv, token, ch := fakeChannel(t)
 	do := func(method, path, body string) (int, string) {
 		req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+token)
