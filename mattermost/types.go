@@ -102,14 +102,14 @@ func (p Props) MarshalJSON() ([]byte, error) {
 // encode writes the props to buf in one pass, without building that map
 // and encoding each value twice.
 func (p Props) encode(buf *bytes.Buffer) error {
-	hasAtts := len(p.Attachments) > 0
+	attsPending := len(p.Attachments) > 0 // until written
 	keys := make([]string, 0, len(p.Other)+1)
 	for k := range p.Other {
-		if !(hasAtts && k == "attachments") {
+		if !(attsPending && k == "attachments") {
 			keys = append(keys, k)
 		}
 	}
-	if hasAtts {
+	if attsPending {
 		keys = append(keys, "attachments")
 	}
 	slices.Sort(keys) // as encoding/json sorts a map's keys: by bytes
@@ -122,8 +122,8 @@ func (p Props) encode(buf *bytes.Buffer) error {
 		}
 		writeJSONString(buf, enc, k)
 		buf.WriteByte(':')
-		if hasAtts && k == "attachments" {
-			hasAtts = false // written
+		if attsPending && k == "attachments" {
+			attsPending = false
 			if err := enc.Encode(p.Attachments); err != nil {
 				return err
 			}
@@ -131,7 +131,7 @@ func (p Props) encode(buf *bytes.Buffer) error {
 			continue
 		}
 		if err := writeRaw(buf, p.Other[k]); err != nil {
-			if hasAtts {
+			if attsPending {
 				// The map form encoded the attachments first: their
 				// error, if any, is the one it reported.
 				if aerr := json.NewEncoder(io.Discard).Encode(p.Attachments); aerr != nil {
