@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -91,8 +92,8 @@ func (p *postTimer) RoundTrip(req *http.Request) (*http.Response, error) {
 // what two replicas on PostgreSQL take on the 2-core machine of the
 // README's figures (latency below capacity).
 // "bbolt" is one bridge on its state file; "postgres-2" is two replicas on
-// one PostgreSQL database (webhooks alternate between them; both
-// deliver), which needs GHLKIT_TEST_DATABASE_URL. cpu-ms/event is the CPU
+// one PostgreSQL database (each webhook goes to either, as behind a load
+// balancer; both deliver), which needs GHLKIT_TEST_DATABASE_URL. cpu-ms/event is the CPU
 // this process used per event (PostgreSQL's is not counted).
 //
 // "contacts" is how many contacts the events go to, in turn: a contact's
@@ -172,7 +173,11 @@ func benchWebhooks(b *testing.B, store string, contacts, rate int) {
 		title string
 		body  []byte
 		h     http.Header
+		url   string // the replica it is sent to
 	}
+	// A load balancer in front of the replicas: each webhook to any of
+	// them (seeded, so that runs compare), a contact's events to several.
+	pick := rand.New(rand.NewPCG(1, 2))
 	stamp := time.Now().UTC().Format(time.RFC3339)
 	sign := func(prefix string, n int) []delivery {
 		ds := make([]delivery, n)
@@ -184,7 +189,7 @@ func benchWebhooks(b *testing.B, store string, contacts, rate int) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			ds[i] = delivery{title, body, h}
+			ds[i] = delivery{title, body, h, urls[pick.IntN(len(urls))]}
 		}
 		return ds
 	}
@@ -216,7 +221,7 @@ func benchWebhooks(b *testing.B, store string, contacts, rate int) {
 		for range 8 { // HighLevel delivers in parallel
 			wg.Go(func() {
 				for i := range next {
-					req, _ := http.NewRequest(http.MethodPost, urls[i%len(urls)], bytes.NewReader(ds[i].body))
+					req, _ := http.NewRequest(http.MethodPost, ds[i].url, bytes.NewReader(ds[i].body))
 					req.Header = ds[i].h.Clone()
 					sent[i] = time.Now()
 					if rate > 0 {

@@ -32,6 +32,13 @@ type PGStore struct {
 	locks  *pgxpool.Pool // connections holding Lock's advisory locks
 	now    func() time.Time
 	closed atomic.Bool
+
+	// Enqueue's group commit: calls that come while a batch is being
+	// written wait, and go together in the next one.
+	enqMu       sync.Mutex
+	enqWaiting  []*enqueueCall
+	enqFlushing bool
+	enqShard    atomic.Uint32 // the counter row the next batch adds to
 }
 
 // OpenPGStore connects to the PostgreSQL database at url (postgres://…;
@@ -433,59 +440,158 @@ var (
 	contactLockOf = strings.Replace(lockKey, "$1", `'contact/' || contact_id`, 1)
 )
 
+// enqueueCall is one Enqueue waiting for its batch.
+type enqueueCall struct {
+	ev                    OutboxEvent
+	seenUntil, leaseUntil time.Time
+	ctx                   context.Context
+
+	added bool
+	taken []OutboxEvent
+	err   error
+	done  chan struct{}
+}
+
 // Enqueue implements Store: the webhookId is recorded, unless already
 // accepted and live, in the transaction that stores the event, so a 200
-// answered after it means stored. One round trip: the contact's lock, then
-// one statement that records the id and, only if it was not accepted yet,
-// stores the event (leading unless the contact has events waiting, and
-// then taken when asked), counts it and returns it.
+// answered after it means stored. Concurrent calls are written together,
+// in one transaction (group commit: one round trip and one commit, which
+// waits for the disk, for all of them); a call that comes while a batch is
+// being written goes in the next.
 func (s *PGStore) Enqueue(ctx context.Context, ev OutboxEvent, seenUntil, leaseUntil time.Time) (bool, []OutboxEvent, error) {
 	if ev.WebhookID == "" {
 		return false, nil, errors.New("bridge: outbox event without webhookId")
 	}
-	var added, taken bool
-	b := &pgx.Batch{}
-	if ev.ContactID != "" {
-		// Taken before the statement below starts, so that it sees every
-		// event of the contact that is there.
-		b.Queue(contactLock, "contact/"+ev.ContactID)
+	if s.closed.Load() {
+		return false, nil, errors.New("bridge: store is closed")
 	}
-	b.Queue(`WITH w AS (
-			INSERT INTO bridge_webhooks (id, expires_at, committed) VALUES ($1, $2, true)
-			ON CONFLICT (id) DO UPDATE SET expires_at = EXCLUDED.expires_at, committed = true
-			WHERE NOT bridge_webhooks.committed OR bridge_webhooks.expires_at <= $3
-			RETURNING 1),
-		l AS (
-			SELECT $5 = '' OR NOT EXISTS (SELECT 1 FROM bridge_outbox WHERE contact_id = $5 AND contact_id <> '') AS lead),
-		o AS (
-			INSERT INTO bridge_outbox (webhook_id, type, contact_id, payload, received, next_try, lead, claims)
-			SELECT $1, $4, $5, $6, $7, CASE WHEN l.lead AND $10::boolean THEN $11::timestamptz ELSE $8::timestamptz END, l.lead, (l.lead AND $10::boolean)::int
-			FROM w, l RETURNING seq, claims),
-		c AS (
-			UPDATE bridge_outbox_counts c SET pending = pending + 1 FROM o WHERE c.shard = o.seq % $9)
-		SELECT seq, claims FROM o`,
-		ev.WebhookID, seenUntil, s.now(), ev.Type, ev.ContactID, []byte(ev.Payload), ev.Received, ev.NextTry, pgShards,
-		!leaseUntil.IsZero(), leaseUntil,
-	).Query(func(rows pgx.Rows) error {
-		for rows.Next() {
-			var seq int64
-			var claims int
-			if err := rows.Scan(&seq, &claims); err != nil {
-				return err
-			}
-			added, taken = true, claims == 1
-			ev.Seq, ev.Claims = uint64(seq), claims
-		}
-		return rows.Err()
-	})
-	if err := s.batch(ctx, b); err != nil {
-		return false, nil, err
+	c := &enqueueCall{ev: ev, seenUntil: seenUntil, leaseUntil: leaseUntil, ctx: ctx, done: make(chan struct{})}
+	s.enqMu.Lock()
+	s.enqWaiting = append(s.enqWaiting, c)
+	flush := !s.enqFlushing
+	s.enqFlushing = true
+	s.enqMu.Unlock()
+	if flush {
+		s.flushEnqueues()
 	}
-	if !taken {
-		return added, nil, nil
+	select {
+	case <-c.done:
+		return c.added, c.taken, c.err
+	case <-ctx.Done():
+		// Its batch still stores it, or not: either way the caller was
+		// not told so, and HighLevel's redelivery is answered either way.
+		return false, nil, ctx.Err()
 	}
-	return true, []OutboxEvent{ev}, nil
 }
+
+// flushEnqueues writes the calls waiting in one batch. When more came
+// meanwhile, another goroutine writes them, so that no caller waits for
+// batches after its own.
+func (s *PGStore) flushEnqueues() {
+	s.enqMu.Lock()
+	calls := s.enqWaiting
+	s.enqWaiting = nil
+	s.enqMu.Unlock()
+
+	if err := s.enqueueBatch(calls); err != nil && len(calls) > 1 {
+		// One call the database refuses must not cost the others theirs.
+		for _, c := range calls {
+			c.err = s.enqueueBatch([]*enqueueCall{c})
+		}
+	} else if err != nil {
+		calls[0].err = err
+	}
+	for _, c := range calls {
+		close(c.done)
+	}
+
+	s.enqMu.Lock()
+	more := len(s.enqWaiting) > 0
+	s.enqFlushing = more
+	s.enqMu.Unlock()
+	if more {
+		go s.flushEnqueues()
+	}
+}
+
+// enqueueBatch writes calls in one round trip and one transaction: the
+// contacts' locks, in one order, then a statement per call that records
+// the id and, only if it was not accepted yet, stores the event (leading
+// unless its contact has events waiting, those of earlier calls included,
+// and then taken when asked), counts it and returns it. Every count of a
+// batch goes to one counter row, so that batches never wait for each
+// other's counter rows in a cycle.
+func (s *PGStore) enqueueBatch(calls []*enqueueCall) error {
+	b := &pgx.Batch{}
+	var contacts []string
+	for _, c := range calls {
+		if c.ev.ContactID != "" {
+			contacts = append(contacts, c.ev.ContactID)
+		}
+	}
+	if len(contacts) > 0 {
+		// Taken before the statements below start, so that each sees
+		// every event of its contact that is there.
+		b.Queue(`SELECT pg_advisory_xact_lock(`+contactLockOf+`) FROM (
+				SELECT DISTINCT unnest($1::text[]) AS contact_id) c
+			ORDER BY contact_id COLLATE "C"`, contacts)
+	}
+	shard := s.enqShard.Add(1) % pgShards
+	now := s.now()
+	for _, c := range calls {
+		// Answered by this batch only if it commits.
+		c.added, c.taken = false, nil
+		ev := c.ev
+		b.Queue(`WITH w AS (
+				INSERT INTO bridge_webhooks (id, expires_at, committed) VALUES ($1, $2, true)
+				ON CONFLICT (id) DO UPDATE SET expires_at = EXCLUDED.expires_at, committed = true
+				WHERE NOT bridge_webhooks.committed OR bridge_webhooks.expires_at <= $3
+				RETURNING 1),
+			l AS (
+				SELECT $5 = '' OR NOT EXISTS (SELECT 1 FROM bridge_outbox WHERE contact_id = $5 AND contact_id <> '') AS lead),
+			o AS (
+				INSERT INTO bridge_outbox (webhook_id, type, contact_id, payload, received, next_try, lead, claims)
+				SELECT $1, $4, $5, $6, $7, CASE WHEN l.lead AND $10::boolean THEN $11::timestamptz ELSE $8::timestamptz END,
+					l.lead, (l.lead AND $10::boolean)::int
+				FROM w, l RETURNING seq, claims),
+			c AS (
+				UPDATE bridge_outbox_counts c SET pending = pending + 1 FROM o WHERE c.shard = $9)
+			SELECT seq, claims FROM o`,
+			ev.WebhookID, c.seenUntil, now, ev.Type, ev.ContactID, []byte(ev.Payload), ev.Received, ev.NextTry, int64(shard),
+			!c.leaseUntil.IsZero(), c.leaseUntil,
+		).Query(func(rows pgx.Rows) error {
+			for rows.Next() {
+				var seq int64
+				var claims int
+				if err := rows.Scan(&seq, &claims); err != nil {
+					return err
+				}
+				c.added = true
+				if claims == 1 {
+					ev.Seq, ev.Claims = uint64(seq), claims
+					c.taken = []OutboxEvent{ev}
+				}
+			}
+			return rows.Err()
+		})
+	}
+	// The calls' own contexts only bound their wait: the batch is
+	// written, or not, for all of them.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(calls[0].ctx), enqueueTimeout)
+	defer cancel()
+	err := s.batch(ctx, b)
+	if err != nil {
+		for _, c := range calls {
+			c.added, c.taken = false, nil
+		}
+	}
+	return err
+}
+
+// enqueueTimeout bounds a batch of Enqueues, so that a database that stops
+// answering fails the webhooks waiting (503: HighLevel redelivers) instead
+// of holding them.
+const enqueueTimeout = 30 * time.Second
 
 func scanEvent(row pgx.CollectableRow) (OutboxEvent, error) {
 	var ev OutboxEvent
@@ -573,11 +679,12 @@ func (s *PGStore) SettleTake(ctx context.Context, outcomes []Outcome, now time.T
 	outcomes = slices.Clone(outcomes)
 	slices.SortStableFunc(outcomes, func(a, b Outcome) int { return cmp.Compare(a.Seq%pgShards, b.Seq%pgShards) })
 	b := &pgx.Batch{}
-	// Lock the contacts whose leader may leave, in one order (a SELECT's
-	// volatile functions run after its ORDER BY).
+	// Lock the contacts whose leader may leave, in one order, byte order
+	// as RetryDead's and Enqueue's (a SELECT's volatile functions run after
+	// its ORDER BY).
 	b.Queue(`SELECT pg_advisory_xact_lock(`+contactLockOf+`) FROM (
 			SELECT DISTINCT contact_id FROM bridge_outbox WHERE seq = ANY($1) AND contact_id <> '') c
-		ORDER BY contact_id`, seqs)
+		ORDER BY contact_id COLLATE "C"`, seqs)
 	var taken []OutboxEvent
 	take := func(rows pgx.Rows) error {
 		evs, err := pgx.CollectRows(rows, scanEvent)

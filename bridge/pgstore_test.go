@@ -2,11 +2,15 @@ package bridge
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/ghlkit/ghl/bridge/pgtest"
 	"github.com/ghlkit/ghl/webhook"
@@ -217,5 +221,118 @@ func TestPGStoreReplicas(t *testing.T) {
 	c.pool.QueryRow(ctx, `SELECT count(*) FROM bridge_own`).Scan(&n)
 	if n != 0 {
 		t.Errorf("%d expired marks after a sweep", n)
+	}
+}
+
+// TestPGStoreGroupCommit: Enqueues that come while a batch is being
+// written go together in the next batch, one transaction, and each gets
+// its own answer: events of one contact keep their order (one leads and is
+// taken; the others wait behind it), a webhookId twice in one batch is
+// stored once, and a call the database refuses fails alone.
+func TestPGStoreGroupCommit(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	now := time.Unix(1_700_000_000, 0)
+	url := newTestSchema(t)
+	s := openPGStoreT(t, url, func() time.Time { return now })
+	until := now.Add(time.Minute)
+
+	// Another session holds contact "first"'s lock: the first batch waits
+	// on it, and the calls behind it gather.
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(`+lockKey+`)`, "lock-holder"); err != nil {
+		t.Fatal(err) // warms the session's search_path and functions
+	}
+	if _, err := tx.Exec(ctx, contactLock, "contact/first"); err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		added bool
+		taken []OutboxEvent
+		err   error
+	}
+	enq := func(id, contact string, payload string) <-chan result {
+		ch := make(chan result, 1)
+		go func() {
+			ev := OutboxEvent{WebhookID: id, Type: "TaskCreate", ContactID: contact, Payload: json.RawMessage(payload), Received: now, NextTry: now}
+			added, taken, err := s.Enqueue(ctx, ev, now.Add(time.Hour), until)
+			ch <- result{added, taken, err}
+		}()
+		return ch
+	}
+	first := enq("f", "first", `{}`)
+	waiting := func(n int) func() bool {
+		return func() bool {
+			s.enqMu.Lock()
+			defer s.enqMu.Unlock()
+			return s.enqFlushing && len(s.enqWaiting) == n
+		}
+	}
+	waitUntil(t, "the first batch to be under way", waiting(0))
+	var rest []<-chan result
+	for i, c := range []string{"x", "x", "x", "y", ""} {
+		rest = append(rest, enq(fmt.Sprint("e", i), c, `{}`))
+		waitUntil(t, "the call to wait", waiting(i+1)) // in this order
+	}
+	dup := enq("e3", "y", `{}`) // e3 again, in the same batch
+	waitUntil(t, "the repeat to wait", waiting(6))
+	bad := enq("bad\x00", "z", `{}`) // PostgreSQL's text refuses a NUL
+	waitUntil(t, "the refused call to wait", waiting(7))
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	if r := <-first; !r.added || ids(r.taken) != "[f]" || r.err != nil {
+		t.Errorf("first = %+v", r)
+	}
+	want := []string{"[e0]", "[]", "[]", "[e3]", "[e4]"}
+	var seqs []uint64
+	for i, ch := range rest {
+		r := <-ch
+		if !r.added || r.err != nil || ids(r.taken) != want[i] {
+			t.Errorf("e%d = added %v, taken %s, %v; want added, taken %s", i, r.added, ids(r.taken), r.err, want[i])
+		}
+		if len(r.taken) == 1 {
+			seqs = append(seqs, r.taken[0].Seq)
+		}
+	}
+	if r := <-dup; r.added || len(r.taken) != 0 || r.err != nil {
+		t.Errorf("e3 twice in a batch = %+v; want stored once", r)
+	}
+	if r := <-bad; r.added || r.err == nil {
+		t.Errorf("a payload PostgreSQL refuses = %+v; want an error", r)
+	}
+	if !slices.IsSorted(seqs) {
+		t.Errorf("seqs %v not in the calls' order", seqs)
+	}
+	// x's events wait behind e0, in order.
+	if err := s.Settle(ctx, []Outcome{{Seq: seqs[0], Claims: 1, Delivered: true}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := claimT(t, s, now, 10); ids(got) != "[e1]" {
+		t.Errorf("Claim after e0 = %s, want [e1]", ids(got))
+	}
+	if st, err := s.OutboxStats(ctx); err != nil || st.Pending != 5 {
+		t.Errorf("stats = %+v, %v; want 5 pending (f, e1–e4)", st, err)
+	}
+}
+
+// waitUntil polls cond every millisecond, for at most 5 seconds.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
