@@ -145,13 +145,17 @@ func newSender(cfg *config, secrets ...string) *sender {
 	}
 }
 
+// encodedBody is a request body its caller has encoded already (with
+// marshalJSON), to check it before it is sent.
+type encodedBody []byte
+
 // call describes one request.
 type call struct {
 	method string
 	url    string // full URL
 	path   string // for errors and logs, secrets masked
 	auth   string // Authorization header value, if any
-	body   any    // nil: no body
+	body   any    // nil: no body; encoded with marshalJSON unless an encodedBody
 	// idempotent marks a POST safe to repeat (a create with a
 	// pending_post_id).
 	idempotent bool
@@ -170,12 +174,16 @@ func (s *sender) send(ctx context.Context, c call) (*result, error) {
 		return nil, invalidParam("ctx", "must not be nil")
 	}
 	var body []byte
-	if c.body != nil {
-		b, err := marshalJSON(c.body)
+	switch b := c.body.(type) {
+	case nil:
+	case encodedBody:
+		body = b
+	default:
+		enc, err := marshalJSON(b)
 		if err != nil {
 			return nil, fmt.Errorf("mattermost: %s %s: encoding request: %w", c.method, c.path, err)
 		}
-		body = b
+		body = enc
 	}
 	if c.idempotent {
 		ctx = httpretry.MarkIdempotent(ctx)

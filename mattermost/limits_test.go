@@ -3,6 +3,7 @@ package mattermost_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -107,14 +108,82 @@ func TestPostLimitsBeforeSending(t *testing.T) {
 	}
 }
 
+// fakeChannel starts a fake with a bot (its token) and a channel.
+func fakeChannel(t *testing.T) (*mattermosttest.Server, string, mattermosttest.Channel) {
+	t.Helper()
+	srv := mattermosttest.NewServer()
+	t.Cleanup(srv.Close)
+	_, token := srv.AddBot("bot")
+	return srv, token, srv.AddChannel("c")
+}
+
+// TestCreatePostPropsSizeAsTheServer: CreatePost refuses, before sending,
+// exactly the props the server (the fake, which counts as Mattermost
+// does) refuses, whatever makes them long: plain text, text that
+// escaping lengthens, line separators in raw values. Props that cannot
+// be encoded are refused as a bad parameter; a post that cannot be
+// encoded for another reason is not sent either.
+func TestCreatePostPropsSizeAsTheServer(t *testing.T) {
+	t.Parallel()
+	srv, token, ch := fakeChannel(t)
+	c, err := mattermost.NewClient(srv.URL, token, mattermost.WithHTTPClient(testClient))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	// {"k":"…"} is 8 characters; each '<' or U+2028 counts six.
+	n := (mattermost.MaxPropsRunes - 8) / 6
+	raw := func(s string) mattermost.Props {
+		return mattermost.Props{Other: map[string]json.RawMessage{"k": json.RawMessage(`"` + s + `"`)}}
+	}
+	cases := []struct {
+		name  string
+		props mattermost.Props
+		over  bool
+	}{
+		{"plain at the limit", propsOfRunes(t, mattermost.MaxPropsRunes), false},
+		{"plain over", propsOfRunes(t, mattermost.MaxPropsRunes+1), true},
+		{"escaped at the limit", raw(strings.Repeat("<", n)), false},
+		{"escaped over", raw(strings.Repeat("<", n+1)), true},
+		{"line separators at the limit", raw(strings.Repeat("\u2028", n/2) + strings.Repeat("&", n-n/2)), false},
+		{"line separators over", raw(strings.Repeat("\u2029", n+1)), true},
+		{"small", raw("<b> & \u2028"), false},
+	}
+	for _, tc := range cases {
+		before := len(srv.Requests())
+		_, err := c.CreatePost(ctx, &mattermost.Post{ChannelID: ch.ID, Message: "m", Props: tc.props})
+		var pe *mattermost.ParamError
+		switch {
+		case tc.over && (!errors.As(err, &pe) || pe.Param != "post.Props"):
+			t.Errorf("%s: err = %v, want a ParamError on post.Props", tc.name, err)
+		case tc.over && len(srv.Requests()) != before:
+			t.Errorf("%s: sent", tc.name)
+		case !tc.over && err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		}
+	}
+
+	before := len(srv.Requests())
+	bad := mattermost.Post{ChannelID: ch.ID, Message: "m", Props: raw("x")}
+	bad.Props.Other["k"] = json.RawMessage(`{not json`)
+	var pe *mattermost.ParamError
+	if _, err := c.CreatePost(ctx, &bad); !errors.As(err, &pe) || pe.Param != "post.Props" || !strings.Contains(err.Error(), "cannot be encoded") {
+		t.Errorf("props that do not encode: %v", err)
+	}
+	badMeta := mattermost.Post{ChannelID: ch.ID, Message: "m", Metadata: json.RawMessage(`{not json`)}
+	if _, err := c.CreatePost(ctx, &badMeta); err == nil || errors.Is(err, mattermost.ErrInvalidParam) || !strings.Contains(err.Error(), "encoding request") {
+		t.Errorf("metadata that does not encode: %v", err)
+	}
+	if n := len(srv.Requests()) - before; n != 0 {
+		t.Errorf("%d posts that do not encode sent", n)
+	}
+}
+
 // TestServerPostLimits: the fake refuses what the server refuses, from any
 // client (raw requests, no client checks).
 func TestServerPostLimits(t *testing.T) {
 	t.Parallel()
-	srv := mattermosttest.NewServer()
-	t.Cleanup(srv.Close)
-	_, token := srv.AddBot("bot")
-	ch := srv.AddChannel("c")
+	srv, token, ch := fakeChannel(t)
 	do := func(method, path, body string) (int, string) {
 		req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+token)

@@ -35,7 +35,7 @@ func (c *Client) CreatePost(ctx context.Context, post *Post) (*Post, error) {
 	if post == nil {
 		return nil, invalidParam("post", "must not be nil")
 	}
-	if err := validatePost(post); err != nil {
+	if err := validatePostFields(post); err != nil {
 		return nil, err
 	}
 	p := *post
@@ -43,14 +43,37 @@ func (c *Client) CreatePost(ctx context.Context, post *Post) (*Post, error) {
 	if p.PendingPostID == "" {
 		p.PendingPostID = NewPendingPostID()
 	}
+	body, err := encodeCreate(&p)
+	if err != nil {
+		return nil, err
+	}
 	var out Post
-	if err := c.do(ctx, http.MethodPost, "/posts", &p, &out, true); err != nil {
+	if err := c.do(ctx, http.MethodPost, "/posts", body, &out, true); err != nil {
 		if isPendingCreate(err) {
 			return nil, fmt.Errorf("%w (pending_post_id %s): %w", ErrPostPending, p.PendingPostID, err)
 		}
 		return nil, err
 	}
 	return &out, nil
+}
+
+// encodeCreate encodes the body of a create and checks the size of the
+// post's props from it rather than by encoding them once more: the body
+// holds them as they encode, and each of their bytes counts at most six
+// characters (propsRunes), so a body of at most MaxPropsRunes/6 bytes
+// cannot hold too many. Only a larger body, or one that does not encode,
+// has them counted.
+func encodeCreate(p *Post) (any, error) {
+	body, err := marshalJSON(p)
+	if err != nil || len(body) > MaxPropsRunes/6 {
+		if err := checkPropsSize("post.Props", p.Props); err != nil {
+			return nil, err
+		}
+	}
+	if err != nil {
+		return p, nil // send reports what does not encode, as for any request
+	}
+	return encodedBody(body), nil
 }
 
 // ErrPostPending is matched (errors.Is) by the error of a CreatePost that
@@ -74,6 +97,14 @@ func isPendingCreate(err error) bool {
 }
 
 func validatePost(p *Post) error {
+	if err := validatePostFields(p); err != nil {
+		return err
+	}
+	return checkPropsSize("post.Props", p.Props)
+}
+
+// validatePostFields checks all of a post but the size of its props.
+func validatePostFields(p *Post) error {
 	if p.ChannelID == "" {
 		return invalidParam("post.ChannelID", "must not be empty")
 	}
@@ -86,7 +117,7 @@ func validatePost(p *Post) error {
 	if err := validateFileIDs("post.FileIDs", p.FileIDs); err != nil {
 		return err
 	}
-	return validateProps("post.Props", p.Props)
+	return validateAttachments("post.Props.Attachments", p.Props.Attachments)
 }
 
 func validateFileIDs(param string, ids []string) error {
@@ -97,12 +128,17 @@ func validateFileIDs(param string, ids []string) error {
 }
 
 // validateProps checks the attachments' actions and the size of the props
-// as Mattermost measures it: the characters of their JSON as Go's
-// encoding/json writes it, HTML escaping included.
+// as Mattermost measures it (checkPropsSize).
 func validateProps(param string, p Props) error {
 	if err := validateAttachments(param+".Attachments", p.Attachments); err != nil {
 		return err
 	}
+	return checkPropsSize(param, p)
+}
+
+// checkPropsSize refuses props that do not encode or whose encoding the
+// server counts as longer than MaxPropsRunes (propsRunes).
+func checkPropsSize(param string, p Props) error {
 	if p.IsZero() {
 		return nil
 	}
@@ -110,21 +146,28 @@ func validateProps(param string, p Props) error {
 	if err != nil {
 		return invalidParam(param, "cannot be encoded: "+err.Error())
 	}
-	// The server re-encodes the props with HTML escaping, which makes
-	// '<', '>' and '&' six characters each (\u003c); marshalJSON already
-	// escapes U+2028 and U+2029.
-	n := 0
-	for _, r := range string(raw) {
-		if r == '<' || r == '>' || r == '&' {
-			n += 6
-		} else {
-			n++
-		}
-	}
-	if n > MaxPropsRunes {
+	if n := propsRunes(raw); n > MaxPropsRunes {
 		return invalidParam(param, "encode to "+strconv.Itoa(n)+" characters of JSON, Mattermost allows "+strconv.Itoa(MaxPropsRunes))
 	}
 	return nil
+}
+
+// propsRunes counts the characters of raw (props as MarshalJSON writes
+// them) as the server counts its own encoding of them: encoding/json with
+// HTML escaping, which writes '<', '>' and '&' as six characters each
+// (\u003c), and so also U+2028 and U+2029 (\u2028), which MarshalJSON
+// leaves as they are in raw prop values.
+func propsRunes(raw []byte) int {
+	n := 0
+	for _, r := range string(raw) {
+		switch r {
+		case '<', '>', '&', '\u2028', '\u2029':
+			n += 6
+		default:
+			n++
+		}
+	}
+	return n
 }
 
 func validateMessage(param, msg string) error {

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"maps"
+	"reflect"
 	"slices"
 	"strconv"
 )
@@ -86,18 +88,92 @@ func (p *Props) Set(key string, v any) error {
 	return nil
 }
 
-// MarshalJSON writes the props as one JSON object, keys sorted.
+// MarshalJSON writes the props as one JSON object, keys sorted, exactly as
+// encoding/json (without HTML escaping) writes a map of the other props
+// with the attachments under "attachments".
 func (p Props) MarshalJSON() ([]byte, error) {
-	m := make(map[string]json.RawMessage, len(p.Other)+1)
-	maps.Copy(m, p.Other)
-	if len(p.Attachments) > 0 {
-		raw, err := marshalJSON(p.Attachments)
-		if err != nil {
-			return nil, err
-		}
-		m["attachments"] = raw
+	var buf bytes.Buffer
+	if err := p.encode(&buf); err != nil {
+		return nil, err
 	}
-	return marshalJSON(m)
+	return buf.Bytes(), nil
+}
+
+// encode writes the props to buf in one pass, without building that map
+// and encoding each value twice.
+func (p Props) encode(buf *bytes.Buffer) error {
+	attsPending := len(p.Attachments) > 0 // until written
+	keys := make([]string, 0, len(p.Other)+1)
+	for k := range p.Other {
+		if !(attsPending && k == "attachments") {
+			keys = append(keys, k)
+		}
+	}
+	if attsPending {
+		keys = append(keys, "attachments")
+	}
+	slices.Sort(keys) // as encoding/json sorts a map's keys: by bytes
+	enc := json.NewEncoder(buf)
+	enc.SetEscapeHTML(false)
+	buf.WriteByte('{')
+	for i, k := range keys {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		writeJSONString(buf, enc, k)
+		buf.WriteByte(':')
+		if attsPending && k == "attachments" {
+			attsPending = false
+			if err := enc.Encode(p.Attachments); err != nil {
+				return err
+			}
+			buf.Truncate(buf.Len() - 1) // Encode's newline
+			continue
+		}
+		if err := writeRaw(buf, p.Other[k]); err != nil {
+			if attsPending {
+				// The map form encoded the attachments first: their
+				// error, if any, is the one it reported.
+				if aerr := json.NewEncoder(io.Discard).Encode(p.Attachments); aerr != nil {
+					return aerr
+				}
+			}
+			return err
+		}
+	}
+	buf.WriteByte('}')
+	return nil
+}
+
+// writeRaw writes a raw prop value as encoding/json writes a
+// json.RawMessage without HTML escaping: compacted, nil as null, invalid
+// JSON refused with the same error.
+func writeRaw(buf *bytes.Buffer, raw json.RawMessage) error {
+	if raw == nil {
+		buf.WriteString("null")
+		return nil
+	}
+	if err := json.Compact(buf, raw); err != nil {
+		return &json.MarshalerError{Type: reflect.TypeFor[json.RawMessage](), Err: err}
+	}
+	return nil
+}
+
+// writeJSONString writes s as a JSON string the way enc (no HTML escaping)
+// writes it. A string of printable ASCII other than '"' and '\\' (every
+// prop key in practice) is written as it is; anything else goes through
+// enc.
+func writeJSONString(buf *bytes.Buffer, enc *json.Encoder, s string) {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			_ = enc.Encode(s) // a string always encodes
+			buf.Truncate(buf.Len() - 1)
+			return
+		}
+	}
+	buf.WriteByte('"')
+	buf.WriteString(s)
+	buf.WriteByte('"')
 }
 
 // UnmarshalJSON reads a props object. Attachments that do not decode are kept
@@ -157,6 +233,36 @@ type AttachmentField struct {
 // UnmarshalJSON accepts a value of any JSON type and "short" as a boolean or
 // the strings "true"/"false", as Mattermost does.
 func (f *AttachmentField) UnmarshalJSON(b []byte) error {
+	// Fields as Mattermost's clients send them (texts as strings, short as
+	// a boolean or a string) decode in one pass; anything else (a number,
+	// an object...) is read as raw text. Pointers, so that a later null
+	// clears a value as it does read raw.
+	var typed struct {
+		Title *string `json:"title"`
+		Value *string `json:"value"`
+		Short any     `json:"short"`
+	}
+	if json.Unmarshal(b, &typed) == nil {
+		switch short := typed.Short.(type) {
+		case nil, bool, string:
+			*f = AttachmentField{}
+			if typed.Title != nil {
+				f.Title = *typed.Title
+			}
+			if typed.Value != nil {
+				f.Value = *typed.Value
+			}
+			f.Short = short == true || short == "true" || short == "1"
+			return nil
+		}
+	}
+	return f.unmarshalLoose(b)
+}
+
+// unmarshalLoose reads every value as raw text first: any JSON type
+// decodes. The one-pass path above gives the same field whenever it
+// succeeds.
+func (f *AttachmentField) unmarshalLoose(b []byte) error {
 	var w struct {
 		Title json.RawMessage `json:"title"`
 		Value json.RawMessage `json:"value"`
