@@ -372,9 +372,10 @@ func (d *deliverer) record(ctx context.Context) {
 				d.release(ctx, ev)
 			}
 		}
-		if missed || (room > 0 && len(taken) == room) {
+		if missed || (room > 0 && len(taken) == room) || slices.ContainsFunc(batch, func(o Outcome) bool { return o.Dead }) {
 			// The store hands over every event these outcomes let go,
-			// up to room: others may be waiting only when room ran out.
+			// up to room: others may be waiting only when room ran out
+			// (or behind a dead event: Store.SettleTake).
 			d.poke()
 		}
 	}

@@ -38,7 +38,7 @@ type PGStore struct {
 	enqMu       sync.Mutex
 	enqWaiting  []*enqueueCall
 	enqFlushing bool
-	enqShard    atomic.Uint32 // the counter row the next batch adds to
+	shards      atomic.Uint32 // turns over the counter rows (shard)
 }
 
 // OpenPGStore connects to the PostgreSQL database at url (postgres://…;
@@ -430,6 +430,14 @@ func (s *PGStore) Route(ctx context.Context, contactID, locationID, ownKey strin
 // over.
 const pgShards = 16
 
+// shard is the counter row a transaction counts its changes in, in turn:
+// each Enqueue and settle batch counts in one row (the counters are read as
+// sums), so that no two of them wait for each other's rows in a cycle, and
+// concurrent ones rarely wait at all.
+func (s *PGStore) shard() int64 {
+	return int64(s.shards.Add(1) % pgShards)
+}
+
 // contactLock is the advisory lock that serialises the transactions that
 // decide which event of a contact leads (Enqueue, and Settle removing the
 // leader): without it, an event enqueued while the leader is removed could
@@ -536,7 +544,7 @@ func (s *PGStore) enqueueBatch(calls []*enqueueCall) error {
 				SELECT DISTINCT unnest($1::text[]) AS contact_id) c
 			ORDER BY contact_id COLLATE "C"`, contacts)
 	}
-	shard := s.enqShard.Add(1) % pgShards
+	shard := s.shard()
 	now := s.now()
 	for _, c := range calls {
 		// Answered by this batch only if it commits.
@@ -557,7 +565,7 @@ func (s *PGStore) enqueueBatch(calls []*enqueueCall) error {
 			c AS (
 				UPDATE bridge_outbox_counts c SET pending = pending + 1 FROM o WHERE c.shard = $9)
 			SELECT seq, claims FROM o`,
-			ev.WebhookID, c.seenUntil, now, ev.Type, ev.ContactID, []byte(ev.Payload), ev.Received, ev.NextTry, int64(shard),
+			ev.WebhookID, c.seenUntil, now, ev.Type, ev.ContactID, []byte(ev.Payload), ev.Received, ev.NextTry, shard,
 			!c.leaseUntil.IsZero(), c.leaseUntil,
 		).Query(func(rows pgx.Rows) error {
 			for rows.Next() {
@@ -665,9 +673,9 @@ func (s *PGStore) Settle(ctx context.Context, outcomes []Outcome) error {
 }
 
 // SettleTake implements Store, in one round trip: the contacts' locks,
-// then a statement per outcome that also moves the contact's lead (and
-// takes the contact's next event, for the first limit outcomes that remove
-// one) and the counters.
+// one statement for the delivered events, and one per other outcome. A
+// dead event's next event is taken only while max allows, counting each
+// dead outcome as one taken.
 func (s *PGStore) SettleTake(ctx context.Context, outcomes []Outcome, now time.Time, limit int, lease time.Duration) ([]OutboxEvent, error) {
 	if len(outcomes) == 0 {
 		return nil, nil
@@ -676,10 +684,6 @@ func (s *PGStore) SettleTake(ctx context.Context, outcomes []Outcome, now time.T
 	for i, o := range outcomes {
 		seqs[i] = int64(o.Seq)
 	}
-	// The outcomes go in shard order, so that settles lock the shared
-	// counter rows in one order.
-	outcomes = slices.Clone(outcomes)
-	slices.SortStableFunc(outcomes, func(a, b Outcome) int { return cmp.Compare(a.Seq%pgShards, b.Seq%pgShards) })
 	b := &pgx.Batch{}
 	// Lock the contacts whose leader may leave, in one order, byte order
 	// as RetryDead's and Enqueue's (a SELECT's volatile functions run after
@@ -694,8 +698,10 @@ func (s *PGStore) SettleTake(ctx context.Context, outcomes []Outcome, now time.T
 		return err
 	}
 	until := now.Add(lease)
+	shard := s.shard()
+	var delivered []int64
 	for _, o := range outcomes {
-		seq, shard := int64(o.Seq), int64(o.Seq%pgShards)
+		seq := int64(o.Seq)
 		switch {
 		case o.Dead:
 			b.Queue(`WITH d AS (DELETE FROM bridge_outbox WHERE seq = $1 AND ($2 = 0 OR claims = $2) RETURNING *),
@@ -708,13 +714,7 @@ func (s *PGStore) SettleTake(ctx context.Context, outcomes []Outcome, now time.T
 				seq, o.Claims, o.Err, nonNil(o.Posted), s.now(), o.NextTry, shard, limit > 0, now, until).Query(take)
 			limit--
 		case o.Delivered:
-			b.Queue(`WITH d AS (DELETE FROM bridge_outbox WHERE seq = $1 RETURNING contact_id, attempts, lead),
-				`+pgSettleLead(3, 4, 5)+`,
-				c AS (UPDATE bridge_outbox_counts c SET pending = pending - 1, retrying = retrying - (d.attempts > 0)::int
-					FROM d WHERE c.shard = $2)
-				`+pgTaken,
-				seq, shard, limit > 0, now, until).Query(take)
-			limit--
+			delivered = append(delivered, seq)
 		case o.Deferred:
 			b.Queue(`UPDATE bridge_outbox SET next_try = $2 WHERE seq = $1 AND ($3 = 0 OR claims = $3)`, seq, o.NextTry, o.Claims)
 		default:
@@ -724,6 +724,34 @@ func (s *PGStore) SettleTake(ctx context.Context, outcomes []Outcome, now time.T
 				UPDATE bridge_outbox_counts c SET retrying = retrying + 1 FROM u WHERE c.shard = $6 AND u.attempts = 1`,
 				seq, o.NextTry, o.Err, nonNil(o.Posted), o.Claims, shard)
 		}
+	}
+	if len(delivered) > 0 {
+		// Every delivered event in one statement: removed, counted, and
+		// its contact's next event made to lead, the first limit of those
+		// that are due taken (the statement still sees the removed rows,
+		// hence seq <> ALL). A contact has one leading event, so the
+		// removed ones are of different contacts.
+		b.Queue(`WITH d AS (
+				DELETE FROM bridge_outbox WHERE seq = ANY($1) RETURNING contact_id, attempts, lead),
+			n AS (
+				SELECT DISTINCT ON (o.contact_id) o.seq, o.next_try, (o.next_try <= $2 OR o.next_try <= o.received) AS due
+				FROM bridge_outbox o JOIN d ON o.contact_id = d.contact_id
+				WHERE d.lead AND o.contact_id <> '' AND o.seq <> ALL($1)
+				ORDER BY o.contact_id, o.seq),
+			t AS (
+				SELECT seq, next_try, due AND row_number() OVER (ORDER BY due DESC, seq) <= $3 AS taken FROM n),
+			l AS (
+				UPDATE bridge_outbox o SET lead = true,
+					next_try = CASE WHEN t.taken THEN $4 ELSE o.next_try END,
+					claims = o.claims + t.taken::int
+				FROM t WHERE o.seq = t.seq
+				RETURNING t.taken, o.seq, o.webhook_id, o.type, o.contact_id, o.payload, o.received, o.attempts, t.next_try, o.last_error, o.posted, o.claims),
+			c AS (
+				UPDATE bridge_outbox_counts SET pending = pending - (SELECT count(*) FROM d),
+					retrying = retrying - (SELECT count(*) FROM d WHERE attempts > 0)
+				WHERE shard = $5)
+			`+pgTaken,
+			delivered, now, max(limit, 0), until, shard).Query(take)
 	}
 	if err := s.batch(ctx, b); err != nil {
 		return nil, err

@@ -84,7 +84,8 @@ type Store interface {
 	// earliest of their contact (a delivered or dead event removed) and
 	// that are due by now or were due when received: a contact's next event
 	// goes to the deliverer that posted the one before without a Claim. At
-	// most max: when it takes max, Claim may find more.
+	// most max. When it takes max, or an outcome was dead, Claim may find
+	// more.
 	SettleTake(ctx context.Context, outcomes []Outcome, now time.Time, max int, lease time.Duration) ([]OutboxEvent, error)
 	// OutboxStats counts the outbox from counters kept as it changes, at
 	// a cost that does not grow with its size.

@@ -31,6 +31,7 @@ func runStoreSuite(t *testing.T, newStore newStoreFunc) {
 		{"OutboxLease", suiteOutboxLease},
 		{"OutboxSettleTake", suiteOutboxSettleTake},
 		{"OutboxEnqueueTake", suiteOutboxEnqueueTake},
+		{"OutboxSettleTakeMany", suiteOutboxSettleTakeMany},
 		{"OutboxDeadAndStats", suiteOutboxDeadAndStats},
 		{"OutboxClaimRace", suiteOutboxClaimRace},
 		{"OutboxEnqueueSettleRace", suiteOutboxEnqueueSettleRace},
@@ -72,6 +73,45 @@ func enqueueT(t *testing.T, s Store, now time.Time, id, contact string) OutboxEv
 		t.Fatalf("Enqueue(%s) = %v, %v", id, added, err)
 	}
 	return ev
+}
+
+// suiteOutboxSettleTakeMany: delivered events settled together hand over
+// their contacts' next events, due ones first and in order, at most max;
+// the rest lead, for Claim. The counters follow.
+func suiteOutboxSettleTakeMany(t *testing.T, newStore newStoreFunc) {
+	ctx := context.Background()
+	now := time.Unix(1_700_000_000, 0)
+	s := newStore(t, func() time.Time { return now })
+	for _, e := range [][2]string{{"a1", "a"}, {"b1", "b"}, {"c1", "c"}, {"d1", "d"}, {"a2", "a"}, {"c2", "c"}, {"d2", "d"}} {
+		enqueueT(t, s, now, e[0], e[1])
+	}
+	later := OutboxEvent{WebhookID: "b2", Type: "TaskCreate", ContactID: "b", Payload: json.RawMessage(`{}`), Received: now, NextTry: now.Add(time.Hour)}
+	if added, _, err := s.Enqueue(ctx, later, now.Add(2*time.Hour), time.Time{}); err != nil || !added {
+		t.Fatalf("Enqueue(b2) = %v, %v", added, err)
+	}
+	first := claimT(t, s, now, 10)
+	if ids(first) != "[a1 b1 c1 d1]" {
+		t.Fatalf("Claim = %s", ids(first))
+	}
+	var outcomes []Outcome
+	for _, ev := range first {
+		outcomes = append(outcomes, Outcome{Seq: ev.Seq, Claims: ev.Claims, Delivered: true})
+	}
+	taken, err := s.SettleTake(ctx, outcomes, now, 2, time.Minute)
+	if err != nil || ids(taken) != "[a2 c2]" {
+		t.Fatalf("SettleTake(4 delivered, max 2) = %s, %v; want [a2 c2] (b2 not due, d2 past max)", ids(taken), err)
+	}
+	for _, ev := range taken {
+		if ev.Claims != 1 || !ev.NextTry.Equal(now) || ev.Attempts != 0 {
+			t.Errorf("taken %+v, want it as Claim returns it", ev)
+		}
+	}
+	if got := claimT(t, s, now, 10); ids(got) != "[d2]" {
+		t.Errorf("Claim = %s, want [d2] (a2, c2 leased, b2 not due)", ids(got))
+	}
+	if st, err := s.OutboxStats(ctx); err != nil || st.Pending != 4 {
+		t.Errorf("stats = %+v, %v; want 4 pending", st, err)
+	}
 }
 
 // suiteOutboxEnqueueTake: Enqueue with a lease takes an event that leads
