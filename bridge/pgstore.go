@@ -647,13 +647,18 @@ func (s *PGStore) Claim(ctx context.Context, now time.Time, limit int, lease tim
 // the removed one led and, when parameter take is true and that event is
 // due by parameter now or was due when received (dueFor), takes it as
 // Claim would (leased until parameter until): l returns it then, with the
-// next try it had. The statement still
-// sees the removed row, hence seq <> $1.
+// next try it had. The statement still sees the removed row, hence seq <>
+// $1. The next event is looked up in the contact's index (LATERAL, in its
+// order), whatever the plan: ordered by seq alone, a generic plan walked
+// the whole outbox in seq order looking for the contact's rows.
 func pgSettleLead(take, now, until int) string {
 	return fmt.Sprintf(`n AS (
-			SELECT o.seq, o.next_try, $%[1]d::boolean AND (o.next_try <= $%[2]d OR o.next_try <= o.received) AS taken
-			FROM bridge_outbox o JOIN d ON o.contact_id = d.contact_id
-			WHERE d.lead AND o.contact_id <> '' AND o.seq <> $1 ORDER BY o.seq LIMIT 1),
+			SELECT x.seq, x.next_try, $%[1]d::boolean AND (x.next_try <= $%[2]d OR x.next_try <= x.received) AS taken
+			FROM d, LATERAL (
+				SELECT o.seq, o.next_try, o.received FROM bridge_outbox o
+				WHERE o.contact_id = d.contact_id AND o.contact_id <> '' AND o.seq <> $1
+				ORDER BY o.contact_id, o.seq LIMIT 1) x
+			WHERE d.lead),
 		l AS (
 			UPDATE bridge_outbox o SET lead = true,
 				next_try = CASE WHEN n.taken THEN $%[3]d ELSE o.next_try END,
@@ -662,6 +667,14 @@ func pgSettleLead(take, now, until int) string {
 			RETURNING n.taken, o.seq, o.webhook_id, o.type, o.contact_id, o.payload, o.received, o.attempts, n.next_try, o.last_error, o.posted, o.claims)`,
 		take, now, until)
 }
+
+// pgSettleDelivered removes delivered event $1, counting it in counter row
+// $2, and hands the lead over (pgSettleLead with take $3, now $4, until $5).
+var pgSettleDelivered = `WITH d AS (DELETE FROM bridge_outbox WHERE seq = $1 RETURNING contact_id, attempts, lead),
+	` + pgSettleLead(3, 4, 5) + `,
+	c AS (UPDATE bridge_outbox_counts c SET pending = pending - 1, retrying = retrying - (d.attempts > 0)::int
+		FROM d WHERE c.shard = $2)
+	` + pgTaken
 
 // pgTaken is the end of a statement with pgSettleLead: the event it took.
 const pgTaken = `SELECT seq, webhook_id, type, contact_id, payload, received, attempts, next_try, last_error, posted, claims FROM l WHERE taken`
@@ -685,6 +698,12 @@ func (s *PGStore) SettleTake(ctx context.Context, outcomes []Outcome, now time.T
 		seqs[i] = int64(o.Seq)
 	}
 	b := &pgx.Batch{}
+	// Generic plans for this transaction's statements: each is planned
+	// once per connection instead of at every call (PostgreSQL's choice
+	// for the contacts' lock below, whose array makes its estimate of a
+	// generic plan look dear, costs more planning it than running it).
+	// Every statement here finds its rows by key whatever the values.
+	b.Queue(`SELECT set_config('plan_cache_mode', 'force_generic_plan', true)`)
 	// Lock the contacts whose leader may leave, in one order, byte order
 	// as RetryDead's and Enqueue's (a SELECT's volatile functions run after
 	// its ORDER BY).
@@ -699,7 +718,6 @@ func (s *PGStore) SettleTake(ctx context.Context, outcomes []Outcome, now time.T
 	}
 	until := now.Add(lease)
 	shard := s.shard()
-	var delivered []int64
 	for _, o := range outcomes {
 		seq := int64(o.Seq)
 		switch {
@@ -714,7 +732,8 @@ func (s *PGStore) SettleTake(ctx context.Context, outcomes []Outcome, now time.T
 				seq, o.Claims, o.Err, nonNil(o.Posted), s.now(), o.NextTry, shard, limit > 0, now, until).Query(take)
 			limit--
 		case o.Delivered:
-			delivered = append(delivered, seq)
+			b.Queue(pgSettleDelivered, seq, shard, limit > 0, now, until).Query(take)
+			limit--
 		case o.Deferred:
 			b.Queue(`UPDATE bridge_outbox SET next_try = $2 WHERE seq = $1 AND ($3 = 0 OR claims = $3)`, seq, o.NextTry, o.Claims)
 		default:
@@ -724,34 +743,6 @@ func (s *PGStore) SettleTake(ctx context.Context, outcomes []Outcome, now time.T
 				UPDATE bridge_outbox_counts c SET retrying = retrying + 1 FROM u WHERE c.shard = $6 AND u.attempts = 1`,
 				seq, o.NextTry, o.Err, nonNil(o.Posted), o.Claims, shard)
 		}
-	}
-	if len(delivered) > 0 {
-		// Every delivered event in one statement: removed, counted, and
-		// its contact's next event made to lead, the first limit of those
-		// that are due taken (the statement still sees the removed rows,
-		// hence seq <> ALL). A contact has one leading event, so the
-		// removed ones are of different contacts.
-		b.Queue(`WITH d AS (
-				DELETE FROM bridge_outbox WHERE seq = ANY($1) RETURNING contact_id, attempts, lead),
-			n AS (
-				SELECT DISTINCT ON (o.contact_id) o.seq, o.next_try, (o.next_try <= $2 OR o.next_try <= o.received) AS due
-				FROM bridge_outbox o JOIN d ON o.contact_id = d.contact_id
-				WHERE d.lead AND o.contact_id <> '' AND o.seq <> ALL($1)
-				ORDER BY o.contact_id, o.seq),
-			t AS (
-				SELECT seq, next_try, due AND row_number() OVER (ORDER BY due DESC, seq) <= $3 AS taken FROM n),
-			l AS (
-				UPDATE bridge_outbox o SET lead = true,
-					next_try = CASE WHEN t.taken THEN $4 ELSE o.next_try END,
-					claims = o.claims + t.taken::int
-				FROM t WHERE o.seq = t.seq
-				RETURNING t.taken, o.seq, o.webhook_id, o.type, o.contact_id, o.payload, o.received, o.attempts, t.next_try, o.last_error, o.posted, o.claims),
-			c AS (
-				UPDATE bridge_outbox_counts SET pending = pending - (SELECT count(*) FROM d),
-					retrying = retrying - (SELECT count(*) FROM d WHERE attempts > 0)
-				WHERE shard = $5)
-			`+pgTaken,
-			delivered, now, max(limit, 0), until, shard).Query(take)
 	}
 	if err := s.batch(ctx, b); err != nil {
 		return nil, err

@@ -336,3 +336,64 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// TestPGSettleReadsByKey: settling a delivered event costs the same however
+// long the outbox is. Under the generic plan PostgreSQL settles on after a
+// few calls, the statement that hands the contact's lead over read the
+// whole outbox in seq order looking for the contact's next event (and
+// found none for most contacts); it reads it in the contact's index. Fails
+// when the statement's buffers grow with the outbox.
+func TestPGSettleReadsByKey(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url := newTestSchema(t)
+	s := openPGStoreT(t, url, time.Now)
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	buffers := func(waiting int) int {
+		t.Helper()
+		tx, err := conn.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback(ctx)
+		// waiting events of other contacts, then the contact's leading
+		// event and the one behind it.
+		if _, err := tx.Exec(ctx, `INSERT INTO bridge_outbox (webhook_id, type, contact_id, payload, received, next_try, lead)
+			SELECT 'w' || i, 'TaskCreate', 'other' || i, '\x7b7d', now(), now(), true FROM generate_series(1, $1) i`, waiting); err != nil {
+			t.Fatal(err)
+		}
+		var first int64
+		if err := tx.QueryRow(ctx, `INSERT INTO bridge_outbox (webhook_id, type, contact_id, payload, received, next_try, lead)
+			VALUES ('a1', 'TaskCreate', 'a', '\x7b7d', now(), now(), true), ('a2', 'TaskCreate', 'a', '\x7b7d', now(), now(), false)
+			RETURNING seq`).Scan(&first); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(ctx, `SET LOCAL plan_cache_mode = force_generic_plan`); err != nil {
+			t.Fatal(err)
+		}
+		name := fmt.Sprint("settle", waiting) // prepared for the session
+		if _, err := tx.Exec(ctx, `PREPARE `+name+` AS `+pgSettleDelivered); err != nil {
+			t.Fatal(err)
+		}
+		var plan []struct {
+			Plan struct {
+				SharedHit  int `json:"Shared Hit Blocks"`
+				SharedRead int `json:"Shared Read Blocks"`
+			} `json:"Plan"`
+		}
+		if err := tx.QueryRow(ctx, fmt.Sprintf(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE %s(%d, 0, true, now(), now() + interval '1 minute')`, name, first)).Scan(&plan); err != nil {
+			t.Fatal(err)
+		}
+		return plan[0].Plan.SharedHit + plan[0].Plan.SharedRead
+	}
+	_ = s // the schema is the store's
+	small, large := buffers(100), buffers(20_000)
+	t.Logf("buffers: %d with 100 waiting, %d with 20,000", small, large)
+	if large > small+20 {
+		t.Errorf("settling one event read %d buffers with 20,000 events waiting, %d with 100: it grows with the outbox", large, small)
+	}
+}
