@@ -190,6 +190,7 @@ func (d *deliverer) fill(ctx context.Context) error {
 	defer d.mu.Unlock()
 	room := d.room()
 	if room <= 0 || ctx.Err() != nil {
+		d.missed = d.missed || room <= 0
 		return nil
 	}
 	evs, err := d.b.store.Claim(ctx, d.b.now(), room, d.policy.Lease)
@@ -372,10 +373,16 @@ func (d *deliverer) record(ctx context.Context) {
 				d.release(ctx, ev)
 			}
 		}
-		if missed || (room > 0 && len(taken) == room) || slices.ContainsFunc(batch, func(o Outcome) bool { return o.Dead }) {
-			// The store hands over every event these outcomes let go,
-			// up to room: others may be waiting only when room ran out
-			// (or behind a dead event: Store.SettleTake).
+		removing := 0
+		for _, o := range batch {
+			if o.Delivered || o.Dead {
+				removing++
+			}
+		}
+		if missed || removing > room {
+			// The store hands over the event each of the first room
+			// outcomes let go (Store.SettleTake): others may be waiting
+			// only when there were more.
 			d.poke()
 		}
 	}

@@ -686,9 +686,9 @@ func (s *PGStore) Settle(ctx context.Context, outcomes []Outcome) error {
 }
 
 // SettleTake implements Store, in one round trip: the contacts' locks,
-// one statement for the delivered events, and one per other outcome. A
-// dead event's next event is taken only while max allows, counting each
-// dead outcome as one taken.
+// then a statement per outcome that also moves the contact's lead (and
+// takes the contact's next event, for the first limit outcomes that remove
+// one) and the counters.
 func (s *PGStore) SettleTake(ctx context.Context, outcomes []Outcome, now time.Time, limit int, lease time.Duration) ([]OutboxEvent, error) {
 	if len(outcomes) == 0 {
 		return nil, nil

@@ -80,12 +80,12 @@ type Store interface {
 	// claimed again since (Outcome.Claims is not its latest claim).
 	Settle(ctx context.Context, outcomes []Outcome) error
 	// SettleTake is Settle that also takes for the caller, as
-	// Claim(now, max, lease) would, the events that the outcomes made the
-	// earliest of their contact (a delivered or dead event removed) and
-	// that are due by now or were due when received: a contact's next event
-	// goes to the deliverer that posted the one before without a Claim. At
-	// most max. When it takes max, or an outcome was dead, Claim may find
-	// more.
+	// Claim(now, max, lease) would, the events that the first max outcomes
+	// removing an event (delivered or dead) made the earliest of their
+	// contact, when they are due by now or were due when received: a
+	// contact's next event goes to the deliverer that posted the one before
+	// without a Claim. Claim finds the others, which there can be only when
+	// more than max outcomes removed events.
 	SettleTake(ctx context.Context, outcomes []Outcome, now time.Time, max int, lease time.Duration) ([]OutboxEvent, error)
 	// OutboxStats counts the outbox from counters kept as it changes, at
 	// a cost that does not grow with its size.
@@ -1012,16 +1012,19 @@ func (s *BoltStore) SettleTake(ctx context.Context, outcomes []Outcome, now time
 		}
 	}
 	var taken []OutboxEvent
-	// removed removes ev, taking its contact's next event when due.
+	var removals int
+	// removed removes ev, taking its contact's next event when due and
+	// ev is among the first limit removed.
 	removed := func(tx *bolt.Tx, ev OutboxEvent) error {
 		next, ok, err := s.removeEvent(tx, ev)
-		if err == nil && ok && len(taken) < limit && dueFor(next, now) {
+		if err == nil && ok && removals < limit && dueFor(next, now) {
 			taken = append(taken, next)
 		}
+		removals++
 		return err
 	}
 	err := s.update(ctx, func(tx *bolt.Tx) error {
-		taken = nil // a retried transaction starts over
+		taken, removals = nil, 0 // a retried transaction starts over
 		out, dead, due, meta := tx.Bucket(bOutbox), tx.Bucket(bDead), tx.Bucket(bDue), tx.Bucket(bMeta)
 		for i, o := range outcomes {
 			if stale[i] {
