@@ -883,27 +883,43 @@ func (s *BoltStore) Enqueue(ctx context.Context, ev OutboxEvent, seenUntil, leas
 	if ev.WebhookID == "" {
 		return false, nil, errors.New("bridge: outbox event without webhookId")
 	}
-	if !leaseUntil.IsZero() {
-		// Held from before the event is there, as Claim holds it: no
-		// Claim hands it out before it is leased.
-		s.leaseMu.Lock()
-		defer s.leaseMu.Unlock()
-	}
-	var added, lead bool
+	var added, taken bool
 	err := s.update(ctx, func(tx *bolt.Tx) error {
+		var lead bool
 		var err error
 		added, lead, err = s.enqueueTx(tx, &ev, seenUntil)
+		if taken = err == nil && added && lead && !leaseUntil.IsZero(); taken {
+			// Leased before the event is committed (and seen by a
+			// Claim): no Claim hands it out.
+			ev.Claims = 1
+			s.setLease(ev.Seq, boltLease{until: leaseUntil, claims: ev.Claims})
+		}
 		return err
 	})
-	if err != nil || !added {
+	if err != nil {
+		if taken {
+			s.dropLeases(ev.Seq)
+		}
 		return false, nil, err
 	}
-	if !lead || leaseUntil.IsZero() {
-		return true, nil, nil
+	if !taken {
+		return added, nil, nil
 	}
-	ev.Claims = 1
-	s.leases[ev.Seq] = boltLease{until: leaseUntil, claims: ev.Claims}
 	return true, []OutboxEvent{ev}, nil
+}
+
+func (s *BoltStore) setLease(seq uint64, l boltLease) {
+	s.leaseMu.Lock()
+	defer s.leaseMu.Unlock()
+	s.leases[seq] = l
+}
+
+func (s *BoltStore) dropLeases(seqs ...uint64) {
+	s.leaseMu.Lock()
+	defer s.leaseMu.Unlock()
+	for _, seq := range seqs {
+		delete(s.leases, seq)
+	}
 }
 
 // enqueueTx is Enqueue within tx. It sets ev.Seq; lead is true when ev is
@@ -1000,24 +1016,27 @@ func (s *BoltStore) SettleTake(ctx context.Context, outcomes []Outcome, now time
 	if len(outcomes) == 0 {
 		return nil, nil
 	}
-	// Held throughout, as Claim holds it: no Claim hands out an event
-	// this call takes.
-	s.leaseMu.Lock()
-	defer s.leaseMu.Unlock()
 	// Outcomes of a claim that was taken over are dropped.
+	s.leaseMu.Lock()
 	stale := make(map[int]bool)
 	for i, o := range outcomes {
 		if l, ok := s.leases[o.Seq]; ok && o.Claims != 0 && l.claims != o.Claims && !o.Delivered {
 			stale[i] = true
 		}
 	}
+	s.leaseMu.Unlock()
 	var taken []OutboxEvent
 	var removals int
 	// removed removes ev, taking its contact's next event when due and
-	// ev is among the first limit removed.
+	// ev is among the first limit removed: leased before the change is
+	// committed (and seen by a Claim), as Claim leases.
 	removed := func(tx *bolt.Tx, ev OutboxEvent) error {
 		next, ok, err := s.removeEvent(tx, ev)
 		if err == nil && ok && removals < limit && dueFor(next, now) {
+			s.leaseMu.Lock()
+			next.Claims = max(s.leases[next.Seq].claims, next.Claims) + 1
+			s.leases[next.Seq] = boltLease{until: now.Add(lease), claims: next.Claims}
+			s.leaseMu.Unlock()
 			taken = append(taken, next)
 		}
 		removals++
@@ -1100,17 +1119,17 @@ func (s *BoltStore) SettleTake(ctx context.Context, outcomes []Outcome, now time
 		return nil
 	})
 	if err != nil {
+		for _, ev := range taken {
+			s.dropLeases(ev.Seq)
+		}
 		return nil, err
 	}
+	s.leaseMu.Lock()
+	defer s.leaseMu.Unlock()
 	for i, o := range outcomes {
 		if !stale[i] {
 			delete(s.leases, o.Seq)
 		}
-	}
-	for i := range taken {
-		n := max(s.leases[taken[i].Seq].claims, taken[i].Claims) + 1
-		s.leases[taken[i].Seq] = boltLease{until: now.Add(lease), claims: n}
-		taken[i].Claims = n
 	}
 	return taken, nil
 }
