@@ -36,28 +36,13 @@ func TestAcceptedEventsHandedOver(t *testing.T) {
 	for _, kind := range []string{"bbolt", "postgres"} {
 		t.Run(kind, func(t *testing.T) {
 			t.Parallel()
-			var inner Store
-			if kind == "postgres" {
-				inner = openPGStoreT(t, newTestSchema(t), time.Now)
-			} else {
-				bolt, err := OpenBoltStore(filepath.Join(t.TempDir(), "handover.db"), time.Now)
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { bolt.Close() })
-				inner = bolt
-			}
+			inner := openStoreT(t, kind)
 			e := newEnv(t, withoutRun(), withoutWebhookTarget())
 			e.stop()
 			store := &claimCounting{Store: inner}
 			e.start(WithStore(store))
 			e.run()
-			d := e.b.deliver
-			e.waitFor("the deliverer to run", func() bool {
-				d.mu.Lock()
-				defer d.mu.Unlock()
-				return d.ctx != nil
-			})
+			e.waitDelivering()
 			const n = 6
 			for i := range n {
 				// One at a time, each posted and settled before the next:
@@ -92,11 +77,7 @@ func TestHandOverWhenStopping(t *testing.T) {
 	for _, kind := range []string{"bbolt", "postgres"} {
 		t.Run(kind, func(t *testing.T) {
 			t.Parallel()
-			opts := []envOption{withoutRun(), withoutWebhookTarget()}
-			if kind == "postgres" {
-				opts = append(opts, withDatabase(newTestSchema(t)))
-			}
-			e := newEnv(t, opts...)
+			e := newEnvOn(t, kind)
 			d := e.b.deliver
 			ctx, cancel := context.WithCancel(context.Background())
 			done := make(chan struct{})
@@ -133,20 +114,11 @@ func TestDeliveredWithoutPolling(t *testing.T) {
 	for _, kind := range []string{"bbolt", "postgres"} {
 		t.Run(kind, func(t *testing.T) {
 			t.Parallel()
-			opts := []envOption{withoutRun(), withoutWebhookTarget()}
-			if kind == "postgres" {
-				opts = append(opts, withDatabase(newTestSchema(t)))
-			}
-			e := newEnv(t, opts...)
+			e := newEnvOn(t, kind)
 			e.stop()
 			e.start(WithDeliveryPolicy(DeliveryPolicy{Batch: 1, Workers: 1, Poll: time.Hour, MinBackoff: time.Millisecond}))
 			e.run()
-			e.waitFor("the deliverer to run", func() bool {
-				d := e.b.deliver
-				d.mu.Lock()
-				defer d.mu.Unlock()
-				return d.ctx != nil
-			})
+			e.waitDelivering()
 			other := e.hl.AddContact(ghltest.Contact{LocationID: testLocation, FirstName: "Grace"})
 			var wg sync.WaitGroup
 			for i := range 6 {
@@ -165,4 +137,41 @@ func TestDeliveredWithoutPolling(t *testing.T) {
 			e.waitFor("6 posts", func() bool { return len(e.posts(e.channel.ID)) == 6 })
 		})
 	}
+}
+
+// openStoreT opens an empty store of the kind ("bbolt" or "postgres")
+// that t closes.
+func openStoreT(t *testing.T, kind string) Store {
+	t.Helper()
+	if kind == "postgres" {
+		return openPGStoreT(t, newTestSchema(t), time.Now)
+	}
+	bolt, err := OpenBoltStore(filepath.Join(t.TempDir(), "bridge.db"), time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { bolt.Close() })
+	return bolt
+}
+
+// waitDelivering waits until the bridge's deliverer runs.
+func (e *env) waitDelivering() {
+	e.t.Helper()
+	e.waitFor("the deliverer to run", func() bool {
+		d := e.b.deliver
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		return d.ctx != nil
+	})
+}
+
+// newEnvOn is an env whose bridge keeps its state in a store of the kind
+// ("bbolt" or "postgres"), not yet running.
+func newEnvOn(t *testing.T, kind string) *env {
+	t.Helper()
+	opts := []envOption{withoutRun(), withoutWebhookTarget()}
+	if kind == "postgres" {
+		opts = append(opts, withDatabase(newTestSchema(t)))
+	}
+	return newEnv(t, opts...)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -50,17 +49,7 @@ func TestWebhookStoredInOneWrite(t *testing.T) {
 	for _, kind := range []string{"bbolt", "postgres"} {
 		t.Run(kind, func(t *testing.T) {
 			t.Parallel()
-			var inner Store
-			if kind == "postgres" {
-				inner = openPGStoreT(t, newTestSchema(t), time.Now)
-			} else {
-				bolt, err := OpenBoltStore(filepath.Join(t.TempDir(), "counted.db"), time.Now)
-				if err != nil {
-					t.Fatal(err)
-				}
-				t.Cleanup(func() { bolt.Close() })
-				inner = bolt
-			}
+			inner := openStoreT(t, kind)
 			e := newEnv(t, withoutRun(), withoutWebhookTarget())
 			e.stop()
 			store := &dedupeCounting{Store: inner}
