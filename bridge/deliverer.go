@@ -379,10 +379,10 @@ func (d *deliverer) record(ctx context.Context) {
 				removing++
 			}
 		}
-		if missed || removing > room {
+		if err != nil || missed || removing > room {
 			// The store hands over the event each of the first room
 			// outcomes let go (Store.SettleTake): others may be waiting
-			// only when there were more.
+			// only when there were more, or when it did not.
 			d.poke()
 		}
 	}
