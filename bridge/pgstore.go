@@ -33,12 +33,8 @@ type PGStore struct {
 	now    func() time.Time
 	closed atomic.Bool
 
-	// Enqueue's group commit: calls that come while a batch is being
-	// written wait, and go together in the next one.
-	enqMu       sync.Mutex
-	enqWaiting  []*enqueueCall
-	enqFlushing bool
-	shards      atomic.Uint32 // turns over the counter rows (shard)
+	enqueues groupCommit[*enqueueCall] // Enqueue's batches
+	shards   atomic.Uint32             // turns over the counter rows (shard)
 }
 
 // OpenPGStore connects to the PostgreSQL database at url (postgres://…;
@@ -88,7 +84,9 @@ func openPG(ctx context.Context, url string, now func() time.Time) (*PGStore, er
 		pool.Close()
 		return nil, fmt.Errorf("bridge: database: %w", err)
 	}
-	return &PGStore{pool: pool, locks: locks, now: now}, nil
+	s := &PGStore{pool: pool, locks: locks, now: now}
+	s.enqueues.write = s.enqueueBatches
+	return s, nil
 }
 
 // --- migrations ---
@@ -463,9 +461,8 @@ type enqueueCall struct {
 // Enqueue implements Store: the webhookId is recorded, unless already
 // accepted and live, in the transaction that stores the event, so a 200
 // answered after it means stored. Concurrent calls are written together,
-// in one transaction (group commit: one round trip and one commit, which
-// waits for the disk, for all of them); a call that comes while a batch is
-// being written goes in the next.
+// in one transaction (groupCommit: one round trip and one commit, which
+// waits for the disk, for all of them).
 func (s *PGStore) Enqueue(ctx context.Context, ev OutboxEvent, seenUntil, leaseUntil time.Time) (bool, []OutboxEvent, error) {
 	if ev.WebhookID == "" {
 		return false, nil, errors.New("bridge: outbox event without webhookId")
@@ -474,14 +471,7 @@ func (s *PGStore) Enqueue(ctx context.Context, ev OutboxEvent, seenUntil, leaseU
 		return false, nil, errors.New("bridge: store is closed")
 	}
 	c := &enqueueCall{ev: ev, seenUntil: seenUntil, leaseUntil: leaseUntil, ctx: ctx, done: make(chan struct{})}
-	s.enqMu.Lock()
-	s.enqWaiting = append(s.enqWaiting, c)
-	flush := !s.enqFlushing
-	s.enqFlushing = true
-	s.enqMu.Unlock()
-	if flush {
-		s.flushEnqueues()
-	}
+	s.enqueues.submit(c)
 	select {
 	case <-c.done:
 		return c.added, c.taken, c.err
@@ -492,17 +482,11 @@ func (s *PGStore) Enqueue(ctx context.Context, ev OutboxEvent, seenUntil, leaseU
 	}
 }
 
-// flushEnqueues writes the calls waiting in one batch. When more came
-// meanwhile, another goroutine writes them, so that no caller waits for
-// batches after its own.
-func (s *PGStore) flushEnqueues() {
-	s.enqMu.Lock()
-	calls := s.enqWaiting
-	s.enqWaiting = nil
-	s.enqMu.Unlock()
-
+// enqueueBatches writes a batch of calls in one transaction and answers
+// them; when the database refuses the batch, each call is written alone,
+// so that one it refuses does not cost the others theirs.
+func (s *PGStore) enqueueBatches(calls []*enqueueCall) {
 	if err := s.enqueueBatch(calls); err != nil && len(calls) > 1 {
-		// One call the database refuses must not cost the others theirs.
 		for _, c := range calls {
 			c.err = s.enqueueBatch([]*enqueueCall{c})
 		}
@@ -511,14 +495,6 @@ func (s *PGStore) flushEnqueues() {
 	}
 	for _, c := range calls {
 		close(c.done)
-	}
-
-	s.enqMu.Lock()
-	more := len(s.enqWaiting) > 0
-	s.enqFlushing = more
-	s.enqMu.Unlock()
-	if more {
-		go s.flushEnqueues()
 	}
 }
 

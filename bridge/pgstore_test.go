@@ -271,9 +271,9 @@ func TestPGStoreGroupCommit(t *testing.T) {
 	first := enq("f", "first", `{}`)
 	waiting := func(n int) func() bool {
 		return func() bool {
-			s.enqMu.Lock()
-			defer s.enqMu.Unlock()
-			return s.enqFlushing && len(s.enqWaiting) == n
+			s.enqueues.mu.Lock()
+			defer s.enqueues.mu.Unlock()
+			return s.enqueues.running && len(s.enqueues.pending) == n
 		}
 	}
 	waitUntil(t, "the first batch to be under way", waiting(0))

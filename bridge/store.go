@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -298,9 +297,7 @@ type BoltStore struct {
 
 	mu       sync.Mutex
 	reserved map[string]time.Time // webhookIds being processed → expiry
-	pending  []*writeReq
-	writing  bool
-	loops    sync.WaitGroup // the running commit loop
+	writes   groupCommit[*writeReq]
 	closed   bool
 	lastErr  error        // last failed write, cleared by a good one
 	commits  atomic.Int64 // transactions committed, for the benchmark
@@ -360,7 +357,9 @@ func OpenBoltStore(path string, now func() time.Time) (*BoltStore, error) {
 		db.Close()
 		return nil, fmt.Errorf("bridge: preparing state file %s: %w", path, err)
 	}
-	return &BoltStore{db: db, now: now, reserved: make(map[string]time.Time), leases: make(map[uint64]boltLease)}, nil
+	s := &BoltStore{db: db, now: now, reserved: make(map[string]time.Time), leases: make(map[uint64]boltLease)}
+	s.writes.write = s.commit
+	return s, nil
 }
 
 // upgradeBolt brings a state file of an earlier layout to boltVersion. A
@@ -484,12 +483,8 @@ func (s *BoltStore) update(ctx context.Context, fn func(*bolt.Tx) error) error {
 		s.mu.Unlock()
 		return bolterrors.ErrDatabaseNotOpen
 	}
-	s.pending = append(s.pending, req)
-	if !s.writing {
-		s.writing = true
-		s.loops.Add(1)
-		go s.commitLoop()
-	}
+	// Under s.mu, so that Close, which sets closed under it, waits for it.
+	s.writes.submit(req)
 	s.mu.Unlock()
 	// The write may still commit after ctx ends; the caller then sees ctx's
 	// error, which is safe: callers treat it as "not known to be stored".
@@ -502,57 +497,41 @@ func (s *BoltStore) update(ctx context.Context, fn func(*bolt.Tx) error) error {
 }
 
 // commitLoop commits queued writes until the queue is empty.
-func (s *BoltStore) commitLoop() {
-	defer s.loops.Done()
-	for {
-		// Let goroutines that are about to write queue up first: one
-		// commit (one fsync) then serves them all. This matters most with
-		// few cores, where a blocking fsync can hold the only one.
-		runtime.Gosched()
-		s.mu.Lock()
-		batch := s.pending
-		s.pending = nil
-		if len(batch) == 0 {
-			s.writing = false
-			s.mu.Unlock()
-			return
-		}
-		s.mu.Unlock()
-
-		failed := -1
-		s.commits.Add(1)
-		err := s.db.Update(func(tx *bolt.Tx) error {
-			for i, r := range batch {
-				if err := r.fn(tx); err != nil {
-					failed = i
-					return err
-				}
-			}
-			return nil
-		})
-		if err == nil || failed < 0 {
-			// Success, or the commit itself failed (a full disk...).
-			s.noteWrite(err)
-			for _, r := range batch {
-				r.done <- err
-			}
-			continue
-		}
-		// One write refused and took the others down: give each its own
-		// transaction so only the culprit fails. A write refusing is the
-		// writer's business; only commit failures make the store unhealthy.
-		for _, r := range batch {
-			refused := false
-			err := s.db.Update(func(tx *bolt.Tx) error {
-				err := r.fn(tx)
-				refused = err != nil
+// commit writes a batch of writes in one transaction.
+func (s *BoltStore) commit(batch []*writeReq) {
+	failed := -1
+	s.commits.Add(1)
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		for i, r := range batch {
+			if err := r.fn(tx); err != nil {
+				failed = i
 				return err
-			})
-			if !refused {
-				s.noteWrite(err)
 			}
+		}
+		return nil
+	})
+	if err == nil || failed < 0 {
+		// Success, or the commit itself failed (a full disk...).
+		s.noteWrite(err)
+		for _, r := range batch {
 			r.done <- err
 		}
+		return
+	}
+	// One write refused and took the others down: give each its own
+	// transaction so only the culprit fails. A write refusing is the
+	// writer's business; only commit failures make the store unhealthy.
+	for _, r := range batch {
+		refused := false
+		err := s.db.Update(func(tx *bolt.Tx) error {
+			err := r.fn(tx)
+			refused = err != nil
+			return err
+		})
+		if !refused {
+			s.noteWrite(err)
+		}
+		r.done <- err
 	}
 }
 
@@ -579,7 +558,7 @@ func (s *BoltStore) Close() error {
 	}
 	s.closed = true
 	s.mu.Unlock()
-	s.loops.Wait() // queued writes still commit
+	s.writes.wait() // queued writes still commit
 	return s.db.Close()
 }
 
