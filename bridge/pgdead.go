@@ -3,7 +3,6 @@ package bridge
 import (
 	"context"
 	"errors"
-	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -32,18 +31,15 @@ func (s *PGStore) RetryDead(ctx context.Context, seq uint64, now time.Time) (int
 		if err != nil {
 			return err
 		}
-		// Lock the contacts whose lead may change, in one order (as Settle).
+		// Lock the contacts whose lead may change.
 		var contacts []string
 		for _, d := range found {
 			if d.contact != "" {
 				contacts = append(contacts, d.contact)
 			}
 		}
-		slices.Sort(contacts)
-		for _, c := range slices.Compact(contacts) {
-			if _, err := tx.Exec(ctx, contactLock, "contact/"+c); err != nil {
-				return err
-			}
+		if _, err := tx.Exec(ctx, lockContacts, contacts); err != nil {
+			return err
 		}
 		var delta [pgShards]int64
 		for _, d := range found {

@@ -437,13 +437,18 @@ func (s *PGStore) shard() int64 {
 }
 
 // contactLock is the advisory lock that serialises the transactions that
-// decide which event of a contact leads (Enqueue, and Settle removing the
-// leader): without it, an event enqueued while the leader is removed could
-// be left without a lead. contactLockOf is the same key for a contact_id
-// column.
+// decide which event of a contact leads (Enqueue, Settle removing the
+// leader, RetryDead): without it, an event enqueued while the leader is
+// removed could be left without a lead. contactLockOf is the same key for
+// a contact_id column; lockContacts takes it for the contacts $1 (a text
+// array), in byte order, the one order every such transaction takes them
+// in (a SELECT's volatile functions run after its ORDER BY).
 var (
 	contactLock   = `SELECT pg_advisory_xact_lock(` + lockKey + `)`
 	contactLockOf = strings.Replace(lockKey, "$1", `'contact/' || contact_id`, 1)
+	lockContacts  = `SELECT pg_advisory_xact_lock(` + contactLockOf + `) FROM (
+		SELECT DISTINCT unnest($1::text[]) AS contact_id) c
+	ORDER BY contact_id COLLATE "C"`
 )
 
 // enqueueCall is one Enqueue waiting for its batch.
@@ -516,15 +521,11 @@ func (s *PGStore) enqueueBatch(calls []*enqueueCall) error {
 	if len(contacts) > 0 {
 		// Taken before the statements below start, so that each sees
 		// every event of its contact that is there.
-		b.Queue(`SELECT pg_advisory_xact_lock(`+contactLockOf+`) FROM (
-				SELECT DISTINCT unnest($1::text[]) AS contact_id) c
-			ORDER BY contact_id COLLATE "C"`, contacts)
+		b.Queue(lockContacts, contacts)
 	}
 	shard := s.shard()
 	now := s.now()
 	for _, c := range calls {
-		// Answered by this batch only if it commits.
-		c.added, c.taken = false, nil
 		ev := c.ev
 		b.Queue(`WITH w AS (
 				INSERT INTO bridge_webhooks (id, expires_at, committed) VALUES ($1, $2, true)
@@ -565,6 +566,7 @@ func (s *PGStore) enqueueBatch(calls []*enqueueCall) error {
 	defer cancel()
 	err := s.batch(ctx, b)
 	if err != nil {
+		// Answered by this batch only if it committed.
 		for _, c := range calls {
 			c.added, c.taken = false, nil
 		}
@@ -680,9 +682,7 @@ func (s *PGStore) SettleTake(ctx context.Context, outcomes []Outcome, now time.T
 	// generic plan look dear, costs more planning it than running it).
 	// Every statement here finds its rows by key whatever the values.
 	b.Queue(`SELECT set_config('plan_cache_mode', 'force_generic_plan', true)`)
-	// Lock the contacts whose leader may leave, in one order, byte order
-	// as RetryDead's and Enqueue's (a SELECT's volatile functions run after
-	// its ORDER BY).
+	// Lock the contacts whose leader may leave, in lockContacts' order.
 	b.Queue(`SELECT pg_advisory_xact_lock(`+contactLockOf+`) FROM (
 			SELECT DISTINCT contact_id FROM bridge_outbox WHERE seq = ANY($1) AND contact_id <> '') c
 		ORDER BY contact_id COLLATE "C"`, seqs)
