@@ -870,8 +870,9 @@ func (s *BoltStore) Enqueue(ctx context.Context, ev OutboxEvent, seenUntil, leas
 		if taken = err == nil && added && lead && !leaseUntil.IsZero(); taken {
 			// Leased before the event is committed (and seen by a
 			// Claim): no Claim hands it out.
-			ev.Claims = 1
-			s.setLease(ev.Seq, boltLease{until: leaseUntil, claims: ev.Claims})
+			s.leaseMu.Lock()
+			s.leaseLocked(&ev, leaseUntil)
+			s.leaseMu.Unlock()
 		}
 		return err
 	})
@@ -887,10 +888,11 @@ func (s *BoltStore) Enqueue(ctx context.Context, ev OutboxEvent, seenUntil, leas
 	return true, []OutboxEvent{ev}, nil
 }
 
-func (s *BoltStore) setLease(seq uint64, l boltLease) {
-	s.leaseMu.Lock()
-	defer s.leaseMu.Unlock()
-	s.leases[seq] = l
+// leaseLocked leases ev to the caller until until, one claim more, as
+// Claim, Enqueue and SettleTake take events. s.leaseMu is held.
+func (s *BoltStore) leaseLocked(ev *OutboxEvent, until time.Time) {
+	ev.Claims = max(s.leases[ev.Seq].claims, ev.Claims) + 1
+	s.leases[ev.Seq] = boltLease{until: until, claims: ev.Claims}
 }
 
 func (s *BoltStore) dropLeases(seqs ...uint64) {
@@ -975,10 +977,7 @@ func (s *BoltStore) Claim(ctx context.Context, now time.Time, limit int, lease t
 		return nil, err
 	}
 	for i := range out {
-		seq := out[i].Seq
-		n := max(s.leases[seq].claims, out[i].Claims) + 1
-		s.leases[seq] = boltLease{until: now.Add(lease), claims: n}
-		out[i].Claims = n
+		s.leaseLocked(&out[i], now.Add(lease))
 	}
 	return out, nil
 }
@@ -1013,8 +1012,7 @@ func (s *BoltStore) SettleTake(ctx context.Context, outcomes []Outcome, now time
 		next, ok, err := s.removeEvent(tx, ev)
 		if err == nil && ok && removals < limit && dueFor(next, now) {
 			s.leaseMu.Lock()
-			next.Claims = max(s.leases[next.Seq].claims, next.Claims) + 1
-			s.leases[next.Seq] = boltLease{until: now.Add(lease), claims: next.Claims}
+			s.leaseLocked(&next, now.Add(lease))
 			s.leaseMu.Unlock()
 			taken = append(taken, next)
 		}
