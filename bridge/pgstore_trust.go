@@ -18,12 +18,6 @@ func (s *PGStore) UseNonce(ctx context.Context, key string, until time.Time) (bo
 	return err == nil && tag.RowsAffected() == 1, err
 }
 
-// TakeOwn implements Store: one replica takes a mark.
-func (s *PGStore) TakeOwn(ctx context.Context, key string) (bool, error) {
-	tag, err := s.exec(ctx, `UPDATE bridge_own SET taken = true WHERE key = $1 AND NOT taken AND expires_at > $2`, key, s.now())
-	return err == nil && tag.RowsAffected() == 1, err
-}
-
 // DropCompletion implements Store.
 func (s *PGStore) DropCompletion(ctx context.Context, taskID string) error {
 	_, err := s.exec(ctx, `DELETE FROM bridge_completions WHERE task_id = $1`, taskID)

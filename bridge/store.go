@@ -51,9 +51,12 @@ type Store interface {
 	// suspended destinations, the contact's thread, its subscribers and,
 	// when locationID is not empty, the channels linked to that location
 	// (as Suspensions, Thread, Subscribers and LocationChannels would);
-	// whether a write about contactID is under way (Writing: false for an
-	// empty contactID) and, when none is, TakeOwn of ownKey (Own: false
-	// for an empty key; a mark is never taken while writing).
+	// whether a write about contactID is under way and not expired, in
+	// this process or another (Writing: false for an empty contactID; see
+	// BeginWrite); and, when none is, it takes the mark MarkOwn made for
+	// ownKey (Own: true once per live mark, for its webhook, false after,
+	// so a later genuine change is posted; false for an empty key; IsOwn
+	// still reports a taken mark until it expires).
 	Route(ctx context.Context, contactID, locationID, ownKey string) (Route, error)
 
 	// Enqueue durably adds ev to the outbox and records ev.WebhookID as
@@ -109,16 +112,13 @@ type Store interface {
 	// BeginWrite records that a write to HighLevel about contactID is
 	// under way, as write id (unique per write), until until or EndWrite:
 	// every bridge sharing the store holds that contact's events meanwhile
-	// (see Writing), so the write's webhook is recognised as the bridge's
+	// (Route.Writing), so the write's webhook is recognised as the bridge's
 	// own once it is marked. The expiry bounds how long a replica that died
 	// mid-write holds the contact.
 	BeginWrite(ctx context.Context, contactID, id string, until time.Time) error
 	// EndWrite removes write id of contactID; removing an absent one is
 	// not an error.
 	EndWrite(ctx context.Context, contactID, id string) error
-	// Writing reports whether a write about contactID is under way and not
-	// expired, in this process or another.
-	Writing(ctx context.Context, contactID string) (bool, error)
 
 	// Lock serialises work on key (a task being completed, a notes thread
 	// being written) across every bridge sharing the store, until the
@@ -131,10 +131,6 @@ type Store interface {
 	// decoded token, never its text) as used until until; fresh is false,
 	// and nothing changes, when it was used already.
 	UseNonce(ctx context.Context, key string, until time.Time) (fresh bool, err error)
-	// TakeOwn consumes a mark made by MarkOwn: own is true once per mark
-	// (its webhook), false after, so a later genuine change is posted.
-	// IsOwn still reports a taken mark until it expires.
-	TakeOwn(ctx context.Context, key string) (own bool, err error)
 	// DropCompletion forgets a task's completion (HighLevel shows the
 	// task open again).
 	DropCompletion(ctx context.Context, taskID string) error
@@ -722,17 +718,17 @@ func threadTx(tx *bolt.Tx, contactID string) (t Thread, ok bool, err error) {
 	return t, true, json.Unmarshal(v, &t)
 }
 
-// Route implements Store: Writing and TakeOwn, then one read transaction
+// Route implements Store: writing and takeOwn, then one read transaction
 // (one process holds the file: nothing comes between them that the
 // deliverer does not order itself).
 func (s *BoltStore) Route(ctx context.Context, contactID, locationID, ownKey string) (Route, error) {
 	var r Route
 	var err error
-	if r.Writing, err = s.Writing(ctx, contactID); err != nil {
+	if r.Writing, err = s.writing(ctx, contactID); err != nil {
 		return Route{}, err
 	}
 	if !r.Writing && ownKey != "" {
-		if r.Own, err = s.TakeOwn(ctx, ownKey); err != nil {
+		if r.Own, err = s.takeOwn(ctx, ownKey); err != nil {
 			return Route{}, err
 		}
 	}

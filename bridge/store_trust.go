@@ -98,11 +98,11 @@ func (s *BoltStore) Suspensions(ctx context.Context) ([]Suspension, error) {
 }
 
 // takenPrefix keeps an own-change mark its webhook took, until it expires:
-// IsOwn still knows the change was the bridge's, TakeOwn matches it once.
+// IsOwn still knows the change was the bridge's, takeOwn matches it once.
 const takenPrefix = "taken/"
 
-// TakeOwn implements Store.
-func (s *BoltStore) TakeOwn(ctx context.Context, key string) (bool, error) {
+// takeOwn is Route's taking of an own-change mark.
+func (s *BoltStore) takeOwn(ctx context.Context, key string) (bool, error) {
 	var own bool
 	// Most events are not the bridge's own: read first, write only a hit.
 	if err := s.view(ctx, func(tx *bolt.Tx) error {

@@ -42,8 +42,9 @@ func (s *BoltStore) EndWrite(ctx context.Context, contactID, id string) error {
 	})
 }
 
-// Writing implements Store: it reads only the contact's own keys.
-func (s *BoltStore) Writing(ctx context.Context, contactID string) (bool, error) {
+// writing is Route's check for writes under way; it reads only the
+// contact's own keys.
+func (s *BoltStore) writing(ctx context.Context, contactID string) (bool, error) {
 	if contactID == "" {
 		return false, nil
 	}
@@ -76,15 +77,4 @@ func (s *PGStore) BeginWrite(ctx context.Context, contactID, id string, until ti
 func (s *PGStore) EndWrite(ctx context.Context, contactID, id string) error {
 	_, err := s.exec(ctx, `DELETE FROM bridge_writes WHERE contact_id = $1 AND id = $2`, contactID, id)
 	return err
-}
-
-// Writing implements Store.
-func (s *PGStore) Writing(ctx context.Context, contactID string) (bool, error) {
-	if s.closed.Load() {
-		return false, errors.New("bridge: store is closed")
-	}
-	var busy bool
-	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM bridge_writes WHERE contact_id = $1 AND expires_at > $2)`,
-		contactID, s.now()).Scan(&busy)
-	return busy, err
 }

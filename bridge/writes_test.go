@@ -186,11 +186,11 @@ func suiteWrites(t *testing.T, newStore newStoreFunc) {
 	s := newStore(t, clock.now)
 	writing := func(contact string) bool {
 		t.Helper()
-		busy, err := s.Writing(ctx, contact)
+		r, err := s.Route(ctx, contact, "", "")
 		if err != nil {
 			t.Fatal(err)
 		}
-		return busy
+		return r.Writing
 	}
 	if writing("c1") {
 		t.Error("writing before any write")
