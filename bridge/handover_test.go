@@ -33,39 +33,36 @@ func (s *claimCounting) Claim(ctx context.Context, now time.Time, max int, lease
 // in order. Fails if acceptEvent only pokes the deliverer.
 func TestAcceptedEventsHandedOver(t *testing.T) {
 	t.Parallel()
-	for _, kind := range []string{"bbolt", "postgres"} {
-		t.Run(kind, func(t *testing.T) {
-			t.Parallel()
-			inner := openStoreT(t, kind)
-			e := newEnv(t, withoutRun(), withoutWebhookTarget())
-			e.stop()
-			store := &claimCounting{Store: inner}
-			e.start(WithStore(store))
-			e.run()
-			e.waitDelivering()
-			const n = 6
-			for i := range n {
-				// One at a time, each posted and settled before the next:
-				// every one leads its contact when it arrives.
-				id := fmt.Sprint("handed", i)
-				if got := postWebhook(t, e, signedWebhook(t, e.srv.URL+PathWebhook, webhookBody(id, e.contact.ID, time.Now()))); got != http.StatusOK {
-					t.Fatalf("webhook %s: %d", id, got)
-				}
-				e.waitFor(id+" posted", func() bool {
-					st, err := store.OutboxStats(context.Background())
-					return err == nil && st.Pending == 0 && len(e.posts(e.channel.ID)) == i+1
-				})
+	eachStoreKind(t, func(t *testing.T, kind string) {
+		inner := openStoreT(t, kind)
+		e := newEnv(t, withoutRun(), withoutWebhookTarget())
+		e.stop()
+		store := &claimCounting{Store: inner}
+		e.start(WithStore(store))
+		e.run()
+		e.waitDelivering()
+		const n = 6
+		for i := range n {
+			// One at a time, each posted and settled before the next:
+			// every one leads its contact when it arrives.
+			id := fmt.Sprint("handed", i)
+			if got := postWebhook(t, e, signedWebhook(t, e.srv.URL+PathWebhook, webhookBody(id, e.contact.ID, time.Now()))); got != http.StatusOK {
+				t.Fatalf("webhook %s: %d", id, got)
 			}
-			if c := store.claimed.Load(); c != 0 {
-				t.Errorf("Claim handed out %d events; want none (each taken as it was stored)", c)
+			e.waitFor(id+" posted", func() bool {
+				st, err := store.OutboxStats(context.Background())
+				return err == nil && st.Pending == 0 && len(e.posts(e.channel.ID)) == i+1
+			})
+		}
+		if c := store.claimed.Load(); c != 0 {
+			t.Errorf("Claim handed out %d events; want none (each taken as it was stored)", c)
+		}
+		for i, p := range e.posts(e.channel.ID) {
+			if want := fmt.Sprint("Task handed", i); !strings.Contains(postText(p), want) {
+				t.Errorf("post %d = %q, want %q", i, postText(p), want)
 			}
-			for i, p := range e.posts(e.channel.ID) {
-				if want := fmt.Sprint("Task handed", i); !strings.Contains(postText(p), want) {
-					t.Errorf("post %d = %q, want %q", i, postText(p), want)
-				}
-			}
-		})
-	}
+		}
+	})
 }
 
 // TestHandOverWhenStopping: an event the store took for a deliverer that
@@ -74,34 +71,31 @@ func TestAcceptedEventsHandedOver(t *testing.T) {
 // handOver drops the events of a stopped deliverer.
 func TestHandOverWhenStopping(t *testing.T) {
 	t.Parallel()
-	for _, kind := range []string{"bbolt", "postgres"} {
-		t.Run(kind, func(t *testing.T) {
-			t.Parallel()
-			e := newEnvOn(t, kind)
-			d := e.b.deliver
-			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan struct{})
-			go func() { defer close(done); d.run(ctx) }()
-			var lease time.Time
-			e.waitFor("the deliverer to run", func() bool { lease = d.reserve(); return !lease.IsZero() })
-			now := time.Now()
-			ev := OutboxEvent{WebhookID: "stopping", Type: "TaskCreate", ContactID: e.contact.ID, Payload: webhookBody("stopping", e.contact.ID, now), Received: now, NextTry: now}
-			added, taken, err := e.b.store.Enqueue(ctx, ev, now.Add(time.Hour), lease)
-			if err != nil || !added || len(taken) != 1 {
-				t.Fatalf("Enqueue = %v, %d taken, %v", added, len(taken), err)
-			}
-			cancel() // stops while the event is in hand
-			d.handOver(taken)
-			<-done
-			got, err := e.b.store.Claim(context.Background(), time.Now(), 10, time.Minute)
-			if err != nil || ids(got) != "[stopping]" {
-				t.Errorf("Claim after the deliverer stopped = %s, %v; want the event back, due", ids(got), err)
-			}
-			if len(e.posts(e.channel.ID)) != 0 {
-				t.Error("a stopped deliverer posted the event")
-			}
-		})
-	}
+	eachStoreKind(t, func(t *testing.T, kind string) {
+		e := newEnvOn(t, kind)
+		d := e.b.deliver
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); d.run(ctx) }()
+		var lease time.Time
+		e.waitFor("the deliverer to run", func() bool { lease = d.reserve(); return !lease.IsZero() })
+		now := time.Now()
+		ev := OutboxEvent{WebhookID: "stopping", Type: "TaskCreate", ContactID: e.contact.ID, Payload: webhookBody("stopping", e.contact.ID, now), Received: now, NextTry: now}
+		added, taken, err := e.b.store.Enqueue(ctx, ev, now.Add(time.Hour), lease)
+		if err != nil || !added || len(taken) != 1 {
+			t.Fatalf("Enqueue = %v, %d taken, %v", added, len(taken), err)
+		}
+		cancel() // stops while the event is in hand
+		d.handOver(taken)
+		<-done
+		got, err := e.b.store.Claim(context.Background(), time.Now(), 10, time.Minute)
+		if err != nil || ids(got) != "[stopping]" {
+			t.Errorf("Claim after the deliverer stopped = %s, %v; want the event back, due", ids(got), err)
+		}
+		if len(e.posts(e.channel.ID)) != 0 {
+			t.Error("a stopped deliverer posted the event")
+		}
+	})
 }
 
 // TestDeliveredWithoutPolling: with polling out of the picture (an hour),
@@ -111,32 +105,29 @@ func TestHandOverWhenStopping(t *testing.T) {
 // on its poll for either.
 func TestDeliveredWithoutPolling(t *testing.T) {
 	t.Parallel()
-	for _, kind := range []string{"bbolt", "postgres"} {
-		t.Run(kind, func(t *testing.T) {
-			t.Parallel()
-			e := newEnvOn(t, kind)
-			e.stop()
-			e.start(WithDeliveryPolicy(DeliveryPolicy{Batch: 1, Workers: 1, Poll: time.Hour, MinBackoff: time.Millisecond}))
-			e.run()
-			e.waitDelivering()
-			other := e.hl.AddContact(ghltest.Contact{LocationID: testLocation, FirstName: "Grace"})
-			var wg sync.WaitGroup
-			for i := range 6 {
-				contact := e.contact.ID
-				if i%2 == 1 {
-					contact = other.ID
-				}
-				id := fmt.Sprint("nopoll", i)
-				wg.Go(func() {
-					if got := postWebhook(t, e, signedWebhook(t, e.srv.URL+PathWebhook, webhookBody(id, contact, time.Now()))); got != http.StatusOK {
-						t.Errorf("webhook %s: %d", id, got)
-					}
-				})
+	eachStoreKind(t, func(t *testing.T, kind string) {
+		e := newEnvOn(t, kind)
+		e.stop()
+		e.start(WithDeliveryPolicy(DeliveryPolicy{Batch: 1, Workers: 1, Poll: time.Hour, MinBackoff: time.Millisecond}))
+		e.run()
+		e.waitDelivering()
+		other := e.hl.AddContact(ghltest.Contact{LocationID: testLocation, FirstName: "Grace"})
+		var wg sync.WaitGroup
+		for i := range 6 {
+			contact := e.contact.ID
+			if i%2 == 1 {
+				contact = other.ID
 			}
-			wg.Wait()
-			e.waitFor("6 posts", func() bool { return len(e.posts(e.channel.ID)) == 6 })
-		})
-	}
+			id := fmt.Sprint("nopoll", i)
+			wg.Go(func() {
+				if got := postWebhook(t, e, signedWebhook(t, e.srv.URL+PathWebhook, webhookBody(id, contact, time.Now()))); got != http.StatusOK {
+					t.Errorf("webhook %s: %d", id, got)
+				}
+			})
+		}
+		wg.Wait()
+		e.waitFor("6 posts", func() bool { return len(e.posts(e.channel.ID)) == 6 })
+	})
 }
 
 // openStoreT opens an empty store of the kind ("bbolt" or "postgres")
@@ -174,4 +165,14 @@ func newEnvOn(t *testing.T, kind string) *env {
 		opts = append(opts, withDatabase(newTestSchema(t)))
 	}
 	return newEnv(t, opts...)
+}
+
+// eachStoreKind runs test on bbolt and on PostgreSQL, in parallel.
+func eachStoreKind(t *testing.T, test func(t *testing.T, kind string)) {
+	for _, kind := range []string{"bbolt", "postgres"} {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			test(t, kind)
+		})
+	}
 }
