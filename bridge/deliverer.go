@@ -113,10 +113,9 @@ type deliverer struct {
 	queue     []OutboxEvent   // claimed, waiting for a worker
 	active    int             // running workers
 	workers   sync.WaitGroup
-	settling  sync.WaitGroup
-	outcomes  []Outcome   // waiting to be recorded
-	recording bool        // a goroutine is recording outcomes
-	deferred  atomic.Bool // an event was deferred: look again soon
+	reserving sync.WaitGroup       // reservations not yet handed over
+	outcomes  groupCommit[Outcome] // recorded in batches (record)
+	deferred  atomic.Bool          // an event was deferred: look again soon
 	// missed: events may be waiting that this deliverer had no room
 	// for (refused a reservation, or its Claim filled the room): it looks
 	// when an outcome makes room.
@@ -131,7 +130,15 @@ type deliverer struct {
 }
 
 func newDeliverer(b *Bridge, p DeliveryPolicy) *deliverer {
-	return &deliverer{b: b, policy: p.withDefaults(), wake: make(chan struct{}, 1), started: b.now(), inflight: make(map[uint64]bool)}
+	d := &deliverer{b: b, policy: p.withDefaults(), wake: make(chan struct{}, 1), started: b.now(), inflight: make(map[uint64]bool)}
+	d.outcomes.write = d.record
+	return d
+}
+
+// running returns run's context while run runs and it is not over. d.mu
+// is held.
+func (d *deliverer) running() (context.Context, bool) {
+	return d.ctx, d.ctx != nil && d.ctx.Err() == nil
 }
 
 // poke wakes the deliverer (a new event was stored, an outcome recorded).
@@ -149,14 +156,17 @@ func (d *deliverer) run(ctx context.Context) error {
 	defer sweep.Stop()
 	timer := time.NewTimer(0)
 	defer timer.Stop()
-	defer d.settling.Wait()
+	// When it stops: the attempts under way end, the reservations are
+	// handed over, and then every outcome is recorded.
+	defer d.outcomes.wait()
+	defer d.reserving.Wait()
 	defer d.workers.Wait()
 	d.mu.Lock()
 	d.ctx = ctx
 	d.mu.Unlock()
 	defer func() {
 		// No reservation after this: the waits above then see every
-		// hand-over (reserve counts them in settling).
+		// hand-over.
 		d.mu.Lock()
 		d.ctx = nil
 		d.mu.Unlock()
@@ -214,7 +224,7 @@ func (d *deliverer) room() int {
 func (d *deliverer) reserve() time.Time {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.ctx == nil || d.ctx.Err() != nil {
+	if _, running := d.running(); !running {
 		return time.Time{}
 	}
 	if d.room() <= 0 {
@@ -222,7 +232,7 @@ func (d *deliverer) reserve() time.Time {
 		return time.Time{}
 	}
 	d.reserved++
-	d.settling.Add(1)
+	d.reserving.Add(1)
 	return d.b.now().Add(d.policy.Lease)
 }
 
@@ -230,22 +240,17 @@ func (d *deliverer) reserve() time.Time {
 // workers (back to the outbox when the deliverer is stopping); without
 // any, the deliverer looks at the outbox.
 func (d *deliverer) handOver(taken []OutboxEvent) {
-	defer d.settling.Done()
+	defer d.reserving.Done()
 	d.mu.Lock()
 	d.reserved--
-	ctx := d.ctx
-	running := ctx != nil && ctx.Err() == nil
+	ctx, running := d.running()
 	if running {
 		d.add(ctx, taken)
 	}
 	d.mu.Unlock()
 	if !running {
-		// Recorded as run's own are when it stops: a context that is
-		// over, so that nothing is taken in their place.
-		over, cancel := context.WithCancel(context.Background())
-		cancel()
 		for _, ev := range taken {
-			d.release(over, ev)
+			d.release(ev)
 		}
 	}
 	if len(taken) == 0 {
@@ -284,7 +289,7 @@ func (d *deliverer) work(ctx context.Context) {
 			d.active--
 			d.mu.Unlock()
 			for _, ev := range left { // shutting down: give them back
-				d.release(ctx, ev)
+				d.release(ev)
 			}
 			return
 		}
@@ -295,96 +300,80 @@ func (d *deliverer) work(ctx context.Context) {
 		o, ok := d.deliver(ctx, ev)
 		d.b.ops.metrics.delivery(d.b.now(), ev, o, ok)
 		if !ok {
-			d.release(ctx, ev)
+			d.release(ev)
 			continue
 		}
-		d.settle(ctx, o)
+		d.settle(o)
 	}
 }
 
 // release gives an event that was not attempted back to the outbox, due at
 // once, for this or another replica.
-func (d *deliverer) release(ctx context.Context, ev OutboxEvent) {
-	d.settle(ctx, Outcome{Seq: ev.Seq, Claims: ev.Claims, Deferred: true, NextTry: ev.NextTry})
+func (d *deliverer) release(ev OutboxEvent) {
+	d.settle(Outcome{Seq: ev.Seq, Claims: ev.Claims, Deferred: true, NextTry: ev.NextTry})
 }
 
 // settle records an outcome without making the worker wait for the
 // store, then lets the contact's next event be claimed. Outcomes that come
-// while others are being recorded are recorded together, in one Settle:
-// one transaction, and one commit, for all of them. The store may hand
-// over the contacts' next events in that transaction (SettleTake): they
-// go to the workers without a Claim.
-func (d *deliverer) settle(ctx context.Context, o Outcome) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
+// while others are being recorded are recorded together (groupCommit), in
+// one SettleTake: one transaction, and one commit, for all of them; the
+// store may hand over the contacts' next events in it, and they go to the
+// workers without a Claim.
+func (d *deliverer) settle(o Outcome) {
 	// No longer in flight before the store lets go of its lease: the
 	// lease keeps the event from being claimed until then, and a claim
 	// right after would otherwise find it still in flight and drop it,
 	// leaving it leased, and stalled, for a whole lease.
+	d.mu.Lock()
 	delete(d.inflight, o.Seq)
-	d.outcomes = append(d.outcomes, o)
-	if d.recording {
-		return
-	}
-	d.recording = true
-	d.settling.Add(1)
-	go d.record(ctx)
+	d.mu.Unlock()
+	d.outcomes.submit(o)
 }
 
-// record records the outcomes waiting, in batches, until none is left,
-// even when ctx is over (the posts were made). Events the store hands over
-// meanwhile go to the workers, or back when ctx is over.
-func (d *deliverer) record(ctx context.Context) {
-	defer d.settling.Done()
-	sctx := context.WithoutCancel(ctx)
-	for {
-		d.mu.Lock()
-		batch := d.outcomes
-		d.outcomes = nil
-		if len(batch) == 0 {
-			d.recording = false
-			d.mu.Unlock()
-			return
-		}
-		room := 0
-		if ctx.Err() == nil {
-			room = d.room()
-		}
-		missed := d.missed
-		d.mu.Unlock()
-		taken, err := d.b.store.SettleTake(sctx, batch, d.b.now(), room, d.policy.Lease)
-		if err != nil && len(batch) > 1 {
-			// One outcome the store refuses must not cost the others
-			// theirs: record them one by one.
-			for _, o := range batch {
-				d.recordOne(sctx, o)
-			}
-		} else if err != nil {
-			d.failedRecording(sctx, err)
-		}
-		d.mu.Lock()
-		over := ctx.Err() != nil
-		if !over {
-			d.add(ctx, taken)
-		}
-		d.mu.Unlock()
-		if over {
-			for _, ev := range taken {
-				d.release(ctx, ev)
-			}
-		}
-		removing := 0
+// record records a batch of outcomes, even when the deliverer has stopped
+// (the posts were made). Events the store hands over go to the workers,
+// or back when the deliverer has stopped.
+func (d *deliverer) record(batch []Outcome) {
+	ctx := context.Background()
+	d.mu.Lock()
+	room := 0
+	if _, running := d.running(); running {
+		room = d.room()
+	}
+	missed := d.missed
+	d.mu.Unlock()
+	taken, err := d.b.store.SettleTake(ctx, batch, d.b.now(), room, d.policy.Lease)
+	if err != nil && len(batch) > 1 {
+		// One outcome the store refuses must not cost the others
+		// theirs: record them one by one.
 		for _, o := range batch {
-			if o.Delivered || o.Dead {
-				removing++
-			}
+			d.recordOne(ctx, o)
 		}
-		if err != nil || missed || removing > room {
-			// The store hands over the event each of the first room
-			// outcomes let go (Store.SettleTake): others may be waiting
-			// only when there were more, or when it did not.
-			d.poke()
+	} else if err != nil {
+		d.failedRecording(ctx, err)
+	}
+	d.mu.Lock()
+	runCtx, running := d.running()
+	if running {
+		d.add(runCtx, taken)
+	}
+	d.mu.Unlock()
+	if !running {
+		for _, ev := range taken {
+			d.release(ev)
 		}
+	}
+	removing := 0
+	for _, o := range batch {
+		if o.Delivered || o.Dead {
+			removing++
+		}
+	}
+	if err != nil || missed || removing > room {
+		// The store hands over the event each of the first room
+		// outcomes let go (Store.SettleTake): others may be waiting
+		// only when there were more, or when it did not.
+		d.poke()
 	}
 }
 

@@ -136,19 +136,20 @@ func TestRecordOutcomesOneByOneWhenABatchFails(t *testing.T) {
 	d.mu.Unlock()
 	// Three outcomes come while one is being recorded: they wait, and go
 	// in the next Settle together.
-	d.mu.Lock()
-	d.recording = true
-	d.mu.Unlock()
+	q := &d.outcomes
+	q.mu.Lock()
+	q.running = true
+	q.mu.Unlock()
 	for seq := range uint64(3) {
-		d.settle(context.Background(), Outcome{Seq: seq + 1, Delivered: true})
+		d.settle(Outcome{Seq: seq + 1, Delivered: true})
 	}
-	d.settling.Add(1)
-	go d.record(context.Background())
-	d.settling.Wait()
+	q.loops.Add(1)
+	go q.loop()
+	q.wait()
 	if !slices.Equal(store.recorded, []uint64{1, 3}) {
 		t.Errorf("recorded %v, want [1 3]", store.recorded)
 	}
-	if len(d.inflight) != 0 || len(d.outcomes) != 0 || d.recording {
-		t.Errorf("left: in flight %v, waiting %v, recording %v", d.inflight, d.outcomes, d.recording)
+	if len(d.inflight) != 0 || len(q.pending) != 0 || q.running {
+		t.Errorf("left: in flight %v, waiting %v, recording %v", d.inflight, q.pending, q.running)
 	}
 }

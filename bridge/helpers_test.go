@@ -303,7 +303,12 @@ func (e *env) settle() {
 		st, err := e.b.Store().OutboxStats(context.Background())
 		return err == nil && st.Pending == 0
 	})
-	e.b.deliver.settling.Wait()
+	q := &e.b.deliver.outcomes
+	e.waitFor("the outcomes recorded", func() bool {
+		q.mu.Lock()
+		defer q.mu.Unlock()
+		return !q.running
+	})
 }
 
 // text renders a post's message and attachments as one string, for
