@@ -243,18 +243,26 @@ func (d *deliverer) handOver(taken []OutboxEvent) {
 	defer d.reserving.Done()
 	d.mu.Lock()
 	d.reserved--
+	d.mu.Unlock()
+	d.take(taken)
+	if len(taken) == 0 {
+		d.poke()
+	}
+}
+
+// take gives events the store took for this deliverer to the workers, or
+// back to the outbox, due at once, when it has stopped.
+func (d *deliverer) take(evs []OutboxEvent) {
+	d.mu.Lock()
 	ctx, running := d.running()
 	if running {
-		d.add(ctx, taken)
+		d.add(ctx, evs)
 	}
 	d.mu.Unlock()
 	if !running {
-		for _, ev := range taken {
+		for _, ev := range evs {
 			d.release(ev)
 		}
-	}
-	if len(taken) == 0 {
-		d.poke()
 	}
 }
 
@@ -352,17 +360,7 @@ func (d *deliverer) record(batch []Outcome) {
 	} else if err != nil {
 		d.failedRecording(ctx, err)
 	}
-	d.mu.Lock()
-	runCtx, running := d.running()
-	if running {
-		d.add(runCtx, taken)
-	}
-	d.mu.Unlock()
-	if !running {
-		for _, ev := range taken {
-			d.release(ev)
-		}
-	}
+	d.take(taken)
 	removing := 0
 	for _, o := range batch {
 		if o.Delivered || o.Dead {
