@@ -456,12 +456,17 @@ var (
 )
 
 // genericPlans, first in a transaction, has its statements planned once
-// per connection instead of at every call. PostgreSQL's own choice costs
-// more planning than running for the statements that take arrays (the
-// contacts' lock, Enqueue's batch): an array makes its estimate of a
-// generic plan look dear. Every statement it is used for finds its rows
-// by key whatever the values.
-const genericPlans = `SELECT set_config('plan_cache_mode', 'force_generic_plan', true)`
+// per connection instead of at every call, and never with a sequential
+// scan. PostgreSQL's own choice costs more planning than running for the
+// statements that take arrays (the contacts' lock, Enqueue's and
+// settle's batches): an array makes its estimate of a generic plan look
+// dear. And a plan made while the outbox is nearly empty, as it usually
+// is (or when a deployment starts), reads it whole (a table of a few
+// pages is cheaper read than looked up); kept while a backlog builds up,
+// such a plan would cost more with every event waiting, just when the
+// bridge must catch up. Every statement it is used for finds its rows by
+// key.
+const genericPlans = `SELECT set_config('plan_cache_mode', 'force_generic_plan', true), set_config('enable_seqscan', 'off', true)`
 
 // enqueueCall is one Enqueue waiting for its batch.
 type enqueueCall struct {
@@ -589,11 +594,10 @@ func (s *PGStore) enqueueBatch(calls []*enqueueCall) error {
 // only the events whose id was recorded are stored, in the calls' order
 // (seq), and returned with their seq and claims. An event leads when it
 // has no contact, or when its contact has no event waiting and no earlier
-// call of the batch stored one (looked up in the contact's index, in its
-// order, whatever the plan: a generic plan made on an empty outbox, as a
-// new deployment makes it, read the whole outbox when that was an
-// EXISTS); a leading event asked to be taken is taken (claims 1, leased
-// until its $11). The batch counts in one counter row, once.
+// call of the batch stored one (looked up in the contact's index, as the
+// settle looks up the next one); a leading event asked to be taken is
+// taken (claims 1, leased until its $11). The batch counts in one counter
+// row, once.
 const pgEnqueue = `WITH i AS (
 		SELECT * FROM unnest($1::text[], $2::timestamptz[], $4::text[], $5::text[], $6::bytea[],
 			$7::timestamptz[], $8::timestamptz[], $10::boolean[], $11::timestamptz[])
@@ -664,38 +668,42 @@ func (s *PGStore) Claim(ctx context.Context, now time.Time, limit int, lease tim
 	return out, nil
 }
 
-// pgSettleLead, part of the statements that remove an event (d: its
-// contact_id, attempts, lead), makes the contact's next event lead when
-// the removed one led and, when parameter take is true and that event is
-// due by parameter now or was due when received (dueFor), takes it as
-// Claim would (leased until parameter until): l returns it then, with the
-// next try it had. The statement still sees the removed row, hence seq <>
-// $1. The next event is looked up in the contact's index (LATERAL, in its
-// order), whatever the plan: ordered by seq alone, a generic plan walked
-// the whole outbox in seq order looking for the contact's rows.
-func pgSettleLead(take, now, until int) string {
+// pgSettleLead, part of the statements that remove events (d: their seq,
+// contact_id, attempts, lead), makes a removed leader's next event lead
+// and, when the SQL condition take holds for the removed row and that
+// event is due by parameter now or was due when received (dueFor), takes
+// it as Claim would (leased until parameter until): l returns it then,
+// with the next try it had. The statement still sees the removed rows,
+// hence the condition others (SQL) that leaves them out. The next event
+// is looked up in the contact's index (LATERAL, in its order), whatever
+// the plan: ordered by seq alone, a generic plan walked the whole outbox
+// in seq order looking for the contact's rows.
+func pgSettleLead(take, others string, now, until int) string {
 	return fmt.Sprintf(`n AS (
-			SELECT x.seq, x.next_try, $%[1]d::boolean AND (x.next_try <= $%[2]d OR x.next_try <= x.received) AS taken
+			SELECT x.seq, x.next_try, %[1]s AND (x.next_try <= $%[3]d OR x.next_try <= x.received) AS taken
 			FROM d, LATERAL (
 				SELECT o.seq, o.next_try, o.received FROM bridge_outbox o
-				WHERE o.contact_id = d.contact_id AND o.contact_id <> '' AND o.seq <> $1
+				WHERE o.contact_id = d.contact_id AND o.contact_id <> '' AND %[2]s
 				ORDER BY o.contact_id, o.seq LIMIT 1) x
 			WHERE d.lead),
 		l AS (
 			UPDATE bridge_outbox o SET lead = true,
-				next_try = CASE WHEN n.taken THEN $%[3]d ELSE o.next_try END,
+				next_try = CASE WHEN n.taken THEN $%[4]d ELSE o.next_try END,
 				claims = o.claims + n.taken::int
 			FROM n WHERE o.seq = n.seq
 			RETURNING n.taken, o.seq, o.webhook_id, o.type, o.contact_id, o.payload, o.received, o.attempts, n.next_try, o.last_error, o.posted, o.claims)`,
-		take, now, until)
+		take, others, now, until)
 }
 
-// pgSettleDelivered removes delivered event $1, counting it in counter row
-// $2, and hands the lead over (pgSettleLead with take $3, now $4, until $5).
-var pgSettleDelivered = `WITH d AS (DELETE FROM bridge_outbox WHERE seq = $1 RETURNING contact_id, attempts, lead),
-	` + pgSettleLead(3, 4, 5) + `,
-	c AS (UPDATE bridge_outbox_counts c SET pending = pending - 1, retrying = retrying - (d.attempts > 0)::int
-		FROM d WHERE c.shard = $2)
+// pgSettleDelivered removes delivered events $1 (a bigint array), counting
+// them in counter row $3, once, and hands their contacts' lead over
+// (pgSettleLead: taking for the events among $2, now $4, until $5). One
+// statement for all the delivered events of a batch: starting a
+// statement's plan cost as much as running it.
+var pgSettleDelivered = `WITH d AS (DELETE FROM bridge_outbox WHERE seq = ANY($1) RETURNING seq, contact_id, attempts, lead),
+	` + pgSettleLead(`d.seq = ANY($2)`, `o.seq <> ALL($1)`, 4, 5) + `,
+	c AS (UPDATE bridge_outbox_counts SET pending = pending - (SELECT count(*) FROM d), retrying = retrying - (SELECT count(*) FROM d WHERE d.attempts > 0)
+		WHERE shard = $3 AND EXISTS (SELECT 1 FROM d))
 	` + pgTaken
 
 // pgTaken is the end of a statement with pgSettleLead: the event it took.
@@ -708,9 +716,9 @@ func (s *PGStore) Settle(ctx context.Context, outcomes []Outcome) error {
 }
 
 // SettleTake implements Store, in one round trip: the contacts' locks,
-// then a statement per outcome that also moves the contact's lead (and
-// takes the contact's next event, for the first limit outcomes that remove
-// one) and the counters.
+// then one statement for the delivered events and one per other outcome,
+// that also move the contacts' lead (and take the contact's next event,
+// for the first limit outcomes that remove one) and the counters.
 func (s *PGStore) SettleTake(ctx context.Context, outcomes []Outcome, now time.Time, limit int, lease time.Duration) ([]OutboxEvent, error) {
 	if len(outcomes) == 0 {
 		return nil, nil
@@ -733,6 +741,7 @@ func (s *PGStore) SettleTake(ctx context.Context, outcomes []Outcome, now time.T
 	}
 	until := now.Add(lease)
 	shard := s.shard()
+	var delivered, taking []int64
 	for _, o := range outcomes {
 		seq := int64(o.Seq)
 		switch {
@@ -740,14 +749,17 @@ func (s *PGStore) SettleTake(ctx context.Context, outcomes []Outcome, now time.T
 			b.Queue(`WITH d AS (DELETE FROM bridge_outbox WHERE seq = $1 AND ($2 = 0 OR claims = $2) RETURNING *),
 				i AS (INSERT INTO bridge_dead (seq, webhook_id, type, contact_id, payload, received, attempts, last_error, posted, died_at, next_try)
 					SELECT seq, webhook_id, type, contact_id, payload, received, attempts + 1, $3, $4, $5, $6 FROM d),
-				`+pgSettleLead(8, 9, 10)+`,
+				`+pgSettleLead(`$8::boolean`, `o.seq <> $1`, 9, 10)+`,
 				c AS (UPDATE bridge_outbox_counts c SET pending = pending - 1, retrying = retrying - (d.attempts > 0)::int, dead = dead + 1
 					FROM d WHERE c.shard = $7)
 				`+pgTaken,
 				seq, o.Claims, o.Err, nonNil(o.Posted), s.now(), o.NextTry, shard, limit > 0, now, until).Query(take)
 			limit--
 		case o.Delivered:
-			b.Queue(pgSettleDelivered, seq, shard, limit > 0, now, until).Query(take)
+			delivered = append(delivered, seq)
+			if limit > 0 {
+				taking = append(taking, seq)
+			}
 			limit--
 		case o.Deferred:
 			b.Queue(`UPDATE bridge_outbox SET next_try = $2 WHERE seq = $1 AND ($3 = 0 OR claims = $3)`, seq, o.NextTry, o.Claims)
@@ -759,15 +771,19 @@ func (s *PGStore) SettleTake(ctx context.Context, outcomes []Outcome, now time.T
 				seq, o.NextTry, o.Err, nonNil(o.Posted), o.Claims, shard)
 		}
 	}
+	if len(delivered) > 0 {
+		b.Queue(pgSettleDelivered, delivered, nonNil(taking), shard, now, until).Query(take)
+	}
 	if err := s.batch(ctx, b); err != nil {
 		return nil, err
 	}
 	return taken, nil
 }
 
-func nonNil(s []string) []string {
+// nonNil is s, empty rather than nil: pgx sends a nil slice as NULL.
+func nonNil[T any](s []T) []T {
 	if s == nil {
-		return []string{}
+		return []T{}
 	}
 	return s
 }

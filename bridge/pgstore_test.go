@@ -339,11 +339,12 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 }
 
 // genericBuffers is how many buffers stmt (of parameter types types)
-// reads, executed with args (SQL text; @ stands for a word that differs
-// between its two executions) under a generic plan made before fill runs
-// (as a new deployment makes its plans on empty tables, and keeps them as
-// they grow). Everything is rolled back.
-func genericBuffers(t *testing.T, conn *pgx.Conn, stmt, types, args string, fill func(tx pgx.Tx)) int {
+// reads, executed with args (SQL text; @ stands for a digit that differs
+// between its two executions, 1 then 2) under a generic plan made, with
+// the settings set (SQL) as PGStore sets them for stmt, before fill runs
+// (as plans are made on nearly empty tables, and kept as they grow).
+// Everything is rolled back.
+func genericBuffers(t *testing.T, conn *pgx.Conn, settings, stmt, types, args string, fill func(tx pgx.Tx)) int {
 	t.Helper()
 	ctx := context.Background()
 	tx, err := conn.Begin(ctx)
@@ -351,7 +352,7 @@ func genericBuffers(t *testing.T, conn *pgx.Conn, stmt, types, args string, fill
 		t.Fatal(err)
 	}
 	defer tx.Rollback(ctx)
-	if _, err := tx.Exec(ctx, `SET LOCAL plan_cache_mode = force_generic_plan`); err != nil {
+	if _, err := tx.Exec(ctx, settings); err != nil {
 		t.Fatal(err)
 	}
 	name := fmt.Sprint("s", genericStatements.Add(1)) // prepared for the session
@@ -381,7 +382,7 @@ var genericStatements atomic.Int64
 // in by fill(tx, n) than with 100: its cost grows with the tables. (Deeper
 // indexes cost a buffer or two more per lookup; reading any of those
 // tables costs hundreds.)
-func readsByKey(t *testing.T, url, stmt, types, args string, fill func(tx pgx.Tx, n int)) {
+func readsByKey(t *testing.T, url, settings, stmt, types, args string, fill func(tx pgx.Tx, n int)) {
 	t.Helper()
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, url)
@@ -389,8 +390,8 @@ func readsByKey(t *testing.T, url, stmt, types, args string, fill func(tx pgx.Tx
 		t.Fatal(err)
 	}
 	defer conn.Close(ctx)
-	small := genericBuffers(t, conn, stmt, types, args, func(tx pgx.Tx) { fill(tx, 100) })
-	large := genericBuffers(t, conn, stmt, types, args, func(tx pgx.Tx) { fill(tx, 20_000) })
+	small := genericBuffers(t, conn, settings, stmt, types, args, func(tx pgx.Tx) { fill(tx, 100) })
+	large := genericBuffers(t, conn, settings, stmt, types, args, func(tx pgx.Tx) { fill(tx, 20_000) })
 	t.Logf("buffers: %d with 100 rows, %d with 20,000", small, large)
 	if large > small+50 {
 		t.Errorf("read %d buffers with 20,000 rows, %d with 100: it grows with the tables", large, small)
@@ -408,8 +409,8 @@ func TestPGSettleReadsByKey(t *testing.T) {
 	openPGStoreT(t, url, time.Now) // the schema
 	// The contact's leading event and the one behind it, then waiting
 	// events of other contacts.
-	readsByKey(t, url, pgSettleDelivered, `bigint, integer, boolean, timestamptz, timestamptz`,
-		`100000000@, 0, true, now(), now() + interval '1 minute'`,
+	readsByKey(t, url, genericPlans, pgSettleDelivered, `bigint[], bigint[], integer, timestamptz, timestamptz`,
+		`ARRAY[100000000@], ARRAY[100000000@], 0, now(), now() + interval '1 minute'`,
 		func(tx pgx.Tx, n int) {
 			if _, err := tx.Exec(context.Background(), `INSERT INTO bridge_outbox (seq, webhook_id, type, contact_id, payload, received, next_try, lead) OVERRIDING SYSTEM VALUE
 				VALUES (1000000002, 'a1', 'TaskCreate', 'a', '\x7b7d', now(), now(), true), (1000000003, 'a2', 'TaskCreate', 'a', '\x7b7d', now(), now(), false);
@@ -429,7 +430,7 @@ func TestPGEnqueueReadsByKey(t *testing.T) {
 	url := newTestSchema(t)
 	openPGStoreT(t, url, time.Now) // the schema
 	const times = `ARRAY[now(), now(), now(), now(), now()]`
-	readsByKey(t, url, pgEnqueue,
+	readsByKey(t, url, genericPlans, pgEnqueue,
 		`text[], timestamptz[], timestamptz, text[], text[], bytea[], timestamptz[], timestamptz[], integer, boolean[], timestamptz[]`,
 		`ARRAY['n1@', 'n2@', 'n3@', 'n4@', 'n5@'], `+times+`, now(), ARRAY['T', 'T', 'T', 'T', 'T'],
 			ARRAY['c1', 'c2', 'c1', 'new', ''], ARRAY['\x7b7d', '\x7b7d', '\x7b7d', '\x7b7d', '\x7b7d']::bytea[],
@@ -451,7 +452,9 @@ func TestPGRouteReadsByKey(t *testing.T) {
 	t.Parallel()
 	url := newTestSchema(t)
 	openPGStoreT(t, url, time.Now) // the schema
-	readsByKey(t, url, pgRoute, `text, text, text, timestamptz`, `'c@', 'loc@', 'task/t@', now()`,
+	// Route runs in PostgreSQL's own plan mode, which may settle on a
+	// generic plan.
+	readsByKey(t, url, `SET LOCAL plan_cache_mode = force_generic_plan`, pgRoute, `text, text, text, timestamptz`, `'c@', 'loc@', 'task/t@', now()`,
 		func(tx pgx.Tx, n int) {
 			if _, err := tx.Exec(context.Background(), fmt.Sprintf(`
 				INSERT INTO bridge_threads (contact_id, channel_id, root_id) SELECT 'c' || i, 'ch', 'root' || i FROM generate_series(1, %[1]d) i;
