@@ -657,7 +657,7 @@ func (s *Server) routes() http.Handler {
 func (s *Server) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(io.LimitReader(r.Body, 8<<20))
-		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.Body = requestBody{bytes.NewReader(body), body}
 		hdr := r.Header.Clone()
 		if a := hdr.Get("Authorization"); a != "" {
 			scheme, _, _ := strings.Cut(a, " ")
@@ -726,6 +726,15 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 
 type holdKey struct{}
 
+// requestBody is a request's body as the middleware read it. decode
+// decodes its bytes rather than reading them once more.
+type requestBody struct {
+	*bytes.Reader
+	data []byte
+}
+
+func (requestBody) Close() error { return nil }
+
 func (f *Fault) matches(r *http.Request) bool {
 	if f.Method != "" && !strings.EqualFold(f.Method, r.Method) {
 		return false
@@ -792,10 +801,20 @@ func (s *Server) auth(h authedHandler) http.HandlerFunc {
 	}
 }
 
+// decode reads a request's JSON body into v as Mattermost does, with a
+// json.Decoder: the first JSON value counts, whatever follows it is
+// ignored. A body that is one JSON value (every body in practice) is
+// decoded in place, without the Decoder's copy of it; any other goes
+// through the Decoder. A body json.Unmarshal refuses is either malformed
+// somewhere (it validates before it decodes, so v is untouched) or one
+// value that does not fit v, which the Decoder refuses as well.
 func decode(w http.ResponseWriter, r *http.Request, v any) bool {
-	if err := json.NewDecoder(r.Body).Decode(v); err != nil {
-		appError(w, http.StatusBadRequest, "api.context.invalid_body_param.app_error", "Invalid or missing post in request body.")
-		return false
+	rb, ok := r.Body.(requestBody)
+	if !ok || json.Unmarshal(rb.data, v) != nil {
+		if err := json.NewDecoder(r.Body).Decode(v); err != nil {
+			appError(w, http.StatusBadRequest, "api.context.invalid_body_param.app_error", "Invalid or missing post in request body.")
+			return false
+		}
 	}
 	return true
 }
