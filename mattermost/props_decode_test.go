@@ -327,8 +327,8 @@ func taskPostProps(tb testing.TB) Props {
 }
 
 // BenchmarkPropsUnmarshal compares the former decoder and the current one
-// on the props of a task post, on their own and inside the post the
-// client and the fake decode.
+// on the props of a task post: the props on their own, their field list,
+// and inside the post the client and the fake decode.
 func BenchmarkPropsUnmarshal(b *testing.B) {
 	props := taskPostProps(b)
 	raw, err := json.Marshal(props)
@@ -357,6 +357,34 @@ func BenchmarkPropsUnmarshal(b *testing.B) {
 		for b.Loop() {
 			var p Props
 			if err := p.UnmarshalJSON(raw); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	// The part that changed: the attachment's field list.
+	var list struct {
+		Attachments []struct {
+			Fields json.RawMessage `json:"fields"`
+		} `json:"attachments"`
+	}
+	if err := json.Unmarshal(raw, &list); err != nil || len(list.Attachments) != 1 {
+		b.Fatal(err)
+	}
+	fields := list.Attachments[0].Fields
+	b.Run("fields/former", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var f []oldField
+			if err := json.Unmarshal(fields, &f); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("fields/current", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var f fieldsJSON
+			if err := f.UnmarshalJSON(fields); err != nil {
 				b.Fatal(err)
 			}
 		}
