@@ -148,6 +148,10 @@ func checkPropsDecoding(t *testing.T, in []byte) {
 // keys, and whatever else fields may meet.
 var propsDecodingCases = []string{
 	`null`, ` null `, `{}`, `{"a":1}`, `[]`, `"s"`, `1`, `{bad`, ``, `{"a":1}x`,
+	// Objects read member by member, and what is not quite one.
+	" \t\r\n{ } \n", `{"a":1}{"b":2}`, `{"a":1} {`, `{"a":1,}`, `{"a" 1}`, `{"a":}`, `{,}`, `{"a":1 "b":2}`, `{1:2}`,
+	`{"a":1,"a":[2]}`, `{"a":{"b":[1,{"c":null}]},"d":"e"}`, `{"\u0061ttachments":[{"title":"escaped key"}]}`,
+	"{\"k\xff\":1}", `{"a":1`, `{"attachments":[{"title":"t"}]`, `{"attachments":[{"title":"t"}]}]`,
 	// Attachments of every shape.
 	`{"attachments":null}`,
 	`{"attachments":[]}`,
@@ -159,6 +163,8 @@ var propsDecodingCases = []string{
 	`{"attachments":[{"title":5}]}`,
 	`{"attachments":[{"title":"a"}],"attachments":[{"text":"b"}]}`,
 	`{"attachments":[{"title":"a"}],"attachments":"x"}`,
+	`{"attachments":"x","attachments":[{"title":"a"}],"b":1}`,
+	`{"attachments":[{"title":"a"}],"b":1,"attachments":[{"title":"b"}]}`,
 	`{"Attachments":[{"title":"a"}],"attachments ":1}`,
 	`{"attachments":[{"TITLE":"case","Fields":[{"TITLE":"t","Value":"v","SHORT":true}]}]}`,
 	`{"attachments":[{"actions":[{"name":"n","integration":{"url":"u","context":{"k":[1,{"x":null}]}}}]}]}`,
@@ -407,6 +413,59 @@ func BenchmarkPropsUnmarshal(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkPropsUnmarshalRatio times the former decoder and the current
+// one in alternating blocks, so that the machine's load drifting during
+// the run does not favour either: the time of the current one as a
+// fraction of the former's, for the props alone and inside a post.
+func BenchmarkPropsUnmarshalRatio(b *testing.B) {
+	props := taskPostProps(b)
+	raw, err := json.Marshal(props)
+	if err != nil {
+		b.Fatal(err)
+	}
+	post, err := json.Marshal(Post{ChannelID: "7exyq7d3k9pmdi96zttbsnqrpo", Message: "➕ New task", Props: props, PendingPostID: "ghlkit:1:ab"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("props", func(b *testing.B) {
+		alternate(b, func() error {
+			_, err := oldDecodeProps(raw)
+			return err
+		}, func() error {
+			var p Props
+			return p.UnmarshalJSON(raw)
+		})
+	})
+	b.Run("post", func(b *testing.B) {
+		alternate(b, func() error {
+			var p oldPost
+			return json.Unmarshal(post, &p)
+		}, func() error {
+			var p Post
+			return json.Unmarshal(post, &p)
+		})
+	})
+}
+
+// alternate runs blocks of former and current calls in turn and reports
+// the time current took as a fraction of former's.
+func alternate(b *testing.B, former, current func() error) {
+	const block = 20
+	var spent [2]time.Duration
+	for b.Loop() {
+		for i, run := range []func() error{former, current} {
+			start := time.Now()
+			for range block {
+				if err := run(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			spent[i] += time.Since(start)
+		}
+	}
+	b.ReportMetric(float64(spent[1])/float64(spent[0]), "time-ratio")
 }
 
 // oldPost is a Post whose props decode the former way.

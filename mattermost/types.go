@@ -184,13 +184,20 @@ func (p *Props) UnmarshalJSON(b []byte) error {
 	if bytes.Equal(bytes.TrimSpace(b), []byte("null")) {
 		return nil
 	}
+	if p.decodeMembers(b) {
+		return nil
+	}
+	// Not an object, or attachments that do not decode: read as a map,
+	// which gives the error, or the attachments to keep as they are.
+	*p = Props{}
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(b, &m); err != nil {
 		return err
 	}
 	if raw, ok := m["attachments"]; ok {
-		if atts, err := decodeAttachments(raw); err == nil {
-			p.Attachments = atts
+		var in []attachmentJSON
+		if err := json.Unmarshal(raw, &in); err == nil {
+			p.Attachments = attachments(in)
 			delete(m, "attachments")
 		}
 	}
@@ -200,27 +207,66 @@ func (p *Props) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// decodeAttachments decodes a props' attachments as []Attachment decodes,
-// with each attachment's fields read in one pass (attachmentJSON) rather
-// than by one AttachmentField.UnmarshalJSON call, and one more validation
-// of its bytes, per field.
-func decodeAttachments(raw []byte) ([]Attachment, error) {
-	var in []attachmentJSON
-	if err := json.Unmarshal(raw, &in); err != nil {
-		return nil, err
+// decodeMembers decodes props as UnmarshalJSON's map does, in fewer passes
+// over them, and reports whether it could: when b is one object and every
+// "attachments" member in it decodes. Anything else (an error to report,
+// attachments to keep in Other) is left to the map. It reads the members
+// with one json.Decoder and decodes the attachments where they stand,
+// where json.Unmarshal into the map validates and copies them, and
+// decoding the copy validates them again (encoding/json v1 validates what
+// it is given before it decodes).
+func (p *Props) decodeMembers(b []byte) bool {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return false
 	}
+	for dec.More() {
+		t, err := dec.Token()
+		key, ok := t.(string)
+		if err != nil || !ok {
+			return false
+		}
+		if key == "attachments" {
+			var in []attachmentJSON
+			if dec.Decode(&in) != nil {
+				return false
+			}
+			p.Attachments = attachments(in)
+			continue
+		}
+		var raw json.RawMessage
+		if dec.Decode(&raw) != nil {
+			return false
+		}
+		if p.Other == nil {
+			p.Other = make(map[string]json.RawMessage)
+		}
+		p.Other[key] = raw
+	}
+	// The closing brace, then nothing but space.
+	if t, err := dec.Token(); err != nil || t != json.Delim('}') {
+		return false
+	}
+	_, err := dec.Token()
+	return err == io.EOF
+}
+
+// attachments returns decoded attachments as Attachments.
+func attachments(in []attachmentJSON) []Attachment {
 	if in == nil {
-		return nil, nil
+		return nil
 	}
 	atts := make([]Attachment, len(in))
 	for i := range in {
 		atts[i] = in[i].Attachment
 		atts[i].Fields = in[i].Fields
 	}
-	return atts, nil
+	return atts
 }
 
-// attachmentJSON is an Attachment as decodeAttachments decodes it.
+// attachmentJSON is an Attachment as Props decode it: its fields in one
+// pass (fieldsJSON) rather than by one AttachmentField.UnmarshalJSON call,
+// and one more validation of its bytes, per field.
 type attachmentJSON struct {
 	Attachment
 	Fields fieldsJSON `json:"fields"` // in place of Attachment.Fields
