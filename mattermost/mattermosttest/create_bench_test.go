@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/ghlkit/ghl/mattermost"
@@ -129,11 +130,30 @@ func BenchmarkCreatePostHandler(b *testing.B) {
 		defer s.mu.Unlock()
 		s.requests, s.posts, s.pending = nil, map[string]*mattermost.Post{}, map[string]pendingEntry{}
 	}
+	former, current := s.middleware(s.auth(s.formerHandleCreatePost)), s.middleware(s.auth(s.handleCreatePost))
+	// Blocks of creates through each handler in turn, so that the
+	// machine's load drifting during the run does not favour either: the
+	// time of the current one as a fraction of the former's.
+	b.Run("serial/ratio", func(b *testing.B) {
+		reset()
+		const block = 10
+		var spent [2]time.Duration
+		for b.Loop() {
+			for i, h := range []http.Handler{former, current} {
+				start := time.Now()
+				for range block {
+					create(b, h)
+				}
+				spent[i] += time.Since(start)
+			}
+		}
+		b.ReportMetric(float64(spent[1])/float64(spent[0]), "time-ratio")
+	})
 	for _, run := range []string{"serial", "parallel"} {
 		for _, h := range []struct {
 			name string
 			h    http.Handler
-		}{{"former", s.middleware(s.auth(s.formerHandleCreatePost))}, {"current", s.middleware(s.auth(s.handleCreatePost))}} {
+		}{{"former", former}, {"current", current}} {
 			b.Run(run+"/"+h.name, func(b *testing.B) {
 				reset()
 				b.ReportAllocs()
