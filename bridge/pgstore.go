@@ -451,6 +451,14 @@ var (
 	ORDER BY contact_id COLLATE "C"`
 )
 
+// genericPlans, first in a transaction, has its statements planned once
+// per connection instead of at every call. PostgreSQL's own choice costs
+// more planning than running for the statements that take arrays (the
+// contacts' lock, Enqueue's batch): an array makes its estimate of a
+// generic plan look dear. Every statement it is used for finds its rows
+// by key whatever the values.
+const genericPlans = `SELECT set_config('plan_cache_mode', 'force_generic_plan', true)`
+
 // enqueueCall is one Enqueue waiting for its batch.
 type enqueueCall struct {
 	ev                    OutboxEvent
@@ -504,62 +512,57 @@ func (s *PGStore) enqueueBatches(calls []*enqueueCall) {
 }
 
 // enqueueBatch writes calls in one round trip and one transaction: the
-// contacts' locks, in one order, then a statement per call that records
-// the id and, only if it was not accepted yet, stores the event (leading
-// unless its contact has events waiting, those of earlier calls included,
-// and then taken when asked), counts it and returns it. Every count of a
-// batch goes to one counter row, so that batches never wait for each
-// other's counter rows in a cycle.
+// contacts' locks, in one order, then one statement for all the calls
+// (pgEnqueue). One statement rather than one per call: PostgreSQL starts
+// a statement's plan (its inserts, their indexes, the counter update) for
+// each execution, and that cost as much as running it.
 func (s *PGStore) enqueueBatch(calls []*enqueueCall) error {
-	b := &pgx.Batch{}
-	var contacts []string
-	for _, c := range calls {
-		if c.ev.ContactID != "" {
-			contacts = append(contacts, c.ev.ContactID)
-		}
-	}
-	if len(contacts) > 0 {
-		// Taken before the statements below start, so that each sees
-		// every event of its contact that is there.
-		b.Queue(lockContacts, contacts)
-	}
-	shard := s.shard()
-	now := s.now()
+	var (
+		contacts, ids, types, contactIDs  []string
+		payloads                          [][]byte
+		seenUntil, received, next, leases []time.Time
+		take                              []bool
+		byID                              = make(map[string]*enqueueCall, len(calls))
+	)
 	for _, c := range calls {
 		ev := c.ev
-		b.Queue(`WITH w AS (
-				INSERT INTO bridge_webhooks (id, expires_at, committed) VALUES ($1, $2, true)
-				ON CONFLICT (id) DO UPDATE SET expires_at = EXCLUDED.expires_at, committed = true
-				WHERE NOT bridge_webhooks.committed OR bridge_webhooks.expires_at <= $3
-				RETURNING 1),
-			l AS (
-				SELECT $5 = '' OR NOT EXISTS (SELECT 1 FROM bridge_outbox WHERE contact_id = $5 AND contact_id <> '') AS lead),
-			o AS (
-				INSERT INTO bridge_outbox (webhook_id, type, contact_id, payload, received, next_try, lead, claims)
-				SELECT $1, $4, $5, $6, $7, CASE WHEN l.lead AND $10::boolean THEN $11::timestamptz ELSE $8::timestamptz END,
-					l.lead, (l.lead AND $10::boolean)::int
-				FROM w, l RETURNING seq, claims),
-			c AS (
-				UPDATE bridge_outbox_counts c SET pending = pending + 1 FROM o WHERE c.shard = $9)
-			SELECT seq, claims FROM o`,
-			ev.WebhookID, c.seenUntil, now, ev.Type, ev.ContactID, []byte(ev.Payload), ev.Received, ev.NextTry, shard,
-			!c.leaseUntil.IsZero(), c.leaseUntil,
-		).Query(func(rows pgx.Rows) error {
+		if _, dup := byID[ev.WebhookID]; dup {
+			continue // a repeat within the batch: accepted by its first call
+		}
+		byID[ev.WebhookID] = c
+		if ev.ContactID != "" {
+			contacts = append(contacts, ev.ContactID)
+		}
+		ids, types, contactIDs, payloads = append(ids, ev.WebhookID), append(types, ev.Type), append(contactIDs, ev.ContactID), append(payloads, ev.Payload)
+		seenUntil, received, next, leases = append(seenUntil, c.seenUntil), append(received, ev.Received), append(next, ev.NextTry), append(leases, c.leaseUntil)
+		take = append(take, !c.leaseUntil.IsZero())
+	}
+	b := &pgx.Batch{}
+	b.Queue(genericPlans)
+	if len(contacts) > 0 {
+		// Taken before the statement below starts, so that it sees every
+		// event of its contacts that is there.
+		b.Queue(lockContacts, contacts)
+	}
+	b.Queue(pgEnqueue, ids, seenUntil, s.now(), types, contactIDs, payloads, received, next, s.shard(), take, leases).
+		Query(func(rows pgx.Rows) error {
 			for rows.Next() {
+				var id string
 				var seq int64
 				var claims int
-				if err := rows.Scan(&seq, &claims); err != nil {
+				if err := rows.Scan(&id, &seq, &claims); err != nil {
 					return err
 				}
+				c := byID[id]
 				c.added = true
 				if claims == 1 {
+					ev := c.ev
 					ev.Seq, ev.Claims = uint64(seq), claims
 					c.taken = []OutboxEvent{ev}
 				}
 			}
 			return rows.Err()
 		})
-	}
 	// The calls' own contexts only bound their wait: the batch is
 	// written, or not, for all of them.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(calls[0].ctx), enqueueTimeout)
@@ -573,6 +576,43 @@ func (s *PGStore) enqueueBatch(calls []*enqueueCall) error {
 	}
 	return err
 }
+
+// pgEnqueue stores a batch of events, given as arrays (one element per
+// call, in the calls' order, each webhookId once: $1 webhookIds, $2 until
+// when each id is kept, $4 types, $5 contacts, $6 payloads, $7 received,
+// $8 next tries, $10 whether to take it, $11 until when; $3 now, $9 the
+// counter row). Each id is recorded unless accepted already and live;
+// only the events whose id was recorded are stored, in the calls' order
+// (seq), and returned with their seq and claims. An event leads when it
+// has no contact, or when its contact has no event waiting and no earlier
+// call of the batch stored one (looked up in the contact's index, in its
+// order, whatever the plan: a generic plan made on an empty outbox, as a
+// new deployment makes it, read the whole outbox when that was an
+// EXISTS); a leading event asked to be taken is taken (claims 1, leased
+// until its $11). The batch counts in one counter row, once.
+const pgEnqueue = `WITH i AS (
+		SELECT * FROM unnest($1::text[], $2::timestamptz[], $4::text[], $5::text[], $6::bytea[],
+			$7::timestamptz[], $8::timestamptz[], $10::boolean[], $11::timestamptz[])
+			WITH ORDINALITY AS i (id, seen_until, type, contact_id, payload, received, next_try, take, lease_until, ord)),
+	w AS (
+		INSERT INTO bridge_webhooks (id, expires_at, committed) SELECT id, seen_until, true FROM i
+		ON CONFLICT (id) DO UPDATE SET expires_at = EXCLUDED.expires_at, committed = true
+		WHERE NOT bridge_webhooks.committed OR bridge_webhooks.expires_at <= $3
+		RETURNING id),
+	n AS (
+		SELECT i.*, i.contact_id = '' OR (row_number() OVER (PARTITION BY i.contact_id ORDER BY i.ord) = 1 AND x.seq IS NULL) AS lead
+		FROM i JOIN w USING (id) LEFT JOIN LATERAL (
+			SELECT o.seq FROM bridge_outbox o WHERE o.contact_id = i.contact_id AND o.contact_id <> ''
+			ORDER BY o.contact_id, o.seq LIMIT 1) x ON true),
+	o AS (
+		INSERT INTO bridge_outbox (webhook_id, type, contact_id, payload, received, next_try, lead, claims)
+		SELECT id, type, contact_id, payload, received, CASE WHEN lead AND take THEN lease_until ELSE next_try END,
+			lead, (lead AND take)::int
+		FROM n ORDER BY ord
+		RETURNING webhook_id, seq, claims),
+	c AS (
+		UPDATE bridge_outbox_counts SET pending = pending + (SELECT count(*) FROM o) WHERE shard = $9 AND EXISTS (SELECT 1 FROM o))
+	SELECT webhook_id, seq, claims FROM o`
 
 // enqueueTimeout bounds a batch of Enqueues, so that a database that stops
 // answering fails the webhooks waiting (503: HighLevel redelivers) instead
@@ -676,12 +716,7 @@ func (s *PGStore) SettleTake(ctx context.Context, outcomes []Outcome, now time.T
 		seqs[i] = int64(o.Seq)
 	}
 	b := &pgx.Batch{}
-	// Generic plans for this transaction's statements: each is planned
-	// once per connection instead of at every call (PostgreSQL's choice
-	// for the contacts' lock below, whose array makes its estimate of a
-	// generic plan look dear, costs more planning it than running it).
-	// Every statement here finds its rows by key whatever the values.
-	b.Queue(`SELECT set_config('plan_cache_mode', 'force_generic_plan', true)`)
+	b.Queue(genericPlans)
 	// Lock the contacts whose leader may leave, in lockContacts' order.
 	b.Queue(`SELECT pg_advisory_xact_lock(`+contactLockOf+`) FROM (
 			SELECT DISTINCT contact_id FROM bridge_outbox WHERE seq = ANY($1) AND contact_id <> '') c

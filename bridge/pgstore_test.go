@@ -397,3 +397,65 @@ func TestPGSettleReadsByKey(t *testing.T) {
 		t.Errorf("settling one event read %d buffers with 20,000 events waiting, %d with 100: it grows with the outbox", large, small)
 	}
 }
+
+// TestPGEnqueueReadsByKey holds Enqueue's batch statement to the same
+// promise as the settle's: under a generic plan, what it reads does not
+// grow with the events waiting, those of its own contacts included.
+func TestPGEnqueueReadsByKey(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url := newTestSchema(t)
+	openPGStoreT(t, url, time.Now) // the schema
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	buffers := func(waiting int) int {
+		t.Helper()
+		tx, err := conn.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback(ctx)
+		if _, err := tx.Exec(ctx, `SET LOCAL plan_cache_mode = force_generic_plan`); err != nil {
+			t.Fatal(err)
+		}
+		// The plan is made on an empty outbox, as a new deployment's
+		// first Enqueue makes it, and kept as the outbox grows.
+		name := fmt.Sprint("enqueue", waiting) // prepared for the session
+		if _, err := tx.Exec(ctx, `PREPARE `+name+`(text[], timestamptz[], timestamptz, text[], text[], bytea[], timestamptz[], timestamptz[], integer, boolean[], timestamptz[]) AS `+pgEnqueue); err != nil {
+			t.Fatal(err)
+		}
+		const times = `ARRAY[now(), now(), now(), now(), now()]`
+		execute := fmt.Sprintf(`EXECUTE %s(ARRAY['n1@', 'n2@', 'n3@', 'n4@', 'n5@'], %[2]s, now(), ARRAY['T', 'T', 'T', 'T', 'T'],
+			ARRAY['c1', 'c2', 'c1', 'new', ''], ARRAY['\x7b7d', '\x7b7d', '\x7b7d', '\x7b7d', '\x7b7d']::bytea[],
+			%[2]s, %[2]s, 0, ARRAY[true, true, true, true, true], %[2]s)`, name, times)
+		if _, err := tx.Exec(ctx, strings.ReplaceAll(execute, "@", "-first")); err != nil {
+			t.Fatal(err)
+		}
+		// waiting events, half of them the batch's contacts'.
+		if _, err := tx.Exec(ctx, `INSERT INTO bridge_outbox (webhook_id, type, contact_id, payload, received, next_try, lead)
+			SELECT 'w' || i, 'TaskCreate', CASE WHEN i % 2 = 0 THEN 'other' || i ELSE 'c' || (i % 5) END, '\x7b7d', now(), now(), i < 10
+			FROM generate_series(1, $1) i`, waiting); err != nil {
+			t.Fatal(err)
+		}
+		var plan []struct {
+			Plan struct {
+				SharedHit  int `json:"Shared Hit Blocks"`
+				SharedRead int `json:"Shared Read Blocks"`
+			} `json:"Plan"`
+		}
+		if err := tx.QueryRow(ctx, `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) `+strings.ReplaceAll(execute, "@", "-then")).Scan(&plan); err != nil {
+			t.Fatal(err)
+		}
+		return plan[0].Plan.SharedHit + plan[0].Plan.SharedRead
+	}
+	small, large := buffers(100), buffers(20_000)
+	t.Logf("buffers: %d with 100 waiting, %d with 20,000", small, large)
+	// Deeper indexes cost a buffer more per lookup; a read of the outbox
+	// costs hundreds.
+	if large > 2*small {
+		t.Errorf("enqueueing a batch read %d buffers with 20,000 events waiting, %d with 100: it grows with the outbox", large, small)
+	}
+}
