@@ -55,36 +55,22 @@ func (s *Server) formerHandleCreatePost(w http.ResponseWriter, r *http.Request, 
 	writeJSON(w, http.StatusCreated, out)
 }
 
+// formerCheckNewPostLocked is the former check of a create, all under the
+// lock, its props encoded HTML-escaped to be counted.
 func (s *Server) formerCheckNewPostLocked(p *mattermost.Post, userID string) (status int, id, msg string) {
 	if !s.canPostLocked(userID, p.ChannelID) {
 		return http.StatusForbidden, "api.context.permissions.app_error", "You do not have the appropriate permissions."
 	}
-	if status, id, msg := formerCheckPostLimits(p.Message, p.Props, p.FileIDs); status != 0 {
+	if status, id, msg := checkPostLimits(p.Message, mattermost.Props{}, p.FileIDs); status != 0 {
 		return status, id, msg
 	}
-	if p.RootID != "" {
-		root, ok := s.posts[p.RootID]
-		if !ok || root.RootID != "" || root.ChannelID != p.ChannelID || root.DeleteAt != 0 {
-			return http.StatusBadRequest, "api.post.create_post.root_id.app_error", "Invalid RootId parameter."
-		}
-	}
-	return 0, "", ""
-}
-
-func formerCheckPostLimits(message string, props mattermost.Props, fileIDs []string) (status int, id, msg string) {
-	if utf8.RuneCountInString(message) > mattermost.MaxMessageRunes {
-		return http.StatusBadRequest, "model.post.is_valid.msg.app_error", "Invalid message."
-	}
-	if len(fileIDs) > mattermost.MaxFileIDs {
-		return http.StatusBadRequest, "model.post.is_valid.file_ids.app_error", "Invalid file ids."
-	}
-	if !props.IsZero() {
-		raw, err := json.Marshal(props)
+	if !p.Props.IsZero() {
+		raw, err := json.Marshal(p.Props)
 		if err != nil || utf8.RuneCount(raw) > mattermost.MaxPropsRunes {
 			return http.StatusBadRequest, "model.post.is_valid.props.app_error", "Invalid props."
 		}
 	}
-	return 0, "", ""
+	return s.checkRootLocked(p)
 }
 
 // taskPostBody is the body of a create the bridge sends for a HighLevel
