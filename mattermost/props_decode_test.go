@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -127,17 +128,17 @@ func checkPropsDecoding(t *testing.T, in []byte) {
 	got := Props{Other: map[string]json.RawMessage{"stale": json.RawMessage(`1`)}} // reset by the decoder
 	err := got.UnmarshalJSON(in)
 	if (err == nil) != (wantErr == nil) || err != nil && err.Error() != wantErr.Error() {
-		t.Fatalf("%q: error %v, the former decoder's %v", in, err, wantErr)
+		t.Fatalf("%.200q: error %v, the former decoder's %v", in, err, wantErr)
 	}
 	if err == nil && !reflect.DeepEqual(got, want) {
-		t.Fatalf("%q:\n got %#v\nwant %#v", in, got, want)
+		t.Fatalf("%.200q:\n got %#v\nwant %#v", in, got, want)
 	}
 	// Inside a post, as the client and the fake decode one.
 	post := append(append([]byte(`{"channel_id":"c","props":`), in...), '}')
 	var gotPost Post
 	if err := json.Unmarshal(post, &gotPost); err == nil && wantErr == nil {
 		if !reflect.DeepEqual(gotPost.Props, want) {
-			t.Fatalf("post %q:\n got %#v\nwant %#v", post, gotPost.Props, want)
+			t.Fatalf("post %.200q:\n got %#v\nwant %#v", post, gotPost.Props, want)
 		}
 	}
 }
@@ -228,6 +229,20 @@ func TestPropsDecodeAsBefore(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkPropsDecoding(t, raw)
+}
+
+// TestPropsDecodeDepth: props nested as deep as encoding/json allows, and
+// one level deeper, decode (or fail) as before, counted from the props.
+func TestPropsDecodeDepth(t *testing.T) {
+	t.Parallel()
+	nested := func(n int) string { return strings.Repeat("[", n) + strings.Repeat("]", n) }
+	if !json.Valid([]byte(nested(jsonMaxDepth))) || json.Valid([]byte(nested(jsonMaxDepth+1))) {
+		t.Fatalf("encoding/json no longer allows JSON nested %d levels deep, and no deeper", jsonMaxDepth)
+	}
+	for _, n := range []int{jsonMaxDepth - 2, jsonMaxDepth - 1, jsonMaxDepth, jsonMaxDepth + 1} {
+		checkPropsDecoding(t, []byte(`{"a":`+nested(n)+`}`))
+		checkPropsDecoding(t, []byte(`{"attachments":[{"actions":[{"integration":{"context":{"k":`+nested(n)+`}}}]}],"b":1}`))
+	}
 }
 
 // TestPropsDecodeLooseFields pins what the loose reading of a field gives,

@@ -216,6 +216,13 @@ func (p *Props) UnmarshalJSON(b []byte) error {
 // decoding the copy validates them again (encoding/json v1 validates what
 // it is given before it decodes).
 func (p *Props) decodeMembers(b []byte) bool {
+	// encoding/json refuses JSON nested more than jsonMaxDepth levels,
+	// counted from what it is given: from the props for the map, from each
+	// member here. Props of at most twice that many bytes cannot nest so
+	// deep; longer ones go through the map, which counts as it always did.
+	if len(b) > 2*jsonMaxDepth {
+		return false
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
 		return false
@@ -250,6 +257,10 @@ func (p *Props) decodeMembers(b []byte) bool {
 	_, err := dec.Token()
 	return err == io.EOF
 }
+
+// jsonMaxDepth is how deep encoding/json lets JSON nest (its scanner's
+// maxNestingDepth; a test holds it).
+const jsonMaxDepth = 10000
 
 // attachments returns decoded attachments as Attachments.
 func attachments(in []attachmentJSON) []Attachment {
