@@ -385,14 +385,9 @@ func (s *PGStore) column(ctx context.Context, sql string, args ...any) ([]string
 	return out, err
 }
 
-// Route implements Store in one statement.
-func (s *PGStore) Route(ctx context.Context, contactID, locationID, ownKey string) (Route, error) {
-	var r Route
-	if s.closed.Load() {
-		return r, errors.New("bridge: store is closed")
-	}
-	var channel, root *string
-	err := s.pool.QueryRow(ctx, `WITH w AS (
+// pgRoute is Route's statement: $1 the contact, $2 the location, $3 the
+// own-change mark's key, $4 now.
+const pgRoute = `WITH w AS (
 			SELECT EXISTS (SELECT 1 FROM bridge_writes WHERE contact_id = $1 AND $1 <> '' AND expires_at > $4) AS busy),
 		own AS (
 			UPDATE bridge_own SET taken = true
@@ -403,7 +398,16 @@ func (s *PGStore) Route(ctx context.Context, contactID, locationID, ownKey strin
 			t.channel_id, t.root_id, coalesce(t.notes, '{}'),
 			ARRAY(SELECT channel_id FROM bridge_subscriptions WHERE contact_id = $1 ORDER BY channel_id COLLATE "C"),
 			ARRAY(SELECT channel_id FROM bridge_channel_links WHERE location_id = $2 AND $2 <> '' ORDER BY channel_id COLLATE "C")
-		FROM (SELECT 1) one LEFT JOIN bridge_threads t ON t.contact_id = $1`, contactID, locationID, ownKey, s.now()).
+		FROM (SELECT 1) one LEFT JOIN bridge_threads t ON t.contact_id = $1`
+
+// Route implements Store in one statement.
+func (s *PGStore) Route(ctx context.Context, contactID, locationID, ownKey string) (Route, error) {
+	var r Route
+	if s.closed.Load() {
+		return r, errors.New("bridge: store is closed")
+	}
+	var channel, root *string
+	err := s.pool.QueryRow(ctx, pgRoute, contactID, locationID, ownKey, s.now()).
 		Scan(&r.Writing, &r.Own, &r.Suspended, &channel, &root, &r.Thread.Notes, &r.Subscribers, &r.Linked)
 	if err != nil {
 		return Route{}, err

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -337,125 +338,129 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// TestPGSettleReadsByKey: settling a delivered event costs the same however
-// long the outbox is. Under the generic plan PostgreSQL settles on after a
-// few calls, the statement that hands the contact's lead over read the
-// whole outbox in seq order looking for the contact's next event (and
-// found none for most contacts); it reads it in the contact's index. Fails
-// when the statement's buffers grow with the outbox.
-func TestPGSettleReadsByKey(t *testing.T) {
-	t.Parallel()
+// genericBuffers is how many buffers stmt (of parameter types types)
+// reads, executed with args (SQL text; @ stands for a word that differs
+// between its two executions) under a generic plan made before fill runs
+// (as a new deployment makes its plans on empty tables, and keeps them as
+// they grow). Everything is rolled back.
+func genericBuffers(t *testing.T, conn *pgx.Conn, stmt, types, args string, fill func(tx pgx.Tx)) int {
+	t.Helper()
 	ctx := context.Background()
-	url := newTestSchema(t)
-	s := openPGStoreT(t, url, time.Now)
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `SET LOCAL plan_cache_mode = force_generic_plan`); err != nil {
+		t.Fatal(err)
+	}
+	name := fmt.Sprint("s", genericStatements.Add(1)) // prepared for the session
+	if _, err := tx.Exec(ctx, `PREPARE `+name+`(`+types+`) AS `+stmt); err != nil {
+		t.Fatal(err)
+	}
+	execute := `EXECUTE ` + name + `(` + args + `)`
+	if _, err := tx.Exec(ctx, strings.ReplaceAll(execute, "@", "1")); err != nil {
+		t.Fatal(err)
+	}
+	fill(tx)
+	var plan []struct {
+		Plan struct {
+			SharedHit  int `json:"Shared Hit Blocks"`
+			SharedRead int `json:"Shared Read Blocks"`
+		} `json:"Plan"`
+	}
+	if err := tx.QueryRow(ctx, `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) `+strings.ReplaceAll(execute, "@", "2")).Scan(&plan); err != nil {
+		t.Fatal(err)
+	}
+	return plan[0].Plan.SharedHit + plan[0].Plan.SharedRead
+}
+
+var genericStatements atomic.Int64
+
+// readsByKey fails t when stmt reads 50 buffers more with 20,000 rows put
+// in by fill(tx, n) than with 100: its cost grows with the tables. (Deeper
+// indexes cost a buffer or two more per lookup; reading any of those
+// tables costs hundreds.)
+func readsByKey(t *testing.T, url, stmt, types, args string, fill func(tx pgx.Tx, n int)) {
+	t.Helper()
+	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close(ctx)
-	buffers := func(waiting int) int {
-		t.Helper()
-		tx, err := conn.Begin(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer tx.Rollback(ctx)
-		// waiting events of other contacts, then the contact's leading
-		// event and the one behind it.
-		if _, err := tx.Exec(ctx, `INSERT INTO bridge_outbox (webhook_id, type, contact_id, payload, received, next_try, lead)
-			SELECT 'w' || i, 'TaskCreate', 'other' || i, '\x7b7d', now(), now(), true FROM generate_series(1, $1) i`, waiting); err != nil {
-			t.Fatal(err)
-		}
-		var first int64
-		if err := tx.QueryRow(ctx, `INSERT INTO bridge_outbox (webhook_id, type, contact_id, payload, received, next_try, lead)
-			VALUES ('a1', 'TaskCreate', 'a', '\x7b7d', now(), now(), true), ('a2', 'TaskCreate', 'a', '\x7b7d', now(), now(), false)
-			RETURNING seq`).Scan(&first); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := tx.Exec(ctx, `SET LOCAL plan_cache_mode = force_generic_plan`); err != nil {
-			t.Fatal(err)
-		}
-		name := fmt.Sprint("settle", waiting) // prepared for the session
-		if _, err := tx.Exec(ctx, `PREPARE `+name+` AS `+pgSettleDelivered); err != nil {
-			t.Fatal(err)
-		}
-		var plan []struct {
-			Plan struct {
-				SharedHit  int `json:"Shared Hit Blocks"`
-				SharedRead int `json:"Shared Read Blocks"`
-			} `json:"Plan"`
-		}
-		if err := tx.QueryRow(ctx, fmt.Sprintf(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE %s(%d, 0, true, now(), now() + interval '1 minute')`, name, first)).Scan(&plan); err != nil {
-			t.Fatal(err)
-		}
-		return plan[0].Plan.SharedHit + plan[0].Plan.SharedRead
-	}
-	_ = s // the schema is the store's
-	small, large := buffers(100), buffers(20_000)
-	t.Logf("buffers: %d with 100 waiting, %d with 20,000", small, large)
-	if large > small+20 {
-		t.Errorf("settling one event read %d buffers with 20,000 events waiting, %d with 100: it grows with the outbox", large, small)
+	small := genericBuffers(t, conn, stmt, types, args, func(tx pgx.Tx) { fill(tx, 100) })
+	large := genericBuffers(t, conn, stmt, types, args, func(tx pgx.Tx) { fill(tx, 20_000) })
+	t.Logf("buffers: %d with 100 rows, %d with 20,000", small, large)
+	if large > small+50 {
+		t.Errorf("read %d buffers with 20,000 rows, %d with 100: it grows with the tables", large, small)
 	}
 }
 
-// TestPGEnqueueReadsByKey holds Enqueue's batch statement to the same
-// promise as the settle's: under a generic plan, what it reads does not
-// grow with the events waiting, those of its own contacts included.
-func TestPGEnqueueReadsByKey(t *testing.T) {
+// TestPGSettleReadsByKey: settling a delivered event costs the same however
+// long the outbox is. Under a generic plan, the statement that hands the
+// contact's lead over read the whole outbox in seq order looking for the
+// contact's next event (and found none for most contacts); it reads it in
+// the contact's index.
+func TestPGSettleReadsByKey(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
 	url := newTestSchema(t)
 	openPGStoreT(t, url, time.Now) // the schema
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	buffers := func(waiting int) int {
-		t.Helper()
-		tx, err := conn.Begin(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer tx.Rollback(ctx)
-		if _, err := tx.Exec(ctx, `SET LOCAL plan_cache_mode = force_generic_plan`); err != nil {
-			t.Fatal(err)
-		}
-		// The plan is made on an empty outbox, as a new deployment's
-		// first Enqueue makes it, and kept as the outbox grows.
-		name := fmt.Sprint("enqueue", waiting) // prepared for the session
-		if _, err := tx.Exec(ctx, `PREPARE `+name+`(text[], timestamptz[], timestamptz, text[], text[], bytea[], timestamptz[], timestamptz[], integer, boolean[], timestamptz[]) AS `+pgEnqueue); err != nil {
-			t.Fatal(err)
-		}
-		const times = `ARRAY[now(), now(), now(), now(), now()]`
-		execute := fmt.Sprintf(`EXECUTE %s(ARRAY['n1@', 'n2@', 'n3@', 'n4@', 'n5@'], %[2]s, now(), ARRAY['T', 'T', 'T', 'T', 'T'],
+	// The contact's leading event and the one behind it, then waiting
+	// events of other contacts.
+	readsByKey(t, url, pgSettleDelivered, `bigint, integer, boolean, timestamptz, timestamptz`,
+		`100000000@, 0, true, now(), now() + interval '1 minute'`,
+		func(tx pgx.Tx, n int) {
+			if _, err := tx.Exec(context.Background(), `INSERT INTO bridge_outbox (seq, webhook_id, type, contact_id, payload, received, next_try, lead) OVERRIDING SYSTEM VALUE
+				VALUES (1000000002, 'a1', 'TaskCreate', 'a', '\x7b7d', now(), now(), true), (1000000003, 'a2', 'TaskCreate', 'a', '\x7b7d', now(), now(), false);
+				INSERT INTO bridge_outbox (webhook_id, type, contact_id, payload, received, next_try, lead)
+				SELECT 'w' || i, 'TaskCreate', 'other' || i, '\x7b7d', now(), now(), true FROM generate_series(1, `+fmt.Sprint(n)+`) i`); err != nil {
+				t.Fatal(err)
+			}
+		})
+}
+
+// TestPGEnqueueReadsByKey holds Enqueue's batch statement to the same
+// promise: what it reads does not grow with the events waiting, those of
+// its own contacts included. A generic plan made on an empty outbox read
+// it all when the contact's waiting events were an EXISTS.
+func TestPGEnqueueReadsByKey(t *testing.T) {
+	t.Parallel()
+	url := newTestSchema(t)
+	openPGStoreT(t, url, time.Now) // the schema
+	const times = `ARRAY[now(), now(), now(), now(), now()]`
+	readsByKey(t, url, pgEnqueue,
+		`text[], timestamptz[], timestamptz, text[], text[], bytea[], timestamptz[], timestamptz[], integer, boolean[], timestamptz[]`,
+		`ARRAY['n1@', 'n2@', 'n3@', 'n4@', 'n5@'], `+times+`, now(), ARRAY['T', 'T', 'T', 'T', 'T'],
 			ARRAY['c1', 'c2', 'c1', 'new', ''], ARRAY['\x7b7d', '\x7b7d', '\x7b7d', '\x7b7d', '\x7b7d']::bytea[],
-			%[2]s, %[2]s, 0, ARRAY[true, true, true, true, true], %[2]s)`, name, times)
-		if _, err := tx.Exec(ctx, strings.ReplaceAll(execute, "@", "-first")); err != nil {
-			t.Fatal(err)
-		}
-		// waiting events, half of them the batch's contacts'.
-		if _, err := tx.Exec(ctx, `INSERT INTO bridge_outbox (webhook_id, type, contact_id, payload, received, next_try, lead)
-			SELECT 'w' || i, 'TaskCreate', CASE WHEN i % 2 = 0 THEN 'other' || i ELSE 'c' || (i % 5) END, '\x7b7d', now(), now(), i < 10
-			FROM generate_series(1, $1) i`, waiting); err != nil {
-			t.Fatal(err)
-		}
-		var plan []struct {
-			Plan struct {
-				SharedHit  int `json:"Shared Hit Blocks"`
-				SharedRead int `json:"Shared Read Blocks"`
-			} `json:"Plan"`
-		}
-		if err := tx.QueryRow(ctx, `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) `+strings.ReplaceAll(execute, "@", "-then")).Scan(&plan); err != nil {
-			t.Fatal(err)
-		}
-		return plan[0].Plan.SharedHit + plan[0].Plan.SharedRead
-	}
-	small, large := buffers(100), buffers(20_000)
-	t.Logf("buffers: %d with 100 waiting, %d with 20,000", small, large)
-	// Deeper indexes cost a buffer more per lookup; a read of the outbox
-	// costs hundreds.
-	if large > 2*small {
-		t.Errorf("enqueueing a batch read %d buffers with 20,000 events waiting, %d with 100: it grows with the outbox", large, small)
-	}
+			`+times+`, `+times+`, 0, ARRAY[true, true, true, true, true], `+times,
+		func(tx pgx.Tx, n int) {
+			// Half of them the batch's contacts'.
+			if _, err := tx.Exec(context.Background(), `INSERT INTO bridge_outbox (webhook_id, type, contact_id, payload, received, next_try, lead)
+				SELECT 'w' || i, 'TaskCreate', CASE WHEN i % 2 = 0 THEN 'other' || i ELSE 'c' || (i % 5) END, '\x7b7d', now(), now(), i < 10
+				FROM generate_series(1, $1) i`, n); err != nil {
+				t.Fatal(err)
+			}
+		})
+}
+
+// TestPGRouteReadsByKey: an event's route (writes under way, own-change
+// mark, threads, subscriptions, the location's channels) is read by key,
+// however many contacts, marks and channels there are.
+func TestPGRouteReadsByKey(t *testing.T) {
+	t.Parallel()
+	url := newTestSchema(t)
+	openPGStoreT(t, url, time.Now) // the schema
+	readsByKey(t, url, pgRoute, `text, text, text, timestamptz`, `'c@', 'loc@', 'task/t@', now()`,
+		func(tx pgx.Tx, n int) {
+			if _, err := tx.Exec(context.Background(), fmt.Sprintf(`
+				INSERT INTO bridge_threads (contact_id, channel_id, root_id) SELECT 'c' || i, 'ch', 'root' || i FROM generate_series(1, %[1]d) i;
+				INSERT INTO bridge_subscriptions (contact_id, channel_id, created_at) SELECT 'c' || i, 'ch' || i %% 7, now() FROM generate_series(1, %[1]d) i;
+				INSERT INTO bridge_own (key, expires_at) SELECT 'task/t' || i, now() + interval '1 hour' FROM generate_series(1, %[1]d) i;
+				INSERT INTO bridge_writes (contact_id, id, expires_at) SELECT 'w' || i, 'x', now() + interval '1 hour' FROM generate_series(1, %[1]d) i;
+				INSERT INTO bridge_channel_links (channel_id, location_id, linked_at) SELECT 'ch' || i, 'loc' || i, now() FROM generate_series(1, %[1]d) i`,
+				n)); err != nil {
+				t.Fatal(err)
+			}
+		})
 }
