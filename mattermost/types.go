@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+	"unicode/utf8"
 )
 
 // Limits Mattermost puts on a post. The client refuses a post, patch,
@@ -183,19 +184,121 @@ func (p *Props) UnmarshalJSON(b []byte) error {
 	if bytes.Equal(bytes.TrimSpace(b), []byte("null")) {
 		return nil
 	}
+	if p.decodeMembers(b) {
+		return nil
+	}
+	// Not an object, or attachments that do not decode: read as a map,
+	// which gives the error, or the attachments to keep as they are.
+	*p = Props{}
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(b, &m); err != nil {
 		return err
 	}
 	if raw, ok := m["attachments"]; ok {
-		var atts []Attachment
-		if err := json.Unmarshal(raw, &atts); err == nil {
-			p.Attachments = atts
+		var in []attachmentJSON
+		if err := json.Unmarshal(raw, &in); err == nil {
+			p.Attachments = attachments(in)
 			delete(m, "attachments")
 		}
 	}
 	if len(m) > 0 {
 		p.Other = m
+	}
+	return nil
+}
+
+// decodeMembers decodes props as UnmarshalJSON's map does, in fewer passes
+// over them, and reports whether it could: when b is one object and every
+// "attachments" member in it decodes. Anything else (an error to report,
+// attachments to keep in Other) is left to the map. It reads the members
+// with one json.Decoder and decodes the attachments where they stand,
+// where json.Unmarshal into the map validates and copies them, and
+// decoding the copy validates them again (encoding/json v1 validates what
+// it is given before it decodes).
+func (p *Props) decodeMembers(b []byte) bool {
+	// encoding/json refuses JSON nested more than jsonMaxDepth levels,
+	// counted from what it is given: from the props for the map, from each
+	// member here. Props of at most twice that many bytes cannot nest so
+	// deep; longer ones go through the map, which counts as it always did.
+	if len(b) > 2*jsonMaxDepth {
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return false
+	}
+	for dec.More() {
+		t, err := dec.Token()
+		key, ok := t.(string)
+		if err != nil || !ok {
+			return false
+		}
+		if key == "attachments" {
+			var in []attachmentJSON
+			if dec.Decode(&in) != nil {
+				return false
+			}
+			p.Attachments = attachments(in)
+			continue
+		}
+		var raw json.RawMessage
+		if dec.Decode(&raw) != nil {
+			return false
+		}
+		if p.Other == nil {
+			p.Other = make(map[string]json.RawMessage)
+		}
+		p.Other[key] = raw
+	}
+	// The closing brace, then nothing but space.
+	if t, err := dec.Token(); err != nil || t != json.Delim('}') {
+		return false
+	}
+	_, err := dec.Token()
+	return err == io.EOF
+}
+
+// jsonMaxDepth is how deep encoding/json lets JSON nest (its scanner's
+// maxNestingDepth; a test holds it).
+const jsonMaxDepth = 10000
+
+// attachments returns decoded attachments as Attachments.
+func attachments(in []attachmentJSON) []Attachment {
+	if in == nil {
+		return nil
+	}
+	atts := make([]Attachment, len(in))
+	for i := range in {
+		atts[i] = in[i].Attachment
+		atts[i].Fields = in[i].Fields
+	}
+	return atts
+}
+
+// attachmentJSON is an Attachment as Props decode it: its fields in one
+// pass (fieldsJSON) rather than by one AttachmentField.UnmarshalJSON call,
+// and one more validation of its bytes, per field.
+type attachmentJSON struct {
+	Attachment
+	Fields fieldsJSON `json:"fields"` // in place of Attachment.Fields
+}
+
+// fieldsJSON decodes a list of attachment fields as []AttachmentField
+// decodes: a list repeated in one attachment replaces the earlier one, as
+// AttachmentField.UnmarshalJSON resets each field it decodes.
+type fieldsJSON []AttachmentField
+
+func (l *fieldsJSON) UnmarshalJSON(b []byte) error {
+	var in []fieldJSON
+	if err := json.Unmarshal(b, &in); err != nil {
+		return err
+	}
+	*l = nil
+	if in != nil {
+		*l = make([]AttachmentField, len(in))
+		for i := range in {
+			(*l)[i] = looseField(&in[i])
+		}
 	}
 	return nil
 }
@@ -233,58 +336,46 @@ type AttachmentField struct {
 // UnmarshalJSON accepts a value of any JSON type and "short" as a boolean or
 // the strings "true"/"false", as Mattermost does.
 func (f *AttachmentField) UnmarshalJSON(b []byte) error {
-	// Fields as Mattermost's clients send them (texts as strings, short as
-	// a boolean or a string) decode in one pass; anything else (a number,
-	// an object...) is read as raw text. Pointers, so that a later null
-	// clears a value as it does read raw.
-	var typed struct {
-		Title *string `json:"title"`
-		Value *string `json:"value"`
-		Short any     `json:"short"`
-	}
-	if json.Unmarshal(b, &typed) == nil {
-		switch short := typed.Short.(type) {
-		case nil, bool, string:
-			*f = AttachmentField{}
-			if typed.Title != nil {
-				f.Title = *typed.Title
-			}
-			if typed.Value != nil {
-				f.Value = *typed.Value
-			}
-			f.Short = short == true || short == "true" || short == "1"
-			return nil
-		}
-	}
-	return f.unmarshalLoose(b)
-}
-
-// unmarshalLoose reads every value as raw text first: any JSON type
-// decodes. The one-pass path above gives the same field whenever it
-// succeeds.
-func (f *AttachmentField) unmarshalLoose(b []byte) error {
-	var w struct {
-		Title json.RawMessage `json:"title"`
-		Value json.RawMessage `json:"value"`
-		Short json.RawMessage `json:"short"`
-	}
+	var w fieldJSON
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	*f = AttachmentField{Title: looseString(w.Title), Value: looseString(w.Value)}
-	switch s := looseString(w.Short); s {
-	case "true", "1":
-		f.Short = true
-	}
+	*f = looseField(&w)
 	return nil
 }
 
-// looseString renders a JSON scalar as text: strings unquoted, null empty,
-// anything else as written.
+// fieldJSON is an attachment field as it is decoded: every value as raw
+// text, so that any JSON type decodes, and no Unmarshaler of its own (in a
+// list, its values are not validated again). An unnamed struct, as the
+// field's raw form always was: errors name it as they did.
+type fieldJSON = struct {
+	Title json.RawMessage `json:"title"`
+	Value json.RawMessage `json:"value"`
+	Short json.RawMessage `json:"short"`
+}
+
+// looseField reads a field from its raw form: values as looseString
+// renders them, short when its text is "true" or "1".
+func looseField(w *fieldJSON) AttachmentField {
+	s := looseString(w.Short)
+	return AttachmentField{Title: looseString(w.Title), Value: looseString(w.Value), Short: s == "true" || s == "1"}
+}
+
+// looseString renders a JSON value as text: a string unquoted, null empty,
+// anything else (a number, a boolean, an object...) as written. raw is one
+// valid JSON value, as the decoder hands them out: a string without
+// escapes whose bytes are UTF-8 (as good as every string) is its bytes,
+// and only other strings are decoded.
 func looseString(raw json.RawMessage) string {
 	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+	switch {
+	case len(raw) == 0 || bytes.Equal(raw, []byte("null")):
 		return ""
+	case raw[0] != '"' || len(raw) < 2:
+		return string(raw)
+	}
+	if s := raw[1 : len(raw)-1]; bytes.IndexByte(s, '\\') < 0 && utf8.Valid(s) {
+		return string(s)
 	}
 	var s string
 	if json.Unmarshal(raw, &s) == nil {

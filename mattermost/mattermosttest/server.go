@@ -657,7 +657,7 @@ func (s *Server) routes() http.Handler {
 func (s *Server) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(io.LimitReader(r.Body, 8<<20))
-		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.Body = requestBody{bytes.NewReader(body), body}
 		hdr := r.Header.Clone()
 		if a := hdr.Get("Authorization"); a != "" {
 			scheme, _, _ := strings.Cut(a, " ")
@@ -726,6 +726,15 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 
 type holdKey struct{}
 
+// requestBody is a request's body as the middleware read it. decode
+// decodes its bytes rather than reading them once more.
+type requestBody struct {
+	*bytes.Reader
+	data []byte
+}
+
+func (requestBody) Close() error { return nil }
+
 func (f *Fault) matches(r *http.Request) bool {
 	if f.Method != "" && !strings.EqualFold(f.Method, r.Method) {
 		return false
@@ -792,10 +801,20 @@ func (s *Server) auth(h authedHandler) http.HandlerFunc {
 	}
 }
 
+// decode reads a request's JSON body into v as Mattermost does, with a
+// json.Decoder: the first JSON value counts, whatever follows it is
+// ignored. A body that is one JSON value (every body in practice) is
+// decoded in place, without the Decoder's copy of it; any other goes
+// through the Decoder. A body json.Unmarshal refuses is either malformed
+// somewhere (it validates before it decodes, so v is untouched) or one
+// value that does not fit v, which the Decoder refuses as well.
 func decode(w http.ResponseWriter, r *http.Request, v any) bool {
-	if err := json.NewDecoder(r.Body).Decode(v); err != nil {
-		appError(w, http.StatusBadRequest, "api.context.invalid_body_param.app_error", "Invalid or missing post in request body.")
-		return false
+	rb, ok := r.Body.(requestBody)
+	if !ok || json.Unmarshal(rb.data, v) != nil {
+		if err := json.NewDecoder(r.Body).Decode(v); err != nil {
+			appError(w, http.StatusBadRequest, "api.context.invalid_body_param.app_error", "Invalid or missing post in request body.")
+			return false
+		}
 	}
 	return true
 }
@@ -818,6 +837,10 @@ func (s *Server) handleCreatePost(w http.ResponseWriter, r *http.Request, u User
 	if !decode(w, r, &p) {
 		return
 	}
+	// The size limits need no shared state: checked before taking the
+	// lock, answered where Mattermost answers them (after the dedupe and
+	// the permission check).
+	status, id, msg := checkPostLimits(p.Message, p.Props, p.FileIDs)
 	s.mu.Lock()
 	now := s.now()
 	// Deduplication, as Mattermost does it: a repeated pending_post_id
@@ -839,7 +862,12 @@ func (s *Server) handleCreatePost(w http.ResponseWriter, r *http.Request, u User
 			}
 		}
 	}
-	if status, id, msg := s.checkNewPostLocked(&p, u.ID); status != 0 {
+	if !s.canPostLocked(u.ID, p.ChannelID) {
+		status, id, msg = http.StatusForbidden, "api.context.permissions.app_error", "You do not have the appropriate permissions."
+	} else if status == 0 {
+		status, id, msg = s.checkRootLocked(&p)
+	}
+	if status != 0 {
 		s.mu.Unlock()
 		appError(w, status, id, msg)
 		return
@@ -868,14 +896,9 @@ func (s *Server) handleCreatePost(w http.ResponseWriter, r *http.Request, u User
 	writeJSON(w, http.StatusCreated, out)
 }
 
-// checkNewPostLocked validates a post as Mattermost does before storing it.
-func (s *Server) checkNewPostLocked(p *mattermost.Post, userID string) (status int, id, msg string) {
-	if !s.canPostLocked(userID, p.ChannelID) {
-		return http.StatusForbidden, "api.context.permissions.app_error", "You do not have the appropriate permissions."
-	}
-	if status, id, msg := checkPostLimits(p.Message, p.Props, p.FileIDs); status != 0 {
-		return status, id, msg
-	}
+// checkRootLocked checks a reply's root post as Mattermost does before
+// storing it.
+func (s *Server) checkRootLocked(p *mattermost.Post) (status int, id, msg string) {
 	if p.RootID != "" {
 		root, ok := s.posts[p.RootID]
 		if !ok || root.RootID != "" || root.ChannelID != p.ChannelID || root.DeleteAt != 0 {
@@ -893,15 +916,28 @@ func checkPostLimits(message string, props mattermost.Props, fileIDs []string) (
 	if len(fileIDs) > mattermost.MaxFileIDs {
 		return http.StatusBadRequest, "model.post.is_valid.file_ids.app_error", "Invalid file ids."
 	}
-	// The server measures props as encoding/json writes them, HTML
-	// escaping included (json.Marshal escapes a Marshaler's output).
-	if !props.IsZero() {
-		raw, err := json.Marshal(props)
-		if err != nil || utf8.RuneCount(raw) > mattermost.MaxPropsRunes {
-			return http.StatusBadRequest, "model.post.is_valid.props.app_error", "Invalid props."
-		}
+	if !props.IsZero() && !propsWithinLimit(props) {
+		return http.StatusBadRequest, "model.post.is_valid.props.app_error", "Invalid props."
 	}
 	return 0, "", ""
+}
+
+// propsWithinLimit reports whether props encode within MaxPropsRunes as
+// the server measures them: as encoding/json writes them, HTML escaping
+// included (json.Marshal escapes a Marshaler's output). That writes each
+// byte of their own encoding (compact, not escaped) as at most six
+// characters ('<' as \u003c): props of at most MaxPropsRunes/6 bytes there
+// are within the limit without counting.
+func propsWithinLimit(props mattermost.Props) bool {
+	raw, err := props.MarshalJSON()
+	if err != nil {
+		return false
+	}
+	if len(raw) <= mattermost.MaxPropsRunes/6 {
+		return true
+	}
+	raw, err = json.Marshal(props)
+	return err == nil && utf8.RuneCount(raw) <= mattermost.MaxPropsRunes
 }
 
 func (s *Server) storePostLocked(p mattermost.Post, userID string) *mattermost.Post {
