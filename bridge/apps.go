@@ -411,7 +411,7 @@ func (a *apps) uninstalled(ctx context.Context, ev *webhook.AppUninstall, locati
 			}
 			notice.Payload = p
 		}
-		added, _, err := a.store.Enqueue(context.WithoutCancel(ctx), notice, later(now, m.Timestamp).Add(seenFor), time.Time{})
+		added, _, err := a.store.Enqueue(context.WithoutCancel(ctx), notice, later(now, m.Timestamp).Add(seenFor), Take{})
 		if err != nil {
 			return fmt.Errorf("bridge: uninstall of %s: storing its notice: %w", loc, err)
 		}

@@ -573,10 +573,10 @@ func (b *Bridge) acceptEvent(ctx context.Context, e webhook.Event) error {
 	// be known, or a client hanging up could make HighLevel's retry post
 	// the event twice.
 	// When this replica's deliverer has room, the store hands the event
-	// to it with the write (no Claim to find it).
-	lease := b.deliver.reserve()
-	added, taken, err := b.store.Enqueue(context.WithoutCancel(ctx), ev, later(now, m.Timestamp).Add(seenFor), lease)
-	if !lease.IsZero() {
+	// to it with the write (no Claim to find it), and its route with it.
+	take := Take{Until: b.deliver.reserve(), LocationID: b.routeLocation(e), OwnKey: ownKeyFor(e)}
+	added, taken, err := b.store.Enqueue(context.WithoutCancel(ctx), ev, later(now, m.Timestamp).Add(seenFor), take)
+	if !take.Until.IsZero() {
 		b.deliver.handOver(taken)
 	}
 	if err != nil {
@@ -586,7 +586,7 @@ func (b *Bridge) acceptEvent(ctx context.Context, e webhook.Event) error {
 		// Stored before: acknowledged (200) and counted as a duplicate.
 		return fmt.Errorf("%w: webhookId %q", webhook.ErrDuplicate, m.WebhookID)
 	}
-	if lease.IsZero() {
+	if take.Until.IsZero() {
 		b.deliver.poke()
 	}
 	return nil

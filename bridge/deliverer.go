@@ -316,8 +316,14 @@ func (d *deliverer) work(ctx context.Context) {
 }
 
 // release gives an event that was not attempted back to the outbox, due at
-// once, for this or another replica.
+// once, for this or another replica. An event whose route, read with the
+// write that took it, says it is the bridge's own change is done instead:
+// its own-change mark is taken, and read again the event would be posted.
 func (d *deliverer) release(ev OutboxEvent) {
+	if ev.Route != nil && ev.Route.Own && !ev.Route.Writing {
+		d.settle(Outcome{Seq: ev.Seq, Claims: ev.Claims, Delivered: true})
+		return
+	}
 	d.settle(Outcome{Seq: ev.Seq, Claims: ev.Claims, Deferred: true, NextTry: ev.NextTry})
 }
 
@@ -532,6 +538,15 @@ func (b *Bridge) postOnce(ctx context.Context, ev OutboxEvent, p *mattermost.Pos
 	return b.mm.CreatePost(ctx, p)
 }
 
+// route is ev's route: read with the write that took it, when the store
+// did (the accepting replica's Enqueue), or now.
+func (b *Bridge) route(ctx context.Context, ev OutboxEvent, e webhook.Event) (Route, error) {
+	if ev.Route != nil {
+		return *ev.Route, nil
+	}
+	return b.store.Route(ctx, ev.ContactID, b.routeLocation(e), ownKeyFor(e))
+}
+
 // deliverEvent posts ev to every target it routes to that it was not posted
 // to yet, and returns the targets done (including earlier attempts').
 func (b *Bridge) deliverEvent(ctx context.Context, ev OutboxEvent) ([]string, error) {
@@ -546,7 +561,7 @@ func (b *Bridge) deliverEvent(ctx context.Context, ev OutboxEvent) ([]string, er
 	// is taken, not just read: it hides this one webhook, and a later
 	// genuine change of the same kind is posted. One store call for both
 	// and the event's route.
-	r, err := b.store.Route(ctx, ev.ContactID, b.routeLocation(e), ownKeyFor(e))
+	r, err := b.route(ctx, ev, e)
 	if err != nil {
 		return done, err
 	}

@@ -21,12 +21,12 @@ type enqueueFails struct {
 	calls atomic.Int32
 }
 
-func (s *enqueueFails) Enqueue(ctx context.Context, ev OutboxEvent, seenUntil, leaseUntil time.Time) (bool, []OutboxEvent, error) {
+func (s *enqueueFails) Enqueue(ctx context.Context, ev OutboxEvent, seenUntil time.Time, take Take) (bool, []OutboxEvent, error) {
 	s.calls.Add(1)
 	if s.n.Add(-1) >= 0 {
 		return false, nil, errors.New("disk full")
 	}
-	return s.Store.Enqueue(ctx, ev, seenUntil, leaseUntil)
+	return s.Store.Enqueue(ctx, ev, seenUntil, take)
 }
 
 // TestWebhookNotStoredIsNotAcknowledged holds the promise that HighLevel

@@ -12,12 +12,18 @@ import (
 	"time"
 
 	"github.com/ghlkit/ghl/ghltest"
+	"github.com/ghlkit/ghl/webhook"
 )
 
-// claimCounting counts the events Claim hands out.
+// claimCounting counts the events Claim hands out, and the routes read.
 type claimCounting struct {
 	Store
-	claimed atomic.Int32
+	claimed, routes atomic.Int32
+}
+
+func (s *claimCounting) Route(ctx context.Context, contactID, locationID, ownKey string) (Route, error) {
+	s.routes.Add(1)
+	return s.Store.Route(ctx, contactID, locationID, ownKey)
 }
 
 func (s *claimCounting) Claim(ctx context.Context, now time.Time, max int, lease time.Duration) ([]OutboxEvent, error) {
@@ -27,10 +33,11 @@ func (s *claimCounting) Claim(ctx context.Context, now time.Time, max int, lease
 }
 
 // TestAcceptedEventsHandedOver: a webhook accepted by a bridge whose
-// deliverer has room is taken in the write that stores it and posted by
-// that deliverer: no Claim hands it out (a Claim is a round trip and a
-// commit per event on PostgreSQL), and the contact's later events follow
-// in order. Fails if acceptEvent only pokes the deliverer.
+// deliverer has room is taken in the write that stores it, with its
+// route, and posted by that deliverer: no Claim hands it out and no other
+// read finds its route (each a round trip per event on PostgreSQL), and
+// the contact's later events follow in order. Fails if acceptEvent only
+// pokes the deliverer, or if the deliverer reads the route again.
 func TestAcceptedEventsHandedOver(t *testing.T) {
 	t.Parallel()
 	eachStoreKind(t, func(t *testing.T, kind string) {
@@ -57,6 +64,9 @@ func TestAcceptedEventsHandedOver(t *testing.T) {
 		if c := store.claimed.Load(); c != 0 {
 			t.Errorf("Claim handed out %d events; want none (each taken as it was stored)", c)
 		}
+		if c := store.routes.Load(); c != 0 {
+			t.Errorf("the deliverer read %d routes; want none (each read with the write that took its event)", c)
+		}
 		for i, p := range e.posts(e.channel.ID) {
 			if want := fmt.Sprint("Task handed", i); !strings.Contains(postText(p), want) {
 				t.Errorf("post %d = %q, want %q", i, postText(p), want)
@@ -81,7 +91,7 @@ func TestHandOverWhenStopping(t *testing.T) {
 		e.waitFor("the deliverer to run", func() bool { lease = d.reserve(); return !lease.IsZero() })
 		now := time.Now()
 		ev := OutboxEvent{WebhookID: "stopping", Type: "TaskCreate", ContactID: e.contact.ID, Payload: webhookBody("stopping", e.contact.ID, now), Received: now, NextTry: now}
-		added, taken, err := e.b.store.Enqueue(ctx, ev, now.Add(time.Hour), lease)
+		added, taken, err := e.b.store.Enqueue(ctx, ev, now.Add(time.Hour), Take{Until: lease})
 		if err != nil || !added || len(taken) != 1 {
 			t.Fatalf("Enqueue = %v, %d taken, %v", added, len(taken), err)
 		}
@@ -94,6 +104,44 @@ func TestHandOverWhenStopping(t *testing.T) {
 		}
 		if len(e.posts(e.channel.ID)) != 0 {
 			t.Error("a stopped deliverer posted the event")
+		}
+	})
+}
+
+// TestHandOverOwnWhenStopping: an event taken with a route that says it is
+// the bridge's own change (its own-change mark taken in that write) is
+// done when the deliverer stops before posting it, not put back: read
+// again, the mark gone, it would be announced. Fails if release gives it
+// back.
+func TestHandOverOwnWhenStopping(t *testing.T) {
+	t.Parallel()
+	eachStoreKind(t, func(t *testing.T, kind string) {
+		e := newEnvOn(t, kind)
+		d := e.b.deliver
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); d.run(ctx) }()
+		var lease time.Time
+		e.waitFor("the deliverer to run", func() bool { lease = d.reserve(); return !lease.IsZero() })
+		now := time.Now()
+		key := ownKey(webhook.TypeTaskCreate, "task-own")
+		if err := e.b.store.MarkOwn(ctx, key, now.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		ev := OutboxEvent{WebhookID: "own", Type: "TaskCreate", ContactID: e.contact.ID, Payload: webhookBody("own", e.contact.ID, now), Received: now, NextTry: now}
+		added, taken, err := e.b.store.Enqueue(ctx, ev, now.Add(time.Hour), Take{Until: lease, OwnKey: key})
+		if err != nil || !added || len(taken) != 1 || taken[0].Route == nil || !taken[0].Route.Own {
+			t.Fatalf("Enqueue = %v, %+v, %v; want it taken, its route own", added, taken, err)
+		}
+		cancel() // stops while the event is in hand
+		d.handOver(taken)
+		<-done
+		d.outcomes.wait()
+		if st, err := e.b.store.OutboxStats(context.Background()); err != nil || st.Pending != 0 {
+			t.Errorf("outbox after the deliverer stopped = %+v, %v; want the own change done", st, err)
+		}
+		if len(e.posts(e.channel.ID)) != 0 {
+			t.Error("the bridge's own change was posted")
 		}
 	})
 }

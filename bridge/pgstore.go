@@ -412,6 +412,13 @@ func (s *PGStore) Route(ctx context.Context, contactID, locationID, ownKey strin
 	if err != nil {
 		return Route{}, err
 	}
+	return *scannedRoute(r, channel, root), nil
+}
+
+// scannedRoute completes a route scanned from pgRoute's columns (the
+// thread's channel and root as read, NULL without a thread), with nil for
+// what is empty, as BoltStore returns it.
+func scannedRoute(r Route, channel, root *string) *Route {
 	if channel != nil {
 		r.HasThread, r.Thread.ChannelID, r.Thread.RootID = true, *channel, *root
 	}
@@ -423,7 +430,7 @@ func (s *PGStore) Route(ctx context.Context, contactID, locationID, ownKey strin
 			*l = nil
 		}
 	}
-	return r, nil
+	return &r
 }
 
 // --- outbox ---
@@ -470,9 +477,10 @@ const genericPlans = `SELECT set_config('plan_cache_mode', 'force_generic_plan',
 
 // enqueueCall is one Enqueue waiting for its batch.
 type enqueueCall struct {
-	ev                    OutboxEvent
-	seenUntil, leaseUntil time.Time
-	ctx                   context.Context
+	ev        OutboxEvent
+	seenUntil time.Time
+	take      Take
+	ctx       context.Context
 
 	added bool
 	taken []OutboxEvent
@@ -485,14 +493,14 @@ type enqueueCall struct {
 // answered after it means stored. Concurrent calls are written together,
 // in one transaction (groupCommit: one round trip and one commit, which
 // waits for the disk, for all of them).
-func (s *PGStore) Enqueue(ctx context.Context, ev OutboxEvent, seenUntil, leaseUntil time.Time) (bool, []OutboxEvent, error) {
+func (s *PGStore) Enqueue(ctx context.Context, ev OutboxEvent, seenUntil time.Time, take Take) (bool, []OutboxEvent, error) {
 	if ev.WebhookID == "" {
 		return false, nil, errors.New("bridge: outbox event without webhookId")
 	}
 	if s.closed.Load() {
 		return false, nil, errors.New("bridge: store is closed")
 	}
-	c := &enqueueCall{ev: ev, seenUntil: seenUntil, leaseUntil: leaseUntil, ctx: ctx, done: make(chan struct{})}
+	c := &enqueueCall{ev: ev, seenUntil: seenUntil, take: take, ctx: ctx, done: make(chan struct{})}
 	s.enqueues.submit(c)
 	select {
 	case <-c.done:
@@ -528,6 +536,7 @@ func (s *PGStore) enqueueBatches(calls []*enqueueCall) {
 func (s *PGStore) enqueueBatch(calls []*enqueueCall) error {
 	var (
 		contacts, ids, types, contactIDs  []string
+		locations, ownKeys                []string
 		payloads                          [][]byte
 		seenUntil, received, next, leases []time.Time
 		take                              []bool
@@ -543,8 +552,9 @@ func (s *PGStore) enqueueBatch(calls []*enqueueCall) error {
 			contacts = append(contacts, ev.ContactID)
 		}
 		ids, types, contactIDs, payloads = append(ids, ev.WebhookID), append(types, ev.Type), append(contactIDs, ev.ContactID), append(payloads, ev.Payload)
-		seenUntil, received, next, leases = append(seenUntil, c.seenUntil), append(received, ev.Received), append(next, ev.NextTry), append(leases, c.leaseUntil)
-		take = append(take, !c.leaseUntil.IsZero())
+		seenUntil, received, next, leases = append(seenUntil, c.seenUntil), append(received, ev.Received), append(next, ev.NextTry), append(leases, c.take.Until)
+		take = append(take, !c.take.Until.IsZero())
+		locations, ownKeys = append(locations, c.take.LocationID), append(ownKeys, c.take.OwnKey)
 	}
 	b := &pgx.Batch{}
 	b.Queue(genericPlans)
@@ -553,13 +563,15 @@ func (s *PGStore) enqueueBatch(calls []*enqueueCall) error {
 		// event of its contacts that is there.
 		b.Queue(lockContacts, contacts)
 	}
-	b.Queue(pgEnqueue, ids, seenUntil, s.now(), types, contactIDs, payloads, received, next, s.shard(), take, leases).
+	b.Queue(pgEnqueue, ids, seenUntil, s.now(), types, contactIDs, payloads, received, next, s.shard(), take, leases, locations, ownKeys).
 		Query(func(rows pgx.Rows) error {
 			for rows.Next() {
 				var id string
 				var seq int64
 				var claims int
-				if err := rows.Scan(&id, &seq, &claims); err != nil {
+				var r Route
+				var channel, root *string
+				if err := rows.Scan(&id, &seq, &claims, &r.Writing, &r.Own, &r.Suspended, &channel, &root, &r.Thread.Notes, &r.Subscribers, &r.Linked); err != nil {
 					return err
 				}
 				c := byID[id]
@@ -567,6 +579,7 @@ func (s *PGStore) enqueueBatch(calls []*enqueueCall) error {
 				if claims == 1 {
 					ev := c.ev
 					ev.Seq, ev.Claims = uint64(seq), claims
+					ev.Route = scannedRoute(r, channel, root)
 					c.taken = []OutboxEvent{ev}
 				}
 			}
@@ -589,19 +602,21 @@ func (s *PGStore) enqueueBatch(calls []*enqueueCall) error {
 // pgEnqueue stores a batch of events, given as arrays (one element per
 // call, in the calls' order, each webhookId once: $1 webhookIds, $2 until
 // when each id is kept, $4 types, $5 contacts, $6 payloads, $7 received,
-// $8 next tries, $10 whether to take it, $11 until when; $3 now, $9 the
-// counter row). Each id is recorded unless accepted already and live;
-// only the events whose id was recorded are stored, in the calls' order
-// (seq), and returned with their seq and claims. An event leads when it
-// has no contact, or when its contact has no event waiting and no earlier
-// call of the batch stored one (looked up in the contact's index, as the
+// $8 next tries, $10 whether to take it, $11 until when, $12 and $13 the
+// location and own-change key of its route; $3 now, $9 the counter row).
+// Each id is recorded unless accepted already and live; only the events
+// whose id was recorded are stored, in the calls' order (seq), and
+// returned with their seq and claims. An event leads when it has no
+// contact, or when its contact has no event waiting and no earlier call
+// of the batch stored one (looked up in the contact's index, as the
 // settle looks up the next one); a leading event asked to be taken is
-// taken (claims 1, leased until its $11). The batch counts in one counter
-// row, once.
+// taken (claims 1, leased until its $11) and returned with its route, as
+// pgRoute reads it (the own-change mark taken). The batch counts in one
+// counter row, once.
 const pgEnqueue = `WITH i AS (
 		SELECT * FROM unnest($1::text[], $2::timestamptz[], $4::text[], $5::text[], $6::bytea[],
-			$7::timestamptz[], $8::timestamptz[], $10::boolean[], $11::timestamptz[])
-			WITH ORDINALITY AS i (id, seen_until, type, contact_id, payload, received, next_try, take, lease_until, ord)),
+			$7::timestamptz[], $8::timestamptz[], $10::boolean[], $11::timestamptz[], $12::text[], $13::text[])
+			WITH ORDINALITY AS i (id, seen_until, type, contact_id, payload, received, next_try, take, lease_until, location, own_key, ord)),
 	w AS (
 		INSERT INTO bridge_webhooks (id, expires_at, committed) SELECT id, seen_until, true FROM i
 		ON CONFLICT (id) DO UPDATE SET expires_at = EXCLUDED.expires_at, committed = true
@@ -617,10 +632,23 @@ const pgEnqueue = `WITH i AS (
 		SELECT id, type, contact_id, payload, received, CASE WHEN lead AND take THEN lease_until ELSE next_try END,
 			lead, (lead AND take)::int
 		FROM n ORDER BY ord
-		RETURNING webhook_id, seq, claims),
+		RETURNING webhook_id, seq, claims, contact_id),
 	c AS (
-		UPDATE bridge_outbox_counts SET pending = pending + (SELECT count(*) FROM o) WHERE shard = $9 AND EXISTS (SELECT 1 FROM o))
-	SELECT webhook_id, seq, claims FROM o`
+		UPDATE bridge_outbox_counts SET pending = pending + (SELECT count(*) FROM o) WHERE shard = $9 AND EXISTS (SELECT 1 FROM o)),
+	r AS (
+		SELECT o.webhook_id, o.contact_id, i.location, i.own_key,
+			EXISTS (SELECT 1 FROM bridge_writes x WHERE x.contact_id = o.contact_id AND o.contact_id <> '' AND x.expires_at > $3) AS busy
+		FROM o JOIN i ON i.id = o.webhook_id WHERE o.claims = 1),
+	own AS (
+		UPDATE bridge_own m SET taken = true FROM r
+		WHERE m.key = r.own_key AND r.own_key <> '' AND NOT m.taken AND m.expires_at > $3 AND NOT r.busy
+		RETURNING m.key)
+	SELECT o.webhook_id, o.seq, o.claims, coalesce(r.busy, false), EXISTS (SELECT 1 FROM own WHERE own.key = r.own_key),
+		ARRAY(SELECT channel_id FROM bridge_suspensions ORDER BY channel_id COLLATE "C"),
+		t.channel_id, t.root_id, coalesce(t.notes, '{}'),
+		ARRAY(SELECT channel_id FROM bridge_subscriptions s WHERE s.contact_id = r.contact_id ORDER BY channel_id COLLATE "C"),
+		ARRAY(SELECT channel_id FROM bridge_channel_links l WHERE l.location_id = r.location AND r.location <> '' ORDER BY channel_id COLLATE "C")
+	FROM o LEFT JOIN r ON r.webhook_id = o.webhook_id LEFT JOIN bridge_threads t ON t.contact_id = r.contact_id`
 
 // enqueueTimeout bounds a batch of Enqueues, so that a database that stops
 // answering fails the webhooks waiting (503: HighLevel redelivers) instead

@@ -264,7 +264,7 @@ func TestPGStoreGroupCommit(t *testing.T) {
 		ch := make(chan result, 1)
 		go func() {
 			ev := OutboxEvent{WebhookID: id, Type: "TaskCreate", ContactID: contact, Payload: json.RawMessage(payload), Received: now, NextTry: now}
-			added, taken, err := s.Enqueue(ctx, ev, now.Add(time.Hour), until)
+			added, taken, err := s.Enqueue(ctx, ev, now.Add(time.Hour), Take{Until: until})
 			ch <- result{added, taken, err}
 		}()
 		return ch
@@ -431,10 +431,11 @@ func TestPGEnqueueReadsByKey(t *testing.T) {
 	openPGStoreT(t, url, time.Now) // the schema
 	const times = `ARRAY[now(), now(), now(), now(), now()]`
 	readsByKey(t, url, genericPlans, pgEnqueue,
-		`text[], timestamptz[], timestamptz, text[], text[], bytea[], timestamptz[], timestamptz[], integer, boolean[], timestamptz[]`,
+		`text[], timestamptz[], timestamptz, text[], text[], bytea[], timestamptz[], timestamptz[], integer, boolean[], timestamptz[], text[], text[]`,
 		`ARRAY['n1@', 'n2@', 'n3@', 'n4@', 'n5@'], `+times+`, now(), ARRAY['T', 'T', 'T', 'T', 'T'],
-			ARRAY['c1', 'c2', 'c1', 'new', ''], ARRAY['\x7b7d', '\x7b7d', '\x7b7d', '\x7b7d', '\x7b7d']::bytea[],
-			`+times+`, `+times+`, 0, ARRAY[true, true, true, true, true], `+times,
+			ARRAY['c1', 'c2', 'c1', 'new@', ''], ARRAY['\x7b7d', '\x7b7d', '\x7b7d', '\x7b7d', '\x7b7d']::bytea[],
+			`+times+`, `+times+`, 0, ARRAY[true, true, true, true, true], `+times+`,
+			ARRAY['loc1', 'loc1', 'loc1', 'loc2', ''], ARRAY['task/t@', '', '', 'task/u@', '']`,
 		func(tx pgx.Tx, n int) {
 			// Half of them the batch's contacts'.
 			if _, err := tx.Exec(context.Background(), `INSERT INTO bridge_outbox (webhook_id, type, contact_id, payload, received, next_try, lead)
@@ -442,7 +443,24 @@ func TestPGEnqueueReadsByKey(t *testing.T) {
 				FROM generate_series(1, $1) i`, n); err != nil {
 				t.Fatal(err)
 			}
+			fillRouteTables(t, tx, n) // for the taken events' routes
 		})
+}
+
+// fillRouteTables puts n rows in each table an event's route is read
+// from: threads and subscriptions of contacts c1…, own-change marks
+// task/t1…, writes under way, channels linked to locations loc1….
+func fillRouteTables(t *testing.T, tx pgx.Tx, n int) {
+	t.Helper()
+	if _, err := tx.Exec(context.Background(), fmt.Sprintf(`
+		INSERT INTO bridge_threads (contact_id, channel_id, root_id) SELECT 'c' || i, 'ch', 'root' || i FROM generate_series(1, %[1]d) i;
+		INSERT INTO bridge_subscriptions (contact_id, channel_id, created_at) SELECT 'c' || i, 'ch' || i %% 7, now() FROM generate_series(1, %[1]d) i;
+		INSERT INTO bridge_own (key, expires_at) SELECT 'task/t' || i, now() + interval '1 hour' FROM generate_series(1, %[1]d) i;
+		INSERT INTO bridge_writes (contact_id, id, expires_at) SELECT 'w' || i, 'x', now() + interval '1 hour' FROM generate_series(1, %[1]d) i;
+		INSERT INTO bridge_channel_links (channel_id, location_id, linked_at) SELECT 'ch' || i, 'loc' || i, now() FROM generate_series(1, %[1]d) i`,
+		n)); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestPGRouteReadsByKey: an event's route (writes under way, own-change
@@ -455,15 +473,5 @@ func TestPGRouteReadsByKey(t *testing.T) {
 	// Route runs in PostgreSQL's own plan mode, which may settle on a
 	// generic plan.
 	readsByKey(t, url, `SET LOCAL plan_cache_mode = force_generic_plan`, pgRoute, `text, text, text, timestamptz`, `'c@', 'loc@', 'task/t@', now()`,
-		func(tx pgx.Tx, n int) {
-			if _, err := tx.Exec(context.Background(), fmt.Sprintf(`
-				INSERT INTO bridge_threads (contact_id, channel_id, root_id) SELECT 'c' || i, 'ch', 'root' || i FROM generate_series(1, %[1]d) i;
-				INSERT INTO bridge_subscriptions (contact_id, channel_id, created_at) SELECT 'c' || i, 'ch' || i %% 7, now() FROM generate_series(1, %[1]d) i;
-				INSERT INTO bridge_own (key, expires_at) SELECT 'task/t' || i, now() + interval '1 hour' FROM generate_series(1, %[1]d) i;
-				INSERT INTO bridge_writes (contact_id, id, expires_at) SELECT 'w' || i, 'x', now() + interval '1 hour' FROM generate_series(1, %[1]d) i;
-				INSERT INTO bridge_channel_links (channel_id, location_id, linked_at) SELECT 'ch' || i, 'loc' || i, now() FROM generate_series(1, %[1]d) i`,
-				n)); err != nil {
-				t.Fatal(err)
-			}
-		})
+		func(tx pgx.Tx, n int) { fillRouteTables(t, tx, n) })
 }

@@ -62,12 +62,15 @@ type Store interface {
 	// Enqueue durably adds ev to the outbox and records ev.WebhookID as
 	// accepted until seenUntil, in one transaction. added is false, and
 	// nothing changes, when the webhookId is already recorded. With
-	// leaseUntil not zero, an added event that is its contact's earliest
+	// take.Until not zero, an added event that is its contact's earliest
 	// is also taken for the caller as Claim takes events (leased until
-	// leaseUntil, Claims 1, whatever its NextTry) and returned, with its
-	// Seq: the replica that accepted an event posts it without a Claim.
-	// Otherwise taken is empty, and Claim finds the event.
-	Enqueue(ctx context.Context, ev OutboxEvent, seenUntil, leaseUntil time.Time) (added bool, taken []OutboxEvent, err error)
+	// take.Until, Claims 1, whatever its NextTry) and returned, with its
+	// Seq and its Route as Route(ctx, ev.ContactID, take.LocationID,
+	// take.OwnKey) returns it right after the write (own-change mark
+	// taken included): the replica that accepted an event posts it
+	// without a Claim, or another read. Otherwise taken is empty, and
+	// Claim finds the event.
+	Enqueue(ctx context.Context, ev OutboxEvent, seenUntil time.Time, take Take) (added bool, taken []OutboxEvent, err error)
 	// Claim takes up to max events for delivery, oldest NextTry first, and
 	// leases them to the caller until now+lease: no other Claim, in this
 	// process or another, returns them before the lease ends (when the
@@ -200,6 +203,14 @@ type Route struct {
 	Own         bool     // the own-change mark was taken: the bridge made this change
 }
 
+// Take asks Enqueue to take the event it adds for the caller; the zero
+// Take asks nothing.
+type Take struct {
+	Until time.Time // the lease's end
+	// LocationID and OwnKey are Route's, for the taken event's route.
+	LocationID, OwnKey string
+}
+
 // Completion records who completed a task.
 type Completion struct {
 	TaskID    string    `json:"task_id"`
@@ -227,6 +238,9 @@ type OutboxEvent struct {
 	// Posted lists the targets ("channel/root") already posted to, so that
 	// a retry after a partial failure posts only the rest.
 	Posted []string `json:"posted,omitempty"`
+	// Route, on an event Enqueue took, is its route read with the write
+	// (Take); nil otherwise. Not stored.
+	Route *Route `json:"-"`
 }
 
 // Outcome is the result of one delivery attempt of an outbox event.
@@ -854,7 +868,7 @@ func (s *BoltStore) Subscribers(ctx context.Context, contactID string) ([]string
 
 // Enqueue implements Store. A taken event is leased in memory, as Claim
 // leases them.
-func (s *BoltStore) Enqueue(ctx context.Context, ev OutboxEvent, seenUntil, leaseUntil time.Time) (bool, []OutboxEvent, error) {
+func (s *BoltStore) Enqueue(ctx context.Context, ev OutboxEvent, seenUntil time.Time, take Take) (bool, []OutboxEvent, error) {
 	if ev.WebhookID == "" {
 		return false, nil, errors.New("bridge: outbox event without webhookId")
 	}
@@ -863,11 +877,11 @@ func (s *BoltStore) Enqueue(ctx context.Context, ev OutboxEvent, seenUntil, leas
 		var lead bool
 		var err error
 		added, lead, err = s.enqueueTx(tx, &ev, seenUntil)
-		if taken = err == nil && added && lead && !leaseUntil.IsZero(); taken {
+		if taken = err == nil && added && lead && !take.Until.IsZero(); taken {
 			// Leased before the event is committed (and seen by a
 			// Claim): no Claim hands it out.
 			s.leaseMu.Lock()
-			s.leaseLocked(&ev, leaseUntil)
+			s.leaseLocked(&ev, take.Until)
 			s.leaseMu.Unlock()
 		}
 		return err
@@ -880,6 +894,13 @@ func (s *BoltStore) Enqueue(ctx context.Context, ev OutboxEvent, seenUntil, leas
 	}
 	if !taken {
 		return added, nil, nil
+	}
+	// Read right after the write, as the deliverer would read it (in the
+	// write itself, PGStore saves a round trip; bbolt has none). Without
+	// it, the deliverer reads it.
+	r, err := s.Route(ctx, ev.ContactID, take.LocationID, take.OwnKey)
+	if err == nil {
+		ev.Route = &r
 	}
 	return true, []OutboxEvent{ev}, nil
 }

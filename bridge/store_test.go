@@ -155,7 +155,7 @@ func TestStoreGroupCommit(t *testing.T) {
 	for i := range 200 {
 		wg.Go(func() {
 			ev := OutboxEvent{WebhookID: fmt.Sprint("id", i%100), Payload: json.RawMessage(`{}`)}
-			if _, _, err := s.Enqueue(ctx, ev, time.Now().Add(time.Hour), time.Time{}); err != nil {
+			if _, _, err := s.Enqueue(ctx, ev, time.Now().Add(time.Hour), Take{}); err != nil {
 				t.Error(err)
 			}
 		})
@@ -211,7 +211,7 @@ func TestStoreOpenAndClose(t *testing.T) {
 	if err := s.Ping(context.Background()); err == nil {
 		t.Error("Ping after Close succeeded")
 	}
-	if _, _, err := s.Enqueue(context.Background(), OutboxEvent{WebhookID: "x"}, time.Now(), time.Time{}); err == nil {
+	if _, _, err := s.Enqueue(context.Background(), OutboxEvent{WebhookID: "x"}, time.Now(), Take{}); err == nil {
 		t.Error("Enqueue after Close succeeded")
 	}
 	if err := s.Close(); err != nil {

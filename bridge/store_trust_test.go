@@ -78,7 +78,7 @@ func TestStoreSweepPrunesByAge(t *testing.T) {
 	if _, _, err := s.RecordCompletion(ctx, Completion{TaskID: "new", ContactID: "c", At: t0.Add(60 * 24 * time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := s.Enqueue(ctx, OutboxEvent{WebhookID: "w1", Type: "TaskCreate", Payload: json.RawMessage(`{}`), Received: t0, NextTry: t0}, t0.Add(time.Hour), time.Time{}); err != nil {
+	if _, _, err := s.Enqueue(ctx, OutboxEvent{WebhookID: "w1", Type: "TaskCreate", Payload: json.RawMessage(`{}`), Received: t0, NextTry: t0}, t0.Add(time.Hour), Take{}); err != nil {
 		t.Fatal(err)
 	}
 	due, err := s.Claim(ctx, t0, 10, time.Minute)

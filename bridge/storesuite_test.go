@@ -31,6 +31,7 @@ func runStoreSuite(t *testing.T, newStore newStoreFunc) {
 		{"OutboxLease", suiteOutboxLease},
 		{"OutboxSettleTake", suiteOutboxSettleTake},
 		{"OutboxEnqueueTake", suiteOutboxEnqueueTake},
+		{"OutboxEnqueueTakeRoute", suiteOutboxEnqueueTakeRoute},
 		{"OutboxSettleTakeMany", suiteOutboxSettleTakeMany},
 		{"OutboxDeadAndStats", suiteOutboxDeadAndStats},
 		{"OutboxClaimRace", suiteOutboxClaimRace},
@@ -68,7 +69,7 @@ func runStoreSuite(t *testing.T, newStore newStoreFunc) {
 func enqueueT(t *testing.T, s Store, now time.Time, id, contact string) OutboxEvent {
 	t.Helper()
 	ev := OutboxEvent{WebhookID: id, Type: "TaskCreate", ContactID: contact, Payload: json.RawMessage(`{"id":"` + id + `"}`), Received: now, NextTry: now}
-	added, _, err := s.Enqueue(context.Background(), ev, now.Add(time.Hour), time.Time{})
+	added, _, err := s.Enqueue(context.Background(), ev, now.Add(time.Hour), Take{})
 	if err != nil || !added {
 		t.Fatalf("Enqueue(%s) = %v, %v", id, added, err)
 	}
@@ -86,7 +87,7 @@ func suiteOutboxSettleTakeMany(t *testing.T, newStore newStoreFunc) {
 		enqueueT(t, s, now, e[0], e[1])
 	}
 	later := OutboxEvent{WebhookID: "b2", Type: "TaskCreate", ContactID: "b", Payload: json.RawMessage(`{}`), Received: now, NextTry: now.Add(time.Hour)}
-	if added, _, err := s.Enqueue(ctx, later, now.Add(2*time.Hour), time.Time{}); err != nil || !added {
+	if added, _, err := s.Enqueue(ctx, later, now.Add(2*time.Hour), Take{}); err != nil || !added {
 		t.Fatalf("Enqueue(b2) = %v, %v", added, err)
 	}
 	first := claimT(t, s, now, 10)
@@ -114,6 +115,82 @@ func suiteOutboxSettleTakeMany(t *testing.T, newStore newStoreFunc) {
 	}
 }
 
+// suiteOutboxEnqueueTakeRoute: an event Enqueue takes comes with its
+// route as Route reads it right after the write: thread, subscribers, the
+// location's channels, suspensions, a write under way (the own-change mark
+// then kept), the own-change mark taken (once). An event not taken has
+// none.
+func suiteOutboxEnqueueTakeRoute(t *testing.T, newStore newStoreFunc) {
+	ctx := context.Background()
+	now := time.Unix(1_700_000_000, 0)
+	s := newStore(t, func() time.Time { return now })
+	for _, sub := range [][2]string{{"a", "s2"}, {"a", "s1"}, {"b", "s3"}} {
+		if _, err := s.Subscribe(ctx, sub[0], sub[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, l := range [][2]string{{"l2", "L1"}, {"l1", "L1"}, {"l3", "L2"}} {
+		if _, err := s.LinkChannel(ctx, l[0], l[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.SuspendDestination(ctx, Suspension{ChannelID: "x", Since: now.UTC(), Failures: 3}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveThread(ctx, "a", Thread{ChannelID: "ch", RootID: "r1", Notes: map[string]string{"n1": "p1"}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"k1", "k2"} {
+		if err := s.MarkOwn(ctx, k, now.Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.BeginWrite(ctx, "b", "w1", now.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	enqueue := func(id, contact string, take Take) []OutboxEvent {
+		t.Helper()
+		ev := OutboxEvent{WebhookID: id, Type: "TaskCreate", ContactID: contact, Payload: json.RawMessage(`{}`), Received: now, NextTry: now}
+		added, taken, err := s.Enqueue(ctx, ev, now.Add(time.Hour), take)
+		if err != nil || !added {
+			t.Fatalf("Enqueue(%s) = %v, %v", id, added, err)
+		}
+		return taken
+	}
+	until := now.Add(time.Minute)
+	taken := enqueue("a1", "a", Take{Until: until, LocationID: "L1", OwnKey: "k1"})
+	want := Route{Suspended: []string{"x"}, Thread: Thread{ChannelID: "ch", RootID: "r1", Notes: map[string]string{"n1": "p1"}}, HasThread: true,
+		Subscribers: []string{"s1", "s2"}, Linked: []string{"l1", "l2"}, Own: true}
+	if len(taken) != 1 || taken[0].Route == nil || fmt.Sprintf("%+v", *taken[0].Route) != fmt.Sprintf("%+v", want) {
+		t.Fatalf("Enqueue(a1) took %+v; want its route %+v", taken, want)
+	}
+	if r, err := s.Route(ctx, "a", "L1", "k1"); err != nil || r.Own {
+		t.Errorf("Route after the take = own %v, %v; want the mark taken already", r.Own, err)
+	}
+	if taken := enqueue("a2", "a", Take{Until: until, LocationID: "L1", OwnKey: "k2"}); len(taken) != 0 {
+		t.Errorf("Enqueue(a2) behind a1 took %+v", taken)
+	}
+	// A write under way for b: the event waits, its mark kept.
+	taken = enqueue("b1", "b", Take{Until: until, LocationID: "L2", OwnKey: "k2"})
+	want = Route{Suspended: []string{"x"}, Subscribers: []string{"s3"}, Linked: []string{"l3"}, Writing: true}
+	if len(taken) != 1 || taken[0].Route == nil || fmt.Sprintf("%+v", *taken[0].Route) != fmt.Sprintf("%+v", want) {
+		t.Fatalf("Enqueue(b1) took %+v; want its route %+v", taken, want)
+	}
+	if own, err := s.IsOwn(ctx, "k2"); err != nil || !own {
+		t.Fatalf("IsOwn(k2) = %v, %v", own, err)
+	}
+	if r, err := s.Route(ctx, "c", "", "k2"); err != nil || !r.Own {
+		t.Errorf("Route(k2) after b1 = own %v, %v; want the mark still there", r.Own, err)
+	}
+	// Without a lease: nothing taken, no route.
+	if taken := enqueue("c1", "c", Take{LocationID: "L1", OwnKey: "k3"}); len(taken) != 0 {
+		t.Errorf("Enqueue(c1) without a lease took %+v", taken)
+	}
+	if got := claimT(t, s, now, 10); len(got) != 1 || got[0].WebhookID != "c1" || got[0].Route != nil {
+		t.Errorf("Claim = %+v; want c1, without a route", got)
+	}
+}
+
 // suiteOutboxEnqueueTake: Enqueue with a lease takes an event that leads
 // its contact for the caller, as Claim would; an event behind its
 // contact's earlier ones, or a duplicate, is not taken.
@@ -125,7 +202,7 @@ func suiteOutboxEnqueueTake(t *testing.T, newStore newStoreFunc) {
 	enq := func(id, contact string) (bool, []OutboxEvent) {
 		t.Helper()
 		ev := OutboxEvent{WebhookID: id, Type: "TaskCreate", ContactID: contact, Payload: json.RawMessage(`{"id":"` + id + `"}`), Received: now, NextTry: now}
-		added, taken, err := s.Enqueue(ctx, ev, now.Add(time.Hour), until)
+		added, taken, err := s.Enqueue(ctx, ev, now.Add(time.Hour), Take{Until: until})
 		if err != nil {
 			t.Fatalf("Enqueue(%s): %v", id, err)
 		}
@@ -226,7 +303,7 @@ func suiteDedupe(t *testing.T, newStore newStoreFunc) {
 		t.Fatal(err)
 	}
 	enqueueT(t, s, clock.now(), "b", "c1")
-	if added, _, err := s.Enqueue(ctx, OutboxEvent{WebhookID: "b", Payload: json.RawMessage(`{}`)}, clock.now().Add(time.Hour), time.Time{}); added || err != nil {
+	if added, _, err := s.Enqueue(ctx, OutboxEvent{WebhookID: "b", Payload: json.RawMessage(`{}`)}, clock.now().Add(time.Hour), Take{}); added || err != nil {
 		t.Errorf("second Enqueue = %v, %v; want not added", added, err)
 	}
 	if err := s.Commit(ctx, "b"); err != nil {
@@ -235,7 +312,7 @@ func suiteDedupe(t *testing.T, newStore newStoreFunc) {
 	if err := s.Reserve(ctx, "b", time.Minute); !errors.Is(err, webhook.ErrDuplicate) {
 		t.Errorf("Reserve of an enqueued id = %v", err)
 	}
-	if _, _, err := s.Enqueue(ctx, OutboxEvent{Payload: json.RawMessage(`{}`)}, clock.now(), time.Time{}); err == nil {
+	if _, _, err := s.Enqueue(ctx, OutboxEvent{Payload: json.RawMessage(`{}`)}, clock.now(), Take{}); err == nil {
 		t.Error("Enqueue without webhookId accepted")
 	}
 	if st, _ := s.OutboxStats(ctx); st.Pending != 1 {
@@ -266,7 +343,7 @@ func suiteDedupe(t *testing.T, newStore newStoreFunc) {
 		t.Errorf("Reserve(b) after its time = %v", err)
 	}
 	// An expired id is no duplicate: Enqueue takes it again.
-	if added, _, err := s.Enqueue(ctx, OutboxEvent{WebhookID: "a", Payload: json.RawMessage(`{}`), NextTry: clock.now()}, clock.now().Add(time.Hour), time.Time{}); !added || err != nil {
+	if added, _, err := s.Enqueue(ctx, OutboxEvent{WebhookID: "a", Payload: json.RawMessage(`{}`), NextTry: clock.now()}, clock.now().Add(time.Hour), Take{}); !added || err != nil {
 		t.Errorf("Enqueue of an expired id = %v, %v", added, err)
 	}
 }
@@ -287,7 +364,7 @@ func suiteDedupeRace(t *testing.T, newStore newStoreFunc) {
 			case !errors.Is(err, webhook.ErrInProgress):
 				t.Errorf("Reserve: %v", err)
 			}
-			added, _, err := s.Enqueue(ctx, OutboxEvent{WebhookID: "e", ContactID: fmt.Sprint("c", i), Payload: json.RawMessage(`{}`), NextTry: time.Now()}, time.Now().Add(time.Hour), time.Time{})
+			added, _, err := s.Enqueue(ctx, OutboxEvent{WebhookID: "e", ContactID: fmt.Sprint("c", i), Payload: json.RawMessage(`{}`), NextTry: time.Now()}, time.Now().Add(time.Hour), Take{})
 			if err != nil {
 				t.Errorf("Enqueue: %v", err)
 			}
@@ -435,7 +512,7 @@ func suiteOutboxSettleTake(t *testing.T, newStore newStoreFunc) {
 	}
 	// z's next event is due only in an hour.
 	late := OutboxEvent{WebhookID: "z2", Type: "TaskCreate", ContactID: "z", Payload: json.RawMessage(`{}`), Received: now, NextTry: now.Add(time.Hour)}
-	if added, _, err := s.Enqueue(ctx, late, now.Add(2*time.Hour), time.Time{}); err != nil || !added {
+	if added, _, err := s.Enqueue(ctx, late, now.Add(2*time.Hour), Take{}); err != nil || !added {
 		t.Fatalf("Enqueue(z2) = %v, %v", added, err)
 	}
 	first := claimT(t, s, now, 10)
@@ -492,7 +569,7 @@ func suiteOutboxSettleTake(t *testing.T, newStore newStoreFunc) {
 	// An event received by a replica whose clock is ahead is due when
 	// received: taken even though the settler's now is before it.
 	ahead := now.Add(2 * time.Second)
-	if added, _, err := s.Enqueue(ctx, OutboxEvent{WebhookID: "x4", Type: "TaskCreate", ContactID: "x", Payload: json.RawMessage(`{}`), Received: ahead, NextTry: ahead}, now.Add(time.Hour), time.Time{}); err != nil || !added {
+	if added, _, err := s.Enqueue(ctx, OutboxEvent{WebhookID: "x4", Type: "TaskCreate", ContactID: "x", Payload: json.RawMessage(`{}`), Received: ahead, NextTry: ahead}, now.Add(time.Hour), Take{}); err != nil || !added {
 		t.Fatalf("Enqueue(x4) = %v, %v", added, err)
 	}
 	taken, err = s.SettleTake(ctx, []Outcome{{Seq: taken[0].Seq, Claims: taken[0].Claims, Delivered: true}}, now, 10, time.Minute)
@@ -648,7 +725,7 @@ func suiteOutboxEnqueueSettleRace(t *testing.T, newStore newStoreFunc) {
 		wg.Go(func() { // one sender per contact: its events in order
 			for i := range per {
 				ev := OutboxEvent{WebhookID: fmt.Sprintf("c%d-%02d", c, i), Type: "TaskCreate", ContactID: fmt.Sprint("c", c), Payload: json.RawMessage(`{}`), Received: now, NextTry: now}
-				if _, _, err := s.Enqueue(ctx, ev, now.Add(time.Hour), time.Time{}); err != nil {
+				if _, _, err := s.Enqueue(ctx, ev, now.Add(time.Hour), Take{}); err != nil {
 					t.Error(err)
 					return
 				}
@@ -919,7 +996,7 @@ func suiteClosed(t *testing.T, newStore newStoreFunc) {
 	if err := s.Ping(ctx); err == nil {
 		t.Error("Ping after Close succeeded")
 	}
-	if _, _, err := s.Enqueue(ctx, OutboxEvent{WebhookID: "x", Payload: json.RawMessage(`{}`)}, time.Now(), time.Time{}); err == nil {
+	if _, _, err := s.Enqueue(ctx, OutboxEvent{WebhookID: "x", Payload: json.RawMessage(`{}`)}, time.Now(), Take{}); err == nil {
 		t.Error("Enqueue after Close succeeded")
 	}
 	if err := s.Close(); err != nil {

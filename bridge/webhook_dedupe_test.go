@@ -31,9 +31,9 @@ func (s *dedupeCounting) Release(ctx context.Context, id string) error {
 	return s.Store.Release(ctx, id)
 }
 
-func (s *dedupeCounting) Enqueue(ctx context.Context, ev OutboxEvent, seenUntil, leaseUntil time.Time) (bool, []OutboxEvent, error) {
+func (s *dedupeCounting) Enqueue(ctx context.Context, ev OutboxEvent, seenUntil time.Time, take Take) (bool, []OutboxEvent, error) {
 	s.enqueue.Add(1)
-	return s.Store.Enqueue(ctx, ev, seenUntil, leaseUntil)
+	return s.Store.Enqueue(ctx, ev, seenUntil, take)
 }
 
 // TestWebhookStoredInOneWrite: an event the bridge stores costs the store

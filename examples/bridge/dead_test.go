@@ -22,7 +22,7 @@ func TestDeadSubcommands(t *testing.T) {
 	}
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	for _, id := range []string{"w1", "w2", "w3"} {
-		if _, _, err := s.Enqueue(ctx, bridge.OutboxEvent{WebhookID: id, Type: "NoteCreate", ContactID: "c-" + id, Received: now, NextTry: now}, now.Add(time.Hour), time.Time{}); err != nil {
+		if _, _, err := s.Enqueue(ctx, bridge.OutboxEvent{WebhookID: id, Type: "NoteCreate", ContactID: "c-" + id, Received: now, NextTry: now}, now.Add(time.Hour), bridge.Take{}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -33,7 +33,7 @@ func TestDeadSubcommandsPostgres(t *testing.T) {
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	for _, id := range []string{"w1", "w2", "w3"} {
 		ev := bridge.OutboxEvent{WebhookID: id, Type: "NoteCreate", ContactID: "c-" + id, Payload: []byte(`{}`), Received: now, NextTry: now}
-		if _, _, err := s.Enqueue(ctx, ev, now.Add(time.Hour), time.Time{}); err != nil {
+		if _, _, err := s.Enqueue(ctx, ev, now.Add(time.Hour), bridge.Take{}); err != nil {
 			t.Fatal(err)
 		}
 	}
