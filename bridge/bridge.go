@@ -568,6 +568,7 @@ func (b *Bridge) acceptEvent(ctx context.Context, e webhook.Event) error {
 		Payload:   m.Raw,
 		Received:  now,
 		NextTry:   now,
+		event:     e, // taken, it is not parsed again
 	}
 	// Not the request's context: once the write is queued its outcome must
 	// be known, or a client hanging up could make HighLevel's retry post

@@ -551,9 +551,12 @@ func (b *Bridge) route(ctx context.Context, ev OutboxEvent, e webhook.Event) (Ro
 // to yet, and returns the targets done (including earlier attempts').
 func (b *Bridge) deliverEvent(ctx context.Context, ev OutboxEvent) ([]string, error) {
 	done := slices.Clone(ev.Posted)
-	e, err := webhook.Parse(ev.Payload)
-	if err != nil {
-		return done, &permanentError{fmt.Errorf("decoding stored event: %w", err)}
+	e := ev.event
+	if e == nil {
+		var err error
+		if e, err = webhook.Parse(ev.Payload); err != nil {
+			return done, &permanentError{fmt.Errorf("decoding stored event: %w", err)}
+		}
 	}
 	// A change the bridge is making right now may be this one: come back
 	// when it is known (and marked). The mark is in the store, so a write

@@ -241,6 +241,9 @@ type OutboxEvent struct {
 	// Route, on an event Enqueue took, is its route read with the write
 	// (Take); nil otherwise. Not stored.
 	Route *Route `json:"-"`
+	// event is Payload as the replica that accepted it parsed it, on the
+	// events its Enqueue took for it; nil otherwise. Not stored.
+	event webhook.Event
 }
 
 // Outcome is the result of one delivery attempt of an outbox event.
