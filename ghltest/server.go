@@ -2,13 +2,14 @@ package ghltest
 
 import (
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/ghlkit/ghl/internal/httpbody"
 )
 
 // APIVersion is the value of the Version header the server requires on
@@ -327,7 +328,7 @@ func (s *Server) logRequest(r *http.Request, body []byte) {
 // connections need a ResponseWriter that implements http.Hijacker; without
 // one the handler aborts with http.ErrAbortHandler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	body, err := httpbody.Read(r.Body, r.ContentLength, maxBody+1)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "could not read request body")
 		return

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/hashicorp/go-retryablehttp"
 
+	"github.com/ghlkit/ghl/internal/httpbody"
 	"github.com/ghlkit/ghl/internal/httpretry"
 )
 
@@ -218,7 +218,7 @@ func (s *sender) send(ctx context.Context, c call) (*result, error) {
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		limit = maxErrorBody
 	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, limit))
+	data, err := httpbody.Read(resp.Body, resp.ContentLength, limit)
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return nil, ctxErr

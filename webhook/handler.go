@@ -4,10 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/ghlkit/ghl/internal/httpbody"
 )
 
 // DefaultMaxBodyBytes is the largest body Handler reads unless
@@ -121,7 +122,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(r, w, http.StatusRequestEntityTooLarge, nil, fmt.Errorf("Content-Length %d over the %d byte cap", r.ContentLength, h.maxBody))
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.maxBody))
+	body, err := httpbody.Read(http.MaxBytesReader(w, r.Body, h.maxBody), r.ContentLength, h.maxBody+1)
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			h.fail(r, w, http.StatusRequestEntityTooLarge, nil, fmt.Errorf("body over the %d byte cap", h.maxBody))

@@ -19,6 +19,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/ghlkit/ghl/internal/httpbody"
 	"github.com/ghlkit/ghl/mattermost"
 )
 
@@ -656,7 +657,7 @@ func (s *Server) routes() http.Handler {
 // middleware records requests and applies latency, outages and faults.
 func (s *Server) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(io.LimitReader(r.Body, 8<<20))
+		body, _ := httpbody.Read(r.Body, r.ContentLength, 8<<20)
 		r.Body = requestBody{bytes.NewReader(body), body}
 		hdr := r.Header.Clone()
 		if a := hdr.Get("Authorization"); a != "" {
