@@ -232,7 +232,7 @@ func benchWebhooks(b *testing.B, store string, contacts, rate int) {
 			wg.Go(func() {
 				for i := range next {
 					req, _ := http.NewRequest(http.MethodPost, ds[i].url, bytes.NewReader(ds[i].body))
-					req.Header = ds[i].h.Clone()
+					req.Header = ds[i].h // each sent once: no copy
 					sent[i] = time.Now()
 					if rate > 0 {
 						// Latency counts from when the schedule sends it: a
