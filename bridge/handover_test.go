@@ -75,6 +75,31 @@ func TestAcceptedEventsHandedOver(t *testing.T) {
 	})
 }
 
+// handOverStopping runs e's deliverer, enqueues event id for it (taken,
+// with own-change key ownKey), stops the deliverer while the event is in
+// hand, then hands it over and waits for what the deliverer recorded. It
+// returns the event as taken.
+func handOverStopping(t *testing.T, e *env, id, ownKey string) OutboxEvent {
+	t.Helper()
+	d := e.b.deliver
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); d.run(ctx) }()
+	var lease time.Time
+	e.waitFor("the deliverer to run", func() bool { lease = d.reserve(); return !lease.IsZero() })
+	now := time.Now()
+	ev := OutboxEvent{WebhookID: id, Type: "TaskCreate", ContactID: e.contact.ID, Payload: webhookBody(id, e.contact.ID, now), Received: now, NextTry: now}
+	added, taken, err := e.b.store.Enqueue(ctx, ev, now.Add(time.Hour), Take{Until: lease, OwnKey: ownKey})
+	if err != nil || !added || len(taken) != 1 {
+		t.Fatalf("Enqueue = %v, %d taken, %v", added, len(taken), err)
+	}
+	cancel() // stops while the event is in hand
+	d.handOver(taken)
+	<-done
+	d.outcomes.wait()
+	return taken[0]
+}
+
 // TestHandOverWhenStopping: an event the store took for a deliverer that
 // stops before it is handed over goes back to the outbox, due at once,
 // instead of staying leased to nobody until its lease ends. Fails if
@@ -83,21 +108,7 @@ func TestHandOverWhenStopping(t *testing.T) {
 	t.Parallel()
 	eachStoreKind(t, func(t *testing.T, kind string) {
 		e := newEnvOn(t, kind)
-		d := e.b.deliver
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() { defer close(done); d.run(ctx) }()
-		var lease time.Time
-		e.waitFor("the deliverer to run", func() bool { lease = d.reserve(); return !lease.IsZero() })
-		now := time.Now()
-		ev := OutboxEvent{WebhookID: "stopping", Type: "TaskCreate", ContactID: e.contact.ID, Payload: webhookBody("stopping", e.contact.ID, now), Received: now, NextTry: now}
-		added, taken, err := e.b.store.Enqueue(ctx, ev, now.Add(time.Hour), Take{Until: lease})
-		if err != nil || !added || len(taken) != 1 {
-			t.Fatalf("Enqueue = %v, %d taken, %v", added, len(taken), err)
-		}
-		cancel() // stops while the event is in hand
-		d.handOver(taken)
-		<-done
+		handOverStopping(t, e, "stopping", "")
 		got, err := e.b.store.Claim(context.Background(), time.Now(), 10, time.Minute)
 		if err != nil || ids(got) != "[stopping]" {
 			t.Errorf("Claim after the deliverer stopped = %s, %v; want the event back, due", ids(got), err)
@@ -117,26 +128,13 @@ func TestHandOverOwnWhenStopping(t *testing.T) {
 	t.Parallel()
 	eachStoreKind(t, func(t *testing.T, kind string) {
 		e := newEnvOn(t, kind)
-		d := e.b.deliver
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() { defer close(done); d.run(ctx) }()
-		var lease time.Time
-		e.waitFor("the deliverer to run", func() bool { lease = d.reserve(); return !lease.IsZero() })
-		now := time.Now()
 		key := ownKey(webhook.TypeTaskCreate, "task-own")
-		if err := e.b.store.MarkOwn(ctx, key, now.Add(time.Hour)); err != nil {
+		if err := e.b.store.MarkOwn(context.Background(), key, time.Now().Add(time.Hour)); err != nil {
 			t.Fatal(err)
 		}
-		ev := OutboxEvent{WebhookID: "own", Type: "TaskCreate", ContactID: e.contact.ID, Payload: webhookBody("own", e.contact.ID, now), Received: now, NextTry: now}
-		added, taken, err := e.b.store.Enqueue(ctx, ev, now.Add(time.Hour), Take{Until: lease, OwnKey: key})
-		if err != nil || !added || len(taken) != 1 || taken[0].Route == nil || !taken[0].Route.Own {
-			t.Fatalf("Enqueue = %v, %+v, %v; want it taken, its route own", added, taken, err)
+		if ev := handOverStopping(t, e, "own", key); ev.Route == nil || !ev.Route.Own {
+			t.Fatalf("taken %+v; want its route own", ev)
 		}
-		cancel() // stops while the event is in hand
-		d.handOver(taken)
-		<-done
-		d.outcomes.wait()
 		if st, err := e.b.store.OutboxStats(context.Background()); err != nil || st.Pending != 0 {
 			t.Errorf("outbox after the deliverer stopped = %+v, %v; want the own change done", st, err)
 		}
