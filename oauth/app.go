@@ -1,6 +1,8 @@
 package oauth
 
 import (
+	"cmp"
+	"container/list"
 	"context"
 	"encoding/json"
 	"errors"
@@ -68,6 +70,13 @@ type Config struct {
 	// Logger receives refresh failures and failed saves (never secrets).
 	// Nil logs nothing.
 	Logger *slog.Logger
+	// MaxKeys bounds how many locations and companies the App keeps a
+	// token and refresh state for in memory (default DefaultMaxKeys): the
+	// least recently used beyond it are forgotten, and read from the Store
+	// again when next used. A key is never forgotten while a call is using
+	// it (so its refreshes stay one at a time) or while it holds a token
+	// the Store refused (see TokenSource).
+	MaxKeys int
 	// Now is the clock of token expiry (default time.Now). Tests of an app
 	// against ghltest set it, with ghltest.WithClock, to move both clocks
 	// together: testing/synctest's fake clock does not serve there, since
@@ -91,9 +100,15 @@ type App struct {
 	logger       *slog.Logger
 	now          func() time.Time
 
-	mu   sync.Mutex
-	keys map[string]*keyState
+	mu      sync.Mutex
+	keys    map[string]*keyState
+	lru     list.List // of *keyState, the most recently used first
+	maxKeys int
 }
+
+// DefaultMaxKeys is Config.MaxKeys's default: a state is a token and a few
+// fields, about a kilobyte.
+const DefaultMaxKeys = 10_000
 
 // NewApp checks cfg and returns an App.
 func NewApp(cfg Config) (*App, error) {
@@ -113,6 +128,9 @@ func NewApp(cfg Config) (*App, error) {
 	}
 	if cfg.RefreshBefore < 0 {
 		return nil, errors.New("oauth: NewApp: RefreshBefore is negative")
+	}
+	if cfg.MaxKeys < 0 {
+		return nil, errors.New("oauth: NewApp: MaxKeys is negative")
 	}
 	if cfg.RedirectURL != "" {
 		if _, err := parseHTTPURL(cfg.RedirectURL); err != nil {
@@ -161,6 +179,7 @@ func NewApp(cfg Config) (*App, error) {
 		logger:       cfg.Logger,
 		now:          cfg.Now,
 		keys:         make(map[string]*keyState),
+		maxKeys:      cmp.Or(cfg.MaxKeys, DefaultMaxKeys),
 	}
 	if a.http == nil {
 		a.http = &http.Client{Timeout: defaultTimeout}

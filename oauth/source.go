@@ -1,6 +1,7 @@
 package oauth
 
 import (
+	"container/list"
 	"context"
 	"crypto/subtle"
 	"errors"
@@ -120,7 +121,8 @@ func (s *TokenSource) Flush(ctx context.Context) error {
 	if ctx == nil {
 		return errors.New("oauth: Flush: nil Context")
 	}
-	st := s.app.state(s.key)
+	st, release := s.app.state(s.key)
+	defer release()
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	return s.app.flushLocked(ctx, s.key, st)
@@ -140,17 +142,55 @@ type keyState struct {
 
 	deadRT  string // a refresh token HighLevel refused
 	deadErr error
+
+	// Guarded by App.mu.
+	key   string
+	users int           // calls holding it (App.state)
+	elem  *list.Element // its place in App.lru
 }
 
-func (a *App) state(key string) *keyState {
+// state returns key's state, held by the caller until it calls release:
+// a held state is not forgotten, so every caller of a key gets the same
+// one, and its lock makes the key's refreshes one at a time.
+func (a *App) state(key string) (st *keyState, release func()) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	st, ok := a.keys[key]
-	if !ok {
-		st = new(keyState)
+	if ok {
+		a.lru.MoveToFront(st.elem)
+	} else {
+		st = &keyState{key: key}
+		st.elem = a.lru.PushFront(st)
 		a.keys[key] = st
+		a.forgetLocked()
 	}
-	return st
+	st.users++
+	return st, func() {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		st.users--
+		a.forgetLocked()
+	}
+}
+
+// forgetLocked forgets the least recently used states beyond maxKeys that
+// nobody holds and that hold no token the Store refused (dropping one
+// would lose a rotated refresh token). a.mu is held; a state's lock is
+// only tried, never waited for, so the order of the two locks does not
+// matter.
+func (a *App) forgetLocked() {
+	for e := a.lru.Back(); e != nil && len(a.keys) > a.maxKeys; {
+		st, prev := e.Value.(*keyState), e.Prev()
+		if st.users == 0 && st.mu.TryLock() {
+			unsaved := st.pending != nil
+			st.mu.Unlock()
+			if !unsaved {
+				a.lru.Remove(e)
+				delete(a.keys, st.key)
+			}
+		}
+		e = prev
+	}
 }
 
 // window is how long before tok's expiry it is refreshed.
@@ -182,7 +222,8 @@ func (a *App) usable(st *keyState, now time.Time) bool {
 
 // current returns a usable token for key; see TokenSource for the rules.
 func (a *App) current(ctx context.Context, key string) (*Token, error) {
-	st := a.state(key)
+	st, release := a.state(key)
+	defer release()
 	seen := st.attempts.Load()
 	st.mu.Lock()
 	defer st.mu.Unlock()
@@ -337,7 +378,8 @@ func (a *App) flushLocked(ctx context.Context, key string, st *keyState) error {
 
 // install makes tok, just obtained from HighLevel, the token of key.
 func (a *App) install(ctx context.Context, key string, tok *Token) error {
-	st := a.state(key)
+	st, release := a.state(key)
+	defer release()
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	return a.commitLocked(ctx, key, st, tok.clone())
@@ -347,7 +389,8 @@ func (a *App) invalidate(key, accessToken string) {
 	if accessToken == "" {
 		return
 	}
-	st := a.state(key)
+	st, release := a.state(key)
+	defer release()
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if st.tok != nil && subtle.ConstantTimeCompare([]byte(st.tok.AccessToken), []byte(accessToken)) == 1 {
