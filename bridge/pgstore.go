@@ -385,20 +385,40 @@ func (s *PGStore) column(ctx context.Context, sql string, args ...any) ([]string
 	return out, err
 }
 
+// pgRouteColumns are the columns of an event's route after Writing and
+// Own (Route's scan order): the suspended destinations, the thread of
+// contact (its channel, root and notes, from bridge_threads t joined on
+// it), the contact's subscribers and the channels linked to location
+// (SQL expressions). Route's statement and Enqueue's read a route with
+// them.
+func pgRouteColumns(contact, location string) string {
+	return fmt.Sprintf(`ARRAY(SELECT channel_id FROM bridge_suspensions ORDER BY channel_id COLLATE "C"),
+		t.channel_id, t.root_id, coalesce(t.notes, '{}'),
+		ARRAY(SELECT channel_id FROM bridge_subscriptions s WHERE s.contact_id = %[1]s ORDER BY channel_id COLLATE "C"),
+		ARRAY(SELECT channel_id FROM bridge_channel_links l WHERE l.location_id = %[2]s AND %[2]s <> '' ORDER BY channel_id COLLATE "C")`,
+		contact, location)
+}
+
+// pgBusy is whether a write about contact (SQL) is under way, as of $now;
+// pgTakeOwn takes the own-change marks of the keys in rows (SQL: a table
+// expression with columns key and busy), live as of $now, except where a
+// write is under way, and returns their keys.
+func pgBusy(contact string, now int) string {
+	return fmt.Sprintf(`EXISTS (SELECT 1 FROM bridge_writes x WHERE x.contact_id = %[1]s AND %[1]s <> '' AND x.expires_at > $%[2]d)`, contact, now)
+}
+
+func pgTakeOwn(rows string, now int) string {
+	return fmt.Sprintf(`UPDATE bridge_own m SET taken = true FROM %[1]s k
+		WHERE m.key = k.key AND k.key <> '' AND NOT m.taken AND m.expires_at > $%[2]d AND NOT k.busy
+		RETURNING m.key`, rows, now)
+}
+
 // pgRoute is Route's statement: $1 the contact, $2 the location, $3 the
 // own-change mark's key, $4 now.
-const pgRoute = `WITH w AS (
-			SELECT EXISTS (SELECT 1 FROM bridge_writes WHERE contact_id = $1 AND $1 <> '' AND expires_at > $4) AS busy),
-		own AS (
-			UPDATE bridge_own SET taken = true
-			WHERE key = $3 AND $3 <> '' AND NOT taken AND expires_at > $4 AND NOT (SELECT busy FROM w)
-			RETURNING 1)
-		SELECT (SELECT busy FROM w), EXISTS (SELECT 1 FROM own),
-			ARRAY(SELECT channel_id FROM bridge_suspensions ORDER BY channel_id COLLATE "C"),
-			t.channel_id, t.root_id, coalesce(t.notes, '{}'),
-			ARRAY(SELECT channel_id FROM bridge_subscriptions WHERE contact_id = $1 ORDER BY channel_id COLLATE "C"),
-			ARRAY(SELECT channel_id FROM bridge_channel_links WHERE location_id = $2 AND $2 <> '' ORDER BY channel_id COLLATE "C")
-		FROM (SELECT 1) one LEFT JOIN bridge_threads t ON t.contact_id = $1`
+var pgRoute = `WITH w AS (SELECT $3 AS key, ` + pgBusy(`$1`, 4) + ` AS busy),
+		own AS (` + pgTakeOwn(`w`, 4) + `)
+	SELECT (SELECT busy FROM w), EXISTS (SELECT 1 FROM own), ` + pgRouteColumns(`$1`, `$2`) + `
+	FROM (SELECT 1) one LEFT JOIN bridge_threads t ON t.contact_id = $1`
 
 // Route implements Store in one statement.
 func (s *PGStore) Route(ctx context.Context, contactID, locationID, ownKey string) (Route, error) {
@@ -613,7 +633,7 @@ func (s *PGStore) enqueueBatch(calls []*enqueueCall) error {
 // taken (claims 1, leased until its $11) and returned with its route, as
 // pgRoute reads it (the own-change mark taken). The batch counts in one
 // counter row, once.
-const pgEnqueue = `WITH i AS (
+var pgEnqueue = `WITH i AS (
 		SELECT * FROM unnest($1::text[], $2::timestamptz[], $4::text[], $5::text[], $6::bytea[],
 			$7::timestamptz[], $8::timestamptz[], $10::boolean[], $11::timestamptz[], $12::text[], $13::text[])
 			WITH ORDINALITY AS i (id, seen_until, type, contact_id, payload, received, next_try, take, lease_until, location, own_key, ord)),
@@ -636,18 +656,11 @@ const pgEnqueue = `WITH i AS (
 	c AS (
 		UPDATE bridge_outbox_counts SET pending = pending + (SELECT count(*) FROM o) WHERE shard = $9 AND EXISTS (SELECT 1 FROM o)),
 	r AS (
-		SELECT o.webhook_id, o.contact_id, i.location, i.own_key,
-			EXISTS (SELECT 1 FROM bridge_writes x WHERE x.contact_id = o.contact_id AND o.contact_id <> '' AND x.expires_at > $3) AS busy
+		SELECT o.webhook_id, o.contact_id, i.location, i.own_key AS key, ` + pgBusy(`o.contact_id`, 3) + ` AS busy
 		FROM o JOIN i ON i.id = o.webhook_id WHERE o.claims = 1),
-	own AS (
-		UPDATE bridge_own m SET taken = true FROM r
-		WHERE m.key = r.own_key AND r.own_key <> '' AND NOT m.taken AND m.expires_at > $3 AND NOT r.busy
-		RETURNING m.key)
-	SELECT o.webhook_id, o.seq, o.claims, coalesce(r.busy, false), EXISTS (SELECT 1 FROM own WHERE own.key = r.own_key),
-		ARRAY(SELECT channel_id FROM bridge_suspensions ORDER BY channel_id COLLATE "C"),
-		t.channel_id, t.root_id, coalesce(t.notes, '{}'),
-		ARRAY(SELECT channel_id FROM bridge_subscriptions s WHERE s.contact_id = r.contact_id ORDER BY channel_id COLLATE "C"),
-		ARRAY(SELECT channel_id FROM bridge_channel_links l WHERE l.location_id = r.location AND r.location <> '' ORDER BY channel_id COLLATE "C")
+	own AS (` + pgTakeOwn(`r`, 3) + `)
+	SELECT o.webhook_id, o.seq, o.claims, coalesce(r.busy, false), EXISTS (SELECT 1 FROM own WHERE own.key = r.key),
+		` + pgRouteColumns(`r.contact_id`, `r.location`) + `
 	FROM o LEFT JOIN r ON r.webhook_id = o.webhook_id LEFT JOIN bridge_threads t ON t.contact_id = r.contact_id`
 
 // enqueueTimeout bounds a batch of Enqueues, so that a database that stops
