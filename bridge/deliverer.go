@@ -320,7 +320,7 @@ func (d *deliverer) work(ctx context.Context) {
 // write that took it, says it is the bridge's own change is done instead:
 // its own-change mark is taken, and read again the event would be posted.
 func (d *deliverer) release(ev OutboxEvent) {
-	if ev.Route != nil && ev.Route.Own && !ev.Route.Writing {
+	if ev.Route != nil && ev.Route.Own {
 		d.settle(Outcome{Seq: ev.Seq, Claims: ev.Claims, Delivered: true})
 		return
 	}
