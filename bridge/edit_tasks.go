@@ -522,8 +522,14 @@ func (b *Bridge) ephemeralMessage(ctx context.Context, userID, channelID string,
 func (b *Bridge) show(ctx context.Context, sc *mattermost.SlashCommand, msgs []mattermost.Message, sh *shows) (*mattermost.CommandResponse, error) {
 	posts, err := b.mm.PostMessages(ctx, sc.ChannelID, "", msgs)
 	if err == nil {
-		if sh != nil && len(posts) == 1 {
-			b.trackTaskPost(ctx, posts[0], *sh)
+		if sh != nil && len(posts) == len(msgs) {
+			for i, post := range posts {
+				part := *sh
+				if len(posts) > 1 {
+					part.part, part.parts = i, len(posts)
+				}
+				b.trackTaskPost(ctx, post, part)
+			}
 		}
 		return nil, nil
 	}

@@ -22,6 +22,8 @@ type shows struct {
 	contactID string
 	view      string // viewTask or viewList
 	taskIDs   []string
+	// A list over several posts: this post's place and how many (TaskPost).
+	part, parts int
 }
 
 // trackTaskPost records that post shows what sh says; best effort: a post
@@ -30,7 +32,7 @@ func (b *Bridge) trackTaskPost(ctx context.Context, post *mattermost.Post, sh sh
 	if post == nil || post.ID == "" || len(sh.taskIDs) == 0 {
 		return
 	}
-	p := TaskPost{PostID: post.ID, ChannelID: post.ChannelID, ContactID: sh.contactID, View: sh.view, At: b.now()}
+	p := TaskPost{PostID: post.ID, ChannelID: post.ChannelID, ContactID: sh.contactID, View: sh.view, At: b.now(), Part: sh.part, Parts: sh.parts}
 	if err := b.store.TrackTaskPost(context.WithoutCancel(ctx), p, sh.taskIDs); err != nil {
 		b.log.LogAttrs(ctx, slog.LevelWarn, "bridge: recording a task post failed", slog.String("postId", post.ID), slog.String("error", err.Error()))
 	}
@@ -63,7 +65,7 @@ func (b *Bridge) redrawTaskPosts(ctx context.Context, c *contacts.Contact, taskI
 			continue
 		}
 		var m mattermost.Message
-		sh := shows{contactID: c.ID, view: p.View, taskIDs: []string{taskID}}
+		sh := shows{contactID: c.ID, view: p.View, taskIDs: []string{taskID}, part: p.Part, parts: p.Parts}
 		if p.View == viewList {
 			if !listed {
 				list, listErr = b.svc(ctx).tasks.List(ctx, c.ID)
@@ -76,12 +78,13 @@ func (b *Bridge) redrawTaskPosts(ctx context.Context, c *contacts.Contact, taskI
 				continue
 			}
 			msgs, err := b.renderTaskList(ctx, p.ChannelID, c, list, nil)
-			// A list split over several posts is not tracked (show): one
-			// post holds it all.
-			if err != nil || len(msgs) != 1 {
+			// Each post of a list over several takes its own part; a list
+			// that now takes more or fewer posts is left as it is (its
+			// posts cannot be added to or taken from in place).
+			if err != nil || len(msgs) != max(p.Parts, 1) {
 				continue
 			}
-			m, sh.taskIDs = msgs[0], taskIDs(list)
+			m, sh.taskIDs = msgs[p.Part], taskIDs(list)
 		} else if m, err = one(p.ChannelID); err != nil {
 			continue
 		}

@@ -21,6 +21,10 @@ type TaskPost struct {
 	ContactID string    `json:"contact_id"`
 	View      string    `json:"view"` // viewTask or viewList
 	At        time.Time `json:"at"`   // when it was posted or last redrawn
+	// Part and Parts place a post of a list too long for one post: Parts
+	// posts (0 or 1: the list is one post), this one the Part-th, from 0.
+	Part  int `json:"part,omitempty"`
+	Parts int `json:"parts,omitempty"`
 }
 
 // TaskPostsKept: posts older than this are no longer redrawn (Sweep
@@ -40,6 +44,9 @@ func taskPostKey(taskID, postID string) []byte {
 func checkTaskPost(p TaskPost, taskIDs []string) error {
 	if p.PostID == "" || p.ChannelID == "" || p.ContactID == "" || (p.View != viewTask && p.View != viewList) {
 		return errors.New("bridge: incomplete task post")
+	}
+	if p.Part < 0 || p.Parts < 0 || p.Part >= max(p.Parts, 1) || (p.Parts > 1 && p.View != viewList) {
+		return errors.New("bridge: task post's part out of its list")
 	}
 	if slices.Contains(taskIDs, "") {
 		return errors.New("bridge: empty task ID")
@@ -130,9 +137,9 @@ func (s *PGStore) TrackTaskPost(ctx context.Context, p TaskPost, taskIDs []strin
 	}
 	return s.tx(ctx, func(tx pgx.Tx) error {
 		for _, id := range taskIDs {
-			_, err := tx.Exec(ctx, `INSERT INTO bridge_task_posts (task_id, post_id, channel_id, contact_id, view, at) VALUES ($1, $2, $3, $4, $5, $6)
-				ON CONFLICT (task_id, post_id) DO UPDATE SET channel_id = $3, contact_id = $4, view = $5, at = $6`,
-				id, p.PostID, p.ChannelID, p.ContactID, p.View, p.At)
+			_, err := tx.Exec(ctx, `INSERT INTO bridge_task_posts (task_id, post_id, channel_id, contact_id, view, at, part, parts) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+				ON CONFLICT (task_id, post_id) DO UPDATE SET channel_id = $3, contact_id = $4, view = $5, at = $6, part = $7, parts = $8`,
+				id, p.PostID, p.ChannelID, p.ContactID, p.View, p.At, p.Part, p.Parts)
 			if err != nil {
 				return err
 			}
@@ -146,11 +153,11 @@ func (s *PGStore) TaskPosts(ctx context.Context, taskID string) ([]TaskPost, err
 	if s.closed.Load() {
 		return nil, errors.New("bridge: store is closed")
 	}
-	rows, _ := s.pool.Query(ctx, `SELECT post_id, channel_id, contact_id, view, at FROM bridge_task_posts WHERE task_id = $1
+	rows, _ := s.pool.Query(ctx, `SELECT post_id, channel_id, contact_id, view, at, part, parts FROM bridge_task_posts WHERE task_id = $1
 		ORDER BY at DESC, post_id COLLATE "C" LIMIT $2`, taskID, maxTaskPosts)
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (TaskPost, error) {
 		var p TaskPost
-		err := r.Scan(&p.PostID, &p.ChannelID, &p.ContactID, &p.View, &p.At)
+		err := r.Scan(&p.PostID, &p.ChannelID, &p.ContactID, &p.View, &p.At, &p.Part, &p.Parts)
 		return p, err
 	})
 	return out, err

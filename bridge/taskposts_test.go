@@ -131,7 +131,7 @@ func suiteTaskPosts(t *testing.T, newStore newStoreFunc) {
 		}
 		for i := range got {
 			if got[i].PostID != want[i].PostID || got[i].ChannelID != want[i].ChannelID || got[i].ContactID != want[i].ContactID ||
-				got[i].View != want[i].View || !got[i].At.Equal(want[i].At) {
+				got[i].View != want[i].View || !got[i].At.Equal(want[i].At) || got[i].Part != want[i].Part || got[i].Parts != want[i].Parts {
 				t.Errorf("%s[%d] = %+v, want %+v", what, i, got[i], want[i])
 			}
 		}
@@ -150,8 +150,17 @@ func suiteTaskPosts(t *testing.T, newStore newStoreFunc) {
 	}
 	ps, _ = s.TaskPosts(ctx, "t1")
 	eq("TaskPosts(t1) after a redraw", ps, list, one)
+	// A post of a list over several keeps its place.
+	part := TaskPost{PostID: "p3", ChannelID: "ch1", ContactID: "c1", View: viewList, At: at.Add(90 * time.Second), Part: 2, Parts: 3}
+	if err := s.TrackTaskPost(ctx, part, []string{"t3"}); err != nil {
+		t.Fatal(err)
+	}
+	ps, _ = s.TaskPosts(ctx, "t3")
+	eq("TaskPosts(t3)", ps, part)
 	// Bad records are refused.
-	for _, bad := range []TaskPost{{ChannelID: "ch", ContactID: "c", View: viewTask}, {PostID: "p", ContactID: "c", View: viewTask}, {PostID: "p", ChannelID: "ch", ContactID: "c", View: "other"}} {
+	for _, bad := range []TaskPost{{ChannelID: "ch", ContactID: "c", View: viewTask}, {PostID: "p", ContactID: "c", View: viewTask}, {PostID: "p", ChannelID: "ch", ContactID: "c", View: "other"},
+		{PostID: "p", ChannelID: "ch", ContactID: "c", View: viewList, Part: 3, Parts: 3}, {PostID: "p", ChannelID: "ch", ContactID: "c", View: viewList, Part: 1},
+		{PostID: "p", ChannelID: "ch", ContactID: "c", View: viewList, Part: -1, Parts: 2}, {PostID: "p", ChannelID: "ch", ContactID: "c", View: viewTask, Parts: 2}} {
 		if err := s.TrackTaskPost(ctx, bad, []string{"t1"}); err == nil {
 			t.Errorf("TrackTaskPost(%+v) accepted", bad)
 		}
@@ -178,5 +187,71 @@ func suiteTaskPosts(t *testing.T, newStore newStoreFunc) {
 	eq("TaskPosts(t1) after Sweep", ps, list) // p2 (at+1m) is older than the cutoff
 	if ps, _ = s.TaskPosts(ctx, "t2"); len(ps) != 0 {
 		t.Errorf("TaskPosts(t2) after Sweep = %+v", ps)
+	}
+}
+
+// TestSplitTaskListRedrawnInPlace: a task list too long for one post is
+// recorded post by post, and a change to one of its tasks redraws each of
+// its posts with its own part: the task completed leaves the first part
+// and shows done in the last, and nothing is posted again. Fails if the
+// posts of a split list are not recorded (the list then stays as it was,
+// and the answer is posted).
+func TestSplitTaskListRedrawnInPlace(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.settle()
+	ch := e.channel.ID
+	pad := strings.Repeat("x", 90)
+	for i := range 200 {
+		e.hl.AddTask(ghltest.Task{ContactID: e.contact.ID, Title: fmt.Sprintf("Task %03d %s", i, pad)})
+	}
+	e.settle()
+	before := len(e.posts(ch))
+	e.slash(e.alice, ch, "/ghl tasks "+e.contact.ID)
+	e.settle()
+	parts := e.posts(ch)[before:]
+	if len(parts) < 2 {
+		t.Fatalf("the list took %d posts; want it split", len(parts))
+	}
+	first, last := parts[0], parts[len(parts)-1]
+	var task ghltest.Task
+	for _, tk := range e.hl.Tasks(e.contact.ID) {
+		if strings.Contains(postText(first), tk.Title) {
+			task = tk
+			break
+		}
+	}
+	if task.ID == "" {
+		t.Fatal("no task in the first part")
+	}
+	current := func(p mattermost.Post) string {
+		t.Helper()
+		got, ok := e.mm.Post(p.ID)
+		if !ok {
+			t.Fatalf("post %s is gone", p.ID)
+		}
+		return postText(got)
+	}
+	posted := len(e.posts(ch))
+	res := e.slash(e.alice, ch, "/ghl task done "+e.contact.ID+" "+task.ID)
+	e.settle()
+	if res.Response.ResponseType != mattermost.ResponseEphemeral || !strings.Contains(res.Response.Text, "Updated in place") {
+		t.Errorf("answer %+v; want ephemeral, the list redrawn in place", res.Response)
+	}
+	if n := len(e.posts(ch)) - posted; n != 0 {
+		t.Errorf("%d new posts; want none", n)
+	}
+	if f := current(first); strings.Contains(f, task.Title) || !strings.Contains(f, "199 open, 1 done") {
+		t.Errorf("first part after the completion still shows the task, or not the counts:\n%.300s", f)
+	}
+	if l := current(last); !strings.Contains(l, "✅ ~~"+task.Title+"~~") {
+		t.Errorf("last part does not show the task done:\n%.300s…", l)
+	}
+	all := ""
+	for _, p := range parts {
+		all += current(p)
+	}
+	if n := strings.Count(all, task.Title); n != 1 {
+		t.Errorf("the task shows %d times over the list's posts; want once", n)
 	}
 }
