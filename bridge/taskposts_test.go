@@ -35,14 +35,7 @@ func TestTaskPostsRedrawnInPlace(t *testing.T) {
 		t.Fatalf("list post: %s", postText(list))
 	}
 	before := len(e.posts(ch))
-	current := func(p mattermost.Post) string {
-		t.Helper()
-		got, ok := e.mm.Post(p.ID)
-		if !ok {
-			t.Fatalf("post %s is gone", p.ID)
-		}
-		return postText(got)
-	}
+	current := func(p mattermost.Post) string { t.Helper(); return postNow(t, e, p) }
 	step := func(what, line string, inList, inCreated []string, notInList ...string) {
 		t.Helper()
 		res := e.slash(e.alice, ch, line)
@@ -107,6 +100,16 @@ func TestTaskPostsRedrawnInPlace(t *testing.T) {
 	if c := current(created); !strings.Contains(c, "Task deleted by @alice") || !strings.Contains(c, "~~Call back Friday~~") || strings.Contains(c, "[Edit]") {
 		t.Errorf("created post after the delete:\n%s", c)
 	}
+}
+
+// postNow is the text of post p as it is now in the Mattermost fake.
+func postNow(t *testing.T, e *env, p mattermost.Post) string {
+	t.Helper()
+	got, ok := e.mm.Post(p.ID)
+	if !ok {
+		t.Fatalf("post %s is gone", p.ID)
+	}
+	return postText(got)
 }
 
 func suiteTaskPosts(t *testing.T, newStore newStoreFunc) {
@@ -224,14 +227,7 @@ func TestSplitTaskListRedrawnInPlace(t *testing.T) {
 	if task.ID == "" {
 		t.Fatal("no task in the first part")
 	}
-	current := func(p mattermost.Post) string {
-		t.Helper()
-		got, ok := e.mm.Post(p.ID)
-		if !ok {
-			t.Fatalf("post %s is gone", p.ID)
-		}
-		return postText(got)
-	}
+	current := func(p mattermost.Post) string { t.Helper(); return postNow(t, e, p) }
 	posted := len(e.posts(ch))
 	res := e.slash(e.alice, ch, "/ghl task done "+e.contact.ID+" "+task.ID)
 	e.settle()
