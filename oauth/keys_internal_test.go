@@ -14,20 +14,18 @@ func TestHeldStateNotForgotten(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	held, release := a.state("held")
+	held := a.state("held")
 	for i := range 10 {
-		_, r := a.state(fmt.Sprint("k", i))
-		r()
+		a.release(a.state(fmt.Sprint("k", i)))
 	}
-	if again, r := a.state("held"); again != held {
+	if again := a.state("held"); again != held {
 		t.Error("a held state was forgotten: a second caller got another one")
 	} else {
-		r()
+		a.release(again)
 	}
-	release()
+	a.release(held)
 	for i := range 10 {
-		_, r := a.state(fmt.Sprint("k", i))
-		r()
+		a.release(a.state(fmt.Sprint("k", i)))
 	}
 	if n := KeyStates(a); n != 2 {
 		t.Errorf("%d states once released; want 2", n)

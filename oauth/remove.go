@@ -19,8 +19,8 @@ func (a *App) Remove(ctx context.Context, key string) error {
 	if !ok {
 		return fmt.Errorf("oauth: Remove: a %T cannot delete tokens", a.store)
 	}
-	st, release := a.state(key)
-	defer release()
+	st := a.state(key)
+	defer a.release(st)
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if err := d.Delete(ctx, key); err != nil {

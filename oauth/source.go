@@ -121,8 +121,8 @@ func (s *TokenSource) Flush(ctx context.Context) error {
 	if ctx == nil {
 		return errors.New("oauth: Flush: nil Context")
 	}
-	st, release := s.app.state(s.key)
-	defer release()
+	st := s.app.state(s.key)
+	defer s.app.release(st)
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	return s.app.flushLocked(ctx, s.key, st)
@@ -152,7 +152,7 @@ type keyState struct {
 // state returns key's state, held by the caller until it calls release:
 // a held state is not forgotten, so every caller of a key gets the same
 // one, and its lock makes the key's refreshes one at a time.
-func (a *App) state(key string) (st *keyState, release func()) {
+func (a *App) state(key string) *keyState {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	st, ok := a.keys[key]
@@ -165,12 +165,15 @@ func (a *App) state(key string) (st *keyState, release func()) {
 		a.forgetLocked()
 	}
 	st.users++
-	return st, func() {
-		a.mu.Lock()
-		defer a.mu.Unlock()
-		st.users--
-		a.forgetLocked()
-	}
+	return st
+}
+
+// release ends a hold state gave.
+func (a *App) release(st *keyState) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	st.users--
+	a.forgetLocked()
 }
 
 // forgetLocked forgets the least recently used states beyond maxKeys that
@@ -222,8 +225,8 @@ func (a *App) usable(st *keyState, now time.Time) bool {
 
 // current returns a usable token for key; see TokenSource for the rules.
 func (a *App) current(ctx context.Context, key string) (*Token, error) {
-	st, release := a.state(key)
-	defer release()
+	st := a.state(key)
+	defer a.release(st)
 	seen := st.attempts.Load()
 	st.mu.Lock()
 	defer st.mu.Unlock()
@@ -378,8 +381,8 @@ func (a *App) flushLocked(ctx context.Context, key string, st *keyState) error {
 
 // install makes tok, just obtained from HighLevel, the token of key.
 func (a *App) install(ctx context.Context, key string, tok *Token) error {
-	st, release := a.state(key)
-	defer release()
+	st := a.state(key)
+	defer a.release(st)
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	return a.commitLocked(ctx, key, st, tok.clone())
@@ -389,8 +392,8 @@ func (a *App) invalidate(key, accessToken string) {
 	if accessToken == "" {
 		return
 	}
-	st, release := a.state(key)
-	defer release()
+	st := a.state(key)
+	defer a.release(st)
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if st.tok != nil && subtle.ConstantTimeCompare([]byte(st.tok.AccessToken), []byte(accessToken)) == 1 {
