@@ -575,7 +575,10 @@ func (b *Bridge) acceptEvent(ctx context.Context, e webhook.Event) error {
 	// the event twice.
 	// When this replica's deliverer has room, the store hands the event
 	// to it with the write (no Claim to find it), and its route with it.
-	take := Take{Until: b.deliver.reserve(), LocationID: b.routeLocation(e), OwnKey: ownKeyFor(e)}
+	take := Take{Until: b.deliver.reserve()}
+	if !take.Until.IsZero() {
+		take.LocationID, take.OwnKey = b.routeLocation(e), ownKeyFor(e)
+	}
 	added, taken, err := b.store.Enqueue(context.WithoutCancel(ctx), ev, later(now, m.Timestamp).Add(seenFor), take)
 	if !take.Until.IsZero() {
 		b.deliver.handOver(taken)
