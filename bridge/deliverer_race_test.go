@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -79,14 +78,8 @@ func (s *claimAfterSettle) Settle(ctx context.Context, outcomes []Outcome) error
 func TestRetryClaimedWhileSettling(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, withoutRun())
-	e.stop()
-	bolt, err := OpenBoltStore(filepath.Join(t.TempDir(), "race.db"), time.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { bolt.Close() })
-	e.start(WithStore(&claimAfterSettle{Store: bolt, waiting: make(map[uint64]chan struct{})}))
-	e.run()
+	bolt := openStoreT(t, "bbolt")
+	e.runOn(&claimAfterSettle{Store: bolt, waiting: make(map[uint64]chan struct{})})
 
 	e.mm.Fail(mattermosttestStatus("POST", "/api/v4/posts", http.StatusBadRequest, -1))
 	e.hl.AddTask(ghltest.Task{ContactID: e.contact.ID, Title: "Rejected", DueDate: time.Now().Add(time.Hour)})

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -37,16 +36,9 @@ func (s *enqueueFails) Enqueue(ctx context.Context, ev OutboxEvent, seenUntil ti
 func TestWebhookNotStoredIsNotAcknowledged(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, withoutRun(), withoutWebhookTarget())
-	e.stop()
-	bolt, err := OpenBoltStore(filepath.Join(t.TempDir(), "wrapped.db"), time.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { bolt.Close() })
-	store := &enqueueFails{Store: bolt}
+	store := &enqueueFails{Store: openStoreT(t, "bbolt")}
 	store.n.Store(1)
-	e.start(WithStore(store))
-	e.run()
+	e.runOn(store)
 
 	url := e.srv.URL + PathWebhook
 	body := webhookBody("enq1", e.contact.ID, time.Now())

@@ -41,12 +41,9 @@ func (s *claimCounting) Claim(ctx context.Context, now time.Time, max int, lease
 func TestAcceptedEventsHandedOver(t *testing.T) {
 	t.Parallel()
 	eachStoreKind(t, func(t *testing.T, kind string) {
-		inner := openStoreT(t, kind)
 		e := newEnv(t, withoutRun(), withoutWebhookTarget())
-		e.stop()
-		store := &claimCounting{Store: inner}
-		e.start(WithStore(store))
-		e.run()
+		store := &claimCounting{Store: openStoreT(t, kind)}
+		e.runOn(store)
 		e.waitDelivering()
 		const n = 6
 		for i := range n {
@@ -189,6 +186,15 @@ func openStoreT(t *testing.T, kind string) Store {
 	}
 	t.Cleanup(func() { bolt.Close() })
 	return bolt
+}
+
+// runOn restarts e's bridge on store (a wrapper around a store, for
+// tests that watch its calls) and runs it.
+func (e *env) runOn(store Store) {
+	e.t.Helper()
+	e.stop()
+	e.start(WithStore(store))
+	e.run()
 }
 
 // waitDelivering waits until the bridge's deliverer runs.

@@ -47,12 +47,9 @@ func (s *dedupeCounting) Enqueue(ctx context.Context, ev OutboxEvent, seenUntil 
 func TestWebhookStoredInOneWrite(t *testing.T) {
 	t.Parallel()
 	eachStoreKind(t, func(t *testing.T, kind string) {
-		inner := openStoreT(t, kind)
 		e := newEnv(t, withoutRun(), withoutWebhookTarget())
-		e.stop()
-		store := &dedupeCounting{Store: inner}
-		e.start(WithStore(store))
-		e.run()
+		store := &dedupeCounting{Store: openStoreT(t, kind)}
+		e.runOn(store)
 		url := e.srv.URL + PathWebhook
 
 		body := webhookBody("once1", e.contact.ID, time.Now())
