@@ -562,8 +562,9 @@ func (b *Bridge) deliverEvent(ctx context.Context, ev OutboxEvent) ([]string, er
 	// when it is known (and marked). The mark is in the store, so a write
 	// made through another replica holds the event here too. The own mark
 	// is taken, not just read: it hides this one webhook, and a later
-	// genuine change of the same kind is posted. One store call for both
-	// and the event's route.
+	// genuine change of the same kind is posted. The event's route says
+	// both (read with the write that took the event, or now: one store
+	// call at most).
 	r, err := b.route(ctx, ev, e)
 	if err != nil {
 		return done, err
